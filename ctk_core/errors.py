@@ -1,0 +1,92 @@
+"""The one error vocabulary of ctk. Each error carries its exit code (design.md section 5).
+
+Errors are raised anywhere and translated only at the edges: the CLI prints ``str(err)`` on one
+line and exits with ``err.exit_code``; the MCP server returns it as an ``isError`` result.
+"""
+
+from __future__ import annotations
+
+
+class CtkError(Exception):
+    """Base class: any other error (exit code 1)."""
+
+    exit_code = 1
+    code = "error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message if not hint else f"{message} {hint}")
+
+
+class UsageError(CtkError):
+    """Bad input from the caller (exit code 2)."""
+
+    exit_code = 2
+    code = "usage"
+
+
+class AuthError(CtkError):
+    """Authentication failed or no credentials (401, exit code 3)."""
+
+    exit_code = 3
+    code = "auth"
+
+
+class PermissionDenied(CtkError):
+    """Confluence answered 403 (exit code 4)."""
+
+    exit_code = 4
+    code = "forbidden"
+
+
+class PolicyError(PermissionDenied):
+    """Refused by ctk's own security policy (exit code 4)."""
+
+    code = "policy"
+
+
+class NotFound(CtkError):
+    """Not found, or not visible to you (404, exit code 5)."""
+
+    exit_code = 5
+    code = "not_found"
+
+
+class Conflict(CtkError):
+    """Stale version or duplicate title (409, exit code 6)."""
+
+    exit_code = 6
+    code = "conflict"
+
+
+class RateLimited(CtkError):
+    """Client-side limiter or Confluence 429 (exit code 7)."""
+
+    exit_code = 7
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 hint: str | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, hint=hint)
+
+
+class Unavailable(CtkError):
+    """Confluence or the network is unavailable: 5xx, timeout, connection (exit code 8)."""
+
+    exit_code = 8
+    code = "unavailable"
+
+
+__all__ = [
+    "AuthError",
+    "Conflict",
+    "CtkError",
+    "NotFound",
+    "PermissionDenied",
+    "PolicyError",
+    "RateLimited",
+    "Unavailable",
+    "UsageError",
+]

@@ -1,0 +1,155 @@
+"""The declaration types a plugin uses: a Resource holds Operations, an Operation holds Params.
+
+One Operation yields both a Click command (``ctk <resource> <command>``) and an action of the MCP
+tool ``manage_<resource>``. Everything here is plain data, cheap to import.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The closed set of parameter types, with their JSON Schema form.
+PARAM_TYPES: dict[str, dict[str, Any]] = {
+    "str": {"type": "string"},
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    "bool": {"type": "boolean"},
+    "list": {"type": "array", "items": {"type": "string"}},
+}
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One argument of an operation.
+
+    ``positional`` makes it a CLI positional argument (required scalars, or one trailing list);
+    otherwise it is a ``--kebab-case`` option, named ``flag`` when given (e.g. ``space`` for
+    ``space_id``). ``minimum``/``maximum`` bound integers in both front ends.
+    """
+
+    name: str
+    type: str = "str"
+    help: str = ""
+    required: bool = False
+    default: Any = None
+    choices: tuple[str, ...] | None = None
+    positional: bool = False
+    flag: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def cli_flag(self) -> str:
+        return "--" + (self.flag or self.name).replace("_", "-")
+
+
+#: Parameters every paged operation gets, in both front ends.
+LIMIT = Param("limit", "int", "Items per page (1-250).", default=25, minimum=1, maximum=250)
+CURSOR = Param("cursor", "str", "Cursor from a previous result's next_cursor.")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One thing a resource can do.
+
+    ``run(ctx, **params)`` returns plain data. A ``paged`` operation gets ``limit`` and ``cursor``
+    and returns ``{"results": [...], "next_cursor": str | None}``. ``columns`` picks the table
+    columns the CLI shows for list results; ``render`` (optional) turns the result into CLI text.
+    """
+
+    name: str
+    summary: str
+    run: Callable[..., Any]
+    params: Sequence[Param] = ()
+    write: bool = False
+    destructive: bool = False
+    idempotent: bool = False
+    paged: bool = False
+    command: str | None = None
+    columns: Sequence[str] = ()
+    render: Callable[[Any], str] | None = None
+
+    @property
+    def cli_name(self) -> str:
+        return self.command or self.name.replace("_", "-")
+
+    @property
+    def all_params(self) -> tuple[Param, ...]:
+        params = tuple(self.params)
+        if self.paged:
+            names = {p.name for p in params}
+            params += tuple(p for p in (LIMIT, CURSOR) if p.name not in names)
+        return params
+
+
+@dataclass
+class Resource:
+    """A Confluence resource: a CLI group ``ctk <name>`` and an MCP tool ``manage_<name>``."""
+
+    name: str
+    summary: str
+    operations: list[Operation] = field(default_factory=list)
+    tool: str | None = None
+    description: str = ""
+
+    @property
+    def tool_name(self) -> str:
+        return self.tool or f"manage_{self.name}"
+
+    def operation(self, name: str) -> Operation:
+        for op in self.operations:
+            if op.name == name:
+                return op
+        raise KeyError(name)
+
+
+def validate_resource(resource: Any) -> None:
+    """Raise ValueError naming what is malformed in a resource declaration."""
+    if not isinstance(resource, Resource):
+        raise ValueError(f"expected a ctk_core.Resource, got {type(resource).__name__}")
+    if not _NAME.match(resource.name):
+        raise ValueError(f"resource name {resource.name!r} must be lower snake_case")
+    if not re.match(r"^[a-z0-9_]{1,64}$", resource.tool_name):
+        raise ValueError(f"tool name {resource.tool_name!r} must match [a-z0-9_]{{1,64}}")
+    if not resource.operations:
+        raise ValueError(f"resource {resource.name!r} declares no operations")
+    seen: set[str] = set()
+    commands: set[str] = set()
+    for op in resource.operations:
+        where = f"{resource.name}.{getattr(op, 'name', op)!s}"
+        if not isinstance(op, Operation):
+            raise ValueError(f"{where}: expected a ctk_core.Operation")
+        if not _NAME.match(op.name) or op.name in seen:
+            raise ValueError(f"{where}: operation name must be unique lower snake_case")
+        if op.cli_name in commands:
+            raise ValueError(f"{where}: CLI command {op.cli_name!r} is declared twice")
+        seen.add(op.name)
+        commands.add(op.cli_name)
+        if not callable(op.run):
+            raise ValueError(f"{where}: run is not callable")
+        if not op.summary or "\n" in op.summary:
+            raise ValueError(f"{where}: summary must be one non-empty line")
+        if op.destructive and not op.write:
+            raise ValueError(f"{where}: a destructive operation must also be a write")
+        names: set[str] = set()
+        for p in op.all_params:
+            if not isinstance(p, Param):
+                raise ValueError(f"{where}: parameters must be ctk_core.Param")
+            if not _NAME.match(p.name) or keyword.iskeyword(p.name) or p.name in names:
+                raise ValueError(f"{where}: bad or repeated parameter name {p.name!r}")
+            if p.name == "action":
+                raise ValueError(f"{where}: 'action' is reserved for the MCP tool")
+            names.add(p.name)
+            if p.type not in PARAM_TYPES:
+                raise ValueError(f"{where}.{p.name}: type {p.type!r} not in {sorted(PARAM_TYPES)}")
+            if p.choices is not None and p.type != "str" and p.type != "list":
+                raise ValueError(f"{where}.{p.name}: choices need type str or list")
+            if p.default is not None and p.choices and p.type == "str" \
+                    and p.default not in p.choices:
+                raise ValueError(f"{where}.{p.name}: default {p.default!r} not in choices")

@@ -1,0 +1,1 @@
+"""Built-in ctk plugins: one module per Confluence resource."""

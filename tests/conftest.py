@@ -1,0 +1,34 @@
+"""Shared test set-up: every test runs with a clean, private environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=200, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+REPO = Path(__file__).resolve().parents[1]
+SPEC_DIR = Path(os.environ.get("CTK_SPEC_DIR") or REPO.parent / "shared" / "spec")
+
+
+@pytest.fixture(autouse=True)
+def private_environment(tmp_path_factory, monkeypatch):
+    """No test sees the developer's credentials, config, data or CTK_* settings."""
+    for name in list(os.environ):
+        if name.startswith(("CTK_", "CONFLUENCE_")):
+            monkeypatch.delenv(name)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("CTK_LOG_DIR", str(home / "logs"))
+    monkeypatch.setenv("CTK_DOWNLOAD_DIR", str(home / "downloads"))
+    monkeypatch.setenv("CTK_RATE_LIMIT", "off")
+    yield home
