@@ -1,0 +1,511 @@
+"""The ``ctk`` command line: a root Click group generated from the plugin catalog.
+
+``ctk --help`` stays cheap: core commands are imported only when run (their one-line help is
+written in ``ctk_core.commands.CORE_COMMANDS``), resource groups are built from the plugins'
+declarations (plain data), and requests/mcp are imported only when a command needs them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+import click
+
+from ctk_core._version import __version__
+from ctk_core.commands import CORE_COMMANDS
+from ctk_core.context import Context, Progress
+from ctk_core.errors import CtkError, PolicyError
+from ctk_core.plugin import Operation, Param, Resource
+from ctk_core.policy import WRITES_DISABLED_MESSAGE, Policy, tool_disabled_message
+
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"],
+                                    "max_content_width": 100}
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in _TRUE
+
+
+class Settings:
+    """Root options, shared by every subcommand through ``ctx.find_root().obj``."""
+
+    def __init__(self) -> None:
+        self.json = False
+        self.debug = _truthy(os.environ.get("CTK_DEBUG"))
+        self.sandbox = False
+
+
+def _settings(ctx: click.Context) -> Settings:
+    root = ctx.find_root()
+    if not isinstance(root.obj, Settings):
+        root.obj = Settings()
+    return root.obj
+
+
+def _catalog() -> Any:
+    from ctk_core.registry import load_catalog
+
+    return load_catalog()
+
+
+def current_policy(ctx: click.Context | None = None) -> Policy:
+    """The policy of this invocation (built once, its warnings printed once, on stderr)."""
+    root = (ctx or click.get_current_context()).find_root()
+    policy = root.meta.get("ctk.policy")
+    if policy is None:
+        policy = Policy.from_environ(os.environ, known_tools=_catalog().tool_names)
+        for warning in policy.warnings:
+            click.echo(f"ctk: warning: {warning}", err=True)
+        root.meta["ctk.policy"] = policy
+    return policy
+
+
+# -- parameters -----------------------------------------------------------------------------
+
+
+class ListType(click.ParamType):
+    """A list parameter: repeatable, and each value may itself be comma-separated."""
+
+    name = "list"
+
+    def __init__(self, choices: tuple[str, ...] | None = None) -> None:
+        self.choices = choices
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[" + "|".join(self.choices) + "],..." if self.choices else "TEXT,..."
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> list[str]:
+        if isinstance(value, list):
+            return value
+        from ctk_core.dispatch import split_list
+
+        items = split_list(str(value))
+        if self.choices:
+            for item in items:
+                if item not in self.choices:
+                    self.fail(f"{item!r} is not one of {', '.join(self.choices)}.", param, ctx)
+        return items
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter,
+                       incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        head, _, last = incomplete.rpartition(",")
+        prefix = head + "," if head else ""
+        return [CompletionItem(prefix + c) for c in self.choices or () if c.startswith(last)]
+
+
+def _click_type(param: Param) -> Any:
+    if param.type == "list":
+        return ListType(param.choices)
+    if param.choices:
+        return click.Choice(param.choices)
+    if param.type == "int":
+        if param.minimum is not None or param.maximum is not None:
+            return click.IntRange(param.minimum, param.maximum)
+        return click.INT
+    if param.type == "float":
+        if param.minimum is not None or param.maximum is not None:
+            return click.FloatRange(param.minimum, param.maximum)
+        return click.FLOAT
+    return click.STRING
+
+
+def click_parameter(param: Param) -> click.Parameter:
+    """The Click argument or option for one declared parameter."""
+    # Click tells "no default" from default=None, so a default is passed only when declared.
+    extra: dict[str, Any] = {} if param.default is None else {"default": param.default}
+    if param.positional:
+        return click.Argument([param.name], type=_click_type(param), required=param.required,
+                              nargs=-1 if param.type == "list" else 1,
+                              metavar=param.name.upper() + ("..." if param.type == "list" else ""),
+                              **extra)
+    flag = param.cli_flag
+    if param.type == "bool":
+        return click.Option([f"{flag}/--no-{flag[2:]}", param.name], default=param.default,
+                            help=param.help, show_default=param.default is not None)
+    return click.Option([flag, param.name], type=_click_type(param), required=param.required,
+                        multiple=param.type == "list", help=param.help,
+                        show_default=param.default not in (None, [], ()), **extra)
+
+
+# -- commands generated from operations -----------------------------------------------------
+
+
+class OperationCommand(click.Command):
+    """``ctk <resource> <operation>``; refuses at once (before parsing) when the policy says no."""
+
+    def __init__(self, resource: Resource, operation: Operation,
+                 refusal: str | None = None, **kwargs: Any) -> None:
+        self.resource = resource
+        self.operation = operation
+        self.refusal = refusal
+        super().__init__(**kwargs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if self.refusal and not any(a in ctx.help_option_names for a in args):
+            raise PolicyError(self.refusal)
+        return super().parse_args(ctx, args)
+
+
+def _operation_help(resource: Resource, op: Operation) -> str:
+    lines = [op.summary]
+    positional = [p for p in op.all_params if p.positional]
+    if positional:
+        lines += ["", "\b", "Arguments:"]
+        width = max(len(p.name.upper()) for p in positional)
+        for p in positional:
+            lines.append(f"  {p.name.upper().ljust(width)}  {p.help}".rstrip())
+    if op.write:
+        what = "deletes or overwrites data" if op.destructive else "changes Confluence"
+        lines += ["", f"Write operation ({what}): needs CTK_ENABLE_WRITES=true."]
+    lines += ["", f"MCP: tool {resource.tool_name}, action {op.name}."]
+    return "\n".join(lines)
+
+
+def build_operation_command(resource: Resource, op: Operation,
+                            policy: Policy) -> OperationCommand:
+    params: list[click.Parameter] = [click_parameter(p) for p in op.all_params]
+    taken = {f for p in params for f in getattr(p, "opts", []) + getattr(p, "secondary_opts", [])}
+    if op.paged and "--all" not in taken:
+        params.append(click.Option(["--all", "ctk_all"], is_flag=True, default=False,
+                                   help="Fetch every page, streaming results as they come."))
+    if "--json" not in taken:
+        params.append(click.Option(["--json", "ctk_json"], is_flag=True, default=False,
+                                   help="Print the result as JSON (same as ctk --json)."))
+    refusal = None if policy.allows(op) else WRITES_DISABLED_MESSAGE
+
+    def callback(**kwargs: Any) -> None:
+        ctx = click.get_current_context()
+        settings = _settings(ctx)
+        as_json = settings.json or bool(kwargs.pop("ctk_json", False))
+        fetch_all = bool(kwargs.pop("ctk_all", False))
+        arguments = _arguments(op, kwargs)
+        run_operation(ctx, resource, op, arguments, as_json=as_json, fetch_all=fetch_all)
+
+    return OperationCommand(resource, op, refusal=refusal, name=op.cli_name, params=params,
+                            callback=callback, help=_operation_help(resource, op),
+                            short_help=op.summary, hidden=refusal is not None,
+                            context_settings=CONTEXT_SETTINGS)
+
+
+def _arguments(op: Operation, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Click's values -> the argument dict dispatch takes (absent ones left out)."""
+    arguments: dict[str, Any] = {}
+    for param in op.all_params:
+        value = values.get(param.name)
+        if param.type == "list" and value is not None:
+            flat: list[str] = []
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                flat.extend(item if isinstance(item, list) else [item])
+            value = flat or None
+        if value is not None:
+            arguments[param.name] = value
+    return arguments
+
+
+class TerminalProgress(Progress):
+    """A one-line progress display on stderr (used only when stderr is a terminal)."""
+
+    def __init__(self) -> None:
+        self.label = ""
+        self.total: int | None = None
+        self.done = 0
+        self.extra = ""
+
+    def start(self, label: str = "", total: int | None = None) -> None:
+        self.label, self.total, self.done, self.extra = label, total, 0, ""
+        self._draw()
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        self.extra = ""
+        self._draw()
+
+    def update(self, done: int, total: int | None = None) -> None:
+        self.done = done
+        if total is not None:
+            self.total = total
+        self.extra = ""
+        self._draw()
+
+    def note(self, text: str) -> None:
+        self.extra = text
+        self._draw()
+
+    def finish(self) -> None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+    def _draw(self) -> None:
+        if self.total:
+            width = 24
+            filled = int(width * min(self.done, self.total) / self.total)
+            bar = f"[{'#' * filled}{'-' * (width - filled)}] {self.done}/{self.total}"
+        else:
+            bar = str(self.done)
+        extra = f" ({self.extra})" if self.extra else ""
+        sys.stderr.write(f"\r\033[K{self.label} {bar}{extra}".rstrip())
+        sys.stderr.flush()
+
+
+def _progress() -> Progress:
+    try:
+        return TerminalProgress() if sys.stderr.isatty() else Progress()
+    except (AttributeError, ValueError):
+        return Progress()
+
+
+def run_operation(ctx: click.Context, resource: Resource, op: Operation,
+                  arguments: dict[str, Any], as_json: bool = False,
+                  fetch_all: bool = False) -> None:
+    """Run one operation through dispatch and print its result."""
+    from ctk_core import dispatch, output
+
+    policy = current_policy(ctx)
+    context = Context(frontend="cli", progress=_progress())
+    if not fetch_all:
+        result = dispatch.invoke(context, resource, op, arguments, policy)
+        if op.render is not None and not as_json:
+            text = op.render(result)
+            if text:
+                click.echo(text.rstrip("\n"))
+            return
+        output.emit(result, as_json=as_json, columns=op.columns)
+        return
+
+    if ctx.get_parameter_source("limit") in (None, click.core.ParameterSource.DEFAULT):
+        limit = next((p for p in op.all_params if p.name == "limit"), None)
+        if limit is not None and limit.maximum:
+            arguments["limit"] = limit.maximum
+    stream = output.PageStream(as_json, op.columns)
+    progress = context.progress
+    progress.start(f"{resource.name} {op.cli_name}:")
+    pages = 0
+    try:
+        while True:
+            if pages:
+                _pace(context, progress)
+            result = dispatch.invoke(context, resource, op, arguments, policy)
+            pages += 1
+            items = result.get("results", []) if isinstance(result, dict) else list(result)
+            stream.add(items)
+            progress.advance(len(items))
+            cursor = result.get("next_cursor") if isinstance(result, dict) else None
+            if not cursor:
+                break
+            arguments["cursor"] = cursor
+    finally:
+        progress.finish()
+    stream.close()
+
+
+def _pace(context: Context, progress: Progress) -> None:
+    """Bulk work waits for the rate limiter instead of failing fast (design.md section 5)."""
+    limiter = getattr(context.client, "limiter", None)
+    wait_time = getattr(limiter, "wait_time", None)
+    if wait_time is None:
+        return
+    import time
+
+    while (wait := wait_time()) > 0:
+        progress.note(f"waiting {wait:.1f} s for the rate limiter")
+        time.sleep(wait)
+    progress.note("")
+
+
+# -- resource groups --------------------------------------------------------------------------
+
+
+class ResourceGroup(click.Group):
+    """``ctk <resource>``: its operations, with write commands hidden when writes are off."""
+
+    def __init__(self, resource: Resource, policy: Policy, **kwargs: Any) -> None:
+        self.resource = resource
+        self.hidden_writes = [op.cli_name for op in policy.hidden_operations(resource)]
+        super().__init__(**kwargs)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # declaration order, not alphabetical
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        if self.hidden_writes:
+            formatter.write_paragraph()
+            formatter.write_text(
+                f"Write commands hidden ({', '.join(self.hidden_writes)}): writes are disabled; "
+                "set CTK_ENABLE_WRITES=true to enable them.")
+
+
+class DisabledCommand(click.Command):
+    """Stands in for the group of a tool named in CTK_DISABLED_TOOLS: hidden, and says why."""
+
+    def __init__(self, resource: Resource) -> None:
+        self.message = tool_disabled_message(resource)
+        super().__init__(name=resource.name.replace("_", "-"), hidden=True,
+                         add_help_option=False, short_help=resource.summary,
+                         context_settings={"ignore_unknown_options": True,
+                                           "allow_extra_args": True})
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        raise PolicyError(self.message)
+
+
+def build_resource_group(resource: Resource, policy: Policy) -> click.Command:
+    if not policy.tool_enabled(resource):
+        return DisabledCommand(resource)
+    group = ResourceGroup(resource, policy, name=resource.name.replace("_", "-"),
+                          help=resource.description or resource.summary,
+                          short_help=resource.summary, no_args_is_help=True,
+                          context_settings=CONTEXT_SETTINGS)
+    for op in resource.operations:
+        group.add_command(build_operation_command(resource, op, policy))
+    return group
+
+
+# -- the root group ------------------------------------------------------------------------------
+
+
+def _import_command(spec: str) -> click.Command:
+    import importlib
+
+    module_name, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+
+
+def plugin_commands(catalog: Any) -> dict[str, click.Command]:
+    """Commands plugins add through ``ctk_register_commands(cli)``, once per catalog."""
+    if catalog.commands is None:
+        from ctk_core.registry import call_per_plugin
+
+        collector = click.Group("ctk")
+        call_per_plugin(catalog, "ctk_register_commands", cli=collector)
+        taken = set(CORE_COMMANDS) | {r.name.replace("_", "-") for r in catalog.resources}
+        commands: dict[str, click.Command] = {}
+        for name, command in collector.commands.items():
+            if name in taken:
+                click.echo(f"ctk: a plugin's command {name!r} was ignored: the name is taken by "
+                           "a core command or a resource.", err=True)
+            else:
+                commands[name] = command
+        catalog.commands = commands
+    return catalog.commands  # type: ignore[no-any-return]
+
+
+class RootGroup(click.Group):
+    """The ``ctk`` group: lazy core commands, resource groups, plugin commands; error edges."""
+
+    def _resource_names(self) -> dict[str, Resource]:
+        return {r.name.replace("_", "-"): r for r in _catalog().resources}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(CORE_COMMANDS) | set(self._resource_names())
+        names |= set(plugin_commands(_catalog()))
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in CORE_COMMANDS:
+            return _import_command(CORE_COMMANDS[cmd_name][0])
+        resource = self._resource_names().get(cmd_name)
+        if resource is not None:
+            return build_resource_group(resource, current_policy(ctx))
+        return plugin_commands(_catalog()).get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Core commands' help comes from CORE_COMMANDS so that listing them imports nothing.
+        policy = current_policy(ctx)
+        resources = [(name, r.summary) for name, r in sorted(self._resource_names().items())
+                     if policy.tool_enabled(r)]
+        commands = [(name, help_text) for name, (_, help_text) in CORE_COMMANDS.items()]
+        for name, cmd in plugin_commands(_catalog()).items():
+            if not cmd.hidden:
+                commands.append((name, cmd.get_short_help_str(limit=80)))
+        if resources:
+            with formatter.section("Resources"):
+                formatter.write_dl(resources)
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(commands))
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        policy = current_policy(ctx)
+        if any(policy.hidden_operations(r) for r in _catalog().resources
+               if policy.tool_enabled(r)):
+            formatter.write_paragraph()
+            formatter.write_text("Write commands are hidden: writes are disabled; set "
+                                 "CTK_ENABLE_WRITES=true to enable them.")
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CtkError as exc:
+            raise CtkClickError(exc) from exc
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except BrokenPipeError:
+            _silence_stdout()
+            raise click.exceptions.Exit(1) from None
+        except Exception as exc:
+            if _settings(ctx).debug or _truthy(os.environ.get("CTK_DEBUG")):
+                traceback.print_exc(file=sys.stderr)
+            raise UnexpectedError(exc) from exc
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class CtkClickError(click.ClickException):
+    """A CtkError at the CLI edge: ``Error: <one line>`` on stderr, the error's exit code."""
+
+    def __init__(self, error: CtkError) -> None:
+        super().__init__(" ".join(str(error).split("\n")))
+        self.exit_code = error.exit_code
+
+
+class UnexpectedError(click.ClickException):
+    exit_code = 1
+
+    def __init__(self, error: BaseException) -> None:
+        text = " ".join(str(error).split()) or "(no message)"
+        super().__init__(f"unexpected {type(error).__name__}: {text} "
+                         "(run with --debug or CTK_DEBUG=1 for the traceback)")
+
+
+@click.group(cls=RootGroup, context_settings=CONTEXT_SETTINGS)
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON (what MCP returns).")
+@click.option("--sandbox", is_flag=True,
+              help="Run against the offline sandbox (data kept in $XDG_DATA_HOME/ctk); "
+                   "also CTK_SANDBOX=1.")
+@click.option("--debug", is_flag=True, help="Log requests and show tracebacks (CTK_DEBUG=1).")
+@click.version_option(__version__, "--version", prog_name="ctk", message="%(prog)s %(version)s")
+@click.pass_context
+def main(ctx: click.Context, as_json: bool, sandbox: bool, debug: bool) -> None:
+    """ctk: Confluence Cloud from the shell, and as tools for AI assistants (ctk mcp).
+
+    Reads are always allowed; writes need CTK_ENABLE_WRITES=true. Try: ctk --sandbox spaces list
+    """
+    settings = _settings(ctx)
+    settings.json = as_json
+    if debug:
+        settings.debug = True
+        os.environ["CTK_DEBUG"] = "1"
+    if sandbox or _truthy(os.environ.get("CTK_SANDBOX")):
+        from ctk_core.commands.sandbox import start_embedded
+
+        settings.sandbox = True
+        server = start_embedded()
+        ctx.call_on_close(server.stop)
+
+
+__all__ = ["main"]

@@ -1,0 +1,25 @@
+"""Core CLI commands, each module imported lazily by ctk_core.cli.
+
+``CORE_COMMANDS`` maps a command name to ``("module:attribute", one-line help)``. The help is
+written here so that ``ctk --help`` lists these commands without importing their modules (some of
+them import requests or mcp). A test checks that every entry resolves to a Click command.
+"""
+
+from __future__ import annotations
+
+CORE_COMMANDS: dict[str, tuple[str, str]] = {
+    "auth": ("ctk_core.commands.auth:auth_command",
+             "Save credentials for a Confluence Cloud site."),
+    "status": ("ctk_core.commands.auth:status_command",
+               "Show where credentials come from and for which site."),
+    "logout": ("ctk_core.commands.auth:logout_command",
+               "Remove the saved credentials file."),
+    "mcp": ("ctk_core.commands.mcp:command",
+            "Serve the tools to AI assistants over MCP (stdio or HTTP)."),
+    "convert": ("ctk_core.commands.convert:command",
+                "Convert between Markdown and Confluence storage format."),
+    "plugins": ("ctk_core.commands.plugins:command",
+                "List the loaded plugins, their resources and tools."),
+    "sandbox": ("ctk_core.commands.sandbox:command",
+                "Run or reset the offline Confluence sandbox."),
+}

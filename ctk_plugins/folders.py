@@ -1,0 +1,204 @@
+"""manage_folders / ``ctk folders``: Confluence folders (v2), listed per space through CQL.
+
+The API has no endpoint to update, rename or move a folder, so neither does this resource.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
+from ctk_plugins.search import cql_string, require_id, run_cql, space_key
+
+DESCRIPTION = """\
+Folders hold pages and other folders in a space's tree. Confluence's API cannot update, rename or
+move a folder, so there is no update action. Spaces by key or id; parent_id may be a page or a
+folder."""
+
+
+def _web_url(ctx: Any, raw: dict[str, Any]) -> str | None:
+    webui = (raw.get("_links") or {}).get("webui")
+    return ctx.client.absolute(webui) if webui else None
+
+
+def flatten_folder(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    version = raw.get("version") or {}
+    webui = (raw.get("_links") or {}).get("webui") or ""
+    key = None
+    if webui.startswith("/spaces/"):
+        key = webui.split("/")[2] or None
+    return {
+        "id": raw.get("id"),
+        "type": raw.get("type") or "folder",
+        "title": raw.get("title"),
+        "status": raw.get("status"),
+        "space_id": raw.get("spaceId"),
+        "space_key": key,
+        "parent_id": raw.get("parentId"),
+        "parent_type": raw.get("parentType"),
+        "position": raw.get("position"),
+        "author_id": raw.get("authorId"),
+        "owner_id": raw.get("ownerId"),
+        "created_at": raw.get("createdAt"),
+        "version": version.get("number"),
+        "web_url": _web_url(ctx, raw),
+    }
+
+
+def _node(raw: dict[str, Any]) -> dict[str, Any]:
+    out = {
+        "id": raw.get("id"),
+        "type": raw.get("type"),
+        "title": raw.get("title"),
+        "status": raw.get("status"),
+    }
+    if "depth" in raw:
+        out["depth"] = raw.get("depth")
+        out["parent_id"] = raw.get("parentId")
+    if "spaceId" in raw:
+        out["space_id"] = raw.get("spaceId")
+    out["position"] = raw.get("childPosition")
+    return out
+
+
+# ------------------------------------------------------------------------------ handlers
+
+
+def get_folder(ctx: Any, folder_id: str) -> dict[str, Any]:
+    fid = require_id("folder_id", folder_id)
+    return flatten_folder(ctx, ctx.client.get(f"/api/v2/folders/{fid}"))
+
+
+def get_children(ctx: Any, folder_id: str, sort: str | None = None, limit: int = 25,
+                 cursor: str | None = None) -> dict[str, Any]:
+    fid = require_id("folder_id", folder_id)
+    params = {"sort": sort} if sort else None
+    page = ctx.client.page(f"/api/v2/folders/{fid}/direct-children", params=params,
+                           limit=limit, cursor=cursor or None)
+    return {"results": [_node(r) for r in page.get("results") or []],
+            "next_cursor": page.get("next_cursor")}
+
+
+def get_descendants(ctx: Any, folder_id: str, depth: int | None = None, limit: int = 25,
+                    cursor: str | None = None) -> dict[str, Any]:
+    fid = require_id("folder_id", folder_id)
+    params = {"depth": depth} if depth else None
+    page = ctx.client.page(f"/api/v2/folders/{fid}/descendants", params=params,
+                           limit=limit, cursor=cursor or None)
+    return {"results": [_node(r) for r in page.get("results") or []],
+            "next_cursor": page.get("next_cursor")}
+
+
+def _titles(ctx: Any, ancestors: list[dict[str, Any]]) -> dict[str, str]:
+    """Titles of the ancestors: pages in one bulk call, folders one by one (no bulk endpoint)."""
+    titles: dict[str, str] = {}
+    page_ids = [a["id"] for a in ancestors if a.get("type") == "page"]
+    if page_ids:
+        data = ctx.client.get("/api/v2/pages", params={"id": page_ids, "limit": 250})
+        for raw in data.get("results") or []:
+            titles[str(raw.get("id"))] = raw.get("title")
+    for a in ancestors:
+        if a.get("type") == "folder":
+            try:
+                titles[a["id"]] = ctx.client.get(f"/api/v2/folders/{a['id']}").get("title")
+            except NotFound:
+                pass
+    return titles
+
+
+def get_ancestors(ctx: Any, folder_id: str) -> dict[str, Any]:
+    fid = require_id("folder_id", folder_id)
+    data = ctx.client.get(f"/api/v2/folders/{fid}/ancestors", params={"limit": 250})
+    ancestors = [{"id": str(a.get("id")), "type": a.get("type")}
+                 for a in data.get("results") or []]
+    titles = _titles(ctx, ancestors)
+    return {"results": [dict(a, title=titles.get(a["id"])) for a in ancestors]}
+
+
+def list_folders(ctx: Any, space_id: str, limit: int = 25,
+                 cursor: str | None = None) -> dict[str, Any]:
+    key = space_key(ctx, space_id)
+    cql = f"type = folder AND space = {cql_string(key)} ORDER BY title"
+    result = run_cql(ctx, cql, limit=limit, cursor=cursor, excerpt="none")
+    for hit in result["results"]:
+        hit.pop("excerpt", None)
+    return result
+
+
+def create_folder(ctx: Any, space_id: str, title: str,
+                  parent_id: str | None = None) -> dict[str, Any]:
+    if not (title or "").strip():
+        raise UsageError("Missing argument 'title': a folder needs a title.")
+    body: dict[str, Any] = {"spaceId": ctx.space_id(space_id), "title": title.strip()}
+    if parent_id:
+        body["parentId"] = require_id("parent_id", parent_id)
+    return flatten_folder(ctx, ctx.client.post("/api/v2/folders", json=body))
+
+
+def delete_folder(ctx: Any, folder_id: str) -> dict[str, Any]:
+    fid = require_id("folder_id", folder_id)
+    ctx.client.delete(f"/api/v2/folders/{fid}")
+    return {"id": fid, "deleted": True}
+
+
+# ------------------------------------------------------------------------------ declaration
+
+_FOLDER = Param("folder_id", "str", "Folder id.", required=True, positional=True)
+_NODE_COLUMNS = ("id", "type", "title", "status")
+
+RESOURCE = Resource(
+    name="folders",
+    summary="Confluence folders: get, browse, list, create, delete (the API has no update).",
+    description=DESCRIPTION,
+    operations=[
+        Operation(name="get", summary="Show a folder: title, space, parent, version, web URL.",
+                  run=get_folder, params=(_FOLDER,)),
+        Operation(
+            name="get_children", command="children",
+            summary="Direct children of a folder (pages, folders, whiteboards...) with their type.",
+            run=get_children,
+            params=(_FOLDER,
+                    Param("sort", "str", "Sort order.", choices=(
+                        "title", "-title", "child-position", "-child-position", "id", "-id",
+                        "created-date", "-created-date", "modified-date", "-modified-date"))),
+            paged=True, columns=("id", "type", "title", "position"),
+        ),
+        Operation(
+            name="get_descendants", command="tree",
+            summary="Everything below a folder, top-down, with depth and parent.",
+            run=get_descendants,
+            params=(_FOLDER,
+                    Param("depth", "int", "How many levels (1-10; Confluence's default is 2).",
+                          minimum=1, maximum=10)),
+            paged=True, columns=("id", "type", "depth", "parent_id", "title"),
+        ),
+        Operation(
+            name="get_ancestors", command="ancestors",
+            summary="The folder's breadcrumb from the root, with titles and types.",
+            run=get_ancestors, params=(_FOLDER,), columns=("id", "type", "title"),
+        ),
+        Operation(
+            name="list", summary="The folders of a space (through CQL type = folder).",
+            run=list_folders,
+            params=(Param("space_id", "str", "Space key or id.", required=True, flag="space"),),
+            paged=True, columns=("id", "title", "space_key", "last_modified"),
+        ),
+        Operation(
+            name="create", summary="Create a folder in a space, optionally under a page or folder.",
+            run=create_folder, write=True,
+            params=(Param("space_id", "str", "Space key or id.", required=True, flag="space"),
+                    Param("title", "str", "Folder title.", required=True),
+                    Param("parent_id", "str", "Parent page or folder id (default: space root).",
+                          flag="parent")),
+        ),
+        Operation(
+            name="delete", summary="Delete a folder.",
+            run=delete_folder, write=True, destructive=True, params=(_FOLDER,),
+        ),
+    ],
+)
+
+
+@hookimpl
+def ctk_register_resources(register: Any) -> None:
+    register(RESOURCE)

@@ -1,0 +1,130 @@
+"""manage_labels / ``ctk labels``: labels of pages.
+
+Reading uses v2; writing uses the v1 label endpoints (v2 has no label write); the pages that carry
+a label are found with CQL (v2 cannot look a label up by name).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ctk_core import Operation, Param, Resource, UsageError, hookimpl
+from ctk_plugins.search import cql_string, require_id, run_cql, space_key
+
+DESCRIPTION = """\
+Labels (tags) on pages. Names have no spaces; Confluence stores them in lower case. add and remove
+take one or several names."""
+
+PREFIXES = ("global", "my", "team", "system")
+
+
+def _flatten(raw: dict[str, Any]) -> dict[str, Any]:
+    return {"id": str(raw.get("id")) if raw.get("id") is not None else None,
+            "name": raw.get("name"), "prefix": raw.get("prefix")}
+
+
+def _names(labels: Any) -> list[str]:
+    """Label names from a list (items may also be comma-separated); checked for spaces."""
+    if isinstance(labels, str):
+        labels = [labels]
+    names: list[str] = []
+    for item in labels or []:
+        for part in str(item).split(","):
+            name = part.strip()
+            if not name:
+                continue
+            if any(ch.isspace() for ch in name):
+                raise UsageError(f"Invalid label {name!r}: labels cannot contain spaces "
+                                 "(use '-' or '_' instead).")
+            if name not in names:
+                names.append(name)
+    if not names:
+        raise UsageError("Missing argument 'label': give at least one label name.")
+    return names
+
+
+# ------------------------------------------------------------------------------ handlers
+
+
+def list_labels(ctx: Any, page_id: str, prefix: str | None = None, limit: int = 25,
+                cursor: str | None = None) -> dict[str, Any]:
+    pid = require_id("page_id", page_id)
+    params = {"prefix": prefix} if prefix else None
+    page = ctx.client.page(f"/api/v2/pages/{pid}/labels", params=params, limit=limit,
+                           cursor=cursor or None)
+    return {"results": [_flatten(r) for r in page.get("results") or []],
+            "next_cursor": page.get("next_cursor")}
+
+
+def add_labels(ctx: Any, page_id: str, label: list[str]) -> dict[str, Any]:
+    pid = require_id("page_id", page_id)
+    names = _names(label)
+    body = [{"prefix": "global", "name": name} for name in names]
+    data = ctx.client.post(f"/rest/api/content/{pid}/label", json=body) or {}
+    return {"page_id": pid, "added": names,
+            "results": [_flatten(r) for r in data.get("results") or []]}
+
+
+def remove_labels(ctx: Any, page_id: str, label: list[str]) -> dict[str, Any]:
+    pid = require_id("page_id", page_id)
+    names = _names(label)
+    for name in names:
+        ctx.client.delete(f"/rest/api/content/{pid}/label", params={"name": name})
+    return {"page_id": pid, "removed": names}
+
+
+def pages_with_label(ctx: Any, label: str, space_id: str | None = None, limit: int = 25,
+                     cursor: str | None = None) -> dict[str, Any]:
+    name = _names([label])
+    if len(name) != 1:
+        raise UsageError("Give one label name to pages_with_label.")
+    cql = f"type = page AND label = {cql_string(name[0])}"
+    if space_id:
+        cql += f" AND space = {cql_string(space_key(ctx, space_id))}"
+    result = run_cql(ctx, cql + " ORDER BY title", limit=limit, cursor=cursor, excerpt="none")
+    for hit in result["results"]:
+        hit.pop("excerpt", None)
+    return result
+
+
+# ------------------------------------------------------------------------------ declaration
+
+_PAGE = Param("page_id", "str", "Page id.", required=True, positional=True)
+_LABELS = Param("label", "list", "Label name(s).", required=True, positional=True)
+
+RESOURCE = Resource(
+    name="labels",
+    summary="Labels of Confluence pages: list, add, remove, and the pages with a label.",
+    description=DESCRIPTION,
+    operations=[
+        Operation(
+            name="list", summary="Labels of a page, optionally only one prefix.",
+            run=list_labels,
+            params=(_PAGE, Param("prefix", "str", "Only labels with this prefix.",
+                                 choices=PREFIXES)),
+            paged=True, columns=("id", "name", "prefix"),
+        ),
+        Operation(
+            name="add", summary="Add one or several labels to a page in one call.",
+            run=add_labels, write=True, idempotent=True, params=(_PAGE, _LABELS),
+            columns=("id", "name", "prefix"),
+        ),
+        Operation(
+            name="remove", summary="Remove one or several labels from a page.",
+            run=remove_labels, write=True, params=(_PAGE, _LABELS),
+        ),
+        Operation(
+            name="pages_with_label", command="pages",
+            summary="Pages that carry a label, optionally in one space.",
+            run=pages_with_label,
+            params=(Param("label", "str", "Label name.", required=True, positional=True),
+                    Param("space_id", "str", "Only this space (key or id).", flag="space")),
+            paged=True, columns=("id", "title", "space_key", "last_modified"),
+        ),
+    ],
+)
+
+
+@hookimpl
+def ctk_register_resources(register: Any) -> None:
+    register(RESOURCE)

@@ -1,0 +1,822 @@
+"""manage_pages / ``ctk pages``: read, browse, diff, section-edit and write Confluence pages.
+
+Everything goes through the v2 API except the two things v2 cannot do: moving a page before or
+after a sibling (v1 ``PUT /rest/api/content/{id}/move/{position}/{target}``) and restoring an old
+version (v1 ``POST /rest/api/content/{id}/version``).
+
+Bodies are Markdown by default (converted with ``ctk_core.convert``); ``storage`` passes the
+storage-format XHTML through, after a well-formedness check. Sections (outline, get_section,
+update_section) are located in the storage XHTML itself (``ctk_core.pagetext``), so that a section
+update leaves every other byte of the page as it was, macros ctk does not know included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ctk_core import Conflict, NotFound, Operation, Param, Resource, UsageError, hookimpl
+
+DESCRIPTION = """\
+Confluence pages. Bodies are Markdown unless body_format/content_format=storage (raw XHTML).
+Read: get (by page_id, or space_id+title), get_by_title, list (a space's pages), get_children,
+get_descendants (subtree of a page, or of a space), get_ancestors (breadcrumb), list_versions,
+diff (unified diff of two versions), get_outline (headings with section ids) and get_section
+(one section's Markdown): prefer outline+section over get for long pages.
+Write: create, update (version = current+1 unless given; a stale version is a conflict),
+update_section (replace one section, the rest of the page is kept exactly), move (parent, or
+position before/after/append relative to target_id), delete (to trash; purge=true removes a
+trashed page for good), restore_version. space_id accepts a space key or id."""
+
+PAGE_SORTS = ("id", "-id", "created-date", "-created-date", "modified-date", "-modified-date",
+              "title", "-title")
+CHILD_SORTS = ("title", "-title", "child-position", "-child-position", "id", "-id",
+               "created-date", "-created-date", "modified-date", "-modified-date")
+LIST_STATUSES = ("current", "archived", "deleted", "trashed")
+READ_FORMATS = ("markdown", "storage", "view")
+WRITE_FORMATS = ("markdown", "storage")
+POSITIONS = ("before", "after", "append")
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def require_id(name: str, value: Any) -> str:
+    """A content id (digits), or a UsageError naming the argument."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        raise UsageError(f"Missing argument '{name}'.")
+    if not text.isdigit():
+        raise UsageError(f"Invalid value for '{name}': {value!r} is not a Confluence id "
+                         "(ids are numbers, e.g. 123456).")
+    return text
+
+
+def _space_key(webui: str | None) -> str | None:
+    """The space key from a web UI link (``/spaces/KEY/pages/...``): free, no request."""
+    if webui and webui.startswith("/spaces/"):
+        return webui.split("/")[2] or None
+    return None
+
+
+def _web_url(ctx: Any, raw: dict[str, Any]) -> str | None:
+    links = raw.get("_links") or {}
+    webui = links.get("webui")
+    if not webui:
+        return None
+    base = links.get("base")
+    if base and not webui.startswith(("http://", "https://")):
+        return str(base).rstrip("/") + webui
+    return str(ctx.client.absolute(webui))
+
+
+def flatten_page(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    """A page as ctk shows it: what a caller acts on, without API noise."""
+    version = raw.get("version") or {}
+    webui = (raw.get("_links") or {}).get("webui")
+    return {
+        "id": str(raw.get("id")) if raw.get("id") is not None else None,
+        "title": raw.get("title"),
+        "status": raw.get("status"),
+        "space_id": raw.get("spaceId"),
+        "space_key": _space_key(webui),
+        "parent_id": raw.get("parentId"),
+        "parent_type": raw.get("parentType"),
+        "position": raw.get("position"),
+        "version": version.get("number"),
+        "version_message": version.get("message") or None,
+        "author_id": raw.get("authorId"),
+        "owner_id": raw.get("ownerId"),
+        "created_at": raw.get("createdAt"),
+        "updated_at": version.get("createdAt"),
+        "updated_by": version.get("authorId"),
+        "web_url": _web_url(ctx, raw),
+    }
+
+
+def _node(raw: dict[str, Any], depth_offset: int = 0) -> dict[str, Any]:
+    """One entry of direct-children / descendants."""
+    out: dict[str, Any] = {
+        "id": str(raw.get("id")),
+        "type": raw.get("type") or "page",
+        "title": raw.get("title"),
+        "status": raw.get("status"),
+    }
+    if "depth" in raw or depth_offset:
+        out["depth"] = int(raw.get("depth") or 0) + depth_offset
+        out["parent_id"] = raw.get("parentId")
+    if raw.get("spaceId") is not None:
+        out["space_id"] = raw.get("spaceId")
+    out["position"] = raw.get("childPosition")
+    return out
+
+
+def _storage_of(raw: dict[str, Any]) -> str:
+    body = raw.get("body") or {}
+    storage = body.get("storage") or {}
+    return str(storage.get("value") or "")
+
+
+def _to_markdown(storage: str) -> str:
+    from ctk_core.convert import storage_to_markdown
+
+    return str(storage_to_markdown(storage))
+
+
+def _to_storage(body: str, content_format: str) -> str:
+    """The storage XHTML to send for a body given in ``content_format``; checked well-formed."""
+    from ctk_core import pagetext
+
+    if content_format == "storage":
+        storage = body
+    else:
+        from ctk_core.convert import markdown_to_storage
+
+        storage = str(markdown_to_storage(body))
+    pagetext.check_storage(storage)
+    return storage
+
+
+def _fetch(ctx: Any, page_id: str, *, body_format: str | None = "storage",
+           version: int | None = None, labels: bool = False,
+           statuses: list[str] | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if body_format:
+        params["body-format"] = body_format
+    if version is not None:
+        params["version"] = version
+    if labels:
+        params["include-labels"] = "true"
+    if statuses:
+        params["status"] = statuses
+    return dict(ctx.client.get(f"/api/v2/pages/{page_id}", params=params or None) or {})
+
+
+def _labels(raw: dict[str, Any]) -> list[str]:
+    block = raw.get("labels") or {}
+    return [str(item.get("name")) for item in block.get("results") or [] if item.get("name")]
+
+
+def _hierarchy(ctx: Any, item_id: str, what: str, params: dict[str, Any] | None,
+               limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+    """One page of ``/pages/{id}/<what>``, or ``/folders/{id}/<what>`` when the id is a folder."""
+    last: NotFound | None = None
+    for kind in ("pages", "folders"):
+        path = f"/api/v2/{kind}/{item_id}/{what}"
+        try:
+            if limit is None:
+                return dict(ctx.client.get(path, params=params) or {})
+            return dict(ctx.client.page(path, params=params, limit=limit, cursor=cursor or None))
+        except NotFound as exc:
+            last = exc
+    raise NotFound(f"No page or folder with id {item_id} (or it is not visible to you).") \
+        from last
+
+
+def _ancestors(ctx: Any, item_id: str) -> list[dict[str, Any]]:
+    data = _hierarchy(ctx, item_id, "ancestors", {"limit": 250})
+    ancestors: list[dict[str, Any]] = [
+        {"id": str(a.get("id")), "type": a.get("type") or "page", "title": None}
+                 for a in data.get("results") or []]
+    page_ids = [a["id"] for a in ancestors if a["type"] == "page"]
+    titles: dict[str, Any] = {}
+    if page_ids:  # one bulk call for all the pages
+        bulk = ctx.client.get("/api/v2/pages", params={"id": page_ids, "limit": 250})
+        titles.update({str(r.get("id")): r.get("title") for r in bulk.get("results") or []})
+    for a in ancestors:
+        if a["type"] == "folder":  # no bulk endpoint for folders
+            try:
+                titles[a["id"]] = ctx.client.get(f"/api/v2/folders/{a['id']}").get("title")
+            except NotFound:
+                pass
+        a["title"] = titles.get(a["id"])
+    return ancestors
+
+
+# ------------------------------------------------------------------------------ read handlers
+
+
+def get_page(ctx: Any, page_id: str | None = None, space_id: str | None = None,
+             title: str | None = None, version: int | None = None,
+             body_format: str = "markdown", include_ancestors: bool = False) -> dict[str, Any]:
+    if page_id in (None, ""):
+        if space_id and title:
+            return get_by_title(ctx, space_id, title, body_format=body_format,
+                                include_ancestors=include_ancestors)
+        raise UsageError("Give a page_id, or space_id and title to find the page by title.")
+    if space_id or title:
+        raise UsageError("Give either page_id, or space_id and title; not both.")
+    pid = require_id("page_id", page_id)
+    fmt = body_format or "markdown"
+    raw = _fetch(ctx, pid, body_format="storage" if fmt == "markdown" else fmt,
+                 version=version, labels=True)
+    result = flatten_page(ctx, raw)
+    result["labels"] = _labels(raw)
+    if include_ancestors:
+        result["ancestors"] = _ancestors(ctx, pid)
+    result["body_format"] = fmt
+    if fmt == "markdown":
+        result["body"] = _to_markdown(_storage_of(raw))
+    else:
+        result["body"] = str(((raw.get("body") or {}).get(fmt) or {}).get("value") or "")
+    return result
+
+
+def get_by_title(ctx: Any, space_id: str, title: str, body_format: str = "markdown",
+                 include_ancestors: bool = False) -> dict[str, Any]:
+    sid = ctx.space_id(space_id)
+    wanted = (title or "").strip()
+    if not wanted:
+        raise UsageError("Missing argument 'title'.")
+    data = ctx.client.get("/api/v2/pages",
+                          params={"space-id": sid, "title": wanted, "limit": 25})
+    hits = [r for r in data.get("results") or [] if r.get("title") == wanted]
+    if not hits:
+        raise NotFound(f"No page titled {wanted!r} in space {space_id} "
+                       "(titles are exact and case-sensitive).",
+                       hint="List titles with 'ctk pages list --space ...'.")
+    return get_page(ctx, str(hits[0]["id"]), body_format=body_format,
+                    include_ancestors=include_ancestors)
+
+
+def list_pages(ctx: Any, space_id: str | None = None, title: str | None = None,
+               status: list[str] | None = None, sort: str | None = None, limit: int = 25,
+               cursor: str | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if space_id:
+        params["space-id"] = ctx.space_id(space_id)
+    if title:
+        params["title"] = title
+    if status:
+        params["status"] = list(status)
+    if sort:
+        params["sort"] = sort
+    page = ctx.client.page("/api/v2/pages", params=params or None, limit=limit,
+                           cursor=cursor or None)
+    base = page.get("base")
+    results = []
+    for raw in page.get("results") or []:
+        if base:
+            raw.setdefault("_links", {}).setdefault("base", str(base).rstrip("/"))
+        results.append(flatten_page(ctx, raw))
+    return {"results": results, "next_cursor": page.get("next_cursor")}
+
+
+def get_children(ctx: Any, page_id: str, sort: str | None = None, limit: int = 25,
+                 cursor: str | None = None) -> dict[str, Any]:
+    pid = require_id("page_id", page_id)
+    page = _hierarchy(ctx, pid, "direct-children", {"sort": sort} if sort else None,
+                      limit=limit, cursor=cursor)
+    return {"results": [_node(r) for r in page.get("results") or []],
+            "next_cursor": page.get("next_cursor")}
+
+
+def _space_cursor(cursor: str | None) -> tuple[int, str]:
+    """Space-tree cursors are ``s<root index>:<inner>``; inner '' = root not shown yet."""
+    if not cursor:
+        return 0, ""
+    head, sep, inner = cursor.partition(":")
+    if not sep or not head.startswith("s") or not head[1:].isdigit():
+        raise UsageError(f"Invalid cursor {cursor!r} for a space tree: pass back next_cursor "
+                         "unchanged.")
+    return int(head[1:]), inner
+
+
+def get_descendants(ctx: Any, page_id: str | None = None, space_id: str | None = None,
+                    depth: int | None = None, limit: int = 25,
+                    cursor: str | None = None) -> dict[str, Any]:
+    params = {"depth": depth} if depth else None
+    if page_id not in (None, ""):
+        if space_id:
+            raise UsageError("Give either page_id or space_id, not both.")
+        pid = require_id("page_id", page_id)
+        page = _hierarchy(ctx, pid, "descendants", params, limit=limit, cursor=cursor)
+        return {"results": [_node(r) for r in page.get("results") or []],
+                "next_cursor": page.get("next_cursor")}
+    if not space_id:
+        raise UsageError("Give a page_id (subtree of a page or folder) or a space_id "
+                         "(the whole space).")
+    # A space's tree: its root pages (depth 0), each followed by its descendants.
+    sid = ctx.space_id(space_id)
+    index, inner = _space_cursor(cursor)
+    roots = list(ctx.client.iterate(f"/api/v2/spaces/{sid}/pages",
+                                    params={"depth": "root", "sort": "id"}))
+    if index >= len(roots):
+        return {"results": [], "next_cursor": None}
+    root = roots[index]
+    results: list[dict[str, Any]] = []
+    if not inner:
+        node = _node(root)
+        node.update(depth=0, parent_id=root.get("parentId"), type="page")
+        results.append(node)
+        inner = "-"
+        if limit == 1:
+            return {"results": results, "next_cursor": f"s{index}:-"}
+        limit -= 1
+    page = ctx.client.page(f"/api/v2/pages/{root['id']}/descendants", params=params,
+                           limit=limit, cursor=None if inner == "-" else inner)
+    results += [_node(r) for r in page.get("results") or []]
+    if page.get("next_cursor"):
+        next_cursor: str | None = f"s{index}:{page['next_cursor']}"
+    elif index + 1 < len(roots):
+        next_cursor = f"s{index + 1}:"
+    else:
+        next_cursor = None
+    return {"results": results, "next_cursor": next_cursor}
+
+
+def get_ancestors(ctx: Any, page_id: str) -> dict[str, Any]:
+    pid = require_id("page_id", page_id)
+    return {"results": _ancestors(ctx, pid)}
+
+
+def list_versions(ctx: Any, page_id: str, sort: str | None = None, limit: int = 25,
+                  cursor: str | None = None) -> dict[str, Any]:
+    pid = require_id("page_id", page_id)
+    page = ctx.client.page(f"/api/v2/pages/{pid}/versions",
+                           params={"sort": sort} if sort else None, limit=limit,
+                           cursor=cursor or None)
+    results = [{
+        "number": v.get("number"),
+        "author_id": v.get("authorId"),
+        "message": v.get("message") or "",
+        "minor_edit": bool(v.get("minorEdit")),
+        "created_at": v.get("createdAt"),
+    } for v in page.get("results") or []]
+    return {"results": results, "next_cursor": page.get("next_cursor")}
+
+
+def diff_versions(ctx: Any, page_id: str, from_version: int | None = None,
+                  to_version: int | None = None) -> dict[str, Any]:
+    from ctk_core import pagetext
+
+    pid = require_id("page_id", page_id)
+    target = _fetch(ctx, pid, version=to_version)
+    to_number = int((target.get("version") or {}).get("number") or to_version or 0)
+    if from_version is None:
+        if to_number <= 1:
+            raise UsageError(f"Page {pid} has no version before version {to_number}: "
+                             "nothing to compare.", hint="Pass from_version and to_version.")
+        from_version = to_number - 1
+    source = _fetch(ctx, pid, version=from_version)
+    from_number = int((source.get("version") or {}).get("number") or from_version)
+    old = _to_markdown(_storage_of(source))
+    new = _to_markdown(_storage_of(target))
+    text, added, removed = pagetext.unified_diff(
+        old, new, from_label=f"{pid} version {from_number}",
+        to_label=f"{pid} version {to_number}")
+    return {
+        "id": pid,
+        "title": target.get("title"),
+        "from_version": from_number,
+        "to_version": to_number,
+        "title_changed": source.get("title") != target.get("title"),
+        "lines_added": added,
+        "lines_removed": removed,
+        "diff": text,
+    }
+
+
+def get_outline(ctx: Any, page_id: str, version: int | None = None) -> dict[str, Any]:
+    from ctk_core import pagetext
+
+    pid = require_id("page_id", page_id)
+    raw = _fetch(ctx, pid, version=version)
+    storage = _storage_of(raw)
+    sections = pagetext.outline(storage)
+    return {
+        "id": pid,
+        "title": raw.get("title"),
+        "version": (raw.get("version") or {}).get("number"),
+        "size": len(storage),
+        "headings": [{"id": s.id, "level": s.level, "text": s.text, "size": s.size}
+                     for s in sections],
+    }
+
+
+def get_section(ctx: Any, page_id: str, heading: str, body_format: str = "markdown",
+                version: int | None = None) -> dict[str, Any]:
+    from ctk_core import pagetext
+
+    pid = require_id("page_id", page_id)
+    raw = _fetch(ctx, pid, version=version)
+    storage = _storage_of(raw)
+    section = pagetext.find_section(pagetext.outline(storage), heading, page_id=pid)
+    chunk = pagetext.section_storage(storage, section)
+    return {
+        "id": pid,
+        "title": raw.get("title"),
+        "version": (raw.get("version") or {}).get("number"),
+        "section_id": section.id,
+        "heading": section.text,
+        "level": section.level,
+        "body_format": body_format,
+        "body": _to_markdown(chunk) if body_format == "markdown" else chunk,
+    }
+
+
+# ------------------------------------------------------------------------------ write handlers
+
+
+def create_page(ctx: Any, space_id: str, title: str, body: str | None = None,
+                content_format: str = "markdown", parent_id: str | None = None,
+                status: str = "current") -> dict[str, Any]:
+    name = (title or "").strip()
+    if not name:
+        raise UsageError("Missing argument 'title': a page needs a title.")
+    payload: dict[str, Any] = {
+        "spaceId": ctx.space_id(space_id),
+        "status": status or "current",
+        "title": name,
+        "body": {"representation": "storage",
+                 "value": _to_storage(body or "", content_format)},
+    }
+    if parent_id:
+        payload["parentId"] = require_id("parent_id", parent_id)
+    return flatten_page(ctx, ctx.client.post("/api/v2/pages", json=payload) or {})
+
+
+def _conflict(ctx: Any, pid: str, sent: int, exc: Exception | None = None) -> Conflict:
+    """The conflict error, naming the page's current version (re-read when not known)."""
+    current: Any = None
+    try:
+        current = (_fetch(ctx, pid, body_format=None).get("version") or {}).get("number")
+    except Exception:  # noqa: BLE001 - the conflict is the error to report
+        current = None
+    now = f"the current version is {current}" if current is not None else \
+        "the page has a newer version"
+    detail = f" ({exc})" if exc is not None and current is None else ""
+    return Conflict(f"Version conflict on page {pid}: {now}, so version {sent} cannot be "
+                    f"written{detail}. Nothing was overwritten.",
+                    hint="Read the page again, reapply your change and retry "
+                         "(or leave out version to write current + 1).")
+
+
+def _put(ctx: Any, pid: str, payload: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return dict(ctx.client.put(f"/api/v2/pages/{pid}", json=payload) or {})
+    except Conflict as exc:
+        raise _conflict(ctx, pid, payload["version"]["number"], exc) from None
+
+
+def _next_version(current: dict[str, Any], pid: str, version: int | None) -> int:
+    number = int((current.get("version") or {}).get("number") or 0)
+    if version is None:
+        return number + 1
+    if version <= number:
+        raise Conflict(f"Version conflict on page {pid}: the current version is {number}, so "
+                       f"version {version} cannot be written. Nothing was overwritten.",
+                       hint="Read the page again, reapply your change and retry "
+                            "(or leave out version to write current + 1).")
+    return version
+
+
+def _version_block(number: int, message: str | None) -> dict[str, Any]:
+    block: dict[str, Any] = {"number": number}
+    if message:
+        block["message"] = message
+    return block
+
+
+def update_page(ctx: Any, page_id: str, title: str | None = None, body: str | None = None,
+                content_format: str = "markdown", message: str | None = None,
+                version: int | None = None, status: str | None = None) -> dict[str, Any]:
+    pid = require_id("page_id", page_id)
+    if title is not None and not title.strip():
+        raise UsageError("Argument 'title' must not be empty.")
+    if title is None and body is None and status is None:
+        raise UsageError("Nothing to update: give a title, a body or both.")
+    storage = _to_storage(body, content_format) if body is not None else None
+    payload: dict[str, Any]
+    if storage is not None and title is not None and version is not None:
+        # Everything is known: no read first, so a stale version is Confluence's own 409.
+        payload = {"id": pid, "status": status or "current", "title": title.strip(),
+                   "body": {"representation": "storage", "value": storage},
+                   "version": _version_block(version, message)}
+    else:
+        current = _fetch(ctx, pid)
+        payload = {
+            "id": pid,
+            "status": status or current.get("status") or "current",
+            "title": title.strip() if title is not None else current.get("title"),
+            "body": {"representation": "storage",
+                     "value": storage if storage is not None else _storage_of(current)},
+            "version": _version_block(_next_version(current, pid, version), message),
+        }
+    return flatten_page(ctx, _put(ctx, pid, payload))
+
+
+def update_section(ctx: Any, page_id: str, heading: str, body: str,
+                   content_format: str = "markdown", message: str | None = None,
+                   version: int | None = None) -> dict[str, Any]:
+    from ctk_core import pagetext
+
+    pid = require_id("page_id", page_id)
+    replacement = _to_storage(body, content_format)
+    current = _fetch(ctx, pid)
+    storage = _storage_of(current)
+    section = pagetext.find_section(pagetext.outline(storage), heading, page_id=pid)
+    keep_heading = not pagetext.starts_with_heading(replacement)
+    new_storage = pagetext.splice(storage, section, replacement, keep_heading=keep_heading)
+    payload = {
+        "id": pid,
+        "status": current.get("status") or "current",
+        "title": current.get("title"),
+        "body": {"representation": "storage", "value": new_storage},
+        "version": _version_block(_next_version(current, pid, version), message),
+    }
+    result = flatten_page(ctx, _put(ctx, pid, payload))
+    result["section_id"] = section.id
+    result["heading_replaced"] = not keep_heading
+    return result
+
+
+def move_page(ctx: Any, page_id: str, target_parent_id: str | None = None,
+              position: str | None = None, target_id: str | None = None,
+              message: str | None = None) -> dict[str, Any]:
+    pid = require_id("page_id", page_id)
+    if target_parent_id and (position or target_id):
+        raise UsageError("Give either target_parent_id, or position and target_id; not both.")
+    if target_parent_id:
+        parent = require_id("target_parent_id", target_parent_id)
+        if parent == pid:
+            raise UsageError("A page cannot be its own parent.")
+        current = _fetch(ctx, pid)
+        payload = {
+            "id": pid,
+            "status": current.get("status") or "current",
+            "title": current.get("title"),
+            "parentId": parent,
+            "body": {"representation": "storage", "value": _storage_of(current)},
+            "version": _version_block(_next_version(current, pid, None), message),
+        }
+        return flatten_page(ctx, _put(ctx, pid, payload))
+    if not position or not target_id:
+        raise UsageError("Say where to move the page: target_parent_id, or position "
+                         "(before, after, append) with target_id.")
+    target = require_id("target_id", target_id)
+    if target == pid:
+        raise UsageError("A page cannot be moved relative to itself.")
+    ctx.client.put(f"/rest/api/content/{pid}/move/{position}/{target}")
+    return {"id": pid, "moved": True, "position": position, "target_id": target}
+
+
+def delete_page(ctx: Any, page_id: str, purge: bool = False) -> dict[str, Any]:
+    pid = require_id("page_id", page_id)
+    if not purge:
+        ctx.client.delete(f"/api/v2/pages/{pid}")
+        return {"id": pid, "status": "trashed"}
+    raw = _fetch(ctx, pid, body_format=None, statuses=["current", "archived", "trashed"])
+    if raw.get("status") != "trashed":
+        raise UsageError(f"Page {pid} is not in the trash (status {raw.get('status')}): "
+                         "purge only removes a trashed page.",
+                         hint="Delete it without purge first (moves it to the trash).")
+    ctx.client.delete(f"/api/v2/pages/{pid}", params={"purge": "true"})
+    return {"id": pid, "status": "purged"}
+
+
+def restore_version(ctx: Any, page_id: str, version: int,
+                    message: str | None = None) -> dict[str, Any]:
+    pid = require_id("page_id", page_id)
+    note = message or f"Restored version {version}"
+    payload = {"operationKey": "restore",
+               "params": {"versionNumber": version, "message": note, "restoreTitle": False}}
+    data = ctx.client.post(f"/rest/api/content/{pid}/version", json=payload) or {}
+    return {"id": pid, "restored_version": version, "version": data.get("number"),
+            "message": data.get("message") or note}
+
+
+# ------------------------------------------------------------------------------ CLI renderers
+
+
+def render_page(result: dict[str, Any]) -> str:
+    from ctk_core.output import key_values
+
+    head = {k: v for k, v in result.items() if k not in ("body", "ancestors")}
+    if result.get("ancestors"):
+        head["ancestors"] = " > ".join(str(a.get("title") or a.get("id"))
+                                       for a in result["ancestors"])
+    text = key_values(head)
+    body = str(result.get("body") or "").rstrip("\n")
+    return f"{text}\n\n{body}" if body else text
+
+
+def render_tree(result: dict[str, Any]) -> str:
+    items = list(result.get("results") or [])
+    if not items:
+        return ""
+    ids = {item["id"] for item in items}
+    children: dict[Any, list[dict[str, Any]]] = {}
+    roots: list[dict[str, Any]] = []
+    for item in items:
+        parent = item.get("parent_id")
+        if parent in ids:
+            children.setdefault(parent, []).append(item)
+        else:
+            roots.append(item)
+    lines: list[str] = []
+
+    def draw(item: dict[str, Any], level: int) -> None:
+        kind = "" if item.get("type") == "page" else f"[{item.get('type')}] "
+        lines.append(f"{'  ' * level}{kind}{item.get('title')}  ({item['id']})")
+        for child in children.get(item["id"], []):
+            draw(child, level + 1)
+
+    for root in roots:
+        draw(root, 0)
+    return "\n".join(lines)
+
+
+def render_outline(result: dict[str, Any]) -> str:
+    lines = [f"{result.get('title')}  (page {result.get('id')}, version {result.get('version')})"]
+    for h in result.get("headings") or []:
+        lines.append(f"{'  ' * (h['level'] - 1)}{'#' * h['level']} {h['text']}  "
+                     f"[{h['id']}, {h['size']} chars]")
+    if len(lines) == 1:
+        lines.append("(no headings)")
+    return "\n".join(lines)
+
+
+def render_body(result: dict[str, Any]) -> str:
+    return str(result.get("body") or "").rstrip("\n")
+
+
+def render_diff(result: dict[str, Any]) -> str:
+    text = str(result.get("diff") or "").rstrip("\n")
+    if not text:
+        return (f"No differences in the body between versions {result.get('from_version')} "
+                f"and {result.get('to_version')}.")
+    return text
+
+
+# ------------------------------------------------------------------------------ declaration
+
+_PAGE = Param("page_id", "str", "Page id.", required=True, positional=True)
+_NODE = Param("page_id", "str", "Page or folder id.", required=True, positional=True)
+_SPACE = Param("space_id", "str", "Space key or id.", flag="space")
+_READ_FORMAT = Param("body_format", "str", "Body format to return.", default="markdown",
+                     choices=READ_FORMATS, flag="format")
+_SECTION_FORMAT = Param("body_format", "str", "Body format to return.", default="markdown",
+                        choices=WRITE_FORMATS, flag="format")
+_WRITE_FORMAT = Param("content_format", "str", "Format of body: markdown or storage (XHTML).",
+                      default="markdown", choices=WRITE_FORMATS)
+_MESSAGE = Param("message", "str", "Version message.")
+_NEW_VERSION = Param("version", "int", "New version number (default current + 1); a stale "
+                     "number is a conflict.", minimum=1)
+_OLD_VERSION = Param("version", "int", "Read this historic version (default: current).",
+                     minimum=1)
+_HEADING = Param("heading", "str", "Section id (from get_outline) or heading text.",
+                 required=True, positional=True)
+_ANCESTORS = Param("include_ancestors", "bool", "Also give the ancestors' ids, types, titles.",
+                   default=False)
+_NODE_COLUMNS = ("id", "type", "title", "status", "position")
+_PAGE_COLUMNS = ("id", "title", "status", "version", "parent_id", "updated_at")
+
+RESOURCE = Resource(
+    name="pages",
+    summary="Confluence pages: read, browse, diff, edit sections, create, update, move, delete.",
+    description=DESCRIPTION,
+    operations=[
+        Operation(
+            name="get", summary="A page with its body (Markdown by default), labels and version.",
+            run=get_page, render=render_page,
+            params=(Param("page_id", "str", "Page id (or use space_id and title).",
+                          positional=True),
+                    Param("space_id", "str", "With title: find the page by title in this space.",
+                          flag="space"),
+                    Param("title", "str", "With space_id: the exact page title."),
+                    _OLD_VERSION, _READ_FORMAT, _ANCESTORS),
+        ),
+        Operation(
+            name="get_by_title", summary="The page with this exact title in a space.",
+            run=get_by_title, render=render_page,
+            params=(Param("space_id", "str", "Space key or id.", required=True, flag="space"),
+                    Param("title", "str", "Exact page title.", required=True),
+                    _READ_FORMAT, _ANCESTORS),
+        ),
+        Operation(
+            name="list", summary="Pages of a space (or of all spaces), without bodies.",
+            run=list_pages, paged=True, columns=_PAGE_COLUMNS,
+            params=(_SPACE,
+                    Param("title", "str", "Only pages with this exact title."),
+                    Param("status", "list", "Statuses to include (default current).",
+                          choices=LIST_STATUSES),
+                    Param("sort", "str", "Sort order.", choices=PAGE_SORTS)),
+        ),
+        Operation(
+            name="get_children", command="children",
+            summary="Direct children of a page or folder, with their type.",
+            run=get_children, paged=True, columns=_NODE_COLUMNS,
+            params=(_NODE, Param("sort", "str", "Sort order.", choices=CHILD_SORTS)),
+        ),
+        Operation(
+            name="get_descendants", command="tree",
+            summary="The subtree of a page or folder, or of a whole space (folders included).",
+            run=get_descendants, paged=True, render=render_tree,
+            columns=("id", "type", "depth", "parent_id", "title"),
+            params=(Param("page_id", "str", "Page or folder id (or use space_id).",
+                          positional=True),
+                    _SPACE,
+                    Param("depth", "int", "Levels below the page, or below the space's root "
+                          "pages (1-10; default 2).", minimum=1, maximum=10)),
+        ),
+        Operation(
+            name="get_ancestors", command="ancestors",
+            summary="Breadcrumb of a page or folder from the root, with titles and types.",
+            run=get_ancestors, columns=("id", "type", "title"), params=(_NODE,),
+        ),
+        Operation(
+            name="list_versions", command="versions",
+            summary="Versions of a page: number, author, message, minor edit, date.",
+            run=list_versions, paged=True,
+            columns=("number", "created_at", "author_id", "minor_edit", "message"),
+            params=(_PAGE, Param("sort", "str", "Sort order.",
+                                 choices=("modified-date", "-modified-date"))),
+        ),
+        Operation(
+            name="diff", summary="Unified diff of the Markdown of two versions "
+            "(default: previous to current).",
+            run=diff_versions, render=render_diff,
+            params=(_PAGE,
+                    Param("from_version", "int", "Older version (default: to_version - 1).",
+                          minimum=1, flag="from"),
+                    Param("to_version", "int", "Newer version (default: current).",
+                          minimum=1, flag="to")),
+        ),
+        Operation(
+            name="get_outline", command="outline",
+            summary="Headings of a page with levels, section ids and sizes.",
+            run=get_outline, render=render_outline, params=(_PAGE, _OLD_VERSION),
+        ),
+        Operation(
+            name="get_section", command="section",
+            summary="One section: its heading and content up to the next heading of that level.",
+            run=get_section, render=render_body,
+            params=(_PAGE, _HEADING, _SECTION_FORMAT, _OLD_VERSION),
+        ),
+        Operation(
+            name="create", summary="Create a page in a space, under a page or folder.",
+            run=create_page, write=True,
+            params=(Param("space_id", "str", "Space key or id.", required=True, flag="space"),
+                    Param("title", "str", "Page title.", required=True),
+                    Param("body", "str", "Page body (Markdown unless content_format=storage).",
+                          default=""),
+                    _WRITE_FORMAT,
+                    Param("parent_id", "str", "Parent page or folder id (default: the space "
+                          "home page).", flag="parent"),
+                    Param("status", "str", "current (published) or draft.", default="current",
+                          choices=("current", "draft"))),
+        ),
+        Operation(
+            name="update", summary="Update a page's title and/or body (a new version).",
+            run=update_page, write=True,
+            params=(_PAGE,
+                    Param("title", "str", "New title (default: keep)."),
+                    Param("body", "str", "New body (default: keep)."),
+                    _WRITE_FORMAT, _MESSAGE, _NEW_VERSION,
+                    Param("status", "str", "current or draft (default: keep).",
+                          choices=("current", "draft"))),
+        ),
+        Operation(
+            name="update_section", command="update-section",
+            summary="Replace one section; the rest of the page stays byte-for-byte.",
+            run=update_section, write=True,
+            params=(_PAGE, _HEADING,
+                    Param("body", "str", "New section content; starting with a heading "
+                          "replaces the heading too.", required=True),
+                    _WRITE_FORMAT, _MESSAGE, _NEW_VERSION),
+        ),
+        Operation(
+            name="move", summary="Re-parent a page (within its space) or place it before/after "
+            "a sibling.",
+            run=move_page, write=True,
+            params=(_PAGE,
+                    Param("target_parent_id", "str", "New parent page or folder id.",
+                          flag="parent"),
+                    Param("position", "str", "before/after target_id (sibling order), or "
+                          "append (child of target_id).", choices=POSITIONS),
+                    Param("target_id", "str", "The page that position refers to.",
+                          flag="target"),
+                    _MESSAGE),
+        ),
+        Operation(
+            name="delete", summary="Move a page to the trash, or purge a trashed page.",
+            run=delete_page, write=True, destructive=True,
+            params=(_PAGE, Param("purge", "bool", "Remove a trashed page for good.",
+                                 default=False)),
+        ),
+        Operation(
+            name="restore_version", command="restore",
+            summary="Make an old version the current one (as a new version).",
+            run=restore_version, write=True,
+            params=(_PAGE,
+                    Param("version", "int", "Version number to restore.", required=True,
+                          positional=True, minimum=1),
+                    _MESSAGE),
+        ),
+    ],
+)
+
+
+@hookimpl
+def ctk_register_resources(register: Any) -> None:
+    register(RESOURCE)

@@ -1,0 +1,124 @@
+"""Spaces: ``ctk spaces ...`` and the MCP tool ``manage_spaces``.
+
+Reads use the v2 API; creating a space uses v1 ``POST /rest/api/space`` (v2 space creation exists
+only on tenants with role-based access control).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
+
+SPACE_TYPES = ("global", "collaboration", "knowledge_base", "personal", "system", "onboarding",
+               "xflow_sample_space")
+SPACE_STATUSES = ("current", "archived")
+_KEY = re.compile(r"^[A-Za-z0-9]{1,255}$")
+
+
+def flatten_space(raw: dict[str, Any], client: Any) -> dict[str, Any]:
+    """A v2 space (or the v1 one ``POST /space`` returns) in the shape the tools return."""
+    description = raw.get("description") or {}
+    plain = description.get("plain") if isinstance(description, dict) else None
+    homepage = raw.get("homepageId")
+    if homepage is None and isinstance(raw.get("homepage"), dict):
+        homepage = raw["homepage"].get("id")
+    webui = (raw.get("_links") or {}).get("webui")
+    return {
+        "id": str(raw["id"]) if raw.get("id") is not None else None,
+        "key": raw.get("key"),
+        "name": raw.get("name"),
+        "type": raw.get("type"),
+        "status": raw.get("status"),
+        "homepage_id": str(homepage) if homepage is not None else None,
+        "description": (plain or {}).get("value") or None,
+        "web_url": client.absolute(webui) if webui else None,
+    }
+
+
+def list_spaces(ctx, type=None, status=None, keys=None, limit=25, cursor=None):
+    params: dict[str, Any] = {"description-format": "plain"}
+    if type:
+        params["type"] = type
+    if status:
+        params["status"] = status
+    if keys:
+        params["keys"] = list(keys)
+    client = ctx.client
+    page = client.page("/api/v2/spaces", params=params, limit=limit, cursor=cursor)
+    return {"results": [flatten_space(s, client) for s in page["results"]],
+            "next_cursor": page.get("next_cursor")}
+
+
+def get_space(ctx, space_id):
+    client = ctx.client
+    resolved = ctx.space_id(space_id)
+    raw = client.get(f"/api/v2/spaces/{resolved}", params={"description-format": "plain"})
+    return flatten_space(raw, client)
+
+
+def get_space_by_key(ctx, key):
+    client = ctx.client
+    data = client.get("/api/v2/spaces", params={"keys": [key], "description-format": "plain"})
+    for raw in (data or {}).get("results") or []:
+        if raw.get("key") == key:
+            return flatten_space(raw, client)
+    raise NotFound(f"No space with key {key!r} (or it is not visible to you).",
+                   hint="Check the key with 'ctk spaces list'.")
+
+
+def create_space(ctx, key, name, description=None):
+    if not _KEY.match(key):
+        raise UsageError(f"Space key {key!r} must be letters and digits only (for example DOCS).")
+    body: dict[str, Any] = {"key": key, "name": name}
+    if description:
+        body["description"] = {"plain": {"value": description, "representation": "plain"}}
+    client = ctx.client
+    raw = client.post("/rest/api/space", json=body)
+    return flatten_space(raw or {}, client)
+
+
+SPACES = Resource(
+    name="spaces",
+    summary="Confluence spaces: list, look up, create.",
+    description="Confluence spaces: list them (filter by type, status, keys), look one up by id "
+                "or key, create one.",
+    operations=[
+        Operation(
+            "list", "List spaces, filtered by type, status or keys.", list_spaces,
+            params=[
+                Param("type", "str", "Only spaces of this type.", choices=SPACE_TYPES),
+                Param("status", "str", "Only current or archived spaces.",
+                      choices=SPACE_STATUSES),
+                Param("keys", "list", "Only these space keys (comma-separated or repeated)."),
+            ],
+            paged=True, columns=("id", "key", "name", "type", "status"),
+        ),
+        Operation(
+            "get", "Show one space, by id or key.", get_space,
+            params=[Param("space_id", "str", "Space id or key.", required=True,
+                          positional=True)],
+        ),
+        Operation(
+            "get_by_key", "Show one space by its key.", get_space_by_key,
+            params=[Param("key", "str", "Space key, e.g. DOCS.", required=True,
+                          positional=True)],
+        ),
+        Operation(
+            "create", "Create a space.", create_space,
+            params=[
+                Param("key", "str", "Space key: letters and digits, e.g. DOCS.", required=True,
+                      positional=True),
+                Param("name", "str", "Space name.", required=True),
+                Param("description", "str", "Plain-text description."),
+            ],
+            write=True,
+        ),
+    ],
+)
+
+
+@hookimpl
+def ctk_register_resources(register):
+    register(SPACES)
