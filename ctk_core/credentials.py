@@ -339,11 +339,13 @@ class Credentials:
         if missing:
             name = missing[0]
             env = ENV_VARS[name]
-            others = ", ".join(m for m in missing[1:])
+            others = ", ".join(_LABELS[m] for m in missing[1:])
             more = f" (also missing: {others})" if others else ""
+            more_env = ", ".join(ENV_VARS[m] for m in missing[1:])
+            also = f" (and {more_env})" if more_env else ""
             raise AuthError(
                 f"No Confluence {_LABELS[name]} configured{more}.",
-                hint=f"Run `ctk auth`, or set {env} in the environment.",
+                hint=f"Run `ctk auth`, or set {env}{also} in the environment.",
             )
         return self
 

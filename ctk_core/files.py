@@ -96,7 +96,8 @@ def private_folder(path: str | os.PathLike[str], purpose: str = "files") -> Path
 
 def _fallback(key: tuple[str, str], problem: str, purpose: str) -> Path:
     folder = Path(tempfile.mkdtemp(prefix=f"ctk-{purpose}-"))
-    log.warning("ctk: not using %s for %s: %s; using %s instead", key[1], purpose, problem, folder)
+    log.warning("ctk: warning: not using %s for %s: %s; using %s instead", key[1], purpose,
+                problem, folder)
     _checked[key] = folder
     return folder
 

@@ -451,7 +451,8 @@ def max_response_bytes(environ: Mapping[str, str]) -> int:
         if value < 1000:
             raise ValueError
     except ValueError:
-        log.warning("CTK_MAX_RESPONSE_BYTES=%r is not a whole number >= 1000; using %d",
+        log.warning("ctk: warning: CTK_MAX_RESPONSE_BYTES=%r is not a whole number >= 1000; "
+                    "using %d",
                     raw, DEFAULT_MAX_RESPONSE_BYTES)
         return DEFAULT_MAX_RESPONSE_BYTES
     return value
@@ -537,13 +538,84 @@ class ToolRunner:
             raise AuthError(NO_AUTH_MESSAGE, hint=None)
         return resource, op, args
 
-    def run(self, resource: Resource, op: Operation, args: dict[str, Any]) -> Any:
+    def run(self, resource: Resource, op: Operation, args: dict[str, Any],
+            progress: Any = None) -> Any:
+        """Run the operation (in a worker thread); ``progress`` reports to the caller."""
         from ctk_core import dispatch
 
-        return dispatch.invoke(self.context, resource, op, args, self.policy)
+        ctx = self.context
+        if progress is not None:
+            ctx = call_context(ctx, progress)
+        return dispatch.invoke(ctx, resource, op, args, self.policy)
 
     def render(self, result: Any) -> tuple[str, Any]:
         return cap_result(result, self.cap, self.environ)
+
+
+def call_context(shared: Any, progress: Any) -> Any:
+    """A per-call Context reporting to ``progress``, sharing ``shared``'s (lazy) client."""
+    from ctk_core.context import Context
+
+    class CallContext(Context):
+        @property
+        def client(self) -> Any:
+            return shared.client
+
+    return CallContext(frontend="mcp", environ=getattr(shared, "environ", None),
+                       progress=progress)
+
+
+def mcp_progress(session: Any, min_interval: float = 0.25) -> Any:
+    """A :class:`ctk_core.context.Progress` that sends MCP progress notifications.
+
+    Called from the worker thread; throttled; a no-op when the caller sent no progress token.
+    """
+    import time
+
+    import anyio.from_thread
+
+    from ctk_core.context import Progress
+
+    class McpProgress(Progress):
+        def __init__(self) -> None:
+            self.label = ""
+            self.done = 0
+            self.total: int | None = None
+            self.last = 0.0
+
+        def _send(self, message: str | None, force: bool = False) -> None:
+            now = time.monotonic()
+            if not force and now - self.last < min_interval:
+                return
+            self.last = now
+            try:
+                anyio.from_thread.run(session.report_progress, float(self.done),
+                                      None if self.total is None else float(self.total),
+                                      message or self.label or None)
+            except Exception:  # progress is best effort: never fail the call for it
+                log.debug("progress notification failed", exc_info=True)
+
+        def start(self, label: str = "", total: int | None = None) -> None:
+            self.label, self.total, self.done = label, total, 0
+            self._send(None, force=True)
+
+        def advance(self, n: int = 1) -> None:
+            self.done += n
+            self._send(None)
+
+        def update(self, done: int, total: int | None = None) -> None:
+            self.done = done
+            if total is not None:
+                self.total = total
+            self._send(None)
+
+        def note(self, text: str) -> None:
+            self._send(text, force=True)
+
+        def finish(self) -> None:
+            self._send(None, force=True)
+
+    return McpProgress()
 
 
 def build_server(catalog: Any = None, policy: Policy | None = None,
@@ -577,7 +649,7 @@ def build_server(catalog: Any = None, policy: Policy | None = None,
     if policy is None:
         policy = Policy.from_environ(env, known_tools=[r.tool_name for r in catalog.resources])
         for warning in policy.warnings:
-            log.warning("ctk: %s", warning)
+            log.warning("ctk: warning: %s", warning)
     served = enabled_resources(catalog, policy)
     runner = ToolRunner(served, policy, list(catalog.resources), env, no_auth, context)
 
@@ -604,8 +676,9 @@ def build_server(catalog: Any = None, policy: Policy | None = None,
         resource = op = None
         try:
             resource, op, args = runner.prepare(name, params.arguments)
+            progress = mcp_progress(ctx.session) if getattr(ctx, "session", None) else None
             result = await anyio.to_thread.run_sync(
-                functools.partial(runner.run, resource, op, args))
+                functools.partial(runner.run, resource, op, args, progress))
             text, structured = runner.render(result)
         except CtkError as err:
             log.info("%s: %s", name, err)

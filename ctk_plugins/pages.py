@@ -17,15 +17,8 @@ from typing import Any
 from ctk_core import Conflict, NotFound, Operation, Param, Resource, UsageError, hookimpl
 
 DESCRIPTION = """\
-Confluence pages. Bodies are Markdown unless body_format/content_format=storage (raw XHTML).
-Read: get (by page_id, or space_id+title), get_by_title, list (a space's pages), get_children,
-get_descendants (subtree of a page, or of a space), get_ancestors (breadcrumb), list_versions,
-diff (unified diff of two versions), get_outline (headings with section ids) and get_section
-(one section's Markdown): prefer outline+section over get for long pages.
-Write: create, update (version = current+1 unless given; a stale version is a conflict),
-update_section (replace one section, the rest of the page is kept exactly), move (parent, or
-position before/after/append relative to target_id), delete (to trash; purge=true removes a
-trashed page for good), restore_version. space_id accepts a space key or id."""
+Confluence pages. Bodies are Markdown (body_format/content_format=storage: raw XHTML).
+For long pages read get_outline, then get_section."""
 
 PAGE_SORTS = ("id", "-id", "created-date", "-created-date", "modified-date", "-modified-date",
               "title", "-title")
@@ -418,14 +411,13 @@ def get_section(ctx: Any, page_id: str, heading: str, body_format: str = "markdo
 
 
 def create_page(ctx: Any, space_id: str, title: str, body: str | None = None,
-                content_format: str = "markdown", parent_id: str | None = None,
-                status: str = "current") -> dict[str, Any]:
+                content_format: str = "markdown", parent_id: str | None = None) -> dict[str, Any]:
     name = (title or "").strip()
     if not name:
         raise UsageError("Missing argument 'title': a page needs a title.")
     payload: dict[str, Any] = {
         "spaceId": ctx.space_id(space_id),
-        "status": status or "current",
+        "status": "current",
         "title": name,
         "body": {"representation": "storage",
                  "value": _to_storage(body or "", content_format)},
@@ -479,24 +471,24 @@ def _version_block(number: int, message: str | None) -> dict[str, Any]:
 
 def update_page(ctx: Any, page_id: str, title: str | None = None, body: str | None = None,
                 content_format: str = "markdown", message: str | None = None,
-                version: int | None = None, status: str | None = None) -> dict[str, Any]:
+                version: int | None = None) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     if title is not None and not title.strip():
         raise UsageError("Argument 'title' must not be empty.")
-    if title is None and body is None and status is None:
+    if title is None and body is None:
         raise UsageError("Nothing to update: give a title, a body or both.")
     storage = _to_storage(body, content_format) if body is not None else None
     payload: dict[str, Any]
     if storage is not None and title is not None and version is not None:
         # Everything is known: no read first, so a stale version is Confluence's own 409.
-        payload = {"id": pid, "status": status or "current", "title": title.strip(),
+        payload = {"id": pid, "status": "current", "title": title.strip(),
                    "body": {"representation": "storage", "value": storage},
                    "version": _version_block(version, message)}
     else:
         current = _fetch(ctx, pid)
         payload = {
             "id": pid,
-            "status": status or current.get("status") or "current",
+            "status": current.get("status") or "current",
             "title": title.strip() if title is not None else current.get("title"),
             "body": {"representation": "storage",
                      "value": storage if storage is not None else _storage_of(current)},
@@ -653,21 +645,21 @@ def render_diff(result: dict[str, Any]) -> str:
 _PAGE = Param("page_id", "str", "Page id.", required=True, positional=True)
 _NODE = Param("page_id", "str", "Page or folder id.", required=True, positional=True)
 _SPACE = Param("space_id", "str", "Space key or id.", flag="space")
-_READ_FORMAT = Param("body_format", "str", "Body format to return.", default="markdown",
+_TITLE = Param("title", "str", "Exact page title.")
+_READ_FORMAT = Param("body_format", "str", "", default="markdown",
                      choices=READ_FORMATS, flag="format")
-_SECTION_FORMAT = Param("body_format", "str", "Body format to return.", default="markdown",
+_SECTION_FORMAT = Param("body_format", "str", "", default="markdown",
                         choices=WRITE_FORMATS, flag="format")
-_WRITE_FORMAT = Param("content_format", "str", "Format of body: markdown or storage (XHTML).",
-                      default="markdown", choices=WRITE_FORMATS)
+_WRITE_FORMAT = Param("content_format", "str", "Format of body.", default="markdown",
+                      choices=WRITE_FORMATS)
 _MESSAGE = Param("message", "str", "Version message.")
-_NEW_VERSION = Param("version", "int", "New version number (default current + 1); a stale "
-                     "number is a conflict.", minimum=1)
-_OLD_VERSION = Param("version", "int", "Read this historic version (default: current).",
-                     minimum=1)
-_HEADING = Param("heading", "str", "Section id (from get_outline) or heading text.",
-                 required=True, positional=True)
-_ANCESTORS = Param("include_ancestors", "bool", "Also give the ancestors' ids, types, titles.",
-                   default=False)
+_VERSION_HELP = "Version to read; for writes the new one (default current+1)."
+_NEW_VERSION = Param("version", "int", _VERSION_HELP, minimum=1)
+_OLD_VERSION = Param("version", "int", _VERSION_HELP, minimum=1)
+_HEADING = Param("heading", "str", "Section id or heading text.", required=True,
+                 positional=True)
+_ANCESTORS = Param("include_ancestors", "bool", "Add ancestor titles.", default=False)
+_BODY_HELP = "Markdown, or storage XHTML with content_format=storage."
 _NODE_COLUMNS = ("id", "type", "title", "status", "position")
 _PAGE_COLUMNS = ("id", "title", "status", "version", "parent_id", "updated_at")
 
@@ -677,139 +669,123 @@ RESOURCE = Resource(
     description=DESCRIPTION,
     operations=[
         Operation(
-            name="get", summary="A page with its body (Markdown by default), labels and version.",
+            name="get", summary="Page with body and labels (or by space_id+title).",
             run=get_page, render=render_page,
-            params=(Param("page_id", "str", "Page id (or use space_id and title).",
+            params=(Param("page_id", "str", "Page id (or give space_id and title).",
                           positional=True),
-                    Param("space_id", "str", "With title: find the page by title in this space.",
-                          flag="space"),
-                    Param("title", "str", "With space_id: the exact page title."),
-                    _OLD_VERSION, _READ_FORMAT, _ANCESTORS),
+                    _SPACE, _TITLE, _OLD_VERSION, _READ_FORMAT, _ANCESTORS),
         ),
         Operation(
-            name="get_by_title", summary="The page with this exact title in a space.",
+            name="get_by_title", summary="Page by exact title in a space.",
             run=get_by_title, render=render_page,
             params=(Param("space_id", "str", "Space key or id.", required=True, flag="space"),
                     Param("title", "str", "Exact page title.", required=True),
                     _READ_FORMAT, _ANCESTORS),
         ),
         Operation(
-            name="list", summary="Pages of a space (or of all spaces), without bodies.",
+            name="list", summary="Pages of a space.",
             run=list_pages, paged=True, columns=_PAGE_COLUMNS,
-            params=(_SPACE,
-                    Param("title", "str", "Only pages with this exact title."),
-                    Param("status", "list", "Statuses to include (default current).",
+            params=(_SPACE, _TITLE,
+                    Param("status", "list", "Default current.",
                           choices=LIST_STATUSES),
-                    Param("sort", "str", "Sort order.", choices=PAGE_SORTS)),
+                    Param("sort", "str", "", choices=PAGE_SORTS)),
         ),
         Operation(
             name="get_children", command="children",
-            summary="Direct children of a page or folder, with their type.",
+            summary="Direct children (pages, folders...) of a page or folder.",
             run=get_children, paged=True, columns=_NODE_COLUMNS,
-            params=(_NODE, Param("sort", "str", "Sort order.", choices=CHILD_SORTS)),
+            params=(_NODE, Param("sort", "str", "", choices=CHILD_SORTS)),
         ),
         Operation(
             name="get_descendants", command="tree",
-            summary="The subtree of a page or folder, or of a whole space (folders included).",
+            summary="Subtree of a page or folder, or of a space.",
             run=get_descendants, paged=True, render=render_tree,
             columns=("id", "type", "depth", "parent_id", "title"),
-            params=(Param("page_id", "str", "Page or folder id (or use space_id).",
+            params=(Param("page_id", "str", "Page or folder id (or give space_id).",
                           positional=True),
                     _SPACE,
-                    Param("depth", "int", "Levels below the page, or below the space's root "
-                          "pages (1-10; default 2).", minimum=1, maximum=10)),
+                    Param("depth", "int", "Levels (default 2).", minimum=1,
+                          maximum=10)),
         ),
         Operation(
             name="get_ancestors", command="ancestors",
-            summary="Breadcrumb of a page or folder from the root, with titles and types.",
+            summary="Breadcrumb from the root, with titles.",
             run=get_ancestors, columns=("id", "type", "title"), params=(_NODE,),
         ),
         Operation(
             name="list_versions", command="versions",
-            summary="Versions of a page: number, author, message, minor edit, date.",
+            summary="Version history.",
             run=list_versions, paged=True,
             columns=("number", "created_at", "author_id", "minor_edit", "message"),
-            params=(_PAGE, Param("sort", "str", "Sort order.",
+            params=(_PAGE, Param("sort", "str", "",
                                  choices=("modified-date", "-modified-date"))),
         ),
         Operation(
-            name="diff", summary="Unified diff of the Markdown of two versions "
-            "(default: previous to current).",
+            name="diff", summary="Unified diff of two versions (default previous to current).",
             run=diff_versions, render=render_diff,
             params=(_PAGE,
-                    Param("from_version", "int", "Older version (default: to_version - 1).",
-                          minimum=1, flag="from"),
-                    Param("to_version", "int", "Newer version (default: current).",
-                          minimum=1, flag="to")),
+                    Param("from_version", "int", "Default to_version-1.", minimum=1,
+                          flag="from"),
+                    Param("to_version", "int", "Default current.", minimum=1, flag="to")),
         ),
         Operation(
             name="get_outline", command="outline",
-            summary="Headings of a page with levels, section ids and sizes.",
+            summary="Headings with section ids and sizes.",
             run=get_outline, render=render_outline, params=(_PAGE, _OLD_VERSION),
         ),
         Operation(
             name="get_section", command="section",
-            summary="One section: its heading and content up to the next heading of that level.",
+            summary="One section (heading to the next heading of its level).",
             run=get_section, render=render_body,
             params=(_PAGE, _HEADING, _SECTION_FORMAT, _OLD_VERSION),
         ),
         Operation(
-            name="create", summary="Create a page in a space, under a page or folder.",
+            name="create", summary="Create a page; parent_id may be a page or a folder.",
             run=create_page, write=True,
             params=(Param("space_id", "str", "Space key or id.", required=True, flag="space"),
                     Param("title", "str", "Page title.", required=True),
-                    Param("body", "str", "Page body (Markdown unless content_format=storage).",
-                          default=""),
+                    Param("body", "str", _BODY_HELP, default=""),
                     _WRITE_FORMAT,
-                    Param("parent_id", "str", "Parent page or folder id (default: the space "
-                          "home page).", flag="parent"),
-                    Param("status", "str", "current (published) or draft.", default="current",
-                          choices=("current", "draft"))),
+                    Param("parent_id", "str", "Parent page or folder id (default: home page).",
+                          flag="parent")),
         ),
         Operation(
-            name="update", summary="Update a page's title and/or body (a new version).",
+            name="update", summary="New title and/or body; a stale version is a conflict.",
             run=update_page, write=True,
-            params=(_PAGE,
-                    Param("title", "str", "New title (default: keep)."),
-                    Param("body", "str", "New body (default: keep)."),
-                    _WRITE_FORMAT, _MESSAGE, _NEW_VERSION,
-                    Param("status", "str", "current or draft (default: keep).",
-                          choices=("current", "draft"))),
+            params=(_PAGE, Param("title", "str", "New title (default: keep)."),
+                    Param("body", "str", _BODY_HELP), _WRITE_FORMAT, _MESSAGE, _NEW_VERSION),
         ),
         Operation(
             name="update_section", command="update-section",
-            summary="Replace one section; the rest of the page stays byte-for-byte.",
+            summary="Replace one section's content (a body starting with a heading replaces "
+            "the heading too); the rest stays byte-for-byte.",
             run=update_section, write=True,
-            params=(_PAGE, _HEADING,
-                    Param("body", "str", "New section content; starting with a heading "
-                          "replaces the heading too.", required=True),
+            params=(_PAGE, _HEADING, Param("body", "str", _BODY_HELP, required=True),
                     _WRITE_FORMAT, _MESSAGE, _NEW_VERSION),
         ),
         Operation(
-            name="move", summary="Re-parent a page (within its space) or place it before/after "
-            "a sibling.",
+            name="move", summary="Re-parent in the space, or put before/after (or append "
+            "under) target_id.",
             run=move_page, write=True,
             params=(_PAGE,
                     Param("target_parent_id", "str", "New parent page or folder id.",
                           flag="parent"),
-                    Param("position", "str", "before/after target_id (sibling order), or "
-                          "append (child of target_id).", choices=POSITIONS),
-                    Param("target_id", "str", "The page that position refers to.",
-                          flag="target"),
+                    Param("position", "str", "Where, relative to target_id.", choices=POSITIONS),
+                    Param("target_id", "str", "Page that position refers to.", flag="target"),
                     _MESSAGE),
         ),
         Operation(
-            name="delete", summary="Move a page to the trash, or purge a trashed page.",
+            name="delete", summary="Move a page to the trash; purge=true deletes a trashed "
+            "page for good.",
             run=delete_page, write=True, destructive=True,
-            params=(_PAGE, Param("purge", "bool", "Remove a trashed page for good.",
-                                 default=False)),
+            params=(_PAGE, Param("purge", "bool", "Purge a trashed page.", default=False)),
         ),
         Operation(
             name="restore_version", command="restore",
-            summary="Make an old version the current one (as a new version).",
+            summary="Make an old version current again (as a new version).",
             run=restore_version, write=True,
             params=(_PAGE,
-                    Param("version", "int", "Version number to restore.", required=True,
+                    Param("version", "int", "Version to restore.", required=True,
                           positional=True, minimum=1),
                     _MESSAGE),
         ),

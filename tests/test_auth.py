@@ -151,7 +151,8 @@ def test_auth_with_a_known_token_type_skips_detection(sandbox):
 def test_auth_with_a_wrong_token_fails_and_saves_nothing(sandbox):
     result = auth_stdin(sandbox, token="wrong-token-" + "x" * 20)
     assert result.exit_code == 3
-    assert "refused as a classic token on the site and as a scoped token" in result.stderr
+    assert "refused for acme.atlassian.net, both as a classic token and as a scoped token" \
+        in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not credentials.credentials_path().exists()
 

@@ -201,7 +201,8 @@ def test_nothing_configured_names_the_domain_first():
     with pytest.raises(AuthError) as info:
         credentials.load()
     assert "CONFLUENCE_DOMAIN" in str(info.value)
-    assert "also missing: email, api_token" in str(info.value)
+    assert "also missing: email, API token" in str(info.value)
+    assert "CONFLUENCE_DOMAIN (and CONFLUENCE_EMAIL, CONFLUENCE_API_TOKEN)" in str(info.value)
     creds = credentials.load(require=False)
     assert creds.missing() == ["domain", "email", "api_token"]
 

@@ -56,6 +56,15 @@ def _listing(ctx):
     return [1, 2, 3]
 
 
+def _slow(ctx):
+    ctx.progress.start("Copying", 3)
+    for _ in range(3):
+        ctx.progress.advance()
+    ctx.progress.note("almost there")
+    ctx.progress.finish()
+    return {"done": 3}
+
+
 WIDGETS = Resource(
     name="widgets", summary="Demo widgets",
     operations=[
@@ -69,6 +78,7 @@ WIDGETS = Resource(
         Operation("big", "A long list.", _big, params=[Param("n", "int", required=True)]),
         Operation("text", "Plain text.", _text),
         Operation("listing", "A bare list.", _listing),
+        Operation("slow", "Reports progress.", _slow),
         Operation("create", "Create a widget.", _record("create"), write=True, params=[
             Param("name", help="Name.", required=True)]),
         Operation("delete", "Delete a widget.", _record("delete"), write=True, destructive=True,
@@ -112,7 +122,7 @@ async def test_list_tools_writes_off(mode):
         assert set(tools) == {"manage_widgets", "manage_gadgets"}  # admin: no read action
         w = tools["manage_widgets"]
         enum = w.input_schema["properties"]["action"]["enum"]
-        assert enum == ["list", "get", "bump", "boom", "big", "text", "listing"]
+        assert enum == ["list", "get", "bump", "boom", "big", "text", "listing", "slow"]
         assert "create" not in w.description and "delete" not in w.description
         assert "name" not in w.input_schema["properties"]
         ann = w.annotations
@@ -282,3 +292,22 @@ async def test_unknown_method_is_a_protocol_error_not_a_crash(mode):
         with pytest.raises(MCPError):
             await client.list_prompts()
         assert (await client.list_tools()).tools
+
+
+async def test_progress_reaches_the_caller(mode):
+    from mcp import Client
+
+    seen = []
+
+    async def on_progress(progress, total, message):
+        seen.append((progress, total, message))
+
+    async with Client(make_server(), mode=mode) as client:
+        res = await client.call_tool("manage_widgets", {"action": "slow"},
+                                     progress_callback=on_progress)
+        assert res.structured_content == {"done": 3}
+        # without a callback the same call works and sends nothing
+        assert not (await client.call_tool("manage_widgets", {"action": "slow"})).is_error
+    assert seen[0] == (0.0, 3.0, "Copying")
+    assert (3.0, 3.0, "almost there") in seen
+    assert seen[-1] == (3.0, 3.0, "Copying")

@@ -131,10 +131,10 @@ def detect(domain: str, email: str, token: str, environ: Mapping[str, str],
     try:
         user = verify(client)
     except AuthError:
-        tried = "as a classic token on the site and " if token_type == "auto" else ""
+        how = ("both as a classic token and as a scoped token through the gateway"
+               if token_type == "auto" else "as a scoped token through the gateway")
         raise AuthError(
-            f"The email and token were refused {tried}as a scoped token through the gateway "
-            f"({domain}).",
+            f"The email and token were refused for {domain}.atlassian.net, {how}.",
             hint=f"Check the email and token (create one at {TOKEN_PAGE}), then run `ctk auth` "
                  "again.",
         ) from None

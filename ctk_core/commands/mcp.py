@@ -14,11 +14,21 @@ import click
 from ctk_core.errors import AuthError, UsageError
 
 
+class _Formatter(logging.Formatter):
+    """``ctk: warning: message`` (messages that already start with ``ctk:`` as they are)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if text.startswith("ctk:"):
+            return text
+        return f"ctk: {record.levelname.lower()}: {text}"
+
+
 def _setup_logging() -> None:
     """Diagnostics go to stderr, never stdout (stdout carries the protocol)."""
     debug = os.environ.get("CTK_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(name)s: %(levelname)s: %(message)s"))
+    handler.setFormatter(_Formatter("%(message)s"))
     root = logging.getLogger("ctk")
     if not any(getattr(h, "_ctk_mcp", False) for h in root.handlers):
         handler._ctk_mcp = True  # type: ignore[attr-defined]

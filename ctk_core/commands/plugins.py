@@ -31,4 +31,4 @@ def command(as_json: bool) -> None:
     click.echo(output.table(table))
     for info in catalog.plugins:
         if info.error and info.status == "failed":
-            click.echo(f"{info.name}: {info.error}", err=True)
+            click.echo(f"{info.name}: {info.error}")

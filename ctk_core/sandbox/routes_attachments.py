@@ -185,7 +185,7 @@ def download_link(att: dict[str, Any]) -> str:
         millis = int(datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp() * 1000)
     except ValueError:
         millis = 0
-    return (f"/download/attachments/{att['pageId']}/{quote(att['title'])}"
+    return (f"/download/attachments/{att['pageId']}/{quote(att['title'], safe='')}"
             f"?version={att['version']['number']}&modificationDate={millis}"
             f"&cacheVersion=1&api=v2")
 

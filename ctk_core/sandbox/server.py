@@ -290,7 +290,8 @@ class SandboxServer:
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> SandboxServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
+        # A short poll interval: stop() (shutdown) waits up to one interval.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
                                         name="ctk-sandbox", daemon=True)
         self._thread.start()
         return self

@@ -1,0 +1,251 @@
+"""The attachments plugin through the CLI and MCP, against the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from ctk_core.policy import WRITES_DISABLED_MESSAGE
+from ctk_core.sandbox.routes_attachments import adopt_file, blob_file, new_attachment
+
+WRITES = {"CTK_ENABLE_WRITES": "true"}
+
+
+def _attachment(sandbox, title: str) -> dict:
+    return next(a for a in sandbox.state.attachments.values() if a["title"] == title)
+
+
+def _bytes_of(sandbox, att: dict) -> bytes:
+    path = blob_file(sandbox.state, att["blob"])
+    return path.read_bytes() if path else sandbox.state.read_blob(att["blob"])
+
+
+def _add_attachment(sandbox, title: str, data: bytes, page_title: str = "Architecture") -> dict:
+    page_id = sandbox.page_id(page_title)
+    with sandbox.state.lock:
+        return new_attachment(sandbox.state, page_id, title, sandbox.state.store_blob(data),
+                              len(data), media_type="application/octet-stream")
+
+
+def test_list_filters_and_get(ctk_cli, confluence_sandbox):
+    png = _attachment(confluence_sandbox, "diagram.png")
+    listed = ctk_cli("--json", "attachments", "list", png["pageId"])
+    assert listed.exit_code == 0, listed
+    data = listed.json()
+    assert data["next_cursor"] is None
+    assert [a["title"] for a in data["results"]] == ["diagram.png"]
+    by_type = ctk_cli("--json", "attachments", "list", png["pageId"], "--media-type",
+                      "text/plain").json()
+    assert by_type["results"] == []
+    got = ctk_cli("--json", "attachments", "get", png["id"]).json()
+    assert got == data["results"][0]
+    assert got["media_type"] == "image/png" and got["file_size"] == png["fileSize"]
+    assert got["download_url"].startswith(confluence_sandbox.wiki_url + "/download/attachments/")
+    table = ctk_cli("attachments", "list", png["pageId"])
+    assert table.exit_code == 0 and "diagram.png" in table.stdout
+
+
+def test_unknown_and_missing_ids(ctk_cli):
+    missing = ctk_cli("attachments", "get", "att999999")
+    assert missing.exit_code == 5 and "not found" in missing.stderr.lower()
+    usage = ctk_cli("attachments", "get")
+    assert usage.exit_code == 2
+
+
+def test_cli_download_to_folder_is_byte_identical_and_never_overwrites(
+        ctk_cli, confluence_sandbox, tmp_path):
+    png = _attachment(confluence_sandbox, "diagram.png")
+    first = ctk_cli("--json", "attachments", "download", png["id"], "--output", str(tmp_path))
+    assert first.exit_code == 0, first
+    saved = Path(first.json()["path"])
+    assert saved == tmp_path / "diagram.png"
+    assert saved.read_bytes() == _bytes_of(confluence_sandbox, png)
+    second = ctk_cli("--json", "attachments", "download", png["id"], "--output", str(tmp_path))
+    assert Path(second.json()["path"]) == tmp_path / "diagram-1.png"
+    explicit = tmp_path / "copy.png"
+    explicit.write_bytes(b"keep me")
+    refused = ctk_cli("attachments", "download", png["id"], "--output", str(explicit))
+    assert refused.exit_code == 2 and "already exists" in refused.stderr
+    assert explicit.read_bytes() == b"keep me"
+    forced = ctk_cli("attachments", "download", png["id"], "--output", str(explicit),
+                     "--overwrite")
+    assert forced.exit_code == 0 and explicit.read_bytes() == _bytes_of(confluence_sandbox, png)
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".part")]
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("a/b.txt", "a_b.txt"),
+    ("../../etc/passwd", "_._etc_passwd"),
+    ("nul\x00name.txt", "nul_name.txt"),
+    ("...hidden", "hidden"),
+    ("x" * 300 + ".txt", None),
+])
+def test_download_names_are_safe_inside_destination(ctk_cli, confluence_sandbox, tmp_path,
+                                                    title, expected):
+    att = _add_attachment(confluence_sandbox, title, b"payload")
+    result = ctk_cli("--json", "attachments", "download", att["id"], "--output", str(tmp_path))
+    assert result.exit_code == 0, result
+    saved = Path(result.json()["path"])
+    assert saved.parent == tmp_path and saved.read_bytes() == b"payload"
+    assert not saved.name.startswith(".") and "/" not in saved.name and "\x00" not in saved.name
+    assert len(saved.name.encode()) <= 255
+    if expected:
+        assert saved.name == expected
+    else:
+        assert saved.name.endswith(".txt")
+
+
+def test_interrupted_download_leaves_nothing(ctk_cli, confluence_sandbox, tmp_path):
+    att = _add_attachment(confluence_sandbox, "big.bin", os.urandom(3 * 1024 * 1024))
+    confluence_sandbox.fault({"kind": "close", "path": "/wiki/download/", "count": 1})
+    result = ctk_cli("attachments", "download", att["id"], "--output", str(tmp_path))
+    assert result.exit_code == 8, result
+    assert "interrupted" in result.stderr or "incomplete" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert os.listdir(tmp_path) == []
+
+
+def test_upload_and_reupload_make_versions(ctk_cli, confluence_sandbox, tmp_path):
+    page_id = confluence_sandbox.page_id("Architecture")
+    source = tmp_path / "report.csv"
+    source.write_bytes(b"a,b\n1,2\n")
+    refused = ctk_cli("attachments", "upload", page_id, str(source))
+    assert refused.exit_code == 4 and WRITES_DISABLED_MESSAGE in refused.stderr
+    first = ctk_cli("--json", "attachments", "upload", page_id, str(source), "--comment",
+                    "first cut", env=WRITES)
+    assert first.exit_code == 0, first
+    made = first.json()
+    assert made["title"] == "report.csv" and made["version"] == 1
+    assert made["comment"] == "first cut"
+    source.write_bytes(b"a,b\n1,2\n3,4\n")
+    second = ctk_cli("--json", "attachments", "upload", page_id, str(source), env=WRITES).json()
+    assert second["id"] == made["id"] and second["version"] == 2
+    att = confluence_sandbox.state.attachments[made["id"]]
+    assert _bytes_of(confluence_sandbox, att) == source.read_bytes()
+    back = ctk_cli("--json", "attachments", "download", made["id"], "--output",
+                   str(tmp_path / "back.csv"))
+    assert (tmp_path / "back.csv").read_bytes() == source.read_bytes(), back
+    missing = ctk_cli("attachments", "upload", page_id, str(tmp_path / "nope"), env=WRITES)
+    assert missing.exit_code == 2 and "No such file" in missing.stderr
+
+
+def test_upload_sends_the_xsrf_header(ctk_cli, confluence_sandbox, tmp_path):
+    source = tmp_path / "x.txt"
+    source.write_text("x")
+    page_id = confluence_sandbox.page_id("Architecture")
+    assert ctk_cli("attachments", "upload", page_id, str(source), env=WRITES).exit_code == 0
+    sent = [r for r in confluence_sandbox.requests.entries() if r["method"] == "PUT"]
+    headers = {k.lower(): v for k, v in sent[-1]["headers"].items()}
+    assert headers["x-atlassian-token"] == "nocheck"
+
+
+def test_delete_to_trash_then_purge(ctk_cli, confluence_sandbox):
+    att = _add_attachment(confluence_sandbox, "old.txt", b"old")
+    assert ctk_cli("attachments", "delete", att["id"], "--yes").exit_code == 4
+    trashed = ctk_cli("--json", "attachments", "delete", att["id"], "--yes", env=WRITES)
+    assert trashed.exit_code == 0, trashed
+    assert confluence_sandbox.state.attachments[att["id"]]["status"] == "trashed"
+    purged = ctk_cli("attachments", "delete", att["id"], "--purge", "--yes", env=WRITES)
+    assert purged.exit_code == 0, purged
+    assert att["id"] not in confluence_sandbox.state.attachments
+
+
+def test_mcp_download_goes_to_the_download_folder(ctk_mcp, confluence_sandbox):
+    png = _attachment(confluence_sandbox, "diagram.png")
+    session = ctk_mcp()
+    result = session.call_json("manage_attachments", {"action": "download",
+                                                      "attachment_id": png["id"]})
+    saved = Path(result["path"])
+    assert saved.parent == Path(os.environ["CTK_DOWNLOAD_DIR"]).resolve() or \
+        saved.parent == Path(os.environ["CTK_DOWNLOAD_DIR"])
+    assert saved.read_bytes() == _bytes_of(confluence_sandbox, png)
+    assert oct(saved.stat().st_mode & 0o777) == "0o600"
+    refused = session.error("manage_attachments", {"action": "download",
+                                                   "attachment_id": png["id"],
+                                                   "output": "/tmp/elsewhere"})
+    assert "download folder" in refused
+
+
+def test_mcp_upload_is_confined_to_upload_roots(ctk_mcp, confluence_sandbox, tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    inside = root / "ok.txt"
+    inside.write_text("fine")
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret")
+    (root / "link.txt").symlink_to(outside)
+    config = tmp_path / "config"
+    config.mkdir()
+    creds = config / "credentials.json"
+    creds.write_text("{}")
+    creds.chmod(0o600)
+    (root / "creds-link.json").symlink_to(creds)
+    env = {**WRITES, "CTK_UPLOAD_ROOTS": f"{root}{os.pathsep}{config}",
+           "CTK_CONFIG_DIR": str(config)}
+    session = ctk_mcp(env)
+    page_id = confluence_sandbox.page_id("Architecture")
+
+    def upload(path: str):
+        return {"action": "upload", "page_id": page_id, "file_path": path}
+
+    for bad in (str(root / ".." / "secret.txt"), str(outside), str(root / "link.txt"),
+                str(creds), str(root / "creds-link.json")):
+        message = session.error("manage_attachments", upload(bad))
+        assert "Refused" in message, (bad, message)
+    made = session.call_json("manage_attachments", upload(str(inside)))
+    assert made["title"] == "ok.txt" and made["version"] == 1
+    titles = {a["title"] for a in confluence_sandbox.state.attachments.values()}
+    assert "secret.txt" not in titles and "credentials.json" not in titles
+
+
+def test_mcp_write_actions_absent_when_writes_are_off(ctk_mcp):
+    tool = ctk_mcp().tool("manage_attachments")
+    actions = tool.input_schema["properties"]["action"]["enum"]
+    assert set(actions) == {"list", "get", "download"}
+    assert tool.annotations.read_only_hint is True
+
+
+def test_large_download_is_streamed_with_bounded_memory(ctk_cli, confluence_sandbox, tmp_path):
+    size = 200 * 1024 * 1024
+    source = tmp_path / "source.bin"
+    digest = hashlib.sha256()
+    block = os.urandom(1024 * 1024)
+    with source.open("wb") as fh:
+        for i in range(size // len(block)):
+            chunk = block[:-4] + i.to_bytes(4, "big")
+            digest.update(chunk)
+            fh.write(chunk)
+    page_id = confluence_sandbox.page_id("Architecture")
+    with confluence_sandbox.state.lock:
+        blob = adopt_file(confluence_sandbox.state, source, digest.hexdigest())
+        att = new_attachment(confluence_sandbox.state, page_id, "huge.bin", blob, size,
+                             media_type="application/octet-stream")
+    out = tmp_path / "out"
+    out.mkdir()
+    code = ("import resource, sys\n"
+            "from ctk_core.cli import main\n"
+            "try:\n"
+            "    main(sys.argv[1:], prog_name='ctk')\n"
+            "except SystemExit as e:\n"
+            "    code = e.code\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+            "sys.exit(code)\n")
+    import subprocess
+    import sys
+
+    env = {**os.environ, **ctk_cli.env}
+    proc = subprocess.run([sys.executable, "-c", code, "attachments", "download", att["id"],
+                           "--output", str(out)], env=env, capture_output=True, text=True,
+                          timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    peak_kib = int(proc.stderr.strip().splitlines()[-1])
+    saved = out / "huge.bin"
+    check = hashlib.sha256()
+    with saved.open("rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            check.update(chunk)
+    assert saved.stat().st_size == size and check.hexdigest() == digest.hexdigest()
+    assert peak_kib < 150 * 1024, f"peak RSS {peak_kib} KiB: the download is not streamed"
