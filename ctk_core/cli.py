@@ -179,6 +179,16 @@ def build_operation_command(resource: Resource, op: Operation,
     if "--json" not in taken:
         params.append(click.Option(["--json", "ctk_json"], is_flag=True, default=False,
                                    help="Print the result as JSON (same as ctk --json)."))
+    # CLI-only conveniences: --body-file for operations with an optional `body` option, --yes
+    # for destructive ones (see _confirm).
+    body = next((p for p in params if isinstance(p, click.Option) and p.name == "body"), None)
+    if body is not None and not body.required and "--body-file" not in taken:
+        params.append(click.Option(["--body-file", "ctk_body_file"],
+                                   type=click.File("r", encoding="utf-8"),
+                                   help="Read the body from a file ('-' for stdin)."))
+    if op.destructive and "--yes" not in taken:
+        params.append(click.Option(["--yes", "-y", "ctk_yes"], is_flag=True, default=False,
+                                   help="Do not ask for confirmation."))
     refusal = None if policy.allows(op) else WRITES_DISABLED_MESSAGE
 
     def callback(**kwargs: Any) -> None:
@@ -186,13 +196,33 @@ def build_operation_command(resource: Resource, op: Operation,
         settings = _settings(ctx)
         as_json = settings.json or bool(kwargs.pop("ctk_json", False))
         fetch_all = bool(kwargs.pop("ctk_all", False))
+        body_file = kwargs.pop("ctk_body_file", None)
+        confirmed = bool(kwargs.pop("ctk_yes", False))
         arguments = _arguments(op, kwargs)
+        if body_file is not None:
+            if "body" in arguments:
+                raise click.UsageError("Give --body or --body-file, not both.")
+            arguments["body"] = body_file.read()
+        if op.destructive and not confirmed:
+            _confirm(resource, op, arguments)
         run_operation(ctx, resource, op, arguments, as_json=as_json, fetch_all=fetch_all)
 
     return OperationCommand(resource, op, refusal=refusal, name=op.cli_name, params=params,
                             callback=callback, help=_operation_help(resource, op),
                             short_help=op.summary, hidden=refusal is not None,
                             context_settings=CONTEXT_SETTINGS)
+
+
+def _confirm(resource: Resource, op: Operation, arguments: Mapping[str, Any]) -> None:
+    """Ask before a destructive operation when a person is at a terminal (``--yes`` skips)."""
+    try:
+        interactive = sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        interactive = False
+    if interactive:
+        shown = " ".join(f"{k}={v}" for k, v in arguments.items())
+        click.confirm(f"{resource.name} {op.cli_name} {shown}: {op.summary} Continue?",
+                      abort=True, err=True)
 
 
 def _arguments(op: Operation, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -276,6 +306,9 @@ def run_operation(ctx: click.Context, resource: Resource, op: Operation,
             text = op.render(result)
             if text:
                 click.echo(text.rstrip("\n"))
+            if output.is_page(result) and result.get("next_cursor"):
+                click.echo(f"More results: add --cursor {result['next_cursor']} (or --all for "
+                           "all).", err=True)
             return
         output.emit(result, as_json=as_json, columns=op.columns)
         return
@@ -285,6 +318,8 @@ def run_operation(ctx: click.Context, resource: Resource, op: Operation,
         if limit is not None and limit.maximum:
             arguments["limit"] = limit.maximum
     stream = output.PageStream(as_json, op.columns)
+    # An operation with its own view (a tree) is drawn once, from all the pages.
+    collected: list[Any] | None = [] if op.render is not None and not as_json else None
     progress = context.progress
     progress.start(f"{resource.name} {op.cli_name}:")
     pages = 0
@@ -295,7 +330,10 @@ def run_operation(ctx: click.Context, resource: Resource, op: Operation,
             result = dispatch.invoke(context, resource, op, arguments, policy)
             pages += 1
             items = result.get("results", []) if isinstance(result, dict) else list(result)
-            stream.add(items)
+            if collected is not None:
+                collected.extend(items)
+            else:
+                stream.add(items)
             progress.advance(len(items))
             cursor = result.get("next_cursor") if isinstance(result, dict) else None
             if not cursor:
@@ -303,6 +341,11 @@ def run_operation(ctx: click.Context, resource: Resource, op: Operation,
             arguments["cursor"] = cursor
     finally:
         progress.finish()
+    if collected is not None and op.render is not None:
+        text = op.render({"results": collected, "next_cursor": None})
+        if text:
+            click.echo(text.rstrip("\n"))
+        return
     stream.close()
 
 
@@ -470,7 +513,7 @@ class CtkClickError(click.ClickException):
 
     def __init__(self, error: CtkError) -> None:
         super().__init__(" ".join(str(error).split("\n")))
-        self.exit_code = error.exit_code
+        self.exit_code = error.exit_code  # type: ignore[misc]
 
 
 class UnexpectedError(click.ClickException):

@@ -522,6 +522,9 @@ class Client:
         host = urlsplit(url).netloc
         write = method not in IDEMPOTENT
         maybe = " The change may or may not have been applied." if write else ""
+        if _is_loopback_url(url):
+            # The sandbox or a local test server: never through an HTTP(S)_PROXY.
+            kwargs["proxies"] = {"http": None, "https": None, "all": None}
         try:
             resp = self.session.request(
                 method, url, headers=headers, auth=self._auth() if auth else None,
@@ -580,6 +583,9 @@ class Client:
             resp.close()
         detail = self._redact(confluence_message(
             resp.status_code, resp.headers.get("Content-Type", ""), body))
+        category = resp.headers.get("X-Failure-Category", "")
+        if "SCOPE" in category.upper() and "scope" not in detail.lower():
+            detail = f"{detail} (scope check failed)".strip()
         retry_after = parse_retry_after(resp.headers.get("Retry-After"))
         return error_for_status(resp.status_code, method, self._display_path(url), detail,
                                 retry_after, retries)
@@ -847,6 +853,12 @@ class Client:
                 hint="Try again.",
             )
         return written
+
+
+def _is_loopback_url(url: str) -> bool:
+    from ctk_core.credentials import is_loopback_host
+
+    return is_loopback_host(urlsplit(url).hostname)
 
 
 def _connection_reason(exc: BaseException) -> str:

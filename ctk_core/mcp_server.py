@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ctk_core._version import __version__
+from ctk_core.context import Context
 from ctk_core.errors import AuthError, CtkError, PolicyError, UsageError
 from ctk_core.plugin import CURSOR, LIMIT, PARAM_TYPES, Operation, Param, Resource
 
@@ -498,8 +499,6 @@ class ToolRunner:
     @property
     def context(self) -> Any:
         if self._context is None:
-            from ctk_core.context import Context
-
             self._context = Context(frontend="mcp", environ=self.environ)
         return self._context
 
@@ -552,17 +551,22 @@ class ToolRunner:
         return cap_result(result, self.cap, self.environ)
 
 
-def call_context(shared: Any, progress: Any) -> Any:
-    """A per-call Context reporting to ``progress``, sharing ``shared``'s (lazy) client."""
-    from ctk_core.context import Context
+class CallContext(Context):
+    """The context of one tool call: its own progress, the server's (lazy) client and caches."""
 
-    class CallContext(Context):
-        @property
-        def client(self) -> Any:
-            return shared.client
+    def __init__(self, shared: Any, progress: Any) -> None:
+        super().__init__(frontend="mcp", environ=getattr(shared, "environ", None),
+                         progress=progress)
+        self._shared = shared
 
-    return CallContext(frontend="mcp", environ=getattr(shared, "environ", None),
-                       progress=progress)
+    @property
+    def client(self) -> Any:
+        return self._shared.client
+
+
+def call_context(shared: Any, progress: Any) -> Context:
+    """A per-call Context reporting to ``progress``, sharing ``shared``'s client."""
+    return CallContext(shared, progress)
 
 
 def mcp_progress(session: Any, min_interval: float = 0.25) -> Any:

@@ -138,9 +138,8 @@ _ATTACHMENT_ID = Param("attachment_id", "str", "Attachment id, e.g. att123.", re
 ATTACHMENTS = Resource(
     name="attachments",
     summary="Files attached to pages: list, download, upload, delete.",
-    description="Files attached to Confluence pages. download saves the file (over MCP into the "
-                "server's download folder) and returns its path; upload adds a new version "
-                "when the page already has a file of that name.",
+    description="Files attached to pages. download saves into the server's download folder "
+                "and returns the path.",
     operations=[
         Operation(
             "list", "List a page's attachments, filtered by file name or media type.",
@@ -155,7 +154,7 @@ ATTACHMENTS = Resource(
         Operation("get", "Show an attachment's metadata and download URL.", get_attachment,
                   params=[_ATTACHMENT_ID]),
         Operation(
-            "download", "Download an attachment to a file.", download_attachment,
+            "download", "Save an attachment to a file; returns its path.", download_attachment,
             params=[
                 _ATTACHMENT_ID,
                 Param("output", "str", "CLI only: file or folder to save to (default: the "

@@ -6,6 +6,8 @@ Bodies are Markdown both ways by default (the converter in ctk_core.convert, imp
 
 from __future__ import annotations
 
+import html
+import re
 from html.parser import HTMLParser
 from typing import Any
 
@@ -14,8 +16,9 @@ from ctk_plugins.search import require_id
 
 DESCRIPTION = """\
 Footer comments (below a page) and inline comments (on a text selection). reply, get_replies and
-delete work for both kinds. add_inline: quote the page text exactly in selection; match_index picks
-the occurrence (0 = first). Bodies are Markdown; content_format/body_format=storage for raw XHTML."""
+delete work for both kinds. add_inline: quote the page text exactly in selection; match_index
+picks the occurrence (0 = first). Bodies are Markdown; content_format/body_format=storage for raw
+XHTML."""
 
 KINDS = ("footer", "inline")
 FORMATS = ("markdown", "storage")
@@ -104,11 +107,11 @@ class _TextOf(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self.hidden:
-            self.parts.append(data)
+            self.parts.append(data.replace("\n", " "))
 
-    def unknown_decl(self, data: str) -> None:
-        if data.startswith("CDATA[") and not self.hidden:
-            self.parts.append(data[6:])
+
+
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
 
 
 def _squash(text: str) -> str:
@@ -117,7 +120,8 @@ def _squash(text: str) -> str:
 
 def page_text_lines(storage: str) -> list[str]:
     parser = _TextOf()
-    parser.feed(storage)
+    # CDATA (code macro bodies) becomes escaped text: HTMLParser's CDATA handling varies.
+    parser.feed(_CDATA.sub(lambda m: html.escape(m.group(1), quote=False), storage))
     parser.close()
     return [line for line in (_squash(x) for x in "".join(parser.parts).split("\n")) if line]
 
@@ -209,7 +213,8 @@ def add_inline(ctx: Any, page_id: str, selection: str, body: str, match_index: i
         match_index = 0
     if match_index < 0:
         raise UsageError("Invalid value for 'match_index': it must be 0 or more.")
-    storage = _write_body(body, content_format)
+    if not (body or "").strip():
+        raise UsageError("Missing argument 'body': the comment text is empty.")
     page = ctx.client.get(f"/api/v2/pages/{pid}", params={"body-format": "storage"})
     value = ((page.get("body") or {}).get("storage") or {}).get("value") or ""
     count = count_matches(value, wanted)
@@ -221,7 +226,7 @@ def add_inline(ctx: Any, page_id: str, selection: str, body: str, match_index: i
                          f"{count} time(s) on page {pid} (use 0 to {count - 1}).")
     payload = {
         "pageId": pid,
-        "body": storage,
+        "body": _write_body(body, content_format),
         "inlineCommentProperties": {
             "textSelection": wanted,
             "textSelectionMatchCount": count,

@@ -119,8 +119,8 @@ def _to_storage(body: str, content_format: str) -> str:
     """The storage XHTML to send for a body given in ``content_format``; checked well-formed."""
     from ctk_core import pagetext
 
-    if content_format == "storage":
-        storage = body
+    if content_format == "storage" or not body.strip():
+        storage = body if content_format == "storage" else ""
     else:
         from ctk_core.convert import markdown_to_storage
 
@@ -497,12 +497,15 @@ def update_page(ctx: Any, page_id: str, title: str | None = None, body: str | No
     return flatten_page(ctx, _put(ctx, pid, payload))
 
 
-def update_section(ctx: Any, page_id: str, heading: str, body: str,
+def update_section(ctx: Any, page_id: str, heading: str, body: str | None = None,
                    content_format: str = "markdown", message: str | None = None,
                    version: int | None = None) -> dict[str, Any]:
     from ctk_core import pagetext
 
     pid = require_id("page_id", page_id)
+    if body is None:
+        raise UsageError("Missing argument 'body': the new content of the section "
+                         "(in the CLI: --body or --body-file).")
     replacement = _to_storage(body, content_format)
     current = _fetch(ctx, pid)
     storage = _storage_of(current)
@@ -744,7 +747,7 @@ RESOURCE = Resource(
             run=create_page, write=True,
             params=(Param("space_id", "str", "Space key or id.", required=True, flag="space"),
                     Param("title", "str", "Page title.", required=True),
-                    Param("body", "str", _BODY_HELP, default=""),
+                    Param("body", "str", _BODY_HELP + " Default: empty."),
                     _WRITE_FORMAT,
                     Param("parent_id", "str", "Parent page or folder id (default: home page).",
                           flag="parent")),
@@ -760,7 +763,7 @@ RESOURCE = Resource(
             summary="Replace one section's content (a body starting with a heading replaces "
             "the heading too); the rest stays byte-for-byte.",
             run=update_section, write=True,
-            params=(_PAGE, _HEADING, Param("body", "str", _BODY_HELP, required=True),
+            params=(_PAGE, _HEADING, Param("body", "str", "New section (required). " + _BODY_HELP),
                     _WRITE_FORMAT, _MESSAGE, _NEW_VERSION),
         ),
         Operation(

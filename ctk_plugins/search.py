@@ -161,12 +161,27 @@ def build_quick_cql(words: str, space: str | None = None, kind: str | None = Non
     return " AND ".join(parts)
 
 
+def plain_words(text: str) -> str:
+    """The words of ``text`` for a site search: blanks squashed, ``*`` kept only where CQL
+    allows a wildcard (at the end of a word, for a prefix search)."""
+    out = []
+    for token in (text or "").split():
+        core = token.replace("*", "")
+        if token.endswith("*") and core and core[-1].isalnum():
+            core += "*"
+        if core:
+            out.append(core)
+    return " ".join(out)
+
+
 def search_quick(ctx: Any, query: str, space_id: str | None = None, type: str | None = None,
                  excerpt: str = "highlight", include_archived_spaces: bool = False,
                  limit: int = 25, cursor: str | None = None) -> dict[str, Any]:
-    words = " ".join((query or "").split())
+    words = plain_words(query)
     if not words:
         raise UsageError("Missing argument 'query': give the words to search for.")
+    if not re.search(r"\w", words):
+        raise UsageError(f"Invalid value for 'query': {query!r} has no words to search for.")
     if type is not None and type not in QUICK_TYPES:
         raise UsageError(f"Invalid value for 'type': {type!r}; choose from "
                          f"{', '.join(QUICK_TYPES)}.")

@@ -254,6 +254,30 @@ class Specs:
             raise AssertionError(f"{method} {path}:\n  " + "\n  ".join(problems))
 
 
+#: Paths a client may call that the spec files do not describe.
+UNDESCRIBED = ("/_edge/tenant_info", "/wiki/download/")
+
+
+def logged_request_problems(specs: Specs, entry: dict[str, Any],
+                            skip: tuple[str, ...] = UNDESCRIBED) -> list[str]:
+    """``request_problems`` for one entry of the sandbox request log (``sandbox.requests``),
+    so a test can check every request some code sent. Paths starting with ``skip`` pass."""
+    path = _GATEWAY.sub("", entry["path"])
+    if path.startswith(skip):
+        return []
+    content_type = entry["headers"].get("content-type")
+    body: Any = None
+    if entry.get("body"):
+        if content_type and "json" in content_type:
+            try:
+                body = json.loads(entry["body"])
+            except ValueError:
+                return [f"{entry['method']} {path}: the body is not valid JSON"]
+        else:
+            body = entry["body"]
+    return specs.request_problems(entry["method"], path, entry["query"], body, content_type)
+
+
 def _as_lists(query: dict[str, Any]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for key, value in query.items():

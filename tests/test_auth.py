@@ -140,6 +140,32 @@ def test_auth_detects_a_scoped_token(sandbox):
     assert "OK, authenticated as Alex Morgan" in status.stdout
 
 
+def test_scoped_token_without_the_profile_scope_is_verified_another_way(
+        confluence_sandbox_factory, monkeypatch):
+    """Atlassian answers 401 "scope does not match" when a scoped token lacks the scope of
+    /rest/api/user/current; ctk then verifies with GET /api/v2/spaces?limit=1."""
+    from ctk_core.sandbox.responses import json_response
+
+    box = confluence_sandbox_factory(token=TOKEN)
+    monkeypatch.setenv("CTK_SITE_URL", box.url)
+    monkeypatch.setenv("CTK_GATEWAY_URL", box.url)
+
+    def scope_check(req):
+        if "/ex/confluence/" in req.base:
+            return json_response({"code": 401, "message": "Unauthorized; scope does not match"},
+                                 401, {"X-Failure-Category": "FAILURE_CLIENT_SCOPE_CHECK"})
+        return json_response({"message": "Unauthorized"}, 401)
+
+    box.server.router.add("GET", "/wiki/rest/api/user/current", scope_check)
+    result = auth_stdin(box)
+    assert result.exit_code == 0, result.output
+    assert "a scoped token through the gateway" in result.stdout
+    assert "may not read profiles" in result.stdout
+    paths = [e["path"] for e in box.requests.entries()]
+    assert paths[-1] == f"/ex/confluence/{box.cloud_id}/wiki/api/v2/spaces"
+    assert json.loads(credentials.credentials_path().read_text())["token_type"] == "scoped"
+
+
 def test_auth_with_a_known_token_type_skips_detection(sandbox):
     result = auth_stdin(sandbox, "--token-type", "scoped")
     assert result.exit_code == 0, result.output
@@ -180,6 +206,15 @@ def test_auth_site_override_must_be_loopback(sandbox, monkeypatch):
     assert result.exit_code == 2
     assert "loopback" in result.stderr
     assert not credentials.credentials_path().exists()
+
+
+def test_auth_verifies_against_ctk_base_url_when_set(sandbox, monkeypatch):
+    monkeypatch.setenv("CTK_BASE_URL", sandbox.gateway_url)
+    result = auth_stdin(sandbox)
+    assert result.exit_code == 0, result.output
+    assert [e["path"] for e in sandbox.requests.entries()] == [
+        f"/ex/confluence/{sandbox.cloud_id}/wiki/rest/api/user/current"]
+    assert json.loads(credentials.credentials_path().read_text())["domain"] == "acme"
 
 
 def test_auth_warns_when_env_vars_override_the_file(sandbox, monkeypatch):

@@ -114,6 +114,26 @@ def test_stdio_survives_junk_and_malformed_requests(confluence_sandbox):
     assert confluence_sandbox.token not in stderr
 
 
+def test_stdio_with_the_global_sandbox_flag():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFLUENCE_")}
+    proc = subprocess.Popen([*ctk_command(), "--sandbox", "mcp"], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _rpc(proc, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "sandbox-test", "version": "0"}}})
+        _read_answer(proc, 1)
+        _rpc(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+        _rpc(proc, {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                    "params": {"name": "manage_spaces", "arguments": {"action": "list"}}})
+        answer = _read_answer(proc, 2)["result"]
+        assert "DEMO" in [s["key"] for s in answer["structuredContent"]["results"]]
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=20)
+    assert proc.returncode == 0
+
+
 def test_stdio_without_credentials_refuses_to_start():
     proc = subprocess.run([*ctk_command(), "mcp"], capture_output=True, text=True, timeout=60,
                           stdin=subprocess.DEVNULL)

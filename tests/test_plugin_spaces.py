@@ -141,3 +141,36 @@ def test_create_bad_inputs(ctk_cli, args, code):
     result = ctk_cli(*args, env={"CTK_ENABLE_WRITES": "1"})
     assert result.exit_code == code, result
     assert result.stderr.startswith(("Error:", "Usage:"))
+
+
+# -- the same operations through MCP ------------------------------------------------------------
+
+
+def test_mcp_matches_the_cli(ctk_mcp, ctk_cli):
+    session = ctk_mcp()
+    listed = session.call_json("manage_spaces", {"action": "list"})
+    assert listed == ctk_cli("--json", "spaces", "list").json()
+    by_key = session.call_json("manage_spaces", {"action": "get", "space_id": "DEMO"})
+    assert by_key == ctk_cli("--json", "spaces", "get", "DEMO").json()
+    compat = session.call_json("manage_spaces", {"action": "get_by_key", "key": "DEMO"})
+    assert compat == by_key
+    paged = session.call_json("manage_spaces", {"action": "list", "limit": 1})
+    assert len(paged["results"]) == 1 and paged["next_cursor"]
+
+
+@pytest.mark.parametrize("arguments, fragment", [
+    ({"action": "get"}, "space_id"),                                  # missing argument
+    ({"action": "get", "space_id": "NOPE"}, "No space with key 'NOPE'"),  # unknown key
+    ({"action": "list", "limit": "ten"}, "limit"),                    # wrong type
+    ({"action": "create", "key": "X", "name": "Y"}, WRITES_DISABLED_MESSAGE),
+])
+def test_mcp_bad_inputs(ctk_mcp, arguments, fragment):
+    assert fragment in ctk_mcp().error("manage_spaces", arguments)
+
+
+def test_mcp_create_with_writes_on(ctk_mcp, confluence_sandbox):
+    session = ctk_mcp({"CTK_ENABLE_WRITES": "true"})
+    space = session.call_json("manage_spaces", {"action": "create", "key": "MCP",
+                                                "name": "From MCP"})
+    assert space["key"] == "MCP" and confluence_sandbox.state.spaces[space["id"]]["name"] == \
+        "From MCP"

@@ -111,3 +111,29 @@ def test_no_credentials_exit_3(ctk_cli):
                                                   "CONFLUENCE_EMAIL": None})
     assert result.exit_code == 3, result
     assert "CONFLUENCE_EMAIL" in result.stderr or "ctk auth" in result.stderr
+
+
+# -- the same operations through MCP ------------------------------------------------------------
+
+
+def test_mcp_matches_the_cli(ctk_mcp, ctk_cli, confluence_sandbox):
+    session = ctk_mcp()
+    me = session.call_json("manage_users", {"action": "get_current"})
+    assert me == ctk_cli("--json", "users", "get-current").json()
+    found = session.call_json("manage_users", {"action": "search", "query": "pri"})
+    assert found == ctk_cli("--json", "users", "search", "pri").json()
+    ids = list(_users(confluence_sandbox))[:2]
+    one = session.call_json("manage_users", {"action": "get", "account_id": [ids[0]]})
+    assert one["account_id"] == ids[0]
+    both = session.call_json("manage_users", {"action": "get", "account_id": ids})
+    assert [u["account_id"] for u in both["results"]] == ids
+
+
+@pytest.mark.parametrize("arguments, fragment", [
+    ({"action": "search"}, "query"),
+    ({"action": "get", "account_id": ["nobody-1"]}, "No user with account id 'nobody-1'"),
+    ({"action": "get", "account_id": 42}, "account_id"),
+    ({"action": "search", "query": "x", "limit": 0}, "limit"),
+])
+def test_mcp_bad_inputs(ctk_mcp, arguments, fragment):
+    assert fragment in ctk_mcp().error("manage_users", arguments)

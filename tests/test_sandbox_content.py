@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 from spec_support import load_specs
 
-from ctk_core.sandbox import multipart, seed
+from ctk_core.sandbox import multipart, seed, selection
 from ctk_core.sandbox.routes_attachments import blob_file, create_attachment
 from ctk_core.sandbox.state import State
 
@@ -206,17 +206,25 @@ def test_inline_comment_create_resolve_reopen_delete(site):
     assert f'<ac:inline-comment-marker ac:ref="{ref}">Homebrew</ac:inline-comment-marker>' in body
 
     cid = comment["id"]
-    resolved = call(site, "PUT", f"{V2}/inline-comments/{cid}", json={"resolved": True})
+    no_version = call(site, "PUT", f"{V2}/inline-comments/{cid}", json={"resolved": True})
+    assert no_version.status_code == 400
+    stale = call(site, "PUT", f"{V2}/inline-comments/{cid}",
+                 json={"version": {"number": 1}, "resolved": True})
+    assert stale.status_code == 409
+    assert site.state.comments[cid]["resolutionStatus"] == "open"  # nothing half-done
+    resolved = call(site, "PUT", f"{V2}/inline-comments/{cid}",
+                    json={"version": {"number": 2}, "resolved": True})
     assert resolved.json()["resolutionStatus"] == "resolved"
+    assert site.state.comments[cid]["body"] == "<p>Which Homebrew tap?</p>"
     assert resolved.json()["resolutionLastModifierId"] == site.state.current_user
     listed = call(site, "GET", f"{V2}/pages/{pid}/inline-comments",
                   params={"resolution-status": "resolved"}).json()["results"]
     assert [c["id"] for c in listed] == [cid]
     reopened = call(site, "PUT", f"{V2}/inline-comments/{cid}",
-                    json={"version": {"number": 2}, "body": storage("Reopening"),
+                    json={"version": {"number": 3}, "body": storage("Reopening"),
                           "resolved": False})
     assert reopened.json()["resolutionStatus"] == "reopened"
-    assert reopened.json()["version"]["number"] == 2
+    assert reopened.json()["version"]["number"] == 3
     assert call(site, "GET", f"{V2}/pages/{pid}/inline-comments",
                 params={"resolution-status": "resolved"}).json()["results"] == []
 
@@ -224,8 +232,12 @@ def test_inline_comment_create_resolve_reopen_delete(site):
                  json={"parentCommentId": cid, "body": storage("The default one")})
     assert reply.status_code == 201
     assert reply.json()["properties"]["inlineMarkerRef"] == ref
-    assert call(site, "PUT", f"{V2}/inline-comments/{reply.json()['id']}",
-                json={"resolved": True}).status_code == 400
+    refused = call(site, "PUT", f"{V2}/inline-comments/{reply.json()['id']}",
+                   json={"version": {"number": 2}, "resolved": True})
+    assert refused.status_code == 400 and "Replies" in refused.json()["errors"][0]["title"]
+    footer_id = seed.demo_ids()["comment:Should we mention the"]
+    assert call(site, "PUT", f"{V2}/footer-comments/{footer_id}",
+                json={"version": {"number": 2}, "resolved": True}).status_code == 400
 
     assert call(site, "DELETE", f"{V2}/inline-comments/{cid}").status_code == 204
     assert "inline-comment-marker" not in site.state.pages[pid]["body"]
@@ -592,3 +604,54 @@ def test_multipart_errors(tmp_path: Path):
     assert list(tmp_path.iterdir()) == []  # the spooled part was removed
     with pytest.raises(multipart.MultipartError, match="not found"):
         multipart.parse(io.BytesIO(b"no parts here"), b"xx", tmp_path)
+
+
+def test_attach_file_streams_a_file_into_the_store(site, tmp_path: Path):
+    from ctk_core.sandbox.routes_attachments import attach_file
+
+    source = tmp_path / "big.bin"
+    with source.open("wb") as fh:
+        for _ in range(5):
+            fh.write(os.urandom(1 << 20))
+    pid = site.page_id("API Design")
+    with site.state.lock:
+        att = attach_file(site.state, pid, source)
+        again = attach_file(site.state, pid, source, comment="same bytes, new version")
+    assert att["id"] == again["id"] and again["version"]["number"] == 2
+    meta = call(site, "GET", f"{V2}/attachments/{att['id']}").json()
+    assert meta["fileSize"] == 5 << 20 and meta["mediaType"] == "application/octet-stream"
+    with call(site, "GET", "/wiki" + meta["downloadLink"], stream=True) as resp:
+        received = b"".join(resp.iter_content(1 << 16))
+    assert received == source.read_bytes()
+
+
+# ------------------------------------------------------------------------------ selections
+
+REPEATS = ("<p>alpha beta alpha</p><p>gamma <strong>alpha</strong></p>"
+           '<ac:structured-macro ac:name="info"><ac:parameter ac:name="title">alpha'
+           "</ac:parameter><ac:rich-text-body><p>T&amp;C\n   apply</p></ac:rich-text-body>"
+           '</ac:structured-macro><ac:structured-macro ac:name="code"><ac:plain-text-body>'
+           "<![CDATA[alpha < omega]]></ac:plain-text-body></ac:structured-macro>")
+
+
+def test_selection_counts_visible_text_by_block():
+    assert selection.count(REPEATS, "alpha") == 4  # 3 in paragraphs, 1 in the code body
+    assert selection.count(REPEATS, "alpha gamma") == 0  # never across blocks
+    assert selection.count(REPEATS, "T&C apply") == 1  # entities and white space as read
+    assert selection.count(REPEATS, "alpha < omega") == 1
+    assert selection.count("<p>aaaa</p>", "aa") == 2  # occurrences do not overlap
+
+
+def test_selection_marks_the_asked_occurrence():
+    body, found = selection.mark(REPEATS, "alpha", 2, "r1")
+    assert found == 4
+    assert '<strong><ac:inline-comment-marker ac:ref="r1">alpha</ac:inline-comment-marker>' \
+        "</strong>" in body
+    body, _ = selection.mark(REPEATS, "T&C apply", 0, "r2")
+    assert '<ac:inline-comment-marker ac:ref="r2">T&amp;C\n   apply</ac:inline-comment-marker>' \
+        in body
+    assert selection.unmark(body, "r2") == REPEATS
+    unchanged, found = selection.mark(REPEATS, "alpha", 3, "r3")  # inside CDATA
+    assert (unchanged, found) == (REPEATS, 4)
+    unchanged, found = selection.mark(REPEATS, "alpha", 9, "r4")
+    assert (unchanged, found) == (REPEATS, 4)

@@ -208,6 +208,59 @@ CASES: list[Case] = [
          query={"cql": 'label = "{label_name}"', "expand": "space,body.storage,version"}),
     Case("GET", f"{V1}/search", query={"cql": "frobnicate = 3"}, status=400,
          name="GET search bad CQL"),
+    # more shapes of the content endpoints (H-CONTENT)
+    Case("POST", f"{V2}/inline-comments", body=lambda c: {
+        "pageId": c["inline_page"], "body": _storage("On the selection"),
+        "inlineCommentProperties": {"textSelection": "chain of", "textSelectionMatchCount": 1,
+                                    "textSelectionMatchIndex": 0}},
+         status=201, name="POST inline-comments on a selection"),
+    Case("POST", f"{V2}/inline-comments", body=lambda c: {
+        "pageId": c["inline_page"], "body": _storage("Nowhere"),
+        "inlineCommentProperties": {"textSelection": "no such words on the page"}},
+         status=400, name="POST inline-comments selection not found"),
+    Case("GET", f"{V2}/pages/{{id}}/footer-comments", {"id": "commented"},
+         query={"body-format": "atlas_doc_format", "sort": "-created-date", "limit": 1},
+         name="GET page footer-comments adf"),
+    Case("GET", f"{V2}/footer-comments/{{comment-id}}", {"comment-id": "footer_comment"},
+         query={"body-format": "view", "include-versions": "true"},
+         name="GET footer-comment view with versions"),
+    Case("GET", f"{V2}/inline-comments/{{comment-id}}", {"comment-id": "inline_comment"},
+         query={"body-format": "atlas_doc_format"}, name="GET inline-comment adf"),
+    Case("PUT", f"{V2}/footer-comments/{{comment-id}}", {"comment-id": "footer_comment"},
+         body={"version": {"number": 1}, "body": _storage("Stale")}, status=409,
+         name="PUT footer-comment stale version"),
+    Case("GET", f"{V2}/pages/{{id}}/attachments", {"id": "attached"},
+         query={"filename": "{attachment_name}", "mediaType": "image/png",
+                "sort": "-modified-date", "limit": 5}, name="GET page attachments filtered"),
+    Case("GET", f"{V2}/attachments/{{id}}", {"id": "attachment"},
+         query={"include-versions": "true", "include-labels": "true", "version": 1},
+         name="GET attachment with versions and labels"),
+    Case("GET", f"{V2}/attachments/{{id}}", {"id": "missing"}, status=404,
+         name="GET attachment missing"),
+    Case("POST", f"{V1}/content/{{id}}/child/attachment", {"id": "attached"},
+         files={"file": ("{attachment_name}", PNG, "image/png")}, data={"minorEdit": "false"},
+         headers={"X-Atlassian-Token": "nocheck"}, status=400,
+         name="POST attachment with an existing name"),
+    Case("GET", f"{V2}/labels", query={"prefix": "global", "sort": "-name", "limit": 3},
+         name="GET labels by prefix"),
+    Case("POST", f"{V1}/content/{{id}}/label", {"id": "page"},
+         body={"prefix": "global", "name": "bad label"}, status=400,
+         name="POST label with a space"),
+    Case("GET", f"{V1}/user", query={"accountId": "nobody-known"}, status=404,
+         name="GET user unknown"),
+    Case("GET", f"{V1}/search",
+         query={"cql": 'text ~ "install*" AND type IN (page, comment) ORDER BY title',
+                "expand": "content.space,content.version", "excerpt": "highlight"},
+         name="GET search text with excerpts"),
+    Case("GET", f"{V1}/search",
+         query={"cql": "type IN (folder, attachment, comment)", "limit": 250,
+                "includeArchivedSpaces": "true"}, name="GET search other types"),
+    Case("GET", f"{V1}/content/search",
+         query={"cql": "type = comment OR type = attachment",
+                "expand": "space,version,ancestors,container,history,body.storage"},
+         name="GET content search comments and attachments"),
+    Case("GET", f"{V1}/content/search", query={"cql": 'title ~ "*x"'}, status=400,
+         name="GET content search bad CQL"),
 ]
 
 
@@ -337,3 +390,22 @@ def test_contract_through_gateway(case: Case, specs, confluence_sandbox):
         base = body.get("_links", {}).get("base") if isinstance(body, dict) else None
         if base is not None:
             assert base == confluence_sandbox.gateway_url + "/wiki"
+
+
+def test_request_log_entries_can_be_checked_against_the_spec(specs, confluence_sandbox):
+    from spec_support import logged_request_problems
+
+    ctx = demo_context(confluence_sandbox.state)
+    with confluence_sandbox.session() as session:
+        url = confluence_sandbox.url
+        session.get(f"{url}{V2}/pages", params={"space-id": ctx["space"], "limit": 10})
+        session.put(f"{url}{V2}/pages/{ctx['page']}", json=_page_update(ctx))
+        session.get(f"{confluence_sandbox.gateway_url}{V2}/pages/{ctx['page']}/ancestors")
+        session.get(f"{url}/_edge/tenant_info")
+        session.get(f"{url}{V2}/pages", params={"colour": "red", "sort": "sideways"})
+        session.post(f"{url}{V2}/folders", json={"title": "no space id"})
+    problems = [logged_request_problems(specs, e) for e in confluence_sandbox.requests]
+    assert problems[:4] == [[], [], [], []]
+    assert any("unknown query parameter 'colour'" in p for p in problems[4])
+    assert any("sideways" in p for p in problems[4])
+    assert any("spaceId" in p for p in problems[5])

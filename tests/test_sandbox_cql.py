@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ctk_core.sandbox import cql
 from ctk_core.sandbox import seed as demo
@@ -156,6 +158,20 @@ def test_search_words_skip_negated_clauses():
     assert q.search_words() == [("alpha", False), ("beta", True)]
     q2 = parse("not text !~ omega")
     assert q2.search_words() == [("omega", False)]
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab =~!<>()\",'*-:.") + ["AND ", "OR ", "NOT ",
+                                                                  "IN ", "title", "label",
+                                                                  "created", "now(", "ORDER BY "]
+                                         ), max_size=40))
+def test_parser_fails_only_with_cql_errors(source):
+    try:
+        query = parse(source)
+    except CqlError:
+        return
+    for item in ITEMS:  # whatever parses also evaluates and sorts
+        query.matches(item, EvalContext(now=NOW, current_user="u1"))
+        query.sort_key(item)
 
 
 def test_user_fields_table():

@@ -59,7 +59,11 @@ def command(port: int | None, host: str | None, no_auth: bool) -> None:
     if host is not None and port is None:
         raise UsageError("--host needs --port (without --port the server uses stdio).")
     host = host or "127.0.0.1"
-    token = os.environ.get("CTK_MCP_TOKEN") or None
+    token = (os.environ.get("CTK_MCP_TOKEN") or "").strip() or None
+    if port is not None and token is not None and len(token) < 16:
+        logging.getLogger("ctk.mcp").warning(
+            "CTK_MCP_TOKEN is short (%d characters): use a long random secret, for example "
+            "the output of `openssl rand -hex 32`.", len(token))
 
     from ctk_core import mcp_server
 
@@ -83,7 +87,10 @@ def command(port: int | None, host: str | None, no_auth: bool) -> None:
         context = Context(frontend="mcp", client=client)
 
     server = mcp_server.build_server(no_auth=no_auth, context=context)
-    if port is None:
-        mcp_server.serve_stdio(server)
-    else:
-        mcp_server.serve_http(server, host, port, token)
+    try:
+        if port is None:
+            mcp_server.serve_stdio(server)
+        else:
+            mcp_server.serve_http(server, host, port, token)
+    except KeyboardInterrupt:  # Ctrl-C in a terminal: a normal way to stop serving
+        pass

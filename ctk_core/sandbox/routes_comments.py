@@ -11,11 +11,10 @@ A comment record in ``state.comments``::
 
 from __future__ import annotations
 
-import html
-import re
 import uuid
 from typing import Any
 
+from ctk_core.sandbox import selection as selection_marker
 from ctk_core.sandbox.bodies import body_from_write, render_body
 from ctk_core.sandbox.paging import paginate
 from ctk_core.sandbox.responses import HttpError, Response, empty_response, json_response
@@ -29,7 +28,6 @@ SINGLE_FORMATS = ("storage", "atlas_doc_format", "view", "export_view", "anonymo
                   "styled_view", "editor")
 SORTS = ("created-date", "-created-date", "modified-date", "-modified-date")
 RESOLUTIONS = ("open", "reopened", "resolved", "dangling")
-_SEGMENT = re.compile(r"<!\[CDATA\[.*?\]\]>|<[^>]*>", re.S)
 
 
 # ------------------------------------------------------------------------------ model
@@ -72,62 +70,6 @@ def comments_of(state: State, page_id: str, kind: str) -> list[dict[str, Any]]:
 
 def replies_of(state: State, comment_id: str) -> list[dict[str, Any]]:
     return [c for c in state.comments.values() if c["parentCommentId"] == comment_id]
-
-
-# ------------------------------------------------------------------------------ inline markers
-
-
-def _text_segments(storage: str) -> list[tuple[int, int, str]]:
-    """(start, end, unescaped text) of each text run between tags (CDATA is not text)."""
-    out = []
-    pos = 0
-    for m in _SEGMENT.finditer(storage):
-        if m.start() > pos:
-            out.append((pos, m.start(), html.unescape(storage[pos:m.start()])))
-        pos = m.end()
-    if pos < len(storage):
-        out.append((pos, len(storage), html.unescape(storage[pos:])))
-    return out
-
-
-def _occurrences(text: str, needle: str) -> list[int]:
-    found, start = [], text.find(needle)
-    while start != -1:
-        found.append(start)
-        start = text.find(needle, start + 1)
-    return found
-
-
-def mark_selection(storage: str, selection: str, index: int, ref: str) -> tuple[str, int]:
-    """Wrap occurrence ``index`` of ``selection`` (in the page text) in an inline marker.
-
-    Returns (new storage, number of occurrences). The storage is unchanged when the occurrence
-    spans several text runs (the comment is still created, as Confluence does for odd markup).
-    """
-    segments = _text_segments(storage)
-    joined = "".join(text for _, _, text in segments)
-    hits = _occurrences(joined, selection)
-    if index >= len(hits):
-        return storage, len(hits)
-    target, offset = hits[index], 0
-    for start, end, text in segments:
-        if offset <= target and target + len(selection) <= offset + len(text):
-            local = target - offset
-            marker = (f'<ac:inline-comment-marker ac:ref="{ref}">'
-                      f"{html.escape(selection, quote=False)}</ac:inline-comment-marker>")
-            rebuilt = (html.escape(text[:local], quote=False) + marker
-                       + html.escape(text[local + len(selection):], quote=False))
-            return storage[:start] + rebuilt + storage[end:], len(hits)
-        offset += len(text)
-    return storage, len(hits)
-
-
-def unmark(storage: str, ref: str) -> str:
-    """Remove the inline marker with this ref, keeping its text."""
-    pattern = re.compile(
-        r'<ac:inline-comment-marker ac:ref="' + re.escape(ref) + r'">(.*?)'
-        r"</ac:inline-comment-marker>", re.S)
-    return pattern.sub(lambda m: m.group(1), storage)
 
 
 # ------------------------------------------------------------------------------ serialization
@@ -259,13 +201,13 @@ def _create_inline(req: Request, page: dict[str, Any], data: dict[str, Any],
     if not isinstance(props, dict) or not props.get("textSelection"):
         raise HttpError(400, "inlineCommentProperties.textSelection is required for a new "
                              "inline comment.")
-    selection = str(props["textSelection"])
+    selection = selection_marker.squash(str(props["textSelection"]))
     index = props.get("textSelectionMatchIndex", 0)
     count = props.get("textSelectionMatchCount")
     if not isinstance(index, int) or index < 0:
         raise HttpError(400, "textSelectionMatchIndex must be a non-negative integer.")
     ref = str(uuid.uuid4())
-    storage, found = mark_selection(page["body"], selection, index, ref)
+    storage, found = selection_marker.mark(page["body"], selection, index, ref)
     if found == 0:
         raise HttpError(400, f"The text selection {selection!r} was not found on the page.")
     if count is not None and count != found:
@@ -280,48 +222,43 @@ def _create_inline(req: Request, page: dict[str, Any], data: dict[str, Any],
 
 
 def _update(req: Request, comment: dict[str, Any]) -> Response:
+    """PUT: ``version.number`` must be current + 1; ``body`` replaces the body; ``resolved``
+    (inline comments) resolves or reopens. Everything is checked before anything changes."""
     state = req.state
     data = req.json_object()
     body = _body_of(data, required=False)
     resolved = data.get("resolved")
     version = data.get("version")
-    if body is None and resolved is None and version is None:
-        raise HttpError(400, "Nothing to update: give 'version' and 'body' (or 'resolved').")
+    if not isinstance(version, dict) or not isinstance(version.get("number"), int):
+        raise HttpError(400, "'version.number' is required to update a comment.")
+    current = comment["version"]["number"]
+    if version["number"] != current + 1:
+        raise HttpError(409, "Version must be incremented when updating a comment. "
+                             f"Current Version: [{current}]. Provided version: "
+                             f"[{version['number']}]", code="CONFLICT")
     if resolved is not None:
-        _resolve(req, comment, resolved)
-    if body is not None and not isinstance(version, dict):
-        raise HttpError(400, "'version.number' is required to update a comment body.")
-    if isinstance(version, dict):
-        current = comment["version"]["number"]
-        number = version.get("number")
-        if number != current + 1:
-            raise HttpError(409, "Version must be incremented when updating a comment. "
-                                 f"Current Version: [{current}]. Provided version: [{number}]",
-                            code="CONFLICT")
-        old = comment["version"]
-        comment["versions"].append(dict(old, body=comment["body"]))
-        if body is not None:
-            comment["body"] = body
-        comment["version"] = make_version(current + 1, req.user, state.now(),
-                                          str(version.get("message") or ""))
+        _check_resolvable(comment, resolved)
+    comment["versions"].append(dict(comment["version"], body=comment["body"]))
+    if body is not None:
+        comment["body"] = body
+    comment["version"] = make_version(current + 1, req.user, state.now(),
+                                      str(version.get("message") or ""))
+    if resolved is not None and resolved != (comment["resolutionStatus"] == "resolved"):
+        comment["resolutionStatus"] = "resolved" if resolved else "reopened"
+        comment["resolutionLastModifierId"] = req.user or ""
+        comment["resolutionLastModifiedAt"] = state.now()
     return json_response(comment_json(req, comment, "storage"))
 
 
-def _resolve(req: Request, comment: dict[str, Any], resolved: Any) -> None:
+def _check_resolvable(comment: dict[str, Any], resolved: Any) -> None:
     if comment["kind"] != "inline":
         raise HttpError(400, "Only inline comments can be resolved.")
     if not isinstance(resolved, bool):
         raise HttpError(400, "'resolved' must be true or false.")
     if comment["parentCommentId"]:
         raise HttpError(400, "Replies cannot be resolved: resolve the top-level comment.")
-    status = comment["resolutionStatus"]
-    if status == "dangling":
+    if comment["resolutionStatus"] == "dangling":
         raise HttpError(400, "A dangling comment cannot be updated.")
-    if resolved == (status == "resolved"):
-        return  # same state: no change, as the API documents
-    comment["resolutionStatus"] = "resolved" if resolved else "reopened"
-    comment["resolutionLastModifierId"] = req.user or ""
-    comment["resolutionLastModifiedAt"] = req.state.now()
 
 
 def _delete(req: Request, comment: dict[str, Any]) -> Response:
@@ -334,7 +271,7 @@ def _delete(req: Request, comment: dict[str, Any]) -> Response:
     if comment["kind"] == "inline" and not comment["parentCommentId"]:
         page = state.pages.get(comment["pageId"])
         if page is not None and comment.get("inlineMarkerRef"):
-            page["body"] = unmark(page["body"], comment["inlineMarkerRef"])
+            page["body"] = selection_marker.unmark(page["body"], comment["inlineMarkerRef"])
     for cid in doomed:
         state.comments.pop(cid, None)
     return empty_response(204)
@@ -387,7 +324,8 @@ def _register_kind(router: Any, kind: str) -> None:
     base = f"/wiki/api/v2/{kind}-comments"
 
     def list_all(req: Request) -> Response:
-        comments = [c for c in req.state.comments.values() if c["kind"] == kind]
+        comments = [c for c in req.state.comments.values()
+                    if c["kind"] == kind and c["pageId"] in req.state.pages]
         return _list(req, comments, "all")
 
     def create(req: Request) -> Response:

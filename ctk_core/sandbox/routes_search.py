@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import html
 import re
-import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -33,6 +32,8 @@ DEFAULT_LIMIT = 25
 MAX_LIMIT = 250
 EXCERPT_CHARS = 240
 HL_START, HL_END = "@@@hl@@@", "@@@endhl@@@"
+#: Reported as ``searchDuration``: a constant, so that two identical searches answer alike.
+SEARCH_DURATION_MS = 1
 ICONS = {"page": "aui-icon content-type-page", "folder": "aui-icon content-type-folder",
          "comment": "aui-icon content-type-comment",
          "attachment": "aui-icon content-type-attachment"}
@@ -125,6 +126,8 @@ def index(state: State, archived: bool = False) -> Iterator[Hit]:
             else:
                 text = f"{record['title']} {record.get('comment') or ''}".strip()
             item = _base_item(kind, record, space, record["title"], text)
+            if kind == "comment":  # a comment's title ("Re: <page>") is not its text
+                item["text"] = text
             item.update(container=page["id"], labels=label_names(state, record["id"]))
             yield Hit(kind, record, item, space, text, page)
 
@@ -366,7 +369,6 @@ def _expand(req: Request, prefix: str = "") -> set[str]:
 def register(router: Any) -> None:
     @router.route("GET", "/wiki/rest/api/search")
     def search(req: Request) -> Response:
-        began = time.perf_counter()
         mode = req.choice_arg("excerpt", EXCERPTS, "highlight") or "highlight"
         source, hits, pattern = run(req)
         start, limit = _window(req, len(hits))
@@ -376,7 +378,7 @@ def register(router: Any) -> None:
         return json_response({
             "results": results, "start": start, "limit": limit, "size": len(results),
             "totalSize": len(hits), "cqlQuery": source,
-            "searchDuration": int((time.perf_counter() - began) * 1000),
+            "searchDuration": SEARCH_DURATION_MS,
             "archivedResultCount": 0,
             "_links": _links(req, start, limit, len(hits)),
         })

@@ -115,13 +115,19 @@ def build_router(plugins: bool = True) -> Router:
 
 
 def _plugin_routes(router: Router) -> None:
+    """Routes of loaded plugins (``ctk_sandbox_routes``), one plugin at a time so that one
+    failing plugin leaves the others' routes in place."""
     try:
-        from ctk_core.registry import plugin_manager  # type: ignore[attr-defined]
+        from ctk_core import registry  # type: ignore[attr-defined]
     except ImportError:
         return
     try:
-        plugin_manager().hook.ctk_sandbox_routes(router=router)
-    except Exception as exc:  # a broken plugin must not take the sandbox down
+        per_plugin = getattr(registry, "call_per_plugin", None)
+        if per_plugin is not None:
+            per_plugin(registry.load_catalog(), "ctk_sandbox_routes", router=router)
+        else:
+            registry.plugin_manager().hook.ctk_sandbox_routes(router=router)
+    except Exception as exc:  # a broken plugin system must not take the sandbox down
         print(f"ctk sandbox: plugin routes failed: {exc}", file=sys.stderr)
 
 
@@ -219,8 +225,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_partial_and_close(self, resp: Response) -> None:
         """Headers promising the whole body, half of it, then a dropped connection."""
         body = resp.body or b'{"results":[],"_links":{}}'
-        self.wfile.write(self._head(resp.status, resp.headers, len(body)))
-        self.wfile.write(body[: max(1, len(body) // 2)])
+        length = len(body)
+        if resp.stream is not None:
+            body = next(iter(resp.stream), b"") or b"\0"
+            length = max(int(resp.headers.get("Content-Length", "0")), len(body) + 1)
+        self.wfile.write(self._head(resp.status, resp.headers, length))
+        self.wfile.write(body[: max(1, min(len(body), length // 2))])
         self.wfile.flush()
         self.close_connection = True
         try:
@@ -297,7 +307,12 @@ class SandboxServer:
         return self
 
     def serve_forever(self) -> None:
+        """Serve in the calling thread until ``request_shutdown()`` (e.g. from a signal)."""
         self._httpd.serve_forever()
+
+    def request_shutdown(self) -> None:
+        """Make ``serve_forever`` return soon; safe to call from a signal handler."""
+        threading.Thread(target=self._httpd.shutdown, daemon=True).start()
 
     def stop(self) -> None:
         if self._thread is not None:
@@ -353,7 +368,8 @@ class SandboxServer:
         denied = self._authenticate(req)
         if denied is not None:
             return denied
-        route, params, known = self.router.match(req.method, req.path)
+        method = "GET" if req.method == "HEAD" else req.method
+        route, params, known = self.router.match(method, req.path)
         if route is None:
             if known:
                 return HttpError(405, f"Method {req.method} not allowed here").render(req.is_v1)
