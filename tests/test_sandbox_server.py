@@ -196,3 +196,12 @@ def test_head_is_answered_like_get_without_a_body(confluence_sandbox):
         head = session.head(f"{confluence_sandbox.url}{V2}/spaces")
     assert head.status_code == 200 and head.content == b""
     assert head.headers["Content-Length"] == str(len(got.content))
+
+
+def test_stop_drops_open_keep_alive_connections(confluence_sandbox_factory):
+    sandbox = confluence_sandbox_factory()
+    with sandbox.session() as session:
+        assert session.get(f"{sandbox.url}{V2}/spaces").status_code == 200
+        sandbox.server.stop()
+        with pytest.raises(requests.exceptions.ConnectionError):
+            session.get(f"{sandbox.url}{V2}/spaces")

@@ -168,12 +168,43 @@ class _HTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     sandbox: SandboxServer
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.open_connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def close_connections(self) -> None:
+        """Drop open keep-alive connections, so a stopped sandbox answers nothing more."""
+        with self.connections_lock:
+            conns = list(self.open_connections)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ctk-sandbox"
     disable_nagle_algorithm = True
     server: _HTTPServer
+
+    #: Idle keep-alive connections are closed after this many seconds.
+    timeout = 300
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.open_connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.open_connections.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
         pass
@@ -320,6 +351,7 @@ class SandboxServer:
             self._thread.join(timeout=5)
             self._thread = None
         self._httpd.server_close()
+        self._httpd.close_connections()
 
     def __enter__(self) -> SandboxServer:
         return self.start()
