@@ -15,10 +15,8 @@ from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
 from ctk_plugins.search import require_id
 
 DESCRIPTION = """\
-Footer comments (below a page) and inline comments (on a text selection). reply, get_replies and
-delete work for both kinds. add_inline: quote the page text exactly in selection; match_index
-picks the occurrence (0 = first). Bodies are Markdown; content_format/body_format=storage for raw
-XHTML."""
+Footer comments (below a page) and inline comments (on a text selection); reply, get_replies and
+delete take either. Bodies are Markdown (storage: raw XHTML)."""
 
 KINDS = ("footer", "inline")
 FORMATS = ("markdown", "storage")
@@ -285,17 +283,15 @@ def delete_comment(ctx: Any, comment_id: str) -> dict:
 
 # ------------------------------------------------------------------------------ declaration
 
-_PAGE = Param("page_id", "str", "Page id.", required=True, positional=True)
-_COMMENT = Param("comment_id", "str", "Comment id (footer or inline).", required=True,
+_PAGE = Param("page_id", "str", "", required=True, positional=True)
+_COMMENT = Param("comment_id", "str", "Footer or inline comment.", required=True,
                  positional=True)
-_BODY = Param("body", "str", "Comment text (Markdown unless content_format=storage).",
-              required=True)
-_CONTENT_FORMAT = Param("content_format", "str", "Format of body: markdown or storage.",
-                        default="markdown", choices=FORMATS)
-_BODY_FORMAT = Param("body_format", "str", "Format of bodies returned: markdown or storage.",
-                     default="markdown", choices=FORMATS)
-_SORT = Param("sort", "str", "Sort order.",
-              choices=("created-date", "-created-date", "modified-date", "-modified-date"))
+_BODY = Param("body", "str", "Comment text.", required=True)
+_CONTENT_FORMAT = Param("content_format", "str", "Format of body.", default="markdown",
+                        choices=FORMATS)
+_BODY_FORMAT = Param("body_format", "str", "", default="markdown", choices=FORMATS)
+_SORT = Param("sort", "str", "", choices=("created-date", "-created-date", "modified-date",
+                                          "-modified-date"))
 _LIST_COLUMNS = ("id", "author_id", "updated_at", "body")
 
 RESOURCE = Resource(
@@ -305,23 +301,22 @@ RESOURCE = Resource(
     operations=[
         Operation(
             name="list_footer", command="list",
-            summary="Footer comments of a page (top level; replies with get_replies).",
+            summary="Top-level footer comments of a page.",
             run=list_footer, params=(_PAGE, _BODY_FORMAT, _SORT), paged=True,
             columns=_LIST_COLUMNS,
         ),
         Operation(
             name="list_inline", command="list-inline",
-            summary="Inline comments of a page with their selected text and resolution status.",
+            summary="Inline comments with selected text and resolution status.",
             run=list_inline,
             params=(_PAGE,
-                    Param("resolved", "bool",
-                          "true: only resolved; false: only open or reopened; unset: all."),
+                    Param("resolved", "bool", "Only resolved (true) or open (false)."),
                     _BODY_FORMAT, _SORT),
             paged=True, columns=("id", "resolution_status", "selected_text", "body"),
         ),
         Operation(
             name="get_replies", command="replies",
-            summary="Replies to a comment (footer or inline, found from the comment).",
+            summary="Replies to a comment.",
             run=get_replies, params=(_COMMENT, _BODY_FORMAT), paged=True,
             columns=_LIST_COLUMNS,
         ),
@@ -336,14 +331,12 @@ RESOURCE = Resource(
         ),
         Operation(
             name="add_inline",
-            summary="Comment on a text selection of a page (exact text; match_index picks one).",
+            summary="Comment on page text (quoted exactly; match_index: which one, 0 = first).",
             run=add_inline, write=True,
             params=(_PAGE,
-                    Param("selection", "str", "The page text to comment on, quoted exactly.",
-                          required=True),
+                    Param("selection", "str", "Page text to comment on.", required=True),
                     _BODY,
-                    Param("match_index", "int",
-                          "Which occurrence of the selection (0 = first).", default=0,
+                    Param("match_index", "int", "Occurrence of the selection.", default=0,
                           minimum=0),
                     _CONTENT_FORMAT),
         ),

@@ -11,9 +11,8 @@ from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
 from ctk_plugins.search import cql_string, require_id, run_cql, space_key
 
 DESCRIPTION = """\
-Folders hold pages and other folders in a space's tree. Confluence's API cannot update, rename or
-move a folder, so there is no update action. Spaces by key or id; parent_id may be a page or a
-folder."""
+Folders in a space's page tree. Confluence's API cannot update, rename or move a folder, so there
+is no update action."""
 
 
 def _web_url(ctx: Any, raw: dict[str, Any]) -> str | None:
@@ -69,12 +68,11 @@ def get_folder(ctx: Any, folder_id: str) -> dict[str, Any]:
     return flatten_folder(ctx, ctx.client.get(f"/api/v2/folders/{fid}"))
 
 
-def get_children(ctx: Any, folder_id: str, sort: str | None = None, limit: int = 25,
+def get_children(ctx: Any, folder_id: str, limit: int = 25,
                  cursor: str | None = None) -> dict[str, Any]:
     fid = require_id("folder_id", folder_id)
-    params = {"sort": sort} if sort else None
-    page = ctx.client.page(f"/api/v2/folders/{fid}/direct-children", params=params,
-                           limit=limit, cursor=cursor or None)
+    page = ctx.client.page(f"/api/v2/folders/{fid}/direct-children", limit=limit,
+                           cursor=cursor or None)
     return {"results": [_node(r) for r in page.get("results") or []],
             "next_cursor": page.get("next_cursor")}
 
@@ -143,7 +141,7 @@ def delete_folder(ctx: Any, folder_id: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------ declaration
 
-_FOLDER = Param("folder_id", "str", "Folder id.", required=True, positional=True)
+_FOLDER = Param("folder_id", "str", "", required=True, positional=True)
 _NODE_COLUMNS = ("id", "type", "title", "status")
 
 RESOURCE = Resource(
@@ -151,16 +149,12 @@ RESOURCE = Resource(
     summary="Confluence folders: get, browse, list, create, delete (the API has no update).",
     description=DESCRIPTION,
     operations=[
-        Operation(name="get", summary="Show a folder: title, space, parent, version, web URL.",
+        Operation(name="get", summary="A folder: title, space, parent, version, web URL.",
                   run=get_folder, params=(_FOLDER,)),
         Operation(
             name="get_children", command="children",
-            summary="Direct children of a folder (pages, folders, whiteboards...) with their type.",
-            run=get_children,
-            params=(_FOLDER,
-                    Param("sort", "str", "Sort order.", choices=(
-                        "title", "-title", "child-position", "-child-position", "id", "-id",
-                        "created-date", "-created-date", "modified-date", "-modified-date"))),
+            summary="Direct children (pages, folders, ...) with their type, in tree order.",
+            run=get_children, params=(_FOLDER,),
             paged=True, columns=("id", "type", "title", "position"),
         ),
         Operation(
@@ -168,27 +162,26 @@ RESOURCE = Resource(
             summary="Everything below a folder, top-down, with depth and parent.",
             run=get_descendants,
             params=(_FOLDER,
-                    Param("depth", "int", "How many levels (1-10; Confluence's default is 2).",
-                          minimum=1, maximum=10)),
+                    Param("depth", "int", "Levels (default 2).", minimum=1, maximum=10)),
             paged=True, columns=("id", "type", "depth", "parent_id", "title"),
         ),
         Operation(
             name="get_ancestors", command="ancestors",
-            summary="The folder's breadcrumb from the root, with titles and types.",
+            summary="Breadcrumb from the root, with titles and types.",
             run=get_ancestors, params=(_FOLDER,), columns=("id", "type", "title"),
         ),
         Operation(
-            name="list", summary="The folders of a space (through CQL type = folder).",
+            name="list", summary="Folders of a space.",
             run=list_folders,
             params=(Param("space_id", "str", "Space key or id.", required=True, flag="space"),),
             paged=True, columns=("id", "title", "space_key", "last_modified"),
         ),
         Operation(
-            name="create", summary="Create a folder in a space, optionally under a page or folder.",
+            name="create", summary="Create a folder (under the home page, a page or a folder).",
             run=create_folder, write=True,
             params=(Param("space_id", "str", "Space key or id.", required=True, flag="space"),
                     Param("title", "str", "Folder title.", required=True),
-                    Param("parent_id", "str", "Parent page or folder id (default: space root).",
+                    Param("parent_id", "str", "Parent page or folder (default: home page).",
                           flag="parent")),
         ),
         Operation(

@@ -12,8 +12,7 @@ from ctk_core import Operation, Param, Resource, UsageError, hookimpl
 from ctk_plugins.search import cql_string, require_id, run_cql, space_key
 
 DESCRIPTION = """\
-Labels (tags) on pages. Names have no spaces; Confluence stores them in lower case. add and remove
-take one or several names."""
+Labels (tags) on pages: no spaces, stored in lower case. add and remove take several."""
 
 PREFIXES = ("global", "my", "team", "system")
 
@@ -89,7 +88,7 @@ def pages_with_label(ctx: Any, label: str, space_id: str | None = None, limit: i
 
 # ------------------------------------------------------------------------------ declaration
 
-_PAGE = Param("page_id", "str", "Page id.", required=True, positional=True)
+_PAGE = Param("page_id", "str", "", required=True, positional=True)
 _LABELS = Param("label", "list", "Label name(s).", required=True, positional=True)
 
 RESOURCE = Resource(
@@ -98,10 +97,9 @@ RESOURCE = Resource(
     description=DESCRIPTION,
     operations=[
         Operation(
-            name="list", summary="Labels of a page, optionally only one prefix.",
+            name="list", summary="Labels of a page.",
             run=list_labels,
-            params=(_PAGE, Param("prefix", "str", "Only labels with this prefix.",
-                                 choices=PREFIXES)),
+            params=(_PAGE, Param("prefix", "str", "", choices=PREFIXES)),
             paged=True, columns=("id", "name", "prefix"),
         ),
         Operation(
@@ -115,10 +113,10 @@ RESOURCE = Resource(
         ),
         Operation(
             name="pages_with_label", command="pages",
-            summary="Pages that carry a label, optionally in one space.",
+            summary="Pages with a label.",
             run=pages_with_label,
             params=(Param("label", "str", "Label name.", required=True, positional=True),
-                    Param("space_id", "str", "Only this space (key or id).", flag="space")),
+                    Param("space_id", "str", "Only this space.", flag="space")),
             paged=True, columns=("id", "title", "space_key", "last_modified"),
         ),
     ],

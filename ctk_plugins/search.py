@@ -21,20 +21,17 @@ EXCERPTS = ("highlight", "indexed", "none")
 QUICK_TYPES = ("page", "blogpost", "folder", "attachment", "comment")
 
 DESCRIPTION = """\
-Search Confluence with CQL (Confluence Query Language), or with plain words (quick). Each hit
-has id, type, title, space_key, excerpt, last_modified and web_url.
-
-CQL examples:
+Search with CQL (Confluence Query Language) or plain words (quick). CQL examples:
 
   type = page AND space = "DEMO" AND title ~ "onboarding"
 
   siteSearch ~ "release notes" AND type IN (page, blogpost)
 
-  label = "howto" AND space = "DEMO" ORDER BY lastmodified DESC
+  label = "howto" ORDER BY lastmodified DESC
 
-  ancestor = 123456 AND type = page AND lastmodified > now("-30d")
+  ancestor = 123456 AND lastmodified > now("-30d")
 
-Quote strings with double quotes (escape \\" and \\\\ inside); user fields are not allowed."""
+Double-quote strings (escape \\" and \\\\). No user fields."""
 
 
 # ------------------------------------------------------------------------------ shared helpers
@@ -195,24 +192,21 @@ def search_quick(ctx: Any, query: str, space_id: str | None = None, type: str | 
 
 # ------------------------------------------------------------------------------ declaration
 
-_EXCERPT = Param("excerpt", "str", "Excerpt style: highlight (matches in **bold**), indexed, none.",
-                 default="highlight", choices=EXCERPTS)
-_ARCHIVED = Param("include_archived_spaces", "bool", "Also search archived spaces.",
-                  default=False)
+_EXCERPT = Param("excerpt", "str", "", default="highlight", choices=EXCERPTS)
+_ARCHIVED = Param("include_archived_spaces", "bool", "", default=False)
 _COLUMNS = ("id", "type", "space_key", "title", "excerpt")
 
 RESOURCE = Resource(
     name="search",
-    summary="Search Confluence content with CQL or plain words.",
+    summary="Search Confluence with CQL or plain words.",
     description=DESCRIPTION,
     operations=[
         Operation(
             name="cql",
-            summary="Run a CQL query (v1 search): hits with space key, title and excerpt.",
+            summary="Run a CQL query; hits with space key, title, excerpt.",
             run=search_cql,
             params=(
-                Param("cql", "str", "The CQL query, e.g. 'type = page AND space = \"DEMO\"'.",
-                      required=True, positional=True),
+                Param("cql", "str", "The CQL query.", required=True, positional=True),
                 _EXCERPT,
                 _ARCHIVED,
             ),
@@ -221,12 +215,12 @@ RESOURCE = Resource(
         ),
         Operation(
             name="quick",
-            summary="Search for words without writing CQL; optionally in one space or type.",
+            summary="Search for words, no CQL needed.",
             run=search_quick,
             params=(
-                Param("query", "str", "Words to search for (any text; it is quoted safely).",
-                      required=True, flag="text"),
-                Param("space_id", "str", "Only this space (key or id).", flag="space"),
+                Param("query", "str", "Words to find (quoted for you).", required=True,
+                      flag="text"),
+                Param("space_id", "str", "Only this space.", flag="space"),
                 Param("type", "str", "Only this content type.", choices=QUICK_TYPES),
                 _EXCERPT,
                 _ARCHIVED,

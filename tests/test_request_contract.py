@@ -102,7 +102,7 @@ def steps() -> list[Step]:
         s("pages", "get_section", lambda i: {"page_id": i["arch"], "heading": "Components"}),
         # -- folders: reads
         s("folders", "get", lambda i: {"folder_id": i["folder"]}),
-        s("folders", "get_children", lambda i: {"folder_id": i["folder"], "sort": "-title"}),
+        s("folders", "get_children", lambda i: {"folder_id": i["folder"]}),
         s("folders", "get_descendants", lambda i: {"folder_id": i["folder"], "depth": 3}),
         s("folders", "get_ancestors", lambda i: {"folder_id": i["folder"]}),
         s("folders", "list", {"space_id": "DEMO"}),

@@ -61,6 +61,8 @@ def decode(value: str) -> str:
 def build_url(scheme: str, path: str, space: str | None = None,
               query: list[tuple[str, str]] | None = None, anchor: str | None = None) -> str:
     """Assemble ``scheme:[//space/]path[?k=v&...][#anchor]`` (components already encoded)."""
+    if space is None and path.startswith("/"):
+        path = "%2F" + path[1:]  # would read as a space key
     url = scheme + ":" + (f"//{space}/" if space is not None else "") + path
     if query:
         url += "?" + "&".join(f"{encode(k, query=True)}={encode(v, query=True)}"

@@ -27,14 +27,16 @@ MAX_DEPTH = 24
 
 _WS = re.compile(r"[ \t\n\f]+")
 _MD_SPACE_CHARS = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u2028\u2029"
-_MD_ESCAPE = re.compile(
-    r"[\\`*\[\]~|_]"
+_MD_ESCAPE_ANY = (
     r"|<(?=[^\s\d=])"
     r"|&(?=[A-Za-z#])"
     r"|(?i:https?)(?=://)"
     r"|" + dialect.EMOTICON_RE.pattern.replace(":(", ":(?=(", 1).replace("):", "):)", 1)
     + r"|[" + _MD_SPACE_CHARS + "]"
 )
+_MD_ESCAPE = re.compile(r"[\\`*\[\]~|_]" + _MD_ESCAPE_ANY)
+# In table cells pipes are escaped afterwards, all at once (see _Converter.cell).
+_MD_ESCAPE_CELL = re.compile(r"[\\`*\[\]~_]" + _MD_ESCAPE_ANY)
 _ORDERED_START = re.compile(r"[0-9]{1,9}[.)]")
 _HTML_BLOCK_START = re.compile(
     r"<(?:(?i:script|pre|style|textarea)(?:\s|>|$)|!--|\?|![A-Za-z]|!\[CDATA\[|/?(?i:"
@@ -152,9 +154,9 @@ def _escape_one(m: re.Match[str]) -> str:
     return "\\" + s
 
 
-def escape_md(text: str) -> str:
+def escape_md(text: str, pipes: bool = True) -> str:
     """Escape text so that markdown-it (with ctk's rules) reads it back literally."""
-    return _MD_ESCAPE.sub(_escape_one, text)
+    return (_MD_ESCAPE if pipes else _MD_ESCAPE_CELL).sub(_escape_one, text)
 
 
 def _escape_line_start(s: str) -> str:
@@ -411,7 +413,9 @@ class _Converter:
         for is_block, group in self._partition(nodes):
             if is_block:
                 el = group[0]
-                assert isinstance(el, Element)
+                if not isinstance(el, Element):
+                    out.append(self.raw_block(el))
+                    continue
                 prev = out[-1] if out else None
                 result = self.block(el, depth, prev)
                 if isinstance(result, list):
@@ -470,10 +474,15 @@ class _Converter:
             return self.task_list(el, depth, prev) or self.raw_block(el)
         return self.wrapper(el, depth)
 
-    def paragraph(self, el: Element, depth: int) -> _Block:
+    def paragraph(self, el: Element, depth: int) -> _Block | None:
         if el.attrs:
             return self.raw_block(el)
         md = self.inline(el.children, depth, "block")
+        if not md and el.children and all(
+            _is_space(n) or isinstance(n, Element) and n.key == "ac:placeholder"
+            for n in el.children
+        ) and not all(_is_space(n) for n in el.children):
+            return None  # a paragraph holding only an editor placeholder
         if not md or _starts_html_block(md):
             return self.raw_block(el)
         return _Block(md, "para")
@@ -634,11 +643,10 @@ class _Converter:
             if len(values) != 1:
                 return None
             aligns.append(values.pop())
-        lines = ["| " + " | ".join(t for t, _ in header) + " |"]
         delim = {None: "---", "left": ":---", "center": ":---:", "right": "---:"}
-        lines.append("| " + " | ".join(delim[a] for a in aligns) + " |")
-        lines.extend("| " + " | ".join(t for t, _ in row) + " |" for row in body)
-        return _Block("\n".join(line.replace("|  |", "| |") for line in lines), "other")
+        lines = [_row([t for t, _ in header]), _row([delim[a] for a in aligns])]
+        lines.extend(_row([t for t, _ in row]) for row in body)
+        return _Block("\n".join(lines), "other")
 
     def cell(self, cell: Element, depth: int) -> tuple[str, str | None] | None:
         align = None
@@ -910,6 +918,10 @@ class _Converter:
         return None
 
 
+def _row(cells: list[str]) -> str:
+    return "|" + "|".join(f" {c} " if c else " " for c in cells) + "|"
+
+
 def _item(marker: str, body: str) -> str:
     if not body:
         return marker
@@ -1126,12 +1138,13 @@ class _Inline:
         items = self.flatten(nodes)
         mode = self.mode
         breaks_ok = mode in ("block", "link")
+        pipes = mode != "cell"
         out: list = []
         pend_space = False
         pend_br = 0
         pend_open: list[_Open] = []
         opens: list[_Open] = []
-        line_start = True
+        line_start = mode == "block"
 
         def flush(safe: bool) -> None:
             nonlocal pend_space, pend_br, line_start
@@ -1174,7 +1187,7 @@ class _Inline:
                 core = text.strip(" ")
                 if core:
                     flush(True)
-                    esc = escape_md(core)
+                    esc = escape_md(core, pipes)
                     if line_start:
                         esc = _escape_line_start(esc)
                     out.append(esc)
@@ -1219,7 +1232,7 @@ class _Inline:
                 span = _code_span(text)
                 flush(True)
                 if span is None:
-                    span = "<code>" + escape_md(text) + "</code>"
+                    span = "<code>" + escape_md(text, pipes) + "</code>"
                 out.append(span)
                 line_start = False
         if pend_br:

@@ -41,7 +41,7 @@ __all__ = [
 # included. They are replaced by U+FFFD on the way in, in both directions.
 _INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
-_NCNAME = r"[^\W\d][\w.\-]*"
+_NCNAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
 _QNAME = rf"{_NCNAME}(?::{_NCNAME})?"
 _START_OPEN = re.compile(rf"<({_QNAME})")
 _ATTR = re.compile(
