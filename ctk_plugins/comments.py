@@ -6,9 +6,7 @@ Bodies are Markdown both ways by default (the converter in ctk_core.convert, imp
 
 from __future__ import annotations
 
-import html
 import re
-from html.parser import HTMLParser
 from typing import Any
 
 from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
@@ -79,34 +77,40 @@ _BLOCKS = frozenset({
 _HIDDEN = frozenset({"ac:parameter", "ri:attachment", "ri:page", "ri:user", "ri:url"})
 
 
-class _TextOf(HTMLParser):
-    """The visible text of storage XHTML, one line per block element."""
+def _text_parser() -> Any:
+    """A parser collecting the visible text of storage XHTML, one line per block element.
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
+    html.parser is imported here, on first use: plugin modules load on every ``ctk --help``.
+    """
+    from html.parser import HTMLParser
 
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag in _HIDDEN:
-            self.hidden += 1
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
+    class TextOf(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self.hidden = 0
 
-    def handle_startendtag(self, tag: str, attrs: Any) -> None:
-        if tag in _BLOCKS:
-            self.parts.append("\n")
+        def handle_starttag(self, tag: str, attrs: Any) -> None:
+            if tag in _HIDDEN:
+                self.hidden += 1
+            elif tag in _BLOCKS:
+                self.parts.append("\n")
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _HIDDEN:
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
+        def handle_startendtag(self, tag: str, attrs: Any) -> None:
+            if tag in _BLOCKS:
+                self.parts.append("\n")
 
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(data.replace("\n", " "))
+        def handle_endtag(self, tag: str) -> None:
+            if tag in _HIDDEN:
+                self.hidden = max(0, self.hidden - 1)
+            elif tag in _BLOCKS:
+                self.parts.append("\n")
 
+        def handle_data(self, data: str) -> None:
+            if not self.hidden:
+                self.parts.append(data.replace("\n", " "))
+
+    return TextOf()
 
 
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
@@ -117,7 +121,9 @@ def _squash(text: str) -> str:
 
 
 def page_text_lines(storage: str) -> list[str]:
-    parser = _TextOf()
+    import html
+
+    parser = _text_parser()
     # CDATA (code macro bodies) becomes escaped text: HTMLParser's CDATA handling varies.
     parser.feed(_CDATA.sub(lambda m: html.escape(m.group(1), quote=False), storage))
     parser.close()
@@ -181,8 +187,12 @@ def list_inline(ctx: Any, page_id: str, resolved: bool | None = None,
 def get_replies(ctx: Any, comment_id: str, body_format: str = "markdown", limit: int = 25,
                 cursor: str | None = None) -> dict[str, Any]:
     kind, raw = _locate(ctx, comment_id)
-    return _paged(ctx, f"/api/v2/{kind}-comments/{raw.get('id') or comment_id}/children", kind,
-                  {}, body_format, limit, cursor)
+    result = _paged(ctx, f"/api/v2/{kind}-comments/{raw.get('id') or comment_id}/children",
+                    kind, {}, body_format, limit, cursor)
+    for reply_item in result["results"]:  # the children models leave out the page
+        if reply_item["page_id"] is None:
+            reply_item["page_id"] = raw.get("pageId")
+    return result
 
 
 def add_footer(ctx: Any, page_id: str, body: str, content_format: str = "markdown") -> dict:
@@ -292,7 +302,7 @@ _CONTENT_FORMAT = Param("content_format", "str", "Format of body.", default="mar
 _BODY_FORMAT = Param("body_format", "str", "", default="markdown", choices=FORMATS)
 _SORT = Param("sort", "str", "", choices=("created-date", "-created-date", "modified-date",
                                           "-modified-date"))
-_LIST_COLUMNS = ("id", "author_id", "updated_at", "body")
+_LIST_COLUMNS = ("id", "updated_at", "body")
 
 RESOURCE = Resource(
     name="comments",

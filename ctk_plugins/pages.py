@@ -86,7 +86,7 @@ def flatten_page(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _node(raw: dict[str, Any], depth_offset: int = 0) -> dict[str, Any]:
+def _node(raw: dict[str, Any]) -> dict[str, Any]:
     """One entry of direct-children / descendants."""
     out: dict[str, Any] = {
         "id": str(raw.get("id")),
@@ -94,8 +94,8 @@ def _node(raw: dict[str, Any], depth_offset: int = 0) -> dict[str, Any]:
         "title": raw.get("title"),
         "status": raw.get("status"),
     }
-    if "depth" in raw or depth_offset:
-        out["depth"] = int(raw.get("depth") or 0) + depth_offset
+    if "depth" in raw:
+        out["depth"] = raw.get("depth")
         out["parent_id"] = raw.get("parentId")
     if raw.get("spaceId") is not None:
         out["space_id"] = raw.get("spaceId")
@@ -298,9 +298,9 @@ def get_descendants(ctx: Any, page_id: str | None = None, space_id: str | None =
     root = roots[index]
     results: list[dict[str, Any]] = []
     if not inner:
-        node = _node(root)
-        node.update(depth=0, parent_id=root.get("parentId"), type="page")
-        results.append(node)
+        results.append({"id": str(root.get("id")), "type": "page", "title": root.get("title"),
+                        "status": root.get("status"), "depth": 0,
+                        "parent_id": root.get("parentId"), "position": root.get("position")})
         inner = "-"
         if limit == 1:
             return {"results": results, "next_cursor": f"s{index}:-"}
@@ -424,7 +424,19 @@ def create_page(ctx: Any, space_id: str, title: str, body: str | None = None,
     }
     if parent_id:
         payload["parentId"] = require_id("parent_id", parent_id)
-    return flatten_page(ctx, ctx.client.post("/api/v2/pages", json=payload) or {})
+    try:
+        created = ctx.client.post("/api/v2/pages", json=payload) or {}
+    except UsageError as exc:
+        raise (_title_taken(exc, name) or exc) from None
+    return flatten_page(ctx, created)
+
+
+def _title_taken(exc: UsageError, title: Any) -> Conflict | None:
+    """Confluence answers 400 for a title already used in the space; ctk calls it a conflict."""
+    if "already exists" not in str(exc).lower():
+        return None
+    return Conflict(f"A page titled {title!r} already exists in this space.",
+                    hint="Choose another title, or update the existing page.")
 
 
 def _conflict(ctx: Any, pid: str, sent: int, exc: Exception | None = None) -> Conflict:
@@ -448,6 +460,8 @@ def _put(ctx: Any, pid: str, payload: dict[str, Any]) -> dict[str, Any]:
         return dict(ctx.client.put(f"/api/v2/pages/{pid}", json=payload) or {})
     except Conflict as exc:
         raise _conflict(ctx, pid, payload["version"]["number"], exc) from None
+    except UsageError as exc:
+        raise (_title_taken(exc, payload.get("title")) or exc) from None
 
 
 def _next_version(current: dict[str, Any], pid: str, version: int | None) -> int:
@@ -656,9 +670,8 @@ _SECTION_FORMAT = Param("body_format", "str", "", default="markdown",
 _WRITE_FORMAT = Param("content_format", "str", "Format of body.", default="markdown",
                       choices=WRITE_FORMATS)
 _MESSAGE = Param("message", "str", "Version message.")
-_VERSION_HELP = "Version to read; for writes the new one (default current+1)."
-_NEW_VERSION = Param("version", "int", _VERSION_HELP, minimum=1)
-_OLD_VERSION = Param("version", "int", _VERSION_HELP, minimum=1)
+_NEW_VERSION = Param("version", "int", "New version number (default current+1).", minimum=1)
+_OLD_VERSION = Param("version", "int", "Version to read (default current).", minimum=1)
 _HEADING = Param("heading", "str", "Section id or heading text.", required=True,
                  positional=True)
 _ANCESTORS = Param("include_ancestors", "bool", "Add ancestor titles.", default=False)
@@ -753,7 +766,8 @@ RESOURCE = Resource(
                           flag="parent")),
         ),
         Operation(
-            name="update", summary="New title and/or body; a stale version is a conflict.",
+            name="update", summary="New title and/or body; version is the new number (default "
+            "current+1), a stale one is a conflict.",
             run=update_page, write=True,
             params=(_PAGE, Param("title", "str", "New title (default: keep)."),
                     Param("body", "str", _BODY_HELP), _WRITE_FORMAT, _MESSAGE, _NEW_VERSION),
@@ -761,7 +775,7 @@ RESOURCE = Resource(
         Operation(
             name="update_section", command="update-section",
             summary="Replace one section's content (a body starting with a heading replaces "
-            "the heading too); the rest stays byte-for-byte.",
+            "the heading too); the rest stays byte-for-byte. version as in update.",
             run=update_section, write=True,
             params=(_PAGE, _HEADING, Param("body", "str", "New section (required). " + _BODY_HELP),
                     _WRITE_FORMAT, _MESSAGE, _NEW_VERSION),

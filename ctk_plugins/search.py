@@ -9,7 +9,6 @@ The helpers at the bottom (``cql_string``, ``space_key``, ``run_cql``, ``flatten
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
@@ -89,6 +88,8 @@ def clean_excerpt(text: Any) -> str:
     """One line of readable text: highlight markers become **bold**, entities unescaped."""
     if not text:
         return ""
+    import html
+
     text = _HIGHLIGHT.sub(lambda m: f"**{m.group(1)}**", str(text))
     text = text.replace("@@@hl@@@", "").replace("@@@endhl@@@", "")
     return " ".join(html.unescape(text).split())

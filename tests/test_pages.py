@@ -237,6 +237,8 @@ def test_tree_of_a_space(ctk_cli, ctk_mcp, confluence_sandbox, demo):
                if p["spaceId"] == demo["space"] and p["status"] == "current"}
     assert set(rows) == visible | {"Meeting Notes"}
     assert rows["Demo Space"]["depth"] == 0
+    assert {tuple(r) for r in whole["results"]} == {
+        ("id", "type", "title", "status", "depth", "parent_id", "position")}
     assert rows["Meeting Notes"]["type"] == "folder" and rows["Meeting Notes"]["depth"] == 1
     assert rows["Installing on Linux"]["depth"] == 3
     # paging through the space tree yields the same rows
@@ -377,7 +379,7 @@ def test_section_errors(ctk_cli, confluence_sandbox, demo):
     dup = state.create_page(demo["space"], "Twice", "<h2>Same</h2><p>a</p><h2>Same</h2><p>b</p>")
     err = cli_fails(ctk_cli, 2, "pages", "section", dup["id"], "Same")
     assert "same, same-2" in err
-    assert cli_json(ctk_cli, "pages", "section", dup["id"], "same-2")["body"].endswith("b")
+    assert cli_json(ctk_cli, "pages", "section", dup["id"], "same-2")["body"] == "## Same\n\nb\n"
     err = cli_fails(ctk_cli, 5, "pages", "section", demo["Getting Started"], "Nowhere")
     assert "before-you-begin (Before you begin)" in err
     empty = state.create_page(demo["space"], "Flat", "<p>no headings</p>")
@@ -488,6 +490,8 @@ def test_update_body_and_bad_inputs(ctk_cli, ctk_mcp, confluence_sandbox, demo):
         "action": "update", "page_id": pid, "body": "<b>x", "content_format": "storage"})
     cli_fails(ctk_cli, 5, "pages", "update", "8888888", "--title", "x", env=WRITES)
     cli_fails(ctk_cli, 2, "pages", "update", pid, "--title", " ", env=WRITES)
+    assert "already exists" in cli_fails(ctk_cli, 6, "pages", "update", pid, "--title",
+                                         "Architecture", env=WRITES)
     assert page["version"]["number"] == 2
 
 

@@ -199,3 +199,14 @@ def test_quick_cql_round_trips_any_text(text):
     assert clauses[0].values[0].text == words
     assert clauses[1].values[0].text == 'DE"MO'
     assert cql_string(words).startswith('"') and cql_string(words).endswith('"')
+
+
+def test_real_process(ctk_cli):
+    """One run as a real ``ctk`` process (entry points, environment, exit code)."""
+    result = ctk_cli("--json", "search", "quick", "--text", "nimbus", "--space", "DEMO",
+                     "--limit", "2", subprocess=True)
+    assert result.exit_code == 0, result
+    data = result.json()
+    assert len(data["results"]) == 2 and data["next_cursor"]
+    bad = ctk_cli("search", "cql", "type = = page", subprocess=True)
+    assert bad.exit_code == 2 and "Traceback" not in bad.stderr

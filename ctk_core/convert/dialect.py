@@ -39,9 +39,9 @@ SCHEMES = (PAGE, ATTACHMENT, USER, SPACE, STATUS)
 
 # Characters percent-encoded in the components of ctk's link forms. Spaces stay readable: a
 # destination with a space is written in the ``<...>`` form.
-_UNSAFE = re.compile(r"""[%#?&<>\\"`()\[\]\x00-\x1f\x7f\u0085\u00a0\u2028\u2029]""")
-_UNSAFE_SLASH = re.compile(r"""[%#?&<>\\"`()\[\]/\x00-\x1f\x7f\u0085\u00a0\u2028\u2029]""")
-_UNSAFE_QUERY = re.compile(r"""[%#?&=<>\\"`()\[\]\x00-\x1f\x7f\u0085\u00a0\u2028\u2029]""")
+_UNSAFE = re.compile(r"[%#?<>\x00-\x1f\x7f\u0085\u00a0\u2028\u2029]")
+_UNSAFE_SLASH = re.compile(r"[%#?<>/\x00-\x1f\x7f\u0085\u00a0\u2028\u2029]")
+_UNSAFE_QUERY = re.compile(r"[%#?&=<>\x00-\x1f\x7f\u0085\u00a0\u2028\u2029]")
 
 
 def _pct(match: re.Match[str]) -> str:
@@ -138,7 +138,7 @@ def raw_block_start(line: str) -> bool:
     name = m.group(1)
     if ":" not in name and name.lower() in INLINE_HTML:
         return False
-    depth = 0
+    opened = 0  # elements opened on this line and still open
     first = True
     for tok in xhtml.tokenize(line):
         kind = tok[0]
@@ -147,11 +147,12 @@ def raw_block_start(line: str) -> bool:
         first = False
         if kind == xhtml.START:
             if not tok[4][1] and tok[3].lower() not in xhtml.VOID_ELEMENTS:
-                depth += 1
+                opened += 1
         elif kind == xhtml.END:
-            depth -= 1
+            if opened:
+                opened -= 1
         elif kind == xhtml.TEXT:
-            if depth <= 0 and tok[3].strip():
+            if not opened and tok[3].strip():
                 return False
         elif kind == xhtml.OTHER:
             return False

@@ -64,9 +64,11 @@ _BLOCK_MACROS = frozenset({"code", "noformat", "info", "note", "warning", "tip",
                            "tasks-report-macro", "contentbylabel", "recently-updated",
                            "livesearch", "include", "excerpt-include", "attachments",
                            "table-of-contents", "roadmap", "gallery", "widget", "html"})
-_INLINE_MACROS = frozenset({"status", "anchor", "jira", "mention"})
+_INLINE_MACROS = frozenset({"status"})
 _BLOCK_PREFIXED = frozenset({"ac:layout", "ac:layout-section", "ac:layout-cell", "ac:task-list",
                              "ac:rich-text-body", "ac:adf-extension"})
+# Storage elements written as raw tags around Markdown content
+_WRAPPERS = frozenset({"ac:layout", "ac:layout-section", "ac:layout-cell", "ac:rich-text-body"})
 _INLINE_PREFIXED = frozenset({"ac:link", "ac:image", "ac:emoticon", "ac:placeholder",
                               "ac:inline-comment-marker", "ac:inline-comment"})
 
@@ -83,12 +85,14 @@ def storage_to_markdown(xhtml_text: str) -> str:
 
 
 class _Block:
-    __slots__ = ("text", "kind", "list_kind")
+    __slots__ = ("text", "kind", "list_kind", "alt")
 
-    def __init__(self, text: str, kind: str, list_kind: str | None = None) -> None:
+    def __init__(self, text: str, kind: str, list_kind: str | None = None,
+                 alt: bool = False) -> None:
         self.text = text
         self.kind = kind  # "para", "list", "frag" (a raw wrapper tag line) or "other"
         self.list_kind = list_kind
+        self.alt = alt  # written with the other marker (``*``, ``1)``)
 
 
 def _join(blocks: list[_Block], in_item: bool = False) -> str:
@@ -98,7 +102,7 @@ def _join(blocks: list[_Block], in_item: bool = False) -> str:
         if prev is None:
             out.append(b.text)
         elif prev.kind == "frag" and b.kind == "frag":
-            out.append(b.text)
+            out.append(b.text)  # e.g. </ac:layout-cell><ac:layout-cell>
         elif in_item and prev.kind == "para" and b.kind == "list":
             out.append("\n" + b.text)
         else:
@@ -519,7 +523,9 @@ class _Converter:
         if not items:
             return self.raw_block(el)
         list_kind = "ordered" if ordered else "bullet"
-        alt = prev is not None and prev.kind == "list" and prev.list_kind == list_kind
+        # two lists in a row need different markers, or Markdown would read one list
+        alt = prev is not None and prev.kind == "list" and prev.list_kind == list_kind \
+            and not prev.alt
         lines = []
         number = start
         for li in items:
@@ -530,12 +536,13 @@ class _Converter:
                 marker = "*" if alt else "-"
             body = _join(self.blocks(li.children, depth + 1), in_item=True)
             lines.append(_item(marker, body))
-        return _Block("\n".join(lines), "list", list_kind)
+        return _Block("\n".join(lines), "list", list_kind, alt)
 
     def task_list(self, el: Element, depth: int, prev: _Block | None) -> _Block | None:
         if el.attrs:
             return None
-        alt = prev is not None and prev.kind == "list" and prev.list_kind == "bullet"
+        alt = prev is not None and prev.kind == "list" and prev.list_kind == "bullet" \
+            and not prev.alt
         marker = "*" if alt else "-"
         items: list[tuple[str, list[_Block]]] = []
         for child in el.children:
@@ -580,7 +587,7 @@ class _Converter:
         for box, blocks in items:
             body_text = _join(blocks, in_item=True)
             lines.append(_item(marker, box + (" " + body_text if body_text else "")))
-        return _Block("\n".join(lines), "list", "bullet")
+        return _Block("\n".join(lines), "list", "bullet", alt)
 
     # ---- tables ------------------------------------------------------------------------------
 
@@ -657,11 +664,12 @@ class _Converter:
             if m is None:
                 return None
             align = m.group(1).lower()
-        content = [n for n in cell.children if not _is_space(n)]
-        if len(content) == 1 and isinstance(content[0], Element) and content[0].key == "p":
-            if content[0].attrs:
+        content = cell.children
+        solid = [n for n in content if not _is_space(n)]
+        if len(solid) == 1 and isinstance(solid[0], Element) and solid[0].key == "p":
+            if solid[0].attrs:
                 return None
-            content = content[0].children
+            content = solid[0].children
         for n in content:
             if self._classify(n) == _BLOCK:
                 return None
@@ -803,28 +811,36 @@ class _Converter:
             elif body is not None and not _is_space(child):
                 return self.raw_block(el)
         if (body is None or body.attrs or not el.stag_clean or not body.stag_clean
-                or not self._all_blocks(body.children)):
+                or not self._all_blocks(body.children, runs_ok=True)):
             return self.raw_block(el)
         i = el.children.index(body)
         head = self.open_tag(el) + self.raw(el.children[:i], "block") + self.open_tag(body)
         tail = self.close_tag(body) + self.raw(el.children[i + 1:], "block") + self.close_tag(el)
         if "\n" in head or "\n" in tail:
             return self.raw_block(el)
-        return [_Block(head, "frag"), *self.blocks(body.children, depth + 1),
-                _Block(tail, "frag")]
+        return [_Block(head, "other"), *self.blocks(body.children, depth + 1),
+                _Block(tail, "other")]
 
-    def _all_blocks(self, nodes: list[Node]) -> bool:
+    def _all_blocks(self, nodes: list[Node], runs_ok: bool = False) -> bool:
+        """Whether nodes are block content (or, with runs_ok, inline runs read as paragraphs,
+        as in Confluence's own containers)."""
         groups = self._partition(nodes)
         if not groups:
             return False
+        if runs_ok:
+            return any(is_block or not all(_is_space(n) for n in group)
+                       for is_block, group in groups)
         for is_block, group in groups:
             if not is_block and not all(_is_space(n) for n in group):
                 return False
         return True
 
     def wrapper(self, el: Element, depth: int):
-        """Any other block element: raw tags around Markdown content, or raw as a whole."""
-        if el.void or not el.stag_clean or not self._all_blocks(el.children):
+        """Any other block element: raw tags around Markdown content (layouts, ``<div>``...)
+        when it holds blocks only, else raw as a whole."""
+        if (el.void or not el.stag_clean or (":" in el.key and el.key not in _WRAPPERS)
+                or el.key == "details"
+                or not self._all_blocks(el.children, runs_ok=":" in el.key)):
             return self.raw_block(el)
         return [_Block(self.open_tag(el), "frag"), *self.blocks(el.children, depth + 1),
                 _Block(self.close_tag(el), "frag")]
@@ -1043,7 +1059,7 @@ class _Inline:
             if isinstance(child, Element) and child.key == "ac:plain-text-link-body":
                 if child.attrs or any(not isinstance(c, (Text, CData)) for c in child.children):
                     return None
-                text = escape_md(xhtml.text_content(child))
+                text = escape_md(_WS.sub(" ", xhtml.text_content(child)))
             elif isinstance(child, Element) and child.key == "ac:link-body":
                 if child.attrs:
                     return None
@@ -1102,6 +1118,8 @@ class _Inline:
         params = dict(parts[0])
         title = params.pop("title", "")
         colour = params.pop("colour", "")
+        if "\n" in title:
+            return None
         url = dialect.build_url(dialect.STATUS, dialect.encode(colour, False),
                                 None, list(params.items()))
         return f"[{escape_md(title)}]({_dest(url)})"
@@ -1231,7 +1249,7 @@ class _Inline:
                     continue
                 span = _code_span(text)
                 flush(True)
-                if span is None:
+                if span is None or (out and _last_char(out[-1]) == "`"):
                     span = "<code>" + escape_md(text, pipes) + "</code>"
                 out.append(span)
                 line_start = False

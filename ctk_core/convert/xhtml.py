@@ -199,6 +199,19 @@ class _Finder:
         return found
 
 
+def tag_at(src: str, pos: int) -> tuple | None:
+    """The start or end tag token at ``src[pos]`` (which is ``<``), or None."""
+    c = src[pos + 1 : pos + 2]
+    if c == "/" or (c and c != "!" and c != "?"):
+        return _token_at(src, pos, len(src), _Finder(src))
+    return None
+
+
+def valid_attr_name(name: str) -> bool:
+    """Whether an attribute name can be written in ctk's output."""
+    return bool(_VALID_ATTR_NAME.match(name)) and _prefix_ok(name, True)
+
+
 def _text_token(src: str, start: int, end: int) -> tuple:
     raw = src[start:end]
     clean = "<" not in raw and "]]>" not in raw and _refs_clean(raw)
@@ -443,7 +456,8 @@ def cdata_section(data: str) -> str:
     return "<![CDATA[" + data.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
-def _comment(data: str) -> str:
+def comment(data: str) -> str:
+    """A well-formed comment holding data (``--`` cannot appear in an XML comment)."""
     while "--" in data:
         data = data.replace("--", "- -")
     if data.endswith("-"):
@@ -512,11 +526,11 @@ def serialize(node: Node | list[Node], src: str, mode: str = "xml",
                 emit(cdata_section(item.data))
         elif isinstance(item, Comment):
             if mode == "inline" and "\n" in item.data:
-                emit(_comment(item.data.replace("\n", " ")))
+                emit(comment(item.data.replace("\n", " ")))
             elif item.clean:
                 emit(src[item.start:item.end])
             else:
-                emit(_comment(item.data))
+                emit(comment(item.data))
     return "".join(out)
 
 

@@ -1,0 +1,219 @@
+"""Shared helpers for the converter tests: the XML well-formedness check and generators."""
+
+from __future__ import annotations
+
+import xml.parsers.expat
+from pathlib import Path
+
+from hypothesis import strategies as st
+
+DATA = Path(__file__).parent / "data" / "convert"
+
+WRAPPER_OPEN = ('<root xmlns:ac="http://atlassian.com/content" '
+                'xmlns:ri="http://atlassian.com/resource/identifier">')
+
+
+def assert_well_formed(storage: str) -> None:
+    """Parse storage with expat (namespace-aware) inside a root declaring ac and ri."""
+    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+    try:
+        parser.Parse(WRAPPER_OPEN + storage + "</root>", True)
+    except xml.parsers.expat.ExpatError as exc:  # pragma: no cover - failure path
+        line = (WRAPPER_OPEN + storage).splitlines()[exc.lineno - 1] if exc.lineno else ""
+        raise AssertionError(f"not well-formed: {exc}: ...{line[max(0, exc.offset - 40):exc.offset + 40]!r}") from None
+
+
+def fixture_names() -> list[str]:
+    return sorted(p.stem for p in DATA.glob("*.xml") if not p.stem.endswith(".back"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown generators
+# ---------------------------------------------------------------------------------------------
+
+_WORD_CHARS = (
+    "abcdefghijklmnopqrstuvwxyzABCXYZ0123456789"
+    " *_~`[]()<>&#!|:-+=.\\\"'/@?;{}$%^"
+    "é日🎉\u00a0\u200b"
+)
+words = st.text(alphabet=_WORD_CHARS, min_size=1, max_size=12)
+plain_words = st.text(alphabet="abcdefghij klmnop", min_size=1, max_size=10).map(str.strip).filter(
+    bool)
+
+
+def _inline(leaf):
+    return st.one_of(
+        leaf,
+        leaf.map(lambda s: f"**{s}**"),
+        leaf.map(lambda s: f"_{s}_"),
+        leaf.map(lambda s: f"*{s}*"),
+        leaf.map(lambda s: f"~~{s}~~"),
+        leaf.map(lambda s: f"`{s}`"),
+        leaf.map(lambda s: f"[{s}](https://example.com/{len(s)})"),
+        leaf.map(lambda s: f"<u>{s}</u>"),
+        leaf.map(lambda s: f'<span style="color: red;">{s}</span>'),
+    )
+
+
+_atoms = st.sampled_from([
+    "[Page](confluence-page://DEV/Some Page)", "[x](<confluence-page:Title with spaces>)",
+    "[file](confluence-attachment:report.pdf)", "[@557058:abc](confluence-user:557058:abc)",
+    "[Done](confluence-status:Green)", "[](confluence-status:Red?subtle=true)",
+    "![alt](confluence-attachment:a.png?ac:width=300)", "![](https://example.com/i.png)",
+    ":smile:", ":thumbs-up:", "https://example.com/a_b", "<https://example.com>",
+    "&amp;", "&nbsp;", "&#35;", "&copy;", "\\*", "\\_", "<br/>", "[anchor](#Section)",
+    '<ac:structured-macro ac:name="jira"><ac:parameter ac:name="key">X-1</ac:parameter>'
+    "</ac:structured-macro>",
+    '<ac:emoticon ac:name="blue-star" ac:emoji-id="1f680"/>', "<time datetime=\"2024-01-01\"/>",
+])
+
+inline_md = st.lists(st.one_of(_inline(words), _atoms, st.just(" ")), min_size=1,
+                     max_size=6).map(" ".join)
+
+
+def _block(children):
+    return st.one_of(
+        inline_md,
+        st.tuples(st.integers(1, 6), inline_md).map(lambda t: "#" * t[0] + " " + t[1]),
+        st.lists(children, min_size=1, max_size=3).map(
+            lambda items: "\n".join("- " + i.replace("\n", "\n  ") for i in items)),
+        st.lists(children, min_size=1, max_size=3).map(
+            lambda items: "\n".join(f"{n}. " + i.replace("\n", "\n   ")
+                                    for n, i in enumerate(items, 3))),
+        st.lists(st.tuples(st.booleans(), inline_md), min_size=1, max_size=3).map(
+            lambda items: "\n".join(f"- [{'x' if done else ' '}] {t}" for done, t in items)),
+        children.map(lambda b: "> " + b.replace("\n", "\n> ")),
+        st.tuples(st.sampled_from(["NOTE", "TIP", "IMPORTANT", "WARNING", "CAUTION"]),
+                  children).map(lambda t: f"> [!{t[0]}]\n> " + t[1].replace("\n", "\n> ")),
+        st.tuples(st.sampled_from(["", "python", "noformat", 'js title="a b"']),
+                  st.text(alphabet="ab \n\t<&]>`~x", max_size=30)).map(
+            lambda t: f"````{t[0]}\n{t[1]}\n````"),
+        st.lists(st.lists(words.map(lambda s: s.replace("|", "\\|").replace("\n", " ")),
+                          min_size=2, max_size=2), min_size=1, max_size=3).map(
+            lambda rows: "| a | b |\n| :-- | --: |\n" + "\n".join(
+                "| " + " | ".join(r) + " |" for r in rows)),
+        st.tuples(plain_words, children).map(
+            lambda t: f"<details>\n<summary>{t[0]}</summary>\n\n{t[1]}\n\n</details>"),
+        st.sampled_from([
+            "---", "[TOC]", "[TOC maxLevel=2]",
+            '<ac:structured-macro ac:name="children"><ac:parameter ac:name="all">true'
+            "</ac:parameter></ac:structured-macro>",
+            "<ac:layout><ac:layout-section ac:type=\"single\"><ac:layout-cell>\n\ncell text\n\n"
+            "</ac:layout-cell></ac:layout-section></ac:layout>",
+            "<div>\n\ninside div\n\n</div>", "<!-- comment -->", "<p>raw <b>p</b></p>",
+            "<div><p>unclosed", "</ac:layout-cell>", "<ul><li>x", "<table><tr><td>1",
+            "    indented code", "Setext\n===", "<![CDATA[ x ]]>",
+        ]),
+    )
+
+
+markdown_docs = st.recursive(_block(inline_md), _block, max_leaves=8).flatmap(
+    lambda first: st.lists(st.recursive(_block(inline_md), _block, max_leaves=6),
+                           max_size=4).map(lambda rest: "\n\n".join([first, *rest]) + "\n"))
+
+any_text = st.text(max_size=200)
+markdown_ish_text = st.text(alphabet=_WORD_CHARS + "\n\t>-+#0123456789)", max_size=200)
+
+
+# ---------------------------------------------------------------------------------------------
+# Storage generators
+# ---------------------------------------------------------------------------------------------
+
+
+def _esc(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attr(s: str) -> str:
+    return _esc(s).replace('"', "&quot;")
+
+
+text_xml = st.text(alphabet=_WORD_CHARS + "\n", min_size=1, max_size=15).map(_esc)
+titles = st.text(alphabet="abcdef XYZ/?#%&()[]_*-:é", min_size=1, max_size=12)
+
+
+def _inline_xml(leaf):
+    return st.one_of(
+        leaf,
+        leaf.map(lambda s: f"<strong>{s}</strong>"),
+        leaf.map(lambda s: f"<em>{s}</em>"),
+        leaf.map(lambda s: f"<s>{s}</s>"),
+        leaf.map(lambda s: f"<u>{s}</u>"),
+        leaf.map(lambda s: f"<sup>{s}</sup>"),
+        leaf.map(lambda s: f'<span style="color: rgb(1,2,3);">{s}</span>'),
+        leaf.map(lambda s: f'<a href="https://example.com/?q={len(s)}&amp;x">{s}</a>'),
+    )
+
+
+_leaf_xml = st.one_of(
+    text_xml,
+    text_xml.map(lambda s: f"<code>{s}</code>"),
+    titles.map(lambda t: f'<ac:link><ri:page ri:content-title="{_attr(t)}" '
+                         f'ri:space-key="DEV"/></ac:link>'),
+    st.tuples(titles, text_xml).map(
+        lambda t: f'<ac:link><ri:page ri:content-title="{_attr(t[0])}"/>'
+                  f"<ac:plain-text-link-body><![CDATA[{t[1]}]]></ac:plain-text-link-body>"
+                  "</ac:link>"),
+    titles.map(lambda t: f'<ac:link><ri:attachment ri:filename="{_attr(t)}"/></ac:link>'),
+    st.just('<ac:link><ri:user ri:account-id="557058:0a1b"/></ac:link>'),
+    titles.map(lambda t: f'<ac:image ac:width="200"><ri:attachment ri:filename="{_attr(t)}"/>'
+                         "</ac:image>"),
+    st.tuples(st.sampled_from(["Green", "Red", ""]), text_xml).map(
+        lambda t: '<ac:structured-macro ac:name="status">'
+                  + (f'<ac:parameter ac:name="colour">{t[0]}</ac:parameter>' if t[0] else "")
+                  + f'<ac:parameter ac:name="title">{t[1]}</ac:parameter></ac:structured-macro>'),
+    st.sampled_from(['<ac:emoticon ac:name="smile"/>', "<br/>", '<time datetime="2024-01-02"/>',
+                     '<ac:structured-macro ac:name="jira"><ac:parameter ac:name="key">A-1'
+                     "</ac:parameter></ac:structured-macro>"]),
+)
+
+inline_xml = st.lists(_inline_xml(_leaf_xml), min_size=1, max_size=5).map("".join)
+code_bodies = st.text(alphabet="ab \n\t<&]>`~x#*", max_size=40)
+
+
+def _block_xml(children):
+    cells = inline_xml.map(lambda s: f"<td>{s}</td>")
+    return st.one_of(
+        inline_xml.map(lambda s: f"<p>{s}</p>"),
+        st.tuples(st.integers(1, 6), inline_xml).map(lambda t: f"<h{t[0]}>{t[1]}</h{t[0]}>"),
+        st.lists(st.one_of(inline_xml, children), min_size=1, max_size=3).map(
+            lambda items: "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"),
+        st.lists(children, min_size=1, max_size=3).map(
+            lambda items: '<ol start="2">' + "".join(f"<li>{i}</li>" for i in items) + "</ol>"),
+        st.tuples(st.sampled_from(["python", ""]), code_bodies).map(
+            lambda t: '<ac:structured-macro ac:name="code">'
+                      + (f'<ac:parameter ac:name="language">{t[0]}</ac:parameter>' if t[0] else "")
+                      + "<ac:plain-text-body><![CDATA["
+                      + t[1].replace("]]>", "]]]]><![CDATA[>") + "]]></ac:plain-text-body>"
+                      "</ac:structured-macro>"),
+        st.tuples(st.sampled_from(["info", "note", "warning", "tip", "panel", "expand"]),
+                  children).map(
+            lambda t: f'<ac:structured-macro ac:name="{t[0]}"><ac:rich-text-body>{t[1]}'
+                      "</ac:rich-text-body></ac:structured-macro>"),
+        children.map(lambda b: f"<blockquote>{b}</blockquote>"),
+        st.lists(st.lists(cells, min_size=2, max_size=2).map("".join), min_size=1,
+                 max_size=3).map(
+            lambda rows: "<table><tbody><tr><th>h1</th><th>h2</th></tr>"
+                         + "".join(f"<tr>{r}</tr>" for r in rows) + "</tbody></table>"),
+        st.lists(st.tuples(st.booleans(), inline_xml), min_size=1, max_size=3).map(
+            lambda items: "<ac:task-list>" + "".join(
+                f"<ac:task><ac:task-id>{n}</ac:task-id><ac:task-status>"
+                f"{'complete' if done else 'incomplete'}</ac:task-status><ac:task-body>{t}"
+                "</ac:task-body></ac:task>" for n, (done, t) in enumerate(items)
+            ) + "</ac:task-list>"),
+        children.map(lambda b: '<ac:layout><ac:layout-section ac:type="single"><ac:layout-cell>'
+                               f"{b}</ac:layout-cell></ac:layout-section></ac:layout>"),
+        st.sampled_from([
+            "<hr/>", "<p/>", '<ac:structured-macro ac:name="toc"/>',
+            '<ac:structured-macro ac:name="unknown-thing"><ac:parameter ac:name="x">1'
+            "</ac:parameter><ac:plain-text-body><![CDATA[a\n\nb]]></ac:plain-text-body>"
+            "</ac:structured-macro>",
+            '<table><tbody><tr><td colspan="2">merged</td></tr></tbody></table>',
+            "<pre>pre\n  text</pre>", '<p style="text-align: center;">centred</p>',
+        ]),
+    )
+
+
+storage_docs = st.lists(st.recursive(_block_xml(inline_xml.map(lambda s: f"<p>{s}</p>")),
+                                     _block_xml, max_leaves=6), min_size=1,
+                        max_size=4).map("".join)
