@@ -268,8 +268,12 @@ def _last_char(x: str | _Delim) -> str:
 
 def _resolve_delims(out: list) -> str:
     n = len(out)
+    enclosing: list[_Delim] = []  # open delimiters around the current position
     for i, x in enumerate(out):
-        if not (isinstance(x, _Delim) and x.is_open):
+        if not isinstance(x, _Delim):
+            continue
+        if not x.is_open:
+            enclosing.pop()
             continue
         close = x.partner
         assert close is not None
@@ -279,7 +283,9 @@ def _resolve_delims(out: list) -> str:
         q = _first_char(out[i + 1])
         r = _last_char(out[j - 1])
         s = _first_char(out[j + 1]) if j + 1 < n else " "
-        ok = mark not in (p, q, r, s)
+        # an inner run of the same character could close the outer one early
+        ok = mark not in (p, q, r, s) and not any(
+            e.mark[0] == mark and not e.html for e in enclosing)
         if ok:
             lf, rf = _left_flanking(p, q), _right_flanking(p, q)
             can_open = lf and (mark != "_" or not rf or _is_punct(p))
@@ -288,6 +294,7 @@ def _resolve_delims(out: list) -> str:
             ok = can_open and can_close
         if not ok:
             x.html = close.html = True
+        enclosing.append(x)
     parts = []
     for x in out:
         if isinstance(x, _Delim):
