@@ -97,6 +97,36 @@ def mcp_tools_list(env: dict[str, str]) -> tuple[float, bytes]:
     return elapsed, answer
 
 
+def download_peak_rss(sandbox: object, env: dict[str, str], folder: Path,
+                      size_mb: int = 200) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of ``ctk attachments download`` of a ``size_mb`` MB file."""
+    from ctk_core.sandbox.routes_attachments import attach_file
+
+    source = folder / "big.bin"
+    block = os.urandom(1024 * 1024)
+    with source.open("wb") as fh:
+        for _ in range(size_mb):
+            fh.write(block)
+    state = sandbox.state  # type: ignore[attr-defined]
+    page_id = next(p["id"] for p in state.pages.values() if p["status"] == "current")
+    with state.lock:
+        att = attach_file(state, page_id, source, filename="big.bin")
+    source.unlink()
+    out = folder / "out"
+    out.mkdir()
+    start = time.perf_counter()
+    proc = subprocess.Popen([*ctk_command(), "attachments", "download", att["id"], "--output",
+                             str(out)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"download failed: {proc.stderr.read().decode()[-500:]}")  # type: ignore[union-attr]
+    if (out / "big.bin").stat().st_size != size_mb * 1024 * 1024:
+        raise SystemExit("download incomplete")
+    return seconds, usage.ru_maxrss
+
+
 def fmt(seconds: list[float]) -> tuple[str, str, str]:
     return (f"{statistics.median(seconds):.3f} s", f"{min(seconds):.3f} s",
             f"{max(seconds):.3f} s")
@@ -127,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                 spawn.append(seconds)
             sizes["off"] = answer
             _, sizes["on"] = mcp_tools_list(dict(mcp_env, CTK_ENABLE_WRITES="true"))
+            seconds, peak = download_peak_rss(sandbox, mcp_env, home)
         finally:
             sandbox.stop()  # type: ignore[attr-defined]
         rows.append(("`ctk mcp` spawn to first tools/list answer", *fmt(spawn), "<= 1.2 s"))
@@ -136,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
             size = len(sizes[label])
             rows.append((f"tools/list size, writes {label} ({count} tools)", f"{size} B",
                          "", "", budget))
+
+        rows.append(("attachment download, 200 MB: peak RSS", f"{peak / 1024:.0f} MB",
+                     "", "", "<= 80 MB"))
+        rows.append(("attachment download, 200 MB: wall", f"{seconds:.2f} s", "", "", "-"))
 
     headers = ("figure", "median", "min", "max", "budget")
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
