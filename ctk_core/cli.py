@@ -552,3 +552,9 @@ def main(ctx: click.Context, as_json: bool, sandbox: bool, debug: bool) -> None:
 
 
 __all__ = ["main"]
+
+
+if __name__ == "__main__":  # python -m ctk_core.cli: run the one canonical module's group
+    from ctk_core.cli import main as _main
+
+    _main(prog_name="ctk")

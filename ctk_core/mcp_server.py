@@ -39,10 +39,13 @@ DEFAULT_MAX_RESPONSE_BYTES = 40000
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 
 INSTRUCTIONS = (
-    "Confluence Cloud tools. Each tool takes `action` plus that action's arguments (listed in "
-    "its description; ? = optional). Ids are strings; a space argument takes a key or an id. "
-    "Lists take limit (1-250, default 25) and return {results, next_cursor}: pass next_cursor "
-    "as cursor for the next page."
+    "Confluence Cloud tools. Each tool takes `action` plus that action's arguments. A tool's "
+    "description lists its actions as action(required,optional?): the main arguments; more "
+    "optional ones (filters, formats) are in its input schema. Ids are strings; space_id takes "
+    "a space key or id. List actions take limit (1-250, default 25) and return {results, "
+    "next_cursor}: pass next_cursor as cursor for the next page. Page and comment bodies are "
+    "Markdown; body_format=storage returns raw storage XHTML (content_format=storage sends it). "
+    "Attachment downloads are saved in the server's download folder; the result gives the path."
 )
 WRITES_OFF_NOTE = " Write actions are disabled (the user can set CTK_ENABLE_WRITES=true)."
 
@@ -117,18 +120,22 @@ def enabled_operations(resource: Resource, policy: Policy) -> list[Operation]:
     return list(policy.enabled_operations(resource))
 
 
-def tool_schema(resource: Resource, policy: Policy) -> dict[str, Any]:
+def tool_schema(resource: Resource, policy: Policy, strict: bool = False) -> dict[str, Any]:
     """The input schema of ``resource``'s tool under ``policy``.
 
     ``{"type": "object", "properties": {"action": {"enum": [...]}, ...}, "required":
     ["action"], "additionalProperties": false}``: the properties are the union of the
-    parameters of the enabled actions.
+    parameters of the enabled actions. The schema sent to clients gives the core ``limit``
+    just its type (INSTRUCTIONS state its range and default once); the ``strict`` schema the
+    server validates with keeps the bounds, so a bad limit is refused before anything runs.
     """
     ops = enabled_operations(resource, policy)
     props: dict[str, Any] = {"action": {"type": "string", "enum": [op.name for op in ops]}}
     for op in ops:
         for param in op.all_params:
             schema = param_schema(param)
+            if param == LIMIT and not strict:
+                schema = {"type": schema["type"]}
             props[param.name] = _merge(props[param.name], schema) if param.name in props \
                 else schema
     return {
@@ -140,27 +147,38 @@ def tool_schema(resource: Resource, policy: Policy) -> dict[str, Any]:
 
 
 def _signature(op: Operation) -> str:
-    names = [p.name + ("" if p.required else "?") for p in op.all_params]
+    """``name(required,main?)``: the required parameters, and the optional ones the CLI takes as
+    positional arguments (the main way to name the target, e.g. ``get(page_id?)``).
+
+    The other optional parameters (filters, formats, paging) appear only in the input schema,
+    with their descriptions; INSTRUCTIONS say so once instead of every tool repeating them.
+    """
+    names = [p.name + ("" if p.required else "?") for p in op.all_params
+             if p.required or p.positional]
     return f"{op.name}({','.join(names)})"
 
 
 def tool_description(resource: Resource, policy: Policy) -> str:
-    """The tool description: what the resource is, then one line per enabled action.
+    """The tool description: the resource's description (if any), then one line per action.
 
-    Each line is ``- action(param,optional?): summary``, with ``[write]``/``[deletes]`` marks.
-    Write actions are absent when writes are off.
+    Each line is ``action(param,main?): summary`` (see :func:`_signature`), with
+    ``[write]``/``[deletes]`` marks. Write actions are absent when writes are off, so there is
+    no fallback to ``resource.summary``, which may name them. Blank lines and indentation are
+    dropped (they only cost bytes; the CLI help keeps them).
     """
-    lead = (resource.description or resource.summary).strip()
-    lines = [lead, "Actions:"]
+    lines = [line.strip() for line in resource.description.splitlines() if line.strip()]
     for op in enabled_operations(resource, policy):
         mark = " [deletes]" if op.destructive else " [write]" if op.write else ""
-        lines.append(f"- {_signature(op)}: {op.summary.rstrip('.')}{mark}")
+        lines.append(f"{_signature(op)}: {op.summary.rstrip('.')}{mark}")
     return "\n".join(lines)
 
 
 def tool_title(resource: Resource) -> str:
-    summary = resource.summary.strip().rstrip(".")
-    return summary if 0 < len(summary) <= 60 else resource.name.replace("_", " ").capitalize()
+    """A short title for the UI: the resource's name (``pages`` -> ``"Pages"``).
+
+    Clients show it next to the server's name; the summary is too long for it.
+    """
+    return resource.name.replace("_", " ").capitalize()
 
 
 def tool_annotations(resource: Resource, policy: Policy) -> dict[str, Any]:
@@ -489,7 +507,8 @@ class ToolRunner:
         self.cap = max_response_bytes(environ)
         self.resources = {r.tool_name: r for r in resources}
         self.disabled = {r.tool_name: r for r in all_resources if r.tool_name not in self.resources}
-        self.schemas = {name: tool_schema(r, policy) for name, r in self.resources.items()}
+        self.schemas = {name: tool_schema(r, policy, strict=True)
+                        for name, r in self.resources.items()}
         self.validators = {}
         for name, schema in self.schemas.items():
             jsonschema.Draft202012Validator.check_schema(schema)

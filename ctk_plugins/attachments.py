@@ -132,35 +132,31 @@ def delete_attachment(ctx, attachment_id, purge=False):
     return {"id": str(attachment_id), "status": "purged" if purge else "trashed"}
 
 
-_ATTACHMENT_ID = Param("attachment_id", "str", "Attachment id, e.g. att123.", required=True,
+_ATTACHMENT_ID = Param("attachment_id", "str", "e.g. att123", required=True,
                        positional=True)
 
 ATTACHMENTS = Resource(
     name="attachments",
     summary="Files attached to pages: list, download, upload, delete.",
-    description="Files attached to pages. download saves into the server's download folder "
-                "and returns the path.",
     operations=[
         Operation(
-            "list", "List a page's attachments, filtered by file name or media type.",
+            "list", "A page's attachments.",
             list_attachments,
             params=[
-                Param("page_id", "str", "Page id.", required=True, positional=True),
-                Param("filename", "str", "Only the attachment with this file name."),
-                Param("media_type", "str", "Only this media type, e.g. image/png."),
+                Param("page_id", "str", "", required=True, positional=True),
+                Param("filename", "str", ""),
+                Param("media_type", "str", "e.g. image/png"),
             ],
             paged=True, columns=("id", "title", "media_type", "file_size", "version"),
         ),
-        Operation("get", "Show an attachment's metadata and download URL.", get_attachment,
+        Operation("get", "Metadata and download URL.", get_attachment,
                   params=[_ATTACHMENT_ID]),
         Operation(
-            "download", "Save an attachment to a file; returns its path.", download_attachment,
+            "download", "Save to a file; returns its path.", download_attachment,
             params=[
                 _ATTACHMENT_ID,
-                Param("output", "str", "CLI only: file or folder to save to (default: the "
-                                       "current folder)."),
-                Param("overwrite", "bool", "Replace an existing file of the same name.",
-                      default=False),
+                Param("output", "str", "CLI only: file or folder."),
+                Param("overwrite", "bool", "Replace an existing file.", default=False),
             ],
         ),
         Operation(

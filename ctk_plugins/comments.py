@@ -13,8 +13,7 @@ from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
 from ctk_plugins.search import require_id
 
 DESCRIPTION = """\
-Footer comments (below a page) and inline comments (on a text selection); reply, get_replies and
-delete take either. Bodies are Markdown (storage: raw XHTML)."""
+Footer and inline comments of pages."""
 
 KINDS = ("footer", "inline")
 FORMATS = ("markdown", "storage")
@@ -294,7 +293,7 @@ def delete_comment(ctx: Any, comment_id: str) -> dict:
 # ------------------------------------------------------------------------------ declaration
 
 _PAGE = Param("page_id", "str", "", required=True, positional=True)
-_COMMENT = Param("comment_id", "str", "Footer or inline comment.", required=True,
+_COMMENT = Param("comment_id", "str", "", required=True,
                  positional=True)
 _BODY = Param("body", "str", "Comment text.", required=True)
 _CONTENT_FORMAT = Param("content_format", "str", "Format of body.", default="markdown",
@@ -311,16 +310,16 @@ RESOURCE = Resource(
     operations=[
         Operation(
             name="list_footer", command="list",
-            summary="Top-level footer comments of a page.",
+            summary="Footer comments of a page.",
             run=list_footer, params=(_PAGE, _BODY_FORMAT, _SORT), paged=True,
             columns=_LIST_COLUMNS,
         ),
         Operation(
             name="list_inline", command="list-inline",
-            summary="Inline comments with selected text and resolution status.",
+            summary="Inline comments of a page.",
             run=list_inline,
             params=(_PAGE,
-                    Param("resolved", "bool", "Only resolved (true) or open (false)."),
+                    Param("resolved", "bool", "Resolved (true) or open (false)."),
                     _BODY_FORMAT, _SORT),
             paged=True, columns=("id", "resolution_status", "selected_text", "body"),
         ),

@@ -10,10 +10,6 @@ from typing import Any
 from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
 from ctk_plugins.search import cql_string, require_id, run_cql, space_key
 
-DESCRIPTION = """\
-Folders in a space's page tree. Confluence's API cannot update, rename or move a folder, so there
-is no update action."""
-
 
 def _web_url(ctx: Any, raw: dict[str, Any]) -> str | None:
     webui = (raw.get("_links") or {}).get("webui")
@@ -147,19 +143,18 @@ _NODE_COLUMNS = ("id", "type", "title", "status")
 RESOURCE = Resource(
     name="folders",
     summary="Confluence folders: get, browse, list, create, delete (the API has no update).",
-    description=DESCRIPTION,
     operations=[
-        Operation(name="get", summary="A folder: title, space, parent, version, web URL.",
+        Operation(name="get", summary="Metadata and web URL.",
                   run=get_folder, params=(_FOLDER,)),
         Operation(
             name="get_children", command="children",
-            summary="Direct children (pages, folders, ...) with their type, in tree order.",
+            summary="Direct children, in tree order.",
             run=get_children, params=(_FOLDER,),
             paged=True, columns=("id", "type", "title", "position"),
         ),
         Operation(
             name="get_descendants", command="tree",
-            summary="Everything below a folder, top-down, with depth and parent.",
+            summary="Everything below, top-down.",
             run=get_descendants,
             params=(_FOLDER,
                     Param("depth", "int", "Levels (default 2).", minimum=1, maximum=10)),
@@ -167,17 +162,17 @@ RESOURCE = Resource(
         ),
         Operation(
             name="get_ancestors", command="ancestors",
-            summary="Breadcrumb from the root, with titles and types.",
+            summary="Breadcrumb from the root.",
             run=get_ancestors, params=(_FOLDER,), columns=("id", "type", "title"),
         ),
         Operation(
             name="list", summary="Folders of a space.",
             run=list_folders,
-            params=(Param("space_id", "str", "Space key or id.", required=True, flag="space"),),
+            params=(Param("space_id", "str", "", required=True, flag="space"),),
             paged=True, columns=("id", "title", "space_key", "last_modified"),
         ),
         Operation(
-            name="create", summary="Create a folder (under the home page, a page or a folder).",
+            name="create", summary="Create a folder (the API cannot update, rename or move one).",
             run=create_folder, write=True,
             params=(Param("space_id", "str", "Space key or id.", required=True, flag="space"),
                     Param("title", "str", "Folder title.", required=True),

@@ -12,7 +12,7 @@ from ctk_core import Operation, Param, Resource, UsageError, hookimpl
 from ctk_plugins.search import cql_string, require_id, run_cql, space_key
 
 DESCRIPTION = """\
-Labels (tags) on pages: no spaces, stored in lower case. add and remove take several."""
+Labels (tags) on pages: lower case, no spaces."""
 
 PREFIXES = ("global", "my", "team", "system")
 
@@ -115,8 +115,8 @@ RESOURCE = Resource(
             name="pages_with_label", command="pages",
             summary="Pages with a label.",
             run=pages_with_label,
-            params=(Param("label", "str", "Label name.", required=True, positional=True),
-                    Param("space_id", "str", "Only this space.", flag="space")),
+            params=(Param("label", "str", "", required=True, positional=True),
+                    Param("space_id", "str", "", flag="space")),
             paged=True, columns=("id", "title", "space_key", "last_modified"),
         ),
     ],

@@ -17,8 +17,7 @@ from typing import Any
 from ctk_core import Conflict, NotFound, Operation, Param, Resource, UsageError, hookimpl
 
 DESCRIPTION = """\
-Confluence pages. Bodies are Markdown (body_format/content_format=storage: raw XHTML).
-For long pages read get_outline, then get_section."""
+For long pages, read get_outline, then get_section."""
 
 PAGE_SORTS = ("id", "-id", "created-date", "-created-date", "modified-date", "-modified-date",
               "title", "-title")
@@ -661,8 +660,8 @@ def render_diff(result: dict[str, Any]) -> str:
 
 _PAGE = Param("page_id", "str", "Page id.", required=True, positional=True)
 _NODE = Param("page_id", "str", "Page or folder id.", required=True, positional=True)
-_SPACE = Param("space_id", "str", "Space key or id.", flag="space")
-_TITLE = Param("title", "str", "Exact page title.")
+_SPACE = Param("space_id", "str", "", flag="space")
+_TITLE = Param("title", "str", "Exact title.")
 _READ_FORMAT = Param("body_format", "str", "", default="markdown",
                      choices=READ_FORMATS, flag="format")
 _SECTION_FORMAT = Param("body_format", "str", "", default="markdown",
@@ -671,7 +670,7 @@ _WRITE_FORMAT = Param("content_format", "str", "Format of body.", default="markd
                       choices=WRITE_FORMATS)
 _MESSAGE = Param("message", "str", "Version message.")
 _NEW_VERSION = Param("version", "int", "New version number (default current+1).", minimum=1)
-_OLD_VERSION = Param("version", "int", "Version to read (default current).", minimum=1)
+_OLD_VERSION = Param("version", "int", "Default current.", minimum=1)
 _HEADING = Param("heading", "str", "Section id or heading text.", required=True,
                  positional=True)
 _ANCESTORS = Param("include_ancestors", "bool", "Add ancestor titles.", default=False)
@@ -687,12 +686,11 @@ RESOURCE = Resource(
         Operation(
             name="get", summary="Page with body and labels (or by space_id+title).",
             run=get_page, render=render_page,
-            params=(Param("page_id", "str", "Page id (or give space_id and title).",
-                          positional=True),
+            params=(Param("page_id", "str", "", positional=True),
                     _SPACE, _TITLE, _OLD_VERSION, _READ_FORMAT, _ANCESTORS),
         ),
         Operation(
-            name="get_by_title", summary="Page by exact title in a space.",
+            name="get_by_title", summary="Page by exact title.",
             run=get_by_title, render=render_page,
             params=(Param("space_id", "str", "Space key or id.", required=True, flag="space"),
                     Param("title", "str", "Exact page title.", required=True),
@@ -708,7 +706,7 @@ RESOURCE = Resource(
         ),
         Operation(
             name="get_children", command="children",
-            summary="Direct children (pages, folders...) of a page or folder.",
+            summary="Direct children of a page or folder.",
             run=get_children, paged=True, columns=_NODE_COLUMNS,
             params=(_NODE, Param("sort", "str", "", choices=CHILD_SORTS)),
         ),
@@ -725,7 +723,7 @@ RESOURCE = Resource(
         ),
         Operation(
             name="get_ancestors", command="ancestors",
-            summary="Breadcrumb from the root, with titles.",
+            summary="Breadcrumb from the root.",
             run=get_ancestors, columns=("id", "type", "title"), params=(_NODE,),
         ),
         Operation(
@@ -737,7 +735,7 @@ RESOURCE = Resource(
                                  choices=("modified-date", "-modified-date"))),
         ),
         Operation(
-            name="diff", summary="Unified diff of two versions (default previous to current).",
+            name="diff", summary="Unified diff of two versions.",
             run=diff_versions, render=render_diff,
             params=(_PAGE,
                     Param("from_version", "int", "Default to_version-1.", minimum=1,
@@ -746,12 +744,12 @@ RESOURCE = Resource(
         ),
         Operation(
             name="get_outline", command="outline",
-            summary="Headings with section ids and sizes.",
+            summary="Headings with section ids.",
             run=get_outline, render=render_outline, params=(_PAGE, _OLD_VERSION),
         ),
         Operation(
             name="get_section", command="section",
-            summary="One section (heading to the next heading of its level).",
+            summary="One section, to the next heading of its level.",
             run=get_section, render=render_body,
             params=(_PAGE, _HEADING, _SECTION_FORMAT, _OLD_VERSION),
         ),

@@ -20,7 +20,7 @@ EXCERPTS = ("highlight", "indexed", "none")
 QUICK_TYPES = ("page", "blogpost", "folder", "attachment", "comment")
 
 DESCRIPTION = """\
-Search with CQL (Confluence Query Language) or plain words (quick). CQL examples:
+CQL examples:
 
   type = page AND space = "DEMO" AND title ~ "onboarding"
 
@@ -204,10 +204,10 @@ RESOURCE = Resource(
     operations=[
         Operation(
             name="cql",
-            summary="Run a CQL query; hits with space key, title, excerpt.",
+            summary="Run a CQL query.",
             run=search_cql,
             params=(
-                Param("cql", "str", "The CQL query.", required=True, positional=True),
+                Param("cql", "str", "", required=True, positional=True),
                 _EXCERPT,
                 _ARCHIVED,
             ),
@@ -216,13 +216,13 @@ RESOURCE = Resource(
         ),
         Operation(
             name="quick",
-            summary="Search for words, no CQL needed.",
+            summary="Search for words (no CQL).",
             run=search_quick,
             params=(
                 Param("query", "str", "Words to find (quoted for you).", required=True,
                       flag="text"),
-                Param("space_id", "str", "Only this space.", flag="space"),
-                Param("type", "str", "Only this content type.", choices=QUICK_TYPES),
+                Param("space_id", "str", "", flag="space"),
+                Param("type", "str", "", choices=QUICK_TYPES),
                 _EXCERPT,
                 _ARCHIVED,
             ),

@@ -82,27 +82,24 @@ def create_space(ctx, key, name, description=None):
 SPACES = Resource(
     name="spaces",
     summary="Confluence spaces: list, look up, create.",
-    description="Confluence spaces: list them (filter by type, status, keys), look one up by id "
-                "or key, create one.",
     operations=[
         Operation(
-            "list", "List spaces, filtered by type, status or keys.", list_spaces,
+            "list", "List spaces.", list_spaces,
             params=[
-                Param("type", "str", "Only spaces of this type.", choices=SPACE_TYPES),
-                Param("status", "str", "Only current or archived spaces.",
-                      choices=SPACE_STATUSES),
-                Param("keys", "list", "Only these space keys (comma-separated or repeated)."),
+                Param("type", "str", "", choices=SPACE_TYPES),
+                Param("status", "str", "", choices=SPACE_STATUSES),
+                Param("keys", "list", ""),
             ],
             paged=True, columns=("id", "key", "name", "type", "status"),
         ),
         Operation(
-            "get", "Show one space, by id or key.", get_space,
-            params=[Param("space_id", "str", "Space id or key.", required=True,
+            "get", "One space, by key or id.", get_space,
+            params=[Param("space_id", "str", "", required=True,
                           positional=True)],
         ),
         Operation(
-            "get_by_key", "Show one space by its key.", get_space_by_key,
-            params=[Param("key", "str", "Space key, e.g. DOCS.", required=True,
+            "get_by_key", "One space by key.", get_space_by_key,
+            params=[Param("key", "str", "e.g. DOCS", required=True,
                           positional=True)],
         ),
         Operation(

@@ -71,19 +71,17 @@ def get_users(ctx, account_id):
 USERS = Resource(
     name="users",
     summary="Confluence users: who am I, search by name, look up by account id.",
-    description="Confluence users: the current user, a search by name, and users by account id "
-                "(one or several at once).",
     operations=[
-        Operation("get_current", "Show the user ctk is authenticated as.", get_current),
+        Operation("get_current", "The authenticated user.", get_current),
         Operation(
             "search", "Search users by name.", search_users,
-            params=[Param("query", "str", "Start of the user's name or of any word of it.",
+            params=[Param("query", "str", "Start of any word of the name.",
                           required=True, positional=True)],
             paged=True, columns=("account_id", "display_name", "email"),
         ),
         Operation(
-            "get", "Show users by account id (one or several).", get_users,
-            params=[Param("account_id", "list", "One or more account ids.", required=True,
+            "get", "Users by account id (one or several).", get_users,
+            params=[Param("account_id", "list", "", required=True,
                           positional=True)],
             columns=("account_id", "display_name", "email"),
         ),

@@ -83,9 +83,11 @@ def test_cli_and_mcp_parity(resource, op):
     assert op.name in schema["properties"]["action"]["enum"]
     description = tool_description(resource, WRITES_ON)
     signature = next(line for line in description.splitlines()
-                     if line.startswith(f"- {op.name}("))
-    mcp_names = signature[len(f"- {op.name}("):signature.index(")")].split(",")
-    assert [n.rstrip("?") for n in mcp_names if n] == [p.name for p in op.all_params]
+                     if line.startswith(f"{op.name}("))
+    mcp_names = signature[len(f"{op.name}("):signature.index(")")].split(",")
+    # the signature shows the required and the positional parameters; the schema has them all
+    assert [n.rstrip("?") for n in mcp_names if n] == \
+        [p.name for p in op.all_params if p.required or p.positional]
 
     for name, param in declared.items():
         cp = cli_params[name]
@@ -96,7 +98,7 @@ def test_cli_and_mcp_parity(resource, op):
         assert _json_type(cp) == mcp["type"], where
         # required (MCP marks optional parameters with '?')
         assert cp.required == param.required, where
-        assert (f"{name}?" not in mcp_names) == param.required, where
+        assert (name in mcp_names) == param.required, where
         # default
         cli_default = cp.default if cp.default not in ((), []) and \
             getattr(cp.default, "name", None) != "UNSET" else None
@@ -180,7 +182,7 @@ def test_write_refused_before_any_argument_check(cli, resource, op):
 def test_write_absent_from_mcp_tool_when_off(resource, op):
     schema = tool_schema(resource, WRITES_OFF)
     assert op.name not in schema["properties"]["action"]["enum"]
-    assert f"- {op.name}(" not in tool_description(resource, WRITES_OFF)
+    assert f"\n{op.name}(" not in "\n" + tool_description(resource, WRITES_OFF)
     assert WRITES_OFF.annotations(resource)["readOnlyHint"] is True
 
 

@@ -21,7 +21,8 @@ WRITE_OPS = [(r, op) for r in RESOURCES for op in r.operations if op.write]
 
 
 def action_lines(description: str) -> list[str]:
-    return [line for line in description.splitlines() if line.startswith("- ")]
+    """The ``action(args): summary`` lines of a tool description."""
+    return [line for line in description.splitlines() if re.match(r"[a-z0-9_]+\(", line)]
 
 
 @pytest.fixture(params=["auto", "legacy"])
@@ -83,7 +84,7 @@ def test_writes_off_hides_and_refuses_every_write_action(ctk_mcp, confluence_san
         tool = tools.get(resource.tool_name)
         if tool is not None:
             assert op.name not in tool.input_schema["properties"]["action"]["enum"]
-            assert not any(line.startswith(f"- {op.name}(")
+            assert not any(line.startswith(f"{op.name}(")
                            for line in action_lines(tool.description))
         args = {"action": op.name, **{p.name: "1" for p in op.all_params if p.required}}
         assert mcp.error(resource.tool_name, args) == WRITES_DISABLED_MESSAGE

@@ -66,11 +66,13 @@ def test_schema_shape_writes_off():
                              "enum": ["small", "large"], "default": "small"}
     assert props["tags"] == {"type": "array", "items": {"type": "string", "enum": ["red", "blue"]},
                              "description": "Tags to match."}
-    assert props["limit"]["type"] == "integer"
-    assert props["limit"]["minimum"] == 1 and props["limit"]["maximum"] == 250
-    assert props["limit"]["default"] == 25
-    # the core paging params are explained once, in the server instructions
-    assert "description" not in props["limit"] and "description" not in props["cursor"]
+    # the core paging params are explained once, in the server instructions: the schema sent
+    # gives limit only its type, the strict one the server validates with keeps the bounds
+    assert props["limit"] == {"type": "integer"} and props["cursor"] == {"type": "string"}
+    strict = mcp_server.tool_schema(WIDGETS, READ, strict=True)["properties"]
+    assert strict["limit"] == {"type": "integer", "minimum": 1, "maximum": 250, "default": 25}
+    assert {k: v for k, v in strict.items() if k != "limit"} == \
+        {k: v for k, v in props.items() if k != "limit"}
     assert props["verbose"] == {"type": "boolean", "description": "Include details.",
                                 "default": False}
 
@@ -102,25 +104,36 @@ def test_shared_param_with_different_declarations_is_merged_loosely():
 
 def test_description_lists_enabled_actions_compactly():
     text = mcp_server.tool_description(WIDGETS, READ)
+    # required parameters and positional (main) optional ones; other optional ones and paging
+    # are in the schema only
     assert text.splitlines() == [
         "Widgets of the demo shop: list, read, create, delete.",
-        "Actions:",
-        "- list(kind?,tags?,limit?,cursor?): List widgets",
-        "- get(widget_id,verbose?): Get one widget",
+        "list(): List widgets",
+        "get(widget_id): Get one widget",
     ]
-    assert "create" not in text.split("Actions:")[1] and "delete(" not in text
+    assert "create(" not in text and "delete(" not in text
     on = mcp_server.tool_description(WIDGETS, WRITE)
-    assert "- create(name,count?,weight?): Create a widget [write]" in on
-    assert "- delete(widget_id): Delete a widget [deletes]" in on
+    assert "\ncreate(name): Create a widget [write]" in on
+    assert "\ndelete(widget_id): Delete a widget [deletes]" in on
+    res = Resource(name="docs", summary="Docs", operations=[
+        Operation("get", "Get a doc.", _noop, params=[
+            Param("doc_id", positional=True), Param("title"), Param("n", "int", required=True)])])
+    assert mcp_server.tool_description(res, READ) == "get(doc_id?,n): Get a doc"
 
 
-def test_description_falls_back_to_summary():
-    assert mcp_server.tool_description(GADGETS, WRITE).startswith("Demo gadgets\nActions:")
+def test_description_does_not_fall_back_to_summary():
+    # the summary may name write actions ("list, create, ..."); the title covers it
+    text = mcp_server.tool_description(GADGETS, WRITE)
+    assert text == "add(name): Add a gadget [write]"
+    lead = Resource(name="notes", summary="Notes: list, create",
+                    description="Notes.\n\n  Indented.",
+                    operations=[Operation("list", "List notes.", _noop)])
+    assert mcp_server.tool_description(lead, READ) == "Notes.\nIndented.\nlist(): List notes"
 
 
 def test_annotations_from_policy():
     off = mcp_server.tool_annotations(WIDGETS, READ)
-    assert off == {"title": "Demo widgets", "readOnlyHint": True, "destructiveHint": False,
+    assert off == {"title": "Widgets", "readOnlyHint": True, "destructiveHint": False,
                    "idempotentHint": True, "openWorldHint": True}
     on = mcp_server.tool_annotations(WIDGETS, WRITE)
     assert on["readOnlyHint"] is False and on["destructiveHint"] is True

@@ -128,7 +128,7 @@ async def test_list_tools_writes_off(mode):
         ann = w.annotations
         assert (ann.read_only_hint, ann.destructive_hint, ann.idempotent_hint,
                 ann.open_world_hint) == (True, False, True, True)
-        assert w.title == "Demo widgets" and ann.title is None  # sent once, as the tool title
+        assert w.title == "Widgets" and ann.title is None  # sent once, as the tool title
         assert "CTK_ENABLE_WRITES" in client.instructions
         assert client.server_info.name == "ctk"
 
@@ -141,7 +141,7 @@ async def test_list_tools_writes_on(mode):
         assert set(tools) == {"manage_widgets", "manage_gadgets", "manage_admin"}
         w = tools["manage_widgets"]
         assert w.input_schema["properties"]["action"]["enum"][-2:] == ["create", "delete"]
-        assert "- create(name): Create a widget [write]" in w.description
+        assert "\ncreate(name): Create a widget [write]" in w.description
         assert w.annotations.read_only_hint is False and w.annotations.destructive_hint is True
         assert w.annotations.idempotent_hint is False
         g = tools["manage_gadgets"]

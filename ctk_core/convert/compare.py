@@ -342,7 +342,7 @@ class _Normaliser:
                 anchor = (node.get("href") or "")[1:]
                 body = _tidy(self._inline_items(self._expand(node.children), d), edges=True)
                 out.append(("ac:link", (("ac:anchor", anchor),),
-                            (("body", (), body or (anchor,)),)))
+                            (("body", (), body or _tidy([_WS.sub(" ", anchor)], edges=True)),)))
             elif key == "img" and node.get("src") is not None and {
                 k for k, _ in node.attrs
             } <= {"src", "alt", "title"}:
@@ -388,7 +388,7 @@ class _Normaliser:
             else:
                 rest.append(self.other(child, depth))
         if not body:
-            body = (_default_text(el, target),)
+            body = _tidy([_WS.sub(" ", _default_text(el, target))], edges=True)
         kids = ((target,) if target is not None else ()) + (("body", (), body),) + tuple(rest)
         return ("ac:link", _attrs(el.attrs), kids)
 

@@ -302,6 +302,13 @@ def _resolve_delims(out: list) -> str:
             parts.append((tags[1] if x.is_open else tags[2]) if x.html else x.mark)
         else:
             parts.append(x)
+    for k in range(len(parts) - 1):
+        # "!" before a link would make it an image
+        if parts[k].endswith("!") and parts[k + 1].startswith("["):
+            part = parts[k]
+            slashes = len(part) - 1 - len(part[:-1].rstrip("\\"))
+            if slashes % 2 == 0:
+                parts[k] = part[:-1] + "\\!"
     return "".join(parts)
 
 
@@ -385,7 +392,7 @@ class _Converter:
             return _BLOCK
         if key in _INLINE_PREFIXED:
             return _INLINE
-        return _EITHER
+        return _EITHER  # unknown macros and elements
 
     def _partition(self, nodes: list[Node]) -> list[tuple[bool, list[Node]]]:
         """Split container children into (is_block, nodes) groups."""

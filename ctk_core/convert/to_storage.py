@@ -305,7 +305,10 @@ class _Writer:
 
     def text(self, text: str) -> None:
         if text:
-            self.parts.append(xhtml.escape_text(text))
+            text = xhtml.escape_text(text)
+            if "\xa0" in text:  # keep no-break spaces visible, as Confluence does
+                text = text.replace("\xa0", "&#160;")
+            self.parts.append(text)
 
     def cdata(self, text: str) -> None:
         self.parts.append(xhtml.cdata_section(text))
@@ -491,13 +494,15 @@ class _Renderer:
         w = self.w
         i = 0
         n = len(nodes)
+        bare_image = False  # did the previous block write a bare (block) image?
         while i < n:
             node = nodes[i]
             tok = node.tok
             assert tok is not None
             typ = tok.type
+            was_bare, bare_image = bare_image, False
             if typ == "paragraph_open":
-                self.paragraph(node)
+                bare_image = self.paragraph(node, not was_bare)
             elif typ == "heading_open":
                 w.open(tok.tag)
                 self.inline_node(node)
@@ -542,19 +547,23 @@ class _Renderer:
                 depth -= 1
         return None
 
-    def paragraph(self, node: _Node) -> None:
+    def paragraph(self, node: _Node, bare_ok: bool = True) -> bool:
+        """Write a paragraph; True when it was written as a bare block image."""
         assert node.tok is not None
         inline = node.children[0].tok if node.children else None
         children = (inline.children or []) if inline is not None else []
         if node.tok.hidden:
             self.inline(children)
-            return
-        if len(children) == 1 and children[0].type == "image":
-            self.image(children[0])  # an image alone is a block image, as Confluence has it
-            return
+            return False
+        if bare_ok and len(children) == 1 and children[0].type == "image":
+            # an image alone is a block image, as Confluence writes it (two in a row would
+            # read as one paragraph, so the second keeps its <p>)
+            self.image(children[0])
+            return True
         self.w.open("p")
         self.inline(children)
         self.w.close("p")
+        return False
 
     def inline_node(self, node: _Node) -> None:
         if node.children and node.children[0].tok is not None:

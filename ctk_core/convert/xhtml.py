@@ -43,11 +43,11 @@ _INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\ufff
 
 _NCNAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
 _QNAME = rf"{_NCNAME}(?::{_NCNAME})?"
-_START_OPEN = re.compile(rf"<({_QNAME})")
-_ATTR = re.compile(
-    r"""\s+([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"<]*)"|'([^'<]*)'|([^\s"'<>=`]+)))?"""
+_ATTR_SRC = r"""\s+([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"<]*)"|'([^'<]*)'|([^\s"'<>=`]+)))?"""
+_ATTR = re.compile(_ATTR_SRC)
+_START_TAG = re.compile(
+    rf"<({_QNAME})((?:{_ATTR_SRC.replace('(', '(?:').replace('(?:?:', '(?:')})*)\s*(/?)>"
 )
-_TAG_CLOSE = re.compile(r"\s*(/?)>")
 _END_TAG = re.compile(rf"</({_QNAME})\s*>")
 _VALID_ATTR_NAME = re.compile(rf"{_QNAME}\Z")
 _ENTITY = re.compile(r"&(?:#([0-9]{1,8})|#[xX]([0-9a-fA-F]{1,7})|([A-Za-z][A-Za-z0-9]{0,31}));")
@@ -247,41 +247,44 @@ def _token_at(src: str, j: int, n: int, finder: _Finder) -> tuple | None:
         if m is None:
             return None
         return (END, j, m.end(), m.group(1), None, True)
-    m = _START_OPEN.match(src, j)
+    m = _START_TAG.match(src, j)
     if m is None:
         return None
-    name = m.group(1)
-    pos = m.end()
+    name, attr_text, slash = m.groups()
+    clean = ":" not in name or _prefix_ok(name)
     attrs: list[tuple[str, str]] = []
-    clean = _prefix_ok(name)
-    seen: set[str] = set()
-    while True:
-        am = _ATTR.match(src, pos)
-        if am is None:
-            break
-        aname, dq, sq, uq = am.groups()
-        pos = am.end()
-        if dq is not None:
-            raw = dq
-        elif sq is not None:
-            raw = sq
-        else:
-            raw = uq if uq is not None else aname
-            clean = False
-        if clean and (
-            aname in seen or not _VALID_ATTR_NAME.match(aname) or not _prefix_ok(aname, True)
-            or not _refs_clean(raw)
-        ):
-            clean = False
-        seen.add(aname)
-        value = decode_entities(raw)
-        if "\n" in value or "\t" in value:
-            value = value.replace("\n", " ").replace("\t", " ")
-        attrs.append((aname, value))
-    cm = _TAG_CLOSE.match(src, pos)
-    if cm is None:
-        return None
-    return (START, j, cm.end(), name, (attrs, bool(cm.group(1))), clean)
+    if attr_text:
+        seen: set[str] = set()
+        for am in _ATTR.finditer(attr_text):
+            aname, dq, sq, uq = am.groups()
+            if dq is not None:
+                raw = dq
+            elif sq is not None:
+                raw = sq
+            else:
+                raw = uq if uq is not None else aname
+                clean = False
+            if clean and (aname in seen or not _attr_name_ok(aname) or "&" in raw
+                          and not _refs_clean(raw)):
+                clean = False
+            seen.add(aname)
+            value = decode_entities(raw) if "&" in raw else raw
+            if "\n" in value or "\t" in value:
+                value = value.replace("\n", " ").replace("\t", " ")
+            attrs.append((aname, value))
+    return (START, j, m.end(), name, (attrs, bool(slash)), clean)
+
+
+_NAME_OK: dict[str, bool] = {}
+
+
+def _attr_name_ok(name: str) -> bool:
+    ok = _NAME_OK.get(name)
+    if ok is None:
+        ok = bool(_VALID_ATTR_NAME.match(name)) and _prefix_ok(name, True)
+        if len(_NAME_OK) < 10000:
+            _NAME_OK[name] = ok
+    return ok
 
 
 # --------------------------------------------------------------------------------------------
