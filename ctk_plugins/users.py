@@ -80,7 +80,7 @@ USERS = Resource(
             paged=True, columns=("account_id", "display_name", "email"),
         ),
         Operation(
-            "get", "Users by account id (one or several).", get_users,
+            "get", "Users by account ids.", get_users,
             params=[Param("account_id", "list", "", required=True,
                           positional=True)],
             columns=("account_id", "display_name", "email"),

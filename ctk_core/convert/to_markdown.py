@@ -77,10 +77,10 @@ def storage_to_markdown(xhtml_text: str) -> str:
     """Convert Confluence storage format (XHTML) to Markdown. Never raises on bad input."""
     if not isinstance(xhtml_text, str):
         raise TypeError("storage_to_markdown expects a str")
-    src = xhtml.clean_chars(xhtml_text)
-    root = xhtml.parse(src)
-    conv = _Converter(src)
-    text = _join(conv.blocks(root.children, 0))
+    with xhtml.no_gc():
+        src = xhtml.clean_chars(xhtml_text)
+        root = xhtml.parse(src)
+        text = _join(_Converter(src).blocks(root.children, 0))
     return text + "\n" if text else ""
 
 
@@ -1241,8 +1241,7 @@ class _Inline:
                 if rec.kind in _DELIMS:
                     d = _Delim(rec.kind, False, len(out))
                     assert rec.delim is not None
-                    rec.delim.partner = d
-                    d.partner = rec.delim
+                    rec.delim.partner = d  # (one way only: no reference cycles)
                     out.append(d)
                 elif rec.kind == "link":
                     href, title = rec.info

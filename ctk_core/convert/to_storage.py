@@ -34,11 +34,12 @@ def markdown_to_storage(markdown: str) -> str:
     (once wrapped in an element declaring the ``ac`` and ``ri`` namespaces)."""
     if not isinstance(markdown, str):
         raise TypeError("markdown_to_storage expects a str")
-    text = xhtml.clean_chars(markdown)
-    tokens = _md().parse(text, {})
-    writer = _Writer()
-    _Renderer(writer).blocks(_tree(tokens).children)
-    return xhtml.clean_chars(writer.finish())
+    with xhtml.no_gc():
+        text = xhtml.clean_chars(markdown)
+        tokens = _md().parse(text, {})
+        writer = _Writer()
+        _Renderer(writer).blocks(_tree(tokens).children)
+        return xhtml.clean_chars(writer.finish())
 
 
 def _md() -> MarkdownIt:

@@ -18,6 +18,7 @@ explicit stack and every walk in this module is iterative: 10,000-deep nesting i
 
 from __future__ import annotations
 
+import gc
 import re
 from bisect import bisect_left
 from collections.abc import Iterator
@@ -130,6 +131,8 @@ def escape_attr(text: str) -> str:
         text = text.replace('"', "&quot;")
     if "\n" in text or "\t" in text:
         text = text.replace("\n", "&#10;").replace("\t", "&#9;")
+    if "\xa0" in text:
+        text = text.replace("\xa0", "&#160;")
     return text
 
 
@@ -340,10 +343,10 @@ class Element(Node):
     """An element. ``key`` is the lower-cased name used to recognise it."""
 
     __slots__ = ("name", "key", "attrs", "children", "stag_end", "etag_start", "stag_clean",
-                 "void", "parent")
+                 "void")
 
     def __init__(self, name: str, attrs: list[tuple[str, str]], start: int, stag_end: int,
-                 stag_clean: bool, parent: Element | None) -> None:
+                 stag_clean: bool) -> None:
         self.name = name
         self.key = name.lower()
         self.attrs = attrs
@@ -355,7 +358,6 @@ class Element(Node):
         self.stag_clean = stag_clean
         self.clean = stag_clean
         self.void = False
-        self.parent = parent
 
     def get(self, name: str, default: str | None = None) -> str | None:
         for k, v in self.attrs:
@@ -369,7 +371,7 @@ class Element(Node):
 
 def parse(src: str) -> Element:
     """Parse storage into a tree rooted at an element named ``#root`` (iteratively)."""
-    root = Element("#root", [], 0, 0, True, None)
+    root = Element("#root", [], 0, 0, True)
     root.end = root.etag_start = len(src)
     stack = [root]
     cur = root
@@ -383,7 +385,7 @@ def parse(src: str) -> Element:
         elif kind == START:
             name = tok[3]
             attrs, self_closing = tok[4]
-            el = Element(name, attrs, tok[1], tok[2], tok[5], cur)
+            el = Element(name, attrs, tok[1], tok[2], tok[5])
             cur.children.append(el)
             if self_closing or el.key in VOID_ELEMENTS:
                 el.void = True
@@ -581,3 +583,23 @@ def iter_depth_exceeds(node: Element, limit: int) -> bool:
             if isinstance(child, Element) and child.children:
                 stack.append((child, depth + 1))
     return False
+
+
+class no_gc:
+    """Pause the cyclic garbage collector for one conversion.
+
+    The converters allocate hundreds of thousands of small objects that hold no reference
+    cycles (reference counting frees them); scanning them in generational collections would
+    cost more than the conversion itself on large pages and grow faster than linearly.
+    """
+
+    __slots__ = ("was_enabled",)
+
+    def __enter__(self) -> None:
+        self.was_enabled = gc.isenabled()
+        if self.was_enabled:
+            gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.was_enabled:
+            gc.enable()

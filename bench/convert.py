@@ -1,0 +1,167 @@
+"""Benchmark: storage <-> Markdown conversion speed (design.md section 11).
+
+Budget: at least 5 MB/s each way, and 10x the input costs at most 12x the time.
+
+Pages of about 10 KB, 100 KB and 1 MB of storage are built deterministically:
+
+* ``typical``: what documentation pages are mostly made of: sections of prose paragraphs with
+  some inline formatting, links, mentions and code, plus lists, a table, a code block, a panel
+  and a status here and there;
+* ``dense``: the golden test fixtures (tests/data/convert) repeated, where nearly every line is
+  a link, a macro, a table cell or raw storage (a worst case, not a typical page).
+
+For each page the script converts storage -> Markdown and the resulting Markdown -> storage
+(best of several runs) and prints MB/s of input each way. Markdown -> storage is also given as
+MB/s of storage produced, since a page's size is its storage size. The last column is the time
+ratio between the 1 MB and the 100 KB page (10x the input).
+
+    python bench/convert.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ctk_core.convert import markdown_to_storage, storage_to_markdown  # noqa: E402
+
+WORDS = (
+    "the service stores each revision of a document and the agent uploads changes in small "
+    "batches so that a slow network never blocks the editor while the queue keeps order and "
+    "retries failed uploads with a backoff configuration files live next to the workspace "
+    "and every team owns its own space with pages for design notes runbooks and decisions"
+).split()
+
+
+def _sentence(rng: random.Random) -> str:
+    words = [rng.choice(WORDS) for _ in range(rng.randint(8, 18))]
+    roll = rng.random()
+    i = rng.randrange(len(words))
+    if roll < 0.15:
+        words[i] = f"<strong>{words[i]}</strong>"
+    elif roll < 0.25:
+        words[i] = f"<em>{words[i]}</em>"
+    elif roll < 0.35:
+        words[i] = f"<code>{words[i]}_id</code>"
+    elif roll < 0.42:
+        words[i] = f'<a href="https://docs.example.com/{words[i]}">{words[i]}</a>'
+    elif roll < 0.47:
+        words[i] = (f'<ac:link><ri:page ri:content-title="{words[i].title()} guide" />'
+                    f"</ac:link>")
+    elif roll < 0.50:
+        words[i] = '<ac:link><ri:user ri:account-id="557058:3f1e2d4c-5b6a-4789" /></ac:link>'
+    return " ".join(words).capitalize() + "."
+
+
+def _paragraph(rng: random.Random) -> str:
+    return "<p>" + " ".join(_sentence(rng) for _ in range(rng.randint(2, 5))) + "</p>"
+
+
+def _section(rng: random.Random, n: int) -> str:
+    parts = [f"<h2>Section {n}: {rng.choice(WORDS)} {rng.choice(WORDS)}</h2>"]
+    parts += [_paragraph(rng) for _ in range(rng.randint(2, 5))]
+    roll = rng.random()
+    if roll < 0.5:
+        parts.append("<ul>" + "".join(f"<li><p>{_sentence(rng)}</p></li>"
+                                      for _ in range(rng.randint(3, 6))) + "</ul>")
+    elif roll < 0.7:
+        parts.append("<ol>" + "".join(f"<li>{_sentence(rng)}</li>"
+                                      for _ in range(rng.randint(3, 5))) + "</ol>")
+    roll = rng.random()
+    if roll < 0.25:
+        rows = "".join(f"<tr><td><p>{rng.choice(WORDS)}</p></td><td><p>{rng.randint(1, 99)}</p>"
+                       f"</td><td><p>{_sentence(rng)}</p></td></tr>" for _ in range(4))
+        parts.append("<table><tbody><tr><th><p><strong>Name</strong></p></th><th><p><strong>"
+                     "Value</strong></p></th><th><p><strong>Notes</strong></p></th></tr>"
+                     + rows + "</tbody></table>")
+    elif roll < 0.45:
+        body = "\n".join(f"    {rng.choice(WORDS)} = {rng.randint(0, 999)}  # {rng.choice(WORDS)}"
+                         for _ in range(rng.randint(4, 10)))
+        parts.append('<ac:structured-macro ac:name="code" ac:schema-version="1" ac:macro-id='
+                     '"0d3e6b1a-2c4f"><ac:parameter ac:name="language">python</ac:parameter>'
+                     f"<ac:plain-text-body><![CDATA[def run():\n{body}]]></ac:plain-text-body>"
+                     "</ac:structured-macro>")
+    elif roll < 0.55:
+        parts.append('<ac:structured-macro ac:name="info" ac:schema-version="1"><ac:rich-text-'
+                     f"body>{_paragraph(rng)}</ac:rich-text-body></ac:structured-macro>")
+    elif roll < 0.6:
+        parts.append('<p>Status: <ac:structured-macro ac:name="status" ac:schema-version="1">'
+                     '<ac:parameter ac:name="colour">Green</ac:parameter><ac:parameter '
+                     'ac:name="title">Done</ac:parameter></ac:structured-macro></p>')
+    return "".join(parts)
+
+
+def typical_page(size: int, seed: int = 7) -> str:
+    rng = random.Random(seed)
+    parts = ["<h1>Typical page</h1>", _paragraph(rng)]
+    total = sum(map(len, parts))
+    n = 1
+    while total < size:
+        part = _section(rng, n)
+        parts.append(part)
+        total += len(part)
+        n += 1
+    return "".join(parts)
+
+
+def dense_page(size: int) -> str:
+    units = [p.read_text(encoding="utf-8")
+             for p in sorted((ROOT / "tests" / "data" / "convert").glob("*.xml"))
+             if not p.name.endswith(".back.xml")]
+    parts: list[str] = []
+    total = 0
+    i = 0
+    while total < size:
+        parts.append(units[i % len(units)])
+        total += len(parts[-1])
+        i += 1
+    return "".join(parts)
+
+
+def _best(func, arg: str, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func(arg)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=5, help="runs per case (best is kept)")
+    args = parser.parse_args()
+    sizes = [("10 KB", 10_000), ("100 KB", 100_000), ("1 MB", 1_000_000)]
+    header = (f"{'page':8} {'size':>6} {'storage':>9} {'markdown':>9} | {'storage->md':>12} "
+              f"| {'md->storage':>12} {'(storage)':>10} | {'ratio s->m':>10} {'m->s':>6}")
+    print(header)
+    print("-" * len(header))
+    for kind, build in (("typical", typical_page), ("dense", dense_page)):
+        times: dict[str, tuple[float, float]] = {}
+        for label, size in sizes:
+            storage = build(size)
+            md = storage_to_markdown(storage)
+            repeat = args.repeat if size < 500_000 else max(2, args.repeat // 2)
+            t_md = _best(storage_to_markdown, storage, repeat)
+            t_st = _best(markdown_to_storage, md, repeat)
+            times[label] = (t_md, t_st)
+            ratio = ""
+            if label == "1 MB":
+                r1 = t_md / times["100 KB"][0]
+                r2 = t_st / times["100 KB"][1]
+                ratio = f"{r1:10.1f}x {r2:5.1f}x"
+            print(f"{kind:8} {label:>6} {len(storage) / 1e3:7.0f}KB {len(md) / 1e3:7.0f}KB | "
+                  f"{len(storage) / t_md / 1e6:7.2f} MB/s | {len(md) / t_st / 1e6:7.2f} MB/s "
+                  f"{len(storage) / t_st / 1e6:6.2f} MB/s | {ratio}")
+    print("\nMB/s is of the input each way; '(storage)' is md->storage in MB of storage "
+          "produced per second.")
+
+
+if __name__ == "__main__":
+    main()
