@@ -25,7 +25,7 @@ __all__ = ["MAX_DEPTH", "storage_to_markdown"]
 #: Containers (lists, quotes, panels, layouts...) nested deeper than this stay raw storage.
 MAX_DEPTH = 24
 
-_WS = re.compile(r"[ \t\n\f]+")
+_WS = re.compile(r"[ \t\n\f]{2,}|[\t\n\f]")  # what whitespace collapsing changes
 _MD_SPACE_CHARS = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u2028\u2029"
 _MD_ESCAPE_ANY = (
     r"|<(?=[^\s\d=])"
@@ -37,6 +37,8 @@ _MD_ESCAPE_ANY = (
 _MD_ESCAPE = re.compile(r"[\\`*\[\]~|_]" + _MD_ESCAPE_ANY)
 # In table cells pipes are escaped afterwards, all at once (see _Converter.cell).
 _MD_ESCAPE_CELL = re.compile(r"[\\`*\[\]~_]" + _MD_ESCAPE_ANY)
+# A quick test: text without any of these needs no escaping at all.
+_MAYBE_SPECIAL = re.compile(r"[\\`*\[\]~|_<&:" + _MD_SPACE_CHARS + "]")
 _ORDERED_START = re.compile(r"[0-9]{1,9}[.)]")
 _HTML_BLOCK_START = re.compile(
     r"<(?:(?i:script|pre|style|textarea)(?:\s|>|$)|!--|\?|![A-Za-z]|!\[CDATA\[|/?(?i:"
@@ -45,6 +47,7 @@ _HTML_BLOCK_START = re.compile(
 _HTML_BLOCK_7 = re.compile(HTML_OPEN_CLOSE_TAG_STR + r"\s*$")
 _AUTOLINK = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{1,31}:[^<>\x00-\x20]*\Z")
 _BACKTICKS = re.compile(r"`+")
+_DEST_ANGLE = re.compile(r"[\x00- \x7f]")
 _ENTITY_LIKE = re.compile(r"&(?=[A-Za-z#][A-Za-z0-9]{0,31};)")
 _INFO_BARE = re.compile(r"""[^\s"'`=\\&<>\]]+\Z""")
 _INFO_QUOTABLE = re.compile(r"""[^"`\n\]]*\Z""")
@@ -160,6 +163,8 @@ def _escape_one(m: re.Match[str]) -> str:
 
 def escape_md(text: str, pipes: bool = True) -> str:
     """Escape text so that markdown-it (with ctk's rules) reads it back literally."""
+    if not _MAYBE_SPECIAL.search(text):
+        return text
     return (_MD_ESCAPE if pipes else _MD_ESCAPE_CELL).sub(_escape_one, text)
 
 
@@ -176,7 +181,7 @@ def _dest(url: str) -> str:
     """A link destination that markdown-it reads back as exactly ``url``."""
     url = url.replace("\\", "\\\\")
     url = _ENTITY_LIKE.sub("\\\\&", url)
-    if any(ch <= " " or ch == "\x7f" for ch in url) or url.startswith("<"):
+    if _DEST_ANGLE.search(url) or url.startswith("<"):
         return "<" + url.replace("<", "\\<").replace(">", "\\>") + ">"
     return url.replace("(", "\\(").replace(")", "\\)")
 
@@ -266,7 +271,9 @@ def _last_char(x: str | _Delim) -> str:
     return x.mark[0] if isinstance(x, _Delim) else x[-1]
 
 
-def _resolve_delims(out: list) -> str:
+def _resolve_delims(out: list, delims: bool = True) -> str:
+    if not delims:
+        return _join_parts(out)
     n = len(out)
     enclosing: list[_Delim] = []  # open delimiters around the current position
     for i, x in enumerate(out):
@@ -302,6 +309,10 @@ def _resolve_delims(out: list) -> str:
             parts.append((tags[1] if x.is_open else tags[2]) if x.html else x.mark)
         else:
             parts.append(x)
+    return _join_parts(parts)
+
+
+def _join_parts(parts: list[str]) -> str:
     for k in range(len(parts) - 1):
         # "!" before a link would make it an image
         if parts[k].endswith("!") and parts[k + 1].startswith("["):
@@ -1177,6 +1188,7 @@ class _Inline:
         pend_open: list[_Open] = []
         opens: list[_Open] = []
         line_start = mode == "block"
+        opens_seen = False
 
         def flush(safe: bool) -> None:
             nonlocal pend_space, pend_br, line_start
@@ -1211,7 +1223,9 @@ class _Inline:
         for item in items:
             code = item[0]
             if code == _T:
-                text = _WS.sub(" ", item[1])
+                text = item[1]
+                if "  " in text or "\n" in text or "\t" in text or "\f" in text:
+                    text = _WS.sub(" ", text)
                 if not text:
                     continue
                 if text[0] == " ":
@@ -1228,6 +1242,7 @@ class _Inline:
                         pend_space = True
             elif code == _O:
                 kind = item[1]
+                opens_seen = True
                 rec = _Open(kind, item[2], kind != "wrap")
                 opens.append(rec)
                 pend_open.append(rec)
@@ -1268,4 +1283,4 @@ class _Inline:
                 line_start = False
         if pend_br:
             out.append("<br/>" * pend_br)
-        return _resolve_delims(out)
+        return _resolve_delims(out, bool(opens_seen))

@@ -375,18 +375,42 @@ def parse(src: str) -> Element:
     root.end = root.etag_start = len(src)
     stack = [root]
     cur = root
+    children = root.children
     open_counts: dict[str, int] = {}
-    for tok in tokenize(src):
-        kind = tok[0]
-        if kind == TEXT:
-            cur.children.append(Text(tok[3], tok[1], tok[2], tok[5]))
-            if not tok[5]:
+    n = len(src)
+    i = text_from = 0
+    find = src.find
+    finder = _Finder(src)
+    # The tokenizer, inlined: this loop is the hot path of storage_to_markdown.
+    while True:
+        j = find("<", i)
+        if j < 0:
+            tok = None
+        else:
+            tok = _token_at(src, j, n, finder)
+            if tok is None:
+                i = j + 1
+                continue
+        end_text = n if tok is None else j
+        if end_text > text_from:
+            raw = src[text_from:end_text]
+            if "&" in raw:
+                clean = "<" not in raw and "]]>" not in raw and _refs_clean(raw)
+                children.append(Text(decode_entities(raw), text_from, end_text, clean))
+            else:
+                clean = "<" not in raw and "]]>" not in raw
+                children.append(Text(raw, text_from, end_text, clean))
+            if not clean:
                 cur.clean = False
-        elif kind == START:
+        if tok is None:
+            break
+        i = text_from = tok[2]
+        kind = tok[0]
+        if kind == START:
             name = tok[3]
             attrs, self_closing = tok[4]
-            el = Element(name, attrs, tok[1], tok[2], tok[5])
-            cur.children.append(el)
+            el = Element(name, attrs, j, i, tok[5])
+            children.append(el)
             if self_closing or el.key in VOID_ELEMENTS:
                 el.void = True
                 if not self_closing:
@@ -397,6 +421,7 @@ def parse(src: str) -> Element:
                 stack.append(el)
                 open_counts[name] = open_counts.get(name, 0) + 1
                 cur = el
+                children = el.children
         elif kind == END:
             name = tok[3]
             if open_counts.get(name):
@@ -405,24 +430,25 @@ def parse(src: str) -> Element:
                     open_counts[el.name] -= 1
                     parent = stack[-1]
                     if el.name == name:
-                        el.etag_start = tok[1]
-                        el.end = tok[2]
+                        el.etag_start = j
+                        el.end = i
                         if not el.clean:
                             parent.clean = False
                         break
                     # closed implicitly by an end tag further out: not well-formed
-                    el.etag_start = el.end = tok[1]
+                    el.etag_start = el.end = j
                     el.clean = False
                     parent.clean = False
                 cur = stack[-1]
+                children = cur.children
             else:
                 cur.clean = False  # stray end tag: dropped
         elif kind == CDATA:
-            cur.children.append(CData(tok[3], tok[1], tok[2], tok[5]))
+            children.append(CData(tok[3], j, i, tok[5]))
             if not tok[5]:
                 cur.clean = False
         elif kind == COMMENT:
-            cur.children.append(Comment(tok[3], tok[1], tok[2], tok[5]))
+            children.append(Comment(tok[3], j, i, tok[5]))
             if not tok[5]:
                 cur.clean = False
         else:
