@@ -11,9 +11,9 @@ Pages of about 10 KB, 100 KB and 1 MB of storage are built deterministically:
   a link, a macro, a table cell or raw storage (a worst case, not a typical page).
 
 For each page the script converts storage -> Markdown and the resulting Markdown -> storage
-(best CPU time of several runs) and prints MB/s of input each way. Markdown -> storage is also given as
-MB/s of storage produced, since a page's size is its storage size. The last column is the time
-ratio between the 1 MB and the 100 KB page (10x the input).
+(best CPU time of several runs) and prints MB/s of input each way. Markdown -> storage is also
+given as MB/s of storage produced, since a page's size is its storage size. The last columns
+are the time ratios between the 1 MB and the 100 KB page (10x the input).
 
     python bench/convert.py [--repeat N]
 """
@@ -31,12 +31,13 @@ sys.path.insert(0, str(ROOT))
 
 from ctk_core.convert import markdown_to_storage, storage_to_markdown  # noqa: E402
 
-WORDS = (
+_VOCABULARY = (
     "the service stores each revision of a document and the agent uploads changes in small "
     "batches so that a slow network never blocks the editor while the queue keeps order and "
     "retries failed uploads with a backoff configuration files live next to the workspace "
     "and every team owns its own space with pages for design notes runbooks and decisions"
-).split()
+)
+WORDS = _VOCABULARY.split()
 
 
 def _sentence(rng: random.Random) -> str:

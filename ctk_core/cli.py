@@ -19,16 +19,12 @@ from ctk_core._version import __version__
 from ctk_core.commands import CORE_COMMANDS
 from ctk_core.context import Context, Progress
 from ctk_core.errors import CtkError, PolicyError
+from ctk_core.parsing import env_flag, split_list
 from ctk_core.plugin import Operation, Param, Resource
 from ctk_core.policy import WRITES_DISABLED_MESSAGE, Policy, tool_disabled_message
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"],
                                     "max_content_width": 100}
-_TRUE = {"1", "true", "yes", "on"}
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in _TRUE
 
 
 class Settings:
@@ -36,7 +32,7 @@ class Settings:
 
     def __init__(self) -> None:
         self.json = False
-        self.debug = _truthy(os.environ.get("CTK_DEBUG"))
+        self.debug = env_flag(os.environ.get("CTK_DEBUG"))
         self.sandbox = False
 
 
@@ -83,8 +79,6 @@ class ListType(click.ParamType):
                 ctx: click.Context | None) -> list[str]:
         if isinstance(value, list):
             return value
-        from ctk_core.dispatch import split_list
-
         items = split_list(str(value))
         if self.choices:
             for item in items:
@@ -306,9 +300,9 @@ def run_operation(ctx: click.Context, resource: Resource, op: Operation,
             text = op.render(result)
             if text:
                 click.echo(text.rstrip("\n"))
-            if output.is_page(result) and result.get("next_cursor"):
-                click.echo(f"More results: add --cursor {result['next_cursor']} (or --all for "
-                           "all).", err=True)
+            hint = output.more_hint(result)
+            if hint:
+                click.echo(hint, err=True)
             return
         output.emit(result, as_json=as_json, columns=op.columns)
         return
@@ -495,7 +489,7 @@ class RootGroup(click.Group):
             _silence_stdout()
             raise click.exceptions.Exit(1) from None
         except Exception as exc:
-            if _settings(ctx).debug or _truthy(os.environ.get("CTK_DEBUG")):
+            if _settings(ctx).debug:
                 traceback.print_exc(file=sys.stderr)
             raise UnexpectedError(exc) from exc
 
@@ -543,7 +537,7 @@ def main(ctx: click.Context, as_json: bool, sandbox: bool, debug: bool) -> None:
     if debug:
         settings.debug = True
         os.environ["CTK_DEBUG"] = "1"
-    if sandbox or _truthy(os.environ.get("CTK_SANDBOX")):
+    if sandbox or env_flag(os.environ.get("CTK_SANDBOX")):
         from ctk_core.commands.sandbox import start_embedded
 
         settings.sandbox = True

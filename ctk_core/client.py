@@ -42,6 +42,7 @@ from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from ctk_core._version import __version__
+from ctk_core.credentials import is_loopback_host
 from ctk_core.errors import (
     AuthError,
     Conflict,
@@ -52,6 +53,7 @@ from ctk_core.errors import (
     Unavailable,
     UsageError,
 )
+from ctk_core.parsing import env_flag
 from ctk_core.ratelimit import TokenBucket
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,7 +70,6 @@ JITTER = (0.7, 1.3)
 MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({429, 503})
 IDEMPOTENT = frozenset({"GET", "HEAD"})
-_TRUE = frozenset({"1", "true", "yes", "on"})
 
 log = logging.getLogger("ctk.http")
 
@@ -157,7 +158,7 @@ def enable_debug_logging() -> None:
 
 def debug_enabled(environ: Mapping[str, str] | None = None) -> bool:
     env = os.environ if environ is None else environ
-    return (env.get("CTK_DEBUG") or "").strip().lower() in _TRUE
+    return env_flag(env.get("CTK_DEBUG"))
 
 
 # --------------------------------------------------------------------------- error text
@@ -754,12 +755,9 @@ class Client:
             query["cursor"] = cursor
         url = self.url(path)
         resp = self.send("GET", url, params=query)
-        links_header = resp.links
         body = self._parse(resp, "GET", url)
-        nxt = self.next_link(body)
-        if nxt is None:
-            nxt = links_header.get("next", {}).get("url")
-        return {"results": self._results(body), "next_cursor": cursor_of(nxt),
+        return {"results": self._results(body),
+                "next_cursor": cursor_of(self.next_link(body, resp)),
                 "base": self._base_of(body)}
 
     def iterate(self, path: str, params: Mapping[str, Any] | None = None, limit: int = 250,
@@ -772,12 +770,9 @@ class Client:
         seen: set[str] = set()
         while True:
             resp = self.send("GET", url, params=query, pace=True, on_wait=on_wait)
-            links_header = resp.links
             body = self._parse(resp, "GET", url)
             yield from self._results(body)
-            nxt = self.next_link(body)
-            if nxt is None:
-                nxt = links_header.get("next", {}).get("url")
+            nxt = self.next_link(body, resp)
             if not nxt:
                 return
             url = self.rebase(nxt)
@@ -815,8 +810,6 @@ class Client:
                 raise Unavailable(f"Too many redirects downloading {self._display_path(url)}.")
             target = urljoin(url, location)
             scheme, host, _port = _origin(target)
-            from ctk_core.credentials import is_loopback_host
-
             if scheme not in ("http", "https") or (scheme == "http" and
                                                    not is_loopback_host(host)):
                 raise Unavailable(
@@ -856,8 +849,6 @@ class Client:
 
 
 def _is_loopback_url(url: str) -> bool:
-    from ctk_core.credentials import is_loopback_host
-
     return is_loopback_host(urlsplit(url).hostname)
 
 

@@ -30,7 +30,6 @@ import ipaddress
 import json
 import os
 import re
-import secrets
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -134,26 +133,14 @@ def read_file(path: Path | None = None) -> dict[str, str]:
 
 def write_file(fields: Mapping[str, str | None], path: Path | None = None) -> Path:
     """Write the credentials atomically: 0700 folder, temp file created 0600, then renamed."""
+    from ctk_core.files import atomic_writer  # files.py imports this module
+
     path = credentials_path() if path is None else path
-    folder = path.parent
-    _ensure_private_dir(folder)
+    _ensure_private_dir(path.parent)
     data = {k: fields[k] for k in FIELDS if fields.get(k) not in (None, "")}
     payload = (json.dumps(data, indent=2, sort_keys=False) + "\n").encode("utf-8")
-    temp = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(temp, flags, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            if hasattr(os, "fchmod"):
-                os.fchmod(handle.fileno(), 0o600)
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    with atomic_writer(path, overwrite=True) as handle:
+        handle.write(payload)
     return path
 
 
@@ -226,15 +213,19 @@ _DOMAIN_HINT = (
 
 
 def is_loopback_host(host: str | None) -> bool:
+    """Whether a host name or address is this machine: ``localhost`` (and ``*.localhost``),
+    127.0.0.0/8, ``::1`` (bracketed or not) or an IPv4-mapped loopback (``::ffff:127.0.0.1``)."""
     if not host:
         return False
     name = host.strip("[]").lower()
     if name == "localhost" or name.endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(name).is_loopback
+        address = ipaddress.ip_address(name)
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool((mapped or address).is_loopback)
 
 
 def validate_base_url(value: str, variable: str = "CTK_BASE_URL", *,

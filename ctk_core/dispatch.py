@@ -13,11 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ctk_core.errors import UsageError
+from ctk_core.parsing import FALSE_WORDS, TRUE_WORDS, split_list
 from ctk_core.plugin import Operation, Param, Resource
 from ctk_core.policy import Policy
-
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
 
 
 def invoke(ctx: Any, resource: Resource, operation: Operation | str,
@@ -97,8 +95,8 @@ def coerce_value(param: Param, value: Any, where: str = "") -> Any:
             raise bad("a number")
         result = value
     elif kind == "bool":
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            value = value.strip().lower() in _TRUE
+        if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+            value = value.strip().lower() in TRUE_WORDS
         if not isinstance(value, bool):
             raise bad("true or false")
         result = value
@@ -126,11 +124,6 @@ def coerce_value(param: Param, value: Any, where: str = "") -> Any:
         if param.maximum is not None and result > param.maximum:
             raise UsageError(f"Argument {name!r} must be at most {param.maximum}, got {result}.")
     return result
-
-
-def split_list(text: str) -> list[str]:
-    """``"a, b,,c"`` -> ``["a", "b", "c"]``: how both front ends accept comma-separated lists."""
-    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 __all__ = ["coerce_arguments", "coerce_value", "invoke", "split_list"]

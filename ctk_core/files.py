@@ -29,6 +29,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
+from ctk_core.credentials import config_dir
 from ctk_core.errors import PolicyError, UsageError
 
 log = logging.getLogger("ctk.files")
@@ -268,15 +269,6 @@ def _fsync_dir(folder: Path) -> None:
 
 
 # --- upload confinement -----------------------------------------------------------------------
-
-def config_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """The ctk config folder: ``CTK_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/ctk`` (~/.config/ctk)."""
-    env = os.environ if environ is None else environ
-    if env.get("CTK_CONFIG_DIR"):
-        return Path(os.path.expanduser(env["CTK_CONFIG_DIR"]))
-    xdg = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(xdg) / "ctk"
-
 
 def upload_roots(environ: Mapping[str, str] | None = None) -> list[Path]:
     """The folders MCP uploads may read from: ``CTK_UPLOAD_ROOTS`` or the working directory."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import functools
 import hmac
-import ipaddress
 import json
 import logging
 import os
@@ -25,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from ctk_core._version import __version__
 from ctk_core.context import Context
+from ctk_core.credentials import is_loopback_host as is_loopback
 from ctk_core.errors import AuthError, CtkError, PolicyError, UsageError
+from ctk_core.parsing import split_list
 from ctk_core.plugin import CURSOR, LIMIT, PARAM_TYPES, Operation, Param, Resource
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,7 +37,6 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("ctk.mcp")
 
 DEFAULT_MAX_RESPONSE_BYTES = 40000
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 
 INSTRUCTIONS = (
     "Confluence Cloud tools. Each tool takes `action` plus that action's arguments. A tool's "
@@ -116,10 +116,6 @@ def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def enabled_operations(resource: Resource, policy: Policy) -> list[Operation]:
-    return list(policy.enabled_operations(resource))
-
-
 def tool_schema(resource: Resource, policy: Policy, strict: bool = False) -> dict[str, Any]:
     """The input schema of ``resource``'s tool under ``policy``.
 
@@ -129,7 +125,7 @@ def tool_schema(resource: Resource, policy: Policy, strict: bool = False) -> dic
     just its type (INSTRUCTIONS state its range and default once); the ``strict`` schema the
     server validates with keeps the bounds, so a bad limit is refused before anything runs.
     """
-    ops = enabled_operations(resource, policy)
+    ops = policy.enabled_operations(resource)
     props: dict[str, Any] = {"action": {"type": "string", "enum": [op.name for op in ops]}}
     for op in ops:
         for param in op.all_params:
@@ -167,7 +163,7 @@ def tool_description(resource: Resource, policy: Policy) -> str:
     dropped (they only cost bytes; the CLI help keeps them).
     """
     lines = [line.strip() for line in resource.description.splitlines() if line.strip()]
-    for op in enabled_operations(resource, policy):
+    for op in policy.enabled_operations(resource):
         mark = " [deletes]" if op.destructive else " [write]" if op.write else ""
         lines.append(f"{_signature(op)}: {op.summary.rstrip('.')}{mark}")
     return "\n".join(lines)
@@ -196,7 +192,7 @@ def tool_annotations(resource: Resource, policy: Policy) -> dict[str, Any]:
 def enabled_resources(catalog: Any, policy: Policy) -> list[Resource]:
     """The resources whose tool is served: disabled tools and tools without actions left out."""
     return [r for r in catalog.resources
-            if r.tool_name not in policy.disabled_tools and enabled_operations(r, policy)]
+            if policy.tool_enabled(r) and policy.enabled_operations(r)]
 
 
 def tools_payload(catalog: Any, policy: Policy) -> list[dict[str, Any]]:
@@ -240,7 +236,7 @@ def tools_markdown(catalog: Any) -> str:
     off, on = Policy(writes_enabled=False), Policy(writes_enabled=True)
     out = []
     for resource in catalog.resources:
-        ann_off = tool_annotations(resource, off) if enabled_operations(resource, off) else None
+        ann_off = tool_annotations(resource, off) if off.enabled_operations(resource) else None
         ann_on = tool_annotations(resource, on)
         out.append(f"### `{resource.tool_name}`: {_md(tool_title(resource))}\n")
         if resource.description:
@@ -563,7 +559,7 @@ class ToolRunner:
 
         ctx = self.context
         if progress is not None:
-            ctx = call_context(ctx, progress)
+            ctx = CallContext(ctx, progress)
         return dispatch.invoke(ctx, resource, op, args, self.policy)
 
     def render(self, result: Any) -> tuple[str, Any]:
@@ -581,11 +577,6 @@ class CallContext(Context):
     @property
     def client(self) -> Any:
         return self._shared.client
-
-
-def call_context(shared: Any, progress: Any) -> Context:
-    """A per-call Context reporting to ``progress``, sharing ``shared``'s client."""
-    return CallContext(shared, progress)
 
 
 def mcp_progress(session: Any, min_interval: float = 0.25) -> Any:
@@ -735,15 +726,6 @@ def serve_stdio(server: Server) -> None:
     anyio.run(main)
 
 
-def is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _host_pattern(host: str) -> str:
     bare = host.strip("[]")
     return f"[{bare}]" if ":" in bare else bare
@@ -776,7 +758,7 @@ def transport_security(host: str, environ: Mapping[str, str] | None = None) -> A
     extra = [host]
     if host.strip("[]") in ("0.0.0.0", "::"):
         extra += _local_names()
-    extra += [h.strip() for h in (env.get("CTK_MCP_ALLOWED_HOSTS") or "").split(",")]
+    extra += split_list(env.get("CTK_MCP_ALLOWED_HOSTS") or "")
     for name in extra:
         if name and _host_pattern(name) not in hosts:
             hosts.append(_host_pattern(name))

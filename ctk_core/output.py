@@ -28,6 +28,13 @@ def is_page(result: Any) -> bool:
     return isinstance(result, dict) and isinstance(result.get("results"), list)
 
 
+def more_hint(result: Any) -> str | None:
+    """The stderr line saying that a list result has more pages (None when it has not)."""
+    if is_page(result) and result.get("next_cursor"):
+        return f"More results: add --cursor {result['next_cursor']} (or --all for all)."
+    return None
+
+
 def render(result: Any, columns: Sequence[str] = ()) -> str:
     """Human text for a result (no trailing newline)."""
     if result is None:
@@ -115,8 +122,9 @@ def emit(result: Any, as_json: bool = False, columns: Sequence[str] = (),
         out.write(text + "\n")
     elif is_page(result) or result == []:
         err.write("No results.\n")
-    if is_page(result) and result.get("next_cursor"):
-        err.write(f"More results: add --cursor {result['next_cursor']} (or --all for all).\n")
+    hint = more_hint(result)
+    if hint:
+        err.write(hint + "\n")
 
 
 class PageStream:
@@ -196,4 +204,5 @@ def _isatty(stream: IO[str]) -> bool:
         return False
 
 
-__all__ = ["PageStream", "emit", "infer_columns", "key_values", "render", "table", "to_json"]
+__all__ = ["PageStream", "emit", "infer_columns", "key_values", "more_hint", "render", "table",
+           "to_json"]

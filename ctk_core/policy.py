@@ -16,14 +16,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ctk_core.errors import PolicyError
+from ctk_core.parsing import FALSE_WORDS, TRUE_WORDS, split_list
 
 if TYPE_CHECKING:
     from ctk_core.plugin import Operation, Resource
 
 WRITES_DISABLED_MESSAGE = "Writes are disabled: set CTK_ENABLE_WRITES=true to enable them."
-
-_ON = frozenset({"true", "1", "yes", "on"})
-_OFF = frozenset({"false", "0", "no", "off", ""})
 
 
 def parse_writes(value: str | None) -> tuple[bool, str | None]:
@@ -31,9 +29,9 @@ def parse_writes(value: str | None) -> tuple[bool, str | None]:
     if value is None:
         return False, None
     norm = value.strip().lower()
-    if norm in _ON:
+    if norm in TRUE_WORDS:
         return True, None
-    if norm in _OFF:
+    if not norm or norm in FALSE_WORDS:
         return False, None
     return False, (
         f"CTK_ENABLE_WRITES={value!r} is not understood, so writes stay disabled "
@@ -43,9 +41,7 @@ def parse_writes(value: str | None) -> tuple[bool, str | None]:
 
 def parse_tool_list(value: str | None) -> frozenset[str]:
     """``CTK_DISABLED_TOOLS`` -> the set of tool names (comma-separated, whitespace trimmed)."""
-    if not value:
-        return frozenset()
-    return frozenset(name.strip() for name in value.split(",") if name.strip())
+    return frozenset(split_list(value or ""))
 
 
 @dataclass(frozen=True)

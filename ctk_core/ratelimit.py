@@ -136,10 +136,6 @@ class TokenBucket:
             waited += wait
 
 
-# Callers use this name; the bucket is the only kind of limiter ctk has.
-RateLimiter = TokenBucket
-
-
 def parse_rate_limit(
     value: str | None,
     *,
@@ -193,7 +189,6 @@ def limiter_from_environment(environ: Mapping[str, str] | None = None) -> TokenB
 
 __all__ = [
     "DEFAULT_RATE_LIMIT",
-    "RateLimiter",
     "TokenBucket",
     "limiter_from_environment",
     "parse_rate_limit",

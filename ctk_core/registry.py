@@ -25,6 +25,7 @@ import pluggy
 
 from ctk_core import hookspecs
 from ctk_core.commands import CORE_COMMANDS
+from ctk_core.parsing import env_flag, split_list
 from ctk_core.plugin import Resource, validate_resource
 
 GROUP = "ctk"
@@ -108,7 +109,7 @@ def load_catalog(reload: bool = False, environ: Mapping[str, str] | None = None)
     ``reload=True`` builds it afresh (tests installing a plugin on the fly use it).
     """
     env = os.environ if environ is None else environ
-    key = (env.get("CTK_LOAD_PLUGINS"), _truthy(env.get("CTK_TRACE_PLUGINS")))
+    key = (env.get("CTK_LOAD_PLUGINS"), env_flag(env.get("CTK_TRACE_PLUGINS")))
     if reload or key not in _cache:
         _cache[key] = _build(allow=key[0], trace=key[1])
     return _cache[key]
@@ -117,10 +118,6 @@ def load_catalog(reload: bool = False, environ: Mapping[str, str] | None = None)
 def plugin_manager() -> pluggy.PluginManager:
     """The plugin manager of the current catalog (loaded plugins only)."""
     return load_catalog().pm
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _warn(message: str) -> None:
@@ -174,7 +171,7 @@ def _build(allow: str | None, trace: bool) -> Catalog:
     pm.add_hookspecs(hookspecs)
     if trace:
         _install_tracer(pm)
-    allowed = None if allow is None else {n.strip() for n in allow.split(",") if n.strip()}
+    allowed = None if allow is None else set(split_list(allow))
 
     infos: list[PluginInfo] = []
     loaded: list[tuple[PluginInfo, Any]] = []

@@ -35,8 +35,7 @@ class SandboxHandle:
         self.state = server.state
         self.faults = server.faults
         self.requests = server.requests
-        user = self.state.users.get(self.state.current_user or "", {})
-        self.email: str = email or user.get("email") or "sandbox@example.com"
+        self.email: str = email or self.state.current_email()
         self.token: str = token or "sandbox-token"
         self.auth = (self.email, self.token)
         self.client_env: dict[str, str] = {
@@ -93,8 +92,7 @@ def running_sandbox(seed: str = "demo", data: str | None = None, email: str | No
     server = SandboxServer(host="127.0.0.1", port=0, seed=seed, data=data, email=email,
                            token=token, faults=faults)
     if fixed_credentials and email is None:
-        user = server.state.users.get(server.state.current_user or "", {})
-        email = server.email = user.get("email") or "sandbox@example.com"
+        email = server.email = server.state.current_email()
     server.start()
     try:
         yield SandboxHandle(server, email, token)

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
-from ctk_plugins.search import require_id
+from ctk_core.helpers import require_id, storage_of, web_url
 
 DESCRIPTION = """\
 Footer and inline comments of pages."""
@@ -23,7 +23,7 @@ FORMATS = ("markdown", "storage")
 
 
 def _read_body(raw: dict[str, Any], body_format: str) -> str:
-    value = ((raw.get("body") or {}).get("storage") or {}).get("value") or ""
+    value = storage_of(raw)
     if body_format == "storage" or not value:
         return value
     from ctk_core.convert import storage_to_markdown
@@ -47,7 +47,6 @@ def _write_body(body: str | None, content_format: str) -> dict[str, str]:
 def flatten_comment(ctx: Any, raw: dict[str, Any], kind: str,
                     body_format: str = "markdown") -> dict[str, Any]:
     version = raw.get("version") or {}
-    webui = (raw.get("_links") or {}).get("webui")
     out: dict[str, Any] = {
         "id": raw.get("id"),
         "type": kind,
@@ -63,7 +62,7 @@ def flatten_comment(ctx: Any, raw: dict[str, Any], kind: str,
         out["resolution_status"] = raw.get("resolutionStatus")
         out["selected_text"] = props.get("inlineOriginalSelection")
     out["body"] = _read_body(raw, body_format)
-    out["web_url"] = ctx.client.absolute(webui) if webui else None
+    out["web_url"] = web_url(ctx.client, raw)
     return out
 
 
@@ -223,8 +222,7 @@ def add_inline(ctx: Any, page_id: str, selection: str, body: str, match_index: i
     if not (body or "").strip():
         raise UsageError("Missing argument 'body': the comment text is empty.")
     page = ctx.client.get(f"/api/v2/pages/{pid}", params={"body-format": "storage"})
-    value = ((page.get("body") or {}).get("storage") or {}).get("value") or ""
-    count = count_matches(value, wanted)
+    count = count_matches(storage_of(page), wanted)
     if count == 0:
         raise UsageError(f"The selection {wanted!r} was not found in the text of page {pid}: "
                          "quote the text exactly as the page shows it (within one paragraph).")
@@ -268,7 +266,7 @@ def _set_resolved(ctx: Any, comment_id: str, resolved: bool) -> dict:
     payload = {
         "version": {"number": version + 1},
         "body": {"representation": "storage",
-                 "value": ((raw.get("body") or {}).get("storage") or {}).get("value") or ""},
+                 "value": storage_of(raw)},
         "resolved": resolved,
     }
     updated = ctx.client.put(f"/api/v2/inline-comments/{cid}", json=payload) or {}

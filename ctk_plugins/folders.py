@@ -7,28 +7,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
-from ctk_plugins.search import cql_string, require_id, run_cql, space_key
-
-
-def _web_url(ctx: Any, raw: dict[str, Any]) -> str | None:
-    webui = (raw.get("_links") or {}).get("webui")
-    return ctx.client.absolute(webui) if webui else None
+from ctk_core import Operation, Param, Resource, UsageError, hookimpl
+from ctk_core.helpers import (
+    cql_string,
+    require_id,
+    run_cql,
+    space_key,
+    titled_ancestors,
+    web_url,
+    webui_space_key,
+)
 
 
 def flatten_folder(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
     version = raw.get("version") or {}
-    webui = (raw.get("_links") or {}).get("webui") or ""
-    key = None
-    if webui.startswith("/spaces/"):
-        key = webui.split("/")[2] or None
     return {
         "id": raw.get("id"),
         "type": raw.get("type") or "folder",
         "title": raw.get("title"),
         "status": raw.get("status"),
         "space_id": raw.get("spaceId"),
-        "space_key": key,
+        "space_key": webui_space_key((raw.get("_links") or {}).get("webui")),
         "parent_id": raw.get("parentId"),
         "parent_type": raw.get("parentType"),
         "position": raw.get("position"),
@@ -36,7 +35,7 @@ def flatten_folder(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
         "owner_id": raw.get("ownerId"),
         "created_at": raw.get("createdAt"),
         "version": version.get("number"),
-        "web_url": _web_url(ctx, raw),
+        "web_url": web_url(ctx.client, raw),
     }
 
 
@@ -83,30 +82,10 @@ def get_descendants(ctx: Any, folder_id: str, depth: int | None = None, limit: i
             "next_cursor": page.get("next_cursor")}
 
 
-def _titles(ctx: Any, ancestors: list[dict[str, Any]]) -> dict[str, str]:
-    """Titles of the ancestors: pages in one bulk call, folders one by one (no bulk endpoint)."""
-    titles: dict[str, str] = {}
-    page_ids = [a["id"] for a in ancestors if a.get("type") == "page"]
-    if page_ids:
-        data = ctx.client.get("/api/v2/pages", params={"id": page_ids, "limit": 250})
-        for raw in data.get("results") or []:
-            titles[str(raw.get("id"))] = raw.get("title")
-    for a in ancestors:
-        if a.get("type") == "folder":
-            try:
-                titles[a["id"]] = ctx.client.get(f"/api/v2/folders/{a['id']}").get("title")
-            except NotFound:
-                pass
-    return titles
-
-
 def get_ancestors(ctx: Any, folder_id: str) -> dict[str, Any]:
     fid = require_id("folder_id", folder_id)
     data = ctx.client.get(f"/api/v2/folders/{fid}/ancestors", params={"limit": 250})
-    ancestors = [{"id": str(a.get("id")), "type": a.get("type")}
-                 for a in data.get("results") or []]
-    titles = _titles(ctx, ancestors)
-    return {"results": [dict(a, title=titles.get(a["id"])) for a in ancestors]}
+    return {"results": titled_ancestors(ctx, data.get("results") or [])}
 
 
 def list_folders(ctx: Any, space_id: str, limit: int = 25,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ctk_core import Operation, Param, Resource, UsageError, hookimpl
-from ctk_plugins.search import cql_string, require_id, run_cql, space_key
+from ctk_core.helpers import cql_string, require_id, run_cql, space_key
 
 DESCRIPTION = """\
 Labels (tags) on pages: lower case, no spaces."""

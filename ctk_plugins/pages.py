@@ -15,6 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 from ctk_core import Conflict, NotFound, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core.helpers import (
+    require_id,
+    storage_of,
+    titled_ancestors,
+    web_url,
+    webui_space_key,
+)
 
 DESCRIPTION = """\
 For long pages, read get_outline, then get_section."""
@@ -32,35 +39,6 @@ POSITIONS = ("before", "after", "append")
 # ------------------------------------------------------------------------------ helpers
 
 
-def require_id(name: str, value: Any) -> str:
-    """A content id (digits), or a UsageError naming the argument."""
-    text = str(value).strip() if value is not None else ""
-    if not text:
-        raise UsageError(f"Missing argument '{name}'.")
-    if not text.isdigit():
-        raise UsageError(f"Invalid value for '{name}': {value!r} is not a Confluence id "
-                         "(ids are numbers, e.g. 123456).")
-    return text
-
-
-def _space_key(webui: str | None) -> str | None:
-    """The space key from a web UI link (``/spaces/KEY/pages/...``): free, no request."""
-    if webui and webui.startswith("/spaces/"):
-        return webui.split("/")[2] or None
-    return None
-
-
-def _web_url(ctx: Any, raw: dict[str, Any]) -> str | None:
-    links = raw.get("_links") or {}
-    webui = links.get("webui")
-    if not webui:
-        return None
-    base = links.get("base")
-    if base and not webui.startswith(("http://", "https://")):
-        return str(base).rstrip("/") + webui
-    return str(ctx.client.absolute(webui))
-
-
 def flatten_page(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
     """A page as ctk shows it: what a caller acts on, without API noise."""
     version = raw.get("version") or {}
@@ -70,7 +48,7 @@ def flatten_page(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
         "title": raw.get("title"),
         "status": raw.get("status"),
         "space_id": raw.get("spaceId"),
-        "space_key": _space_key(webui),
+        "space_key": webui_space_key(webui),
         "parent_id": raw.get("parentId"),
         "parent_type": raw.get("parentType"),
         "position": raw.get("position"),
@@ -81,7 +59,7 @@ def flatten_page(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
         "created_at": raw.get("createdAt"),
         "updated_at": version.get("createdAt"),
         "updated_by": version.get("authorId"),
-        "web_url": _web_url(ctx, raw),
+        "web_url": web_url(ctx.client, raw),
     }
 
 
@@ -100,12 +78,6 @@ def _node(raw: dict[str, Any]) -> dict[str, Any]:
         out["space_id"] = raw.get("spaceId")
     out["position"] = raw.get("childPosition")
     return out
-
-
-def _storage_of(raw: dict[str, Any]) -> str:
-    body = raw.get("body") or {}
-    storage = body.get("storage") or {}
-    return str(storage.get("value") or "")
 
 
 def _to_markdown(storage: str) -> str:
@@ -166,22 +138,7 @@ def _hierarchy(ctx: Any, item_id: str, what: str, params: dict[str, Any] | None,
 
 def _ancestors(ctx: Any, item_id: str) -> list[dict[str, Any]]:
     data = _hierarchy(ctx, item_id, "ancestors", {"limit": 250})
-    ancestors: list[dict[str, Any]] = [
-        {"id": str(a.get("id")), "type": a.get("type") or "page", "title": None}
-                 for a in data.get("results") or []]
-    page_ids = [a["id"] for a in ancestors if a["type"] == "page"]
-    titles: dict[str, Any] = {}
-    if page_ids:  # one bulk call for all the pages
-        bulk = ctx.client.get("/api/v2/pages", params={"id": page_ids, "limit": 250})
-        titles.update({str(r.get("id")): r.get("title") for r in bulk.get("results") or []})
-    for a in ancestors:
-        if a["type"] == "folder":  # no bulk endpoint for folders
-            try:
-                titles[a["id"]] = ctx.client.get(f"/api/v2/folders/{a['id']}").get("title")
-            except NotFound:
-                pass
-        a["title"] = titles.get(a["id"])
-    return ancestors
+    return titled_ancestors(ctx, data.get("results") or [])
 
 
 # ------------------------------------------------------------------------------ read handlers
@@ -207,7 +164,7 @@ def get_page(ctx: Any, page_id: str | None = None, space_id: str | None = None,
         result["ancestors"] = _ancestors(ctx, pid)
     result["body_format"] = fmt
     if fmt == "markdown":
-        result["body"] = _to_markdown(_storage_of(raw))
+        result["body"] = _to_markdown(storage_of(raw))
     else:
         result["body"] = str(((raw.get("body") or {}).get(fmt) or {}).get("value") or "")
     return result
@@ -244,13 +201,8 @@ def list_pages(ctx: Any, space_id: str | None = None, title: str | None = None,
         params["sort"] = sort
     page = ctx.client.page("/api/v2/pages", params=params or None, limit=limit,
                            cursor=cursor or None)
-    base = page.get("base")
-    results = []
-    for raw in page.get("results") or []:
-        if base:
-            raw.setdefault("_links", {}).setdefault("base", str(base).rstrip("/"))
-        results.append(flatten_page(ctx, raw))
-    return {"results": results, "next_cursor": page.get("next_cursor")}
+    return {"results": [flatten_page(ctx, raw) for raw in page.get("results") or []],
+            "next_cursor": page.get("next_cursor")}
 
 
 def get_children(ctx: Any, page_id: str, sort: str | None = None, limit: int = 25,
@@ -351,8 +303,8 @@ def diff_versions(ctx: Any, page_id: str, from_version: int | None = None,
         from_version = to_number - 1
     source = _fetch(ctx, pid, version=from_version)
     from_number = int((source.get("version") or {}).get("number") or from_version)
-    old = _to_markdown(_storage_of(source))
-    new = _to_markdown(_storage_of(target))
+    old = _to_markdown(storage_of(source))
+    new = _to_markdown(storage_of(target))
     text, added, removed = pagetext.unified_diff(
         old, new, from_label=f"{pid} version {from_number}",
         to_label=f"{pid} version {to_number}")
@@ -373,7 +325,7 @@ def get_outline(ctx: Any, page_id: str, version: int | None = None) -> dict[str,
 
     pid = require_id("page_id", page_id)
     raw = _fetch(ctx, pid, version=version)
-    storage = _storage_of(raw)
+    storage = storage_of(raw)
     sections = pagetext.outline(storage)
     return {
         "id": pid,
@@ -391,7 +343,7 @@ def get_section(ctx: Any, page_id: str, heading: str, body_format: str = "markdo
 
     pid = require_id("page_id", page_id)
     raw = _fetch(ctx, pid, version=version)
-    storage = _storage_of(raw)
+    storage = storage_of(raw)
     section = pagetext.find_section(pagetext.outline(storage), heading, page_id=pid)
     chunk = pagetext.section_storage(storage, section)
     return {
@@ -504,7 +456,7 @@ def update_page(ctx: Any, page_id: str, title: str | None = None, body: str | No
             "status": current.get("status") or "current",
             "title": title.strip() if title is not None else current.get("title"),
             "body": {"representation": "storage",
-                     "value": storage if storage is not None else _storage_of(current)},
+                     "value": storage if storage is not None else storage_of(current)},
             "version": _version_block(_next_version(current, pid, version), message),
         }
     return flatten_page(ctx, _put(ctx, pid, payload))
@@ -521,7 +473,7 @@ def update_section(ctx: Any, page_id: str, heading: str, body: str | None = None
                          "(in the CLI: --body or --body-file).")
     replacement = _to_storage(body, content_format)
     current = _fetch(ctx, pid)
-    storage = _storage_of(current)
+    storage = storage_of(current)
     section = pagetext.find_section(pagetext.outline(storage), heading, page_id=pid)
     keep_heading = not pagetext.starts_with_heading(replacement)
     new_storage = pagetext.splice(storage, section, replacement, keep_heading=keep_heading)
@@ -554,7 +506,7 @@ def move_page(ctx: Any, page_id: str, target_parent_id: str | None = None,
             "status": current.get("status") or "current",
             "title": current.get("title"),
             "parentId": parent,
-            "body": {"representation": "storage", "value": _storage_of(current)},
+            "body": {"representation": "storage", "value": storage_of(current)},
             "version": _version_block(_next_version(current, pid, None), message),
         }
         return flatten_page(ctx, _put(ctx, pid, payload))

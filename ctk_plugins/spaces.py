@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core.helpers import web_url
 
 SPACE_TYPES = ("global", "collaboration", "knowledge_base", "personal", "system", "onboarding",
                "xflow_sample_space")
@@ -24,7 +25,6 @@ def flatten_space(raw: dict[str, Any], client: Any) -> dict[str, Any]:
     homepage = raw.get("homepageId")
     if homepage is None and isinstance(raw.get("homepage"), dict):
         homepage = raw["homepage"].get("id")
-    webui = (raw.get("_links") or {}).get("webui")
     return {
         "id": str(raw["id"]) if raw.get("id") is not None else None,
         "key": raw.get("key"),
@@ -33,7 +33,7 @@ def flatten_space(raw: dict[str, Any], client: Any) -> dict[str, Any]:
         "status": raw.get("status"),
         "homepage_id": str(homepage) if homepage is not None else None,
         "description": (plain or {}).get("value") or None,
-        "web_url": client.absolute(webui) if webui else None,
+        "web_url": web_url(client, raw),
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core.helpers import cql_string
 
 #: users-bulk accepts at most this many account ids per request.
 BULK_MAX = 250
@@ -30,16 +31,12 @@ def get_current(ctx):
     return flatten_user(ctx.client.get("/rest/api/user/current") or {})
 
 
-def _cql_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def search_users(ctx, query, limit=25, cursor=None):
     # Each word matches as a prefix: "pri nat" finds "Priya Natarajan".
     words = [w if w.endswith("*") else w + "*" for w in query.split()]
     if not words:
         raise UsageError("Argument 'query' must not be empty.")
-    cql = f"user.fullname~{_cql_string(' '.join(words))}"
+    cql = f"user.fullname~{cql_string(' '.join(words))}"
     page = ctx.client.page("/rest/api/search/user", params={"cql": cql}, limit=limit,
                            cursor=cursor)
     results = []

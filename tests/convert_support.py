@@ -20,7 +20,8 @@ def assert_well_formed(storage: str) -> None:
         parser.Parse(WRAPPER_OPEN + storage + "</root>", True)
     except xml.parsers.expat.ExpatError as exc:  # pragma: no cover - failure path
         line = (WRAPPER_OPEN + storage).splitlines()[exc.lineno - 1] if exc.lineno else ""
-        raise AssertionError(f"not well-formed: {exc}: ...{line[max(0, exc.offset - 40):exc.offset + 40]!r}") from None
+        near = line[max(0, exc.offset - 40):exc.offset + 40]
+        raise AssertionError(f"not well-formed: {exc}: ...{near!r}") from None
 
 
 def fixture_names() -> list[str]:
@@ -167,7 +168,30 @@ _leaf_xml = st.one_of(
                      "</ac:parameter></ac:structured-macro>"]),
 )
 
-inline_xml = st.lists(_inline_xml(_leaf_xml), min_size=1, max_size=5).map("".join)
+hrefs = st.text(alphabet="ab:/?#&=%()[]<> \\\"'*_`~é", min_size=0, max_size=12)
+_leaf_xml = st.one_of(_leaf_xml, st.sampled_from([
+    " ", "&nbsp;", "&amp;lt;", " lead", "trail ", "<a name=\"anchor\"></a>", "<span></span>",
+    "<code>`x`</code>", "<strong> </strong>", '<ac:inline-comment-marker ac:ref="r">c *d*'
+    "</ac:inline-comment-marker>", "!", "#", "1.", "- ", "https://x.example/a", "www.x.example",
+]), st.tuples(hrefs, text_xml).map(lambda t: f'<a href="{_attr(t[0])}">{t[1]}</a>'),
+    st.tuples(hrefs, titles).map(
+        lambda t: f'<ac:link ac:anchor="{_attr(t[1])}"><ri:page ri:content-title="{_attr(t[0])}"'
+                  f' ri:space-key="{_attr(t[1])}"/></ac:link>'),
+    st.tuples(hrefs, titles).map(
+        lambda t: f'<ac:link><ri:attachment ri:filename="{_attr(t[0])}"><ri:page '
+                  f'ri:content-title="{_attr(t[1])}"/></ri:attachment></ac:link>'),
+    hrefs.map(lambda h: f'<ac:link><ri:user ri:account-id="{_attr(h)}"/></ac:link>'),
+    st.tuples(hrefs, hrefs).map(
+        lambda t: f'<ac:structured-macro ac:name="status"><ac:parameter ac:name="colour">'
+                  f'{_esc(t[0])}</ac:parameter><ac:parameter ac:name="title">{_esc(t[1])}'
+                  "</ac:parameter></ac:structured-macro>"),
+    st.tuples(hrefs, titles).map(
+        lambda t: f'<ac:image ac:alt="{_attr(t[1])}"><ri:url ri:value="{_attr(t[0])}"/>'
+                  "</ac:image>"),
+)
+inline_xml = st.recursive(
+    _leaf_xml, lambda inner: st.lists(_inline_xml(inner), min_size=1, max_size=4).map("".join),
+    max_leaves=10)
 code_bodies = st.text(alphabet="ab \n\t<&]>`~x#*", max_size=40)
 
 

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from secret_support import assert_secret_absent
 
 from ctk_core import credentials
 from ctk_core.cli import main
@@ -50,15 +51,7 @@ def sandbox(shared_sandbox, monkeypatch):
 @pytest.fixture(autouse=True)
 def token_never_leaks(capfd, caplog, private_environment):
     yield
-    out, err = capfd.readouterr()
-    assert TOKEN not in out and TOKEN not in err
-    assert TOKEN not in caplog.text
-    for folder in ("logs", "downloads"):
-        root = private_environment / folder
-        if root.is_dir():
-            for path in root.rglob("*"):
-                if path.is_file():
-                    assert TOKEN.encode() not in path.read_bytes(), path
+    assert_secret_absent(TOKEN, capfd, caplog, private_environment)
 
 
 def ctk(*args: str, input: str | None = None):

@@ -10,6 +10,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from secret_support import assert_secret_absent
 
 from ctk_core.client import Client, client_from_environment, shared_session
 from ctk_core.errors import (
@@ -63,15 +64,7 @@ def clock():
 def token_never_leaks(capfd, caplog, private_environment):
     """Whatever a test does, the token shows up in no output, no log record, no log file."""
     yield
-    out, err = capfd.readouterr()
-    assert TOKEN not in out and TOKEN not in err
-    assert TOKEN not in caplog.text
-    for folder in ("logs", "downloads"):
-        root = private_environment / folder
-        if root.is_dir():
-            for path in root.rglob("*"):
-                if path.is_file():
-                    assert TOKEN.encode() not in path.read_bytes(), path
+    assert_secret_absent(TOKEN, capfd, caplog, private_environment)
 
 
 def make_client(sandbox, clock=None, *, base=None, limiter=None, **kw) -> Client:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from resource_support import assert_refused, cli_json
 
 from ctk_core.policy import WRITES_DISABLED_MESSAGE
 from ctk_plugins.comments import count_matches, page_text_lines
@@ -14,12 +15,6 @@ WRITES = {"CTK_ENABLE_WRITES": "true"}
 FOOTER_FIELDS = ["id", "type", "page_id", "parent_comment_id", "status", "author_id",
                  "updated_at", "version", "body", "web_url"]
 INLINE_FIELDS = FOOTER_FIELDS[:-2] + ["resolution_status", "selected_text", "body", "web_url"]
-
-
-def cli_json(ctk_cli, *args, env=None):
-    result = ctk_cli("--json", *args, env=env)
-    assert result.exit_code == 0, result
-    return result.json()
 
 
 @pytest.fixture
@@ -270,10 +265,7 @@ def test_writes_refused_when_off(ctk_cli, ctk_mcp, confluence_sandbox, demo):
     (["comments", "replies", "c1"], 2, "'comment_id'"),
 ])
 def test_bad_inputs_cli(ctk_cli, args, code, fragment):
-    result = ctk_cli(*args)
-    assert result.exit_code == code, result
-    assert fragment.lower() in result.stderr.lower(), result
-    assert result.stdout == "" and "Traceback" not in result.stderr
+    assert_refused(ctk_cli(*args), code, fragment)
 
 
 @pytest.mark.parametrize("args, code, fragment", [

@@ -32,7 +32,8 @@ def test_identical_documents_are_equal() -> None:
     ("<h1>Title</h1><p>", "<h1>Title</h1>\n\n  <p>  "),
     ("Some <strong>", "Some\n   <strong>"),
     # attribute order
-    ('ri:content-title="Target" ri:space-key="DEV"', 'ri:space-key="DEV" ri:content-title="Target"'),
+    ('ri:content-title="Target" ri:space-key="DEV"',
+     'ri:space-key="DEV" ri:content-title="Target"'),
     # entities, character references and CDATA are just ways to write characters
     ("text and", "te&#120;t and"),
     ("<td>1</td>", "<td><![CDATA[1]]></td>"),

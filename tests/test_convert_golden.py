@@ -60,3 +60,30 @@ def test_fixture_round_trips(name: str) -> None:
     # the Markdown is canonical: a second trip changes nothing
     assert storage_to_markdown(back) == md
     assert markdown_to_storage(storage_to_markdown(back)) == back
+
+
+def _demo_bodies() -> list[tuple[str, str]]:
+    from ctk_core.sandbox.seed import seed
+    from ctk_core.sandbox.state import State
+
+    state = State()
+    seed(state, "demo")
+    bodies = []
+    for page in state.pages.values():
+        bodies.append((f"page {page['title']}", page["body"]))
+        for n, version in enumerate(page.get("versions") or []):
+            bodies.append((f"page {page['title']} v{n + 1}", version["body"]))
+    for comment in state.comments.values():
+        bodies.append((f"comment {comment['id']}", comment["body"]))
+    return bodies
+
+
+def test_sandbox_demo_pages_round_trip() -> None:
+    bodies = _demo_bodies()
+    assert len(bodies) >= 15
+    for label, body in bodies:
+        md = storage_to_markdown(body)
+        back = markdown_to_storage(md)
+        assert_well_formed(back)
+        assert semantic_diff(body, back) is None, label
+        assert storage_to_markdown(back) == md, label

@@ -9,6 +9,7 @@ For generated Markdown and generated storage trees:
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import example, given
 
 from ctk_core.convert import markdown_to_storage, semantic_diff, storage_to_markdown
@@ -19,6 +20,9 @@ from tests.convert_support import (
     markdown_ish_text,
     storage_docs,
 )
+
+# the generators are built from many small strategies; their repr is long, and that is fine
+pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
 
 def _check_markdown(md: str) -> None:

@@ -372,13 +372,13 @@ def test_cloud_id_is_checked():
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost",
-                                  "LOCALHOST", "app.localhost"])
+                                  "LOCALHOST", "app.localhost", "::ffff:127.0.0.1"])
 def test_loopback_hosts(host):
     assert credentials.is_loopback_host(host)
 
 
 @pytest.mark.parametrize("host", ["10.0.0.1", "example.com", "localhost.example.com", "",
-                                  None, "0.0.0.0", "::"])
+                                  None, "0.0.0.0", "::", "::ffff:10.0.0.1"])
 def test_not_loopback_hosts(host):
     assert not credentials.is_loopback_host(host)
 

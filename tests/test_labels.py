@@ -6,16 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from resource_support import assert_refused, cli_json
 
 from ctk_core.policy import WRITES_DISABLED_MESSAGE
 
 WRITES = {"CTK_ENABLE_WRITES": "true"}
-
-
-def cli_json(ctk_cli, *args, env=None):
-    result = ctk_cli("--json", *args, env=env)
-    assert result.exit_code == 0, result
-    return result.json()
 
 
 def names_on(sandbox, page_id):
@@ -135,10 +130,7 @@ def test_writes_refused_when_off(ctk_cli, ctk_mcp, confluence_sandbox, pages):
     (["labels", "pages", "guide", "--space", "NOPE"], 5, "No space with key 'NOPE'"),
 ])
 def test_bad_inputs_cli(ctk_cli, args, code, fragment):
-    result = ctk_cli(*args)
-    assert result.exit_code == code, result
-    assert fragment.lower() in result.stderr.lower(), result
-    assert result.stdout == "" and "Traceback" not in result.stderr
+    assert_refused(ctk_cli(*args), code, fragment)
 
 
 @pytest.mark.parametrize("args, code, fragment", [

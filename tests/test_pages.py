@@ -10,6 +10,7 @@ import re
 import sys
 
 import pytest
+from resource_support import cli_json
 
 from ctk_core.policy import WRITES_DISABLED_MESSAGE
 
@@ -17,12 +18,6 @@ WRITES = {"CTK_ENABLE_WRITES": "true"}
 PAGE_FIELDS = ["id", "title", "status", "space_id", "space_key", "parent_id", "parent_type",
                "position", "version", "version_message", "author_id", "owner_id", "created_at",
                "updated_at", "updated_by", "web_url"]
-
-
-def cli_json(ctk_cli, *args, env=None, input=None):
-    result = ctk_cli("--json", *args, env=env, input=input)
-    assert result.exit_code == 0, result
-    return result.json()
 
 
 def cli_fails(ctk_cli, code, *args, env=None, input=None):

@@ -12,6 +12,7 @@ import sys
 import click
 
 from ctk_core.errors import AuthError, UsageError
+from ctk_core.parsing import env_flag
 
 
 class _Formatter(logging.Formatter):
@@ -26,7 +27,7 @@ class _Formatter(logging.Formatter):
 
 def _setup_logging() -> None:
     """Diagnostics go to stderr, never stdout (stdout carries the protocol)."""
-    debug = os.environ.get("CTK_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+    debug = env_flag(os.environ.get("CTK_DEBUG"))
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Formatter("%(message)s"))
     root = logging.getLogger("ctk")

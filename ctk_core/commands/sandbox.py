@@ -31,12 +31,6 @@ def _private_folder(path: Path) -> None:
     os.chmod(folder, 0o700)
 
 
-def _current_email(server: Any) -> str:
-    state = server.state
-    user = state.users.get(state.current_user) if state.current_user else None
-    return str((user or {}).get("email") or "sandbox@example.com")
-
-
 def start_embedded(environ: MutableMapping[str, str] | None = None, seed: str = "demo") -> Any:
     """Start the persistent sandbox on a free loopback port and point this process at it.
 
@@ -54,7 +48,7 @@ def start_embedded(environ: MutableMapping[str, str] | None = None, seed: str = 
         os.chmod(path, 0o600)
     server.start()
     env["CTK_BASE_URL"] = server.url
-    env["CONFLUENCE_EMAIL"] = _current_email(server)
+    env["CONFLUENCE_EMAIL"] = server.state.current_email()
     env["CONFLUENCE_API_TOKEN"] = token
     env["CONFLUENCE_TOKEN_TYPE"] = "classic"
     return server
@@ -99,7 +93,7 @@ def serve(host: str, port: int, data: str | None, memory: bool, seed: str,
     click.echo(f"Sandbox serving on {server.url} "
                f"({'data in ' + str(path) if path else 'in memory'}). Use it with:", err=True)
     click.echo(f"  export CTK_BASE_URL={server.url} "
-               f"CONFLUENCE_EMAIL={email or _current_email(server)} "
+               f"CONFLUENCE_EMAIL={email or server.state.current_email()} "
                f"CONFLUENCE_API_TOKEN={'<your --token>' if token else 'sandbox'}", err=True)
     try:
         server.serve_forever()

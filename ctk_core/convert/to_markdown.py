@@ -28,8 +28,8 @@ MAX_DEPTH = 24
 _WS = re.compile(r"[ \t\n\f]{2,}|[\t\n\f]")  # what whitespace collapsing changes
 _MD_SPACE_CHARS = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u2028\u2029"
 _MD_ESCAPE_ANY = (
-    r"|<(?=[^\s\d=])"
-    r"|&(?=[A-Za-z#])"
+    r"|<(?=[^\s\d=]|\Z)"
+    r"|&(?=[A-Za-z#]|\Z)"
     r"|(?i:https?)(?=://)"
     r"|" + dialect.EMOTICON_RE.pattern.replace(":(", ":(?=(", 1).replace("):", "):)", 1)
     + r"|[" + _MD_SPACE_CHARS + "]"
@@ -88,14 +88,17 @@ def storage_to_markdown(xhtml_text: str) -> str:
 
 
 class _Block:
-    __slots__ = ("text", "kind", "list_kind", "alt")
+    __slots__ = ("text", "kind", "list_kind", "alt", "interrupts")
 
     def __init__(self, text: str, kind: str, list_kind: str | None = None,
-                 alt: bool = False) -> None:
+                 alt: bool = False, interrupts: bool = False) -> None:
         self.text = text
         self.kind = kind  # "para", "list", "frag" (a raw wrapper tag line) or "other"
         self.list_kind = list_kind
         self.alt = alt  # written with the other marker (``*``, ``1)``)
+        # a list that may follow a paragraph line directly (CommonMark: it starts at 1 and its
+        # first item is not empty)
+        self.interrupts = interrupts
 
 
 def _join(blocks: list[_Block], in_item: bool = False) -> str:
@@ -106,7 +109,7 @@ def _join(blocks: list[_Block], in_item: bool = False) -> str:
             out.append(b.text)
         elif prev.kind == "frag" and b.kind == "frag":
             out.append(b.text)  # e.g. </ac:layout-cell><ac:layout-cell>
-        elif in_item and prev.kind == "para" and b.kind == "list":
+        elif in_item and prev.kind == "para" and b.interrupts:
             out.append("\n" + b.text)
         else:
             out.append("\n\n" + b.text)
@@ -561,7 +564,9 @@ class _Converter:
                 marker = "*" if alt else "-"
             body = _join(self.blocks(li.children, depth + 1), in_item=True)
             lines.append(_item(marker, body))
-        return _Block("\n".join(lines), "list", list_kind, alt)
+        first_line = lines[0].split("\n", 1)[0]  # "-" alone: an empty first item
+        return _Block("\n".join(lines), "list", list_kind, alt,
+                      start == 1 and " " in first_line)
 
     def task_list(self, el: Element, depth: int, prev: _Block | None) -> _Block | None:
         if el.attrs:
@@ -612,7 +617,7 @@ class _Converter:
         for box, blocks in items:
             body_text = _join(blocks, in_item=True)
             lines.append(_item(marker, box + (" " + body_text if body_text else "")))
-        return _Block("\n".join(lines), "list", "bullet", alt)
+        return _Block("\n".join(lines), "list", "bullet", alt, True)
 
     # ---- tables ------------------------------------------------------------------------------
 
@@ -750,7 +755,7 @@ class _Converter:
     def macro(self, el: Element, depth: int):
         name = (el.get("ac:name") or "").lower()
         if all(k in dialect.IGNORED_MACRO_ATTRS for k, _ in el.attrs):
-            result = None
+            result: _Block | list[_Block] | None = None
             if name in ("code", "noformat"):
                 result = self.code_macro(el, name)
             elif name in dialect.ALERT_OF_PANEL:
@@ -802,6 +807,7 @@ class _Converter:
         if parts is None or parts[1] is None or set(parts[0]) - {"title"}:
             return None
         params, body = parts
+        assert body is not None
         head = "<details>"
         if "title" in params:
             title = xhtml.escape_text(params["title"]).replace("\n", "&#10;")

@@ -51,12 +51,13 @@ def _md() -> MarkdownIt:
             # Link targets are kept byte for byte: no percent-encoding, no scheme filtering
             # (Confluence applies its own); ctk's link forms use custom schemes.
             md.validateLink = lambda url: True  # type: ignore[method-assign]
-            md.normalizeLink = lambda url: url  # type: ignore[method-assign]
-            md.normalizeLinkText = lambda url: url  # type: ignore[method-assign]
+            md.normalizeLink = lambda url: url  # type: ignore[method-assign,assignment]
+            md.normalizeLinkText = lambda link: link  # type: ignore[method-assign]
             md.block.ruler.before("html_block", "ctk_raw_block", _raw_block_rule)
             md.block.ruler.before("paragraph", "ctk_toc", _toc_rule)
             md.inline.ruler.before("autolink", "ctk_raw_inline", _raw_inline_rule)
             md.core.ruler.before("text_join", "ctk_text", _text_rule)
+            md.parse("# warm-up: compile the rule chains *x* <u>y</u>\n\n- z\n", {})
             _parser = md
         return _parser
 
@@ -184,9 +185,8 @@ _ENTITY_TAIL = re.compile(r"&[A-Za-z0-9]+;\Z")
 def _url_end(text: str, start: int, end: int) -> int:
     while end > start:
         ch = text[end - 1]
-        if ch in _URL_TRAIL:
-            end -= 1
-        elif ch == ")" and text.count("(", start, end) < text.count(")", start, end):
+        unbalanced = ch == ")" and text.count("(", start, end) < text.count(")", start, end)
+        if ch in _URL_TRAIL or unbalanced:
             end -= 1
         elif ch == ";":
             m = _ENTITY_TAIL.search(text, start, end)
@@ -750,7 +750,7 @@ class _Renderer:
             for cell in cells:
                 assert cell.tok is not None
                 tag = "th" if header and r == 0 else "td"
-                style = cell.tok.attrGet("style") or ""
+                style = str(cell.tok.attrGet("style") or "")
                 align = style.partition(":")[2].strip()
                 w.open(tag, [("style", f"text-align: {align};")] if align else [])
                 self.inline_node(cell)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
@@ -37,8 +37,6 @@ class Request:
     state: Any
     base: str = ""
     user: str | None = None
-    raw_path: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def wiki_base(self) -> str:
@@ -127,10 +125,6 @@ class Route:
     regex: re.Pattern[str]
     names: list[str]
     handler: Handler
-
-    @property
-    def is_v1(self) -> bool:
-        return not self.pattern.startswith("/wiki/api/v2")
 
 
 class Router:

@@ -33,6 +33,7 @@ from ctk_core.sandbox.responses import HttpError, Response, empty_response, json
 from ctk_core.sandbox.router import Request
 from ctk_core.sandbox.routes_users import user_v1_json
 from ctk_core.sandbox.state import State, make_version
+from ctk_core.sandbox.views import version_json
 
 CHUNK = 1 << 20
 SORTS = ("created-date", "-created-date", "modified-date", "-modified-date")
@@ -224,7 +225,6 @@ def webui_link(att: dict[str, Any]) -> str:
 
 def attachment_json(req: Request, att: dict[str, Any], single: bool = False) -> dict[str, Any]:
     """A v2 ``AttachmentBulk`` (or ``AttachmentSingle`` with ``_links.base``)."""
-    version = att["version"]
     out = {
         "id": att["id"], "status": att["status"], "title": att["title"],
         "createdAt": att["createdAt"], "pageId": att["pageId"], "mediaType": att["mediaType"],
@@ -232,8 +232,7 @@ def attachment_json(req: Request, att: dict[str, Any], single: bool = False) -> 
         "comment": att.get("comment") or "", "fileId": att["fileId"],
         "fileSize": att["fileSize"], "webuiLink": webui_link(att),
         "downloadLink": download_link(att),
-        "version": {k: version[k] for k in ("createdAt", "message", "number", "minorEdit",
-                                            "authorId")},
+        "version": version_json(att["version"]),
         "_links": {"webui": webui_link(att), "download": download_link(att)},
     }
     if single:
@@ -383,9 +382,8 @@ def register(router: Any) -> None:
         out = attachment_json(req, view, single=True)
         if req.bool_arg("include-versions"):
             history = [att["version"], *reversed(att["versions"])]
-            out["versions"] = {"results": [
-                {k: v[k] for k in ("createdAt", "message", "number", "minorEdit", "authorId")}
-                for v in history[:50]], "meta": {"hasMore": len(history) > 50, "cursor": ""}}
+            out["versions"] = {"results": [version_json(v) for v in history[:50]],
+                               "meta": {"hasMore": len(history) > 50, "cursor": ""}}
         if req.bool_arg("include-labels"):
             from ctk_core.sandbox.routes_labels import label_json, labels_of
 

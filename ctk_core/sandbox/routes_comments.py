@@ -20,7 +20,7 @@ from ctk_core.sandbox.paging import paginate
 from ctk_core.sandbox.responses import HttpError, Response, empty_response, json_response
 from ctk_core.sandbox.router import Request
 from ctk_core.sandbox.state import State, make_version
-from ctk_core.sandbox.views import page_webui
+from ctk_core.sandbox.views import page_webui, version_json
 
 KINDS = ("footer", "inline")
 LIST_FORMATS = ("storage", "atlas_doc_format")
@@ -75,10 +75,6 @@ def replies_of(state: State, comment_id: str) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------ serialization
 
 
-def _version_json(version: dict[str, Any]) -> dict[str, Any]:
-    return {k: version[k] for k in ("createdAt", "message", "number", "minorEdit", "authorId")}
-
-
 def comment_json(req: Request, comment: dict[str, Any], body_format: str | None,
                  shape: str = "single", version: dict[str, Any] | None = None) -> dict[str, Any]:
     """One comment in the shape of a v2 model.
@@ -99,7 +95,7 @@ def comment_json(req: Request, comment: dict[str, Any], body_format: str | None,
         out["pageId"] = comment["pageId"]
     if shape != "page" and comment["parentCommentId"]:
         out["parentCommentId"] = comment["parentCommentId"]
-    out["version"] = _version_json(current)
+    out["version"] = version_json(current)
     out["body"] = render_body(body, body_format)
     if comment["kind"] == "inline":
         out["resolutionStatus"] = comment["resolutionStatus"]
@@ -288,7 +284,7 @@ def _single(req: Request, comment: dict[str, Any]) -> Response:
     out = comment_json(req, comment, fmt, "single", version)
     if req.bool_arg("include-versions"):
         history = [comment["version"], *reversed(comment["versions"])]
-        out["versions"] = {"results": [_version_json(v) for v in history[:50]],
+        out["versions"] = {"results": [version_json(v) for v in history[:50]],
                            "meta": {"hasMore": len(history) > 50, "cursor": ""}}
     if not req.bool_arg("include-version", True):
         out.pop("version", None)

@@ -45,7 +45,6 @@ import base64
 import binascii
 import collections
 import importlib
-import importlib.util
 import json
 import socket
 import sys
@@ -57,6 +56,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ctk_core.credentials import is_loopback_host
 from ctk_core.sandbox.faults import Faults
 from ctk_core.sandbox.paging import decode_cursor, encode_cursor, page_window, paginate
 from ctk_core.sandbox.responses import (
@@ -90,7 +90,7 @@ __all__ = [
     "v2_error",
 ]
 
-#: Route modules loaded when present (each exposes ``register(router)``).
+#: The sandbox's own route modules (each exposes ``register(router)``).
 ROUTE_MODULES = (
     "routes_spaces", "routes_pages", "routes_folders", "routes_comments", "routes_labels",
     "routes_attachments", "routes_users", "routes_search",
@@ -106,9 +106,7 @@ def build_router(plugins: bool = True) -> Router:
     """A router with the sandbox's own route modules and, if asked, the plugins' routes."""
     router = Router()
     for name in ROUTE_MODULES:
-        full = f"ctk_core.sandbox.{name}"
-        if importlib.util.find_spec(full) is not None:
-            importlib.import_module(full).register(router)
+        importlib.import_module(f"ctk_core.sandbox.{name}").register(router)
     if plugins:
         _plugin_routes(router)
     return router
@@ -118,15 +116,9 @@ def _plugin_routes(router: Router) -> None:
     """Routes of loaded plugins (``ctk_sandbox_routes``), one plugin at a time so that one
     failing plugin leaves the others' routes in place."""
     try:
-        from ctk_core import registry  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    try:
-        per_plugin = getattr(registry, "call_per_plugin", None)
-        if per_plugin is not None:
-            per_plugin(registry.load_catalog(), "ctk_sandbox_routes", router=router)
-        else:
-            registry.plugin_manager().hook.ctk_sandbox_routes(router=router)
+        from ctk_core.registry import call_per_plugin, load_catalog
+
+        call_per_plugin(load_catalog(), "ctk_sandbox_routes", router=router)
     except Exception as exc:  # a broken plugin system must not take the sandbox down
         print(f"ctk sandbox: plugin routes failed: {exc}", file=sys.stderr)
 
@@ -387,8 +379,7 @@ class SandboxServer:
             time.sleep(delay)
         if fault is not None and fault["kind"] != "close":
             return self._fault_response(fault, v1), False
-        req = Request(method, path, query, headers, body, self.state, base=base,
-                      raw_path=raw_path)
+        req = Request(method, path, query, headers, body, self.state, base=base)
         resp = self._route(req)
         return resp, fault is not None
 
@@ -471,7 +462,7 @@ class SandboxServer:
     # -- admin ---------------------------------------------------------------------------------
     def admin(self, handler: _Handler, path: str, query: dict[str, list[str]],
               body: bytes) -> Response:
-        if not _is_loopback(handler.client_address[0]):
+        if not is_loopback_host(handler.client_address[0]):
             return json_response({"message": "admin endpoints are loopback only"}, 403)
         method = handler.command
         name = path[len(ADMIN_PREFIX):].strip("/")
@@ -518,7 +509,3 @@ class SandboxServer:
                                   "routes": [f"{r.method} {r.pattern}"
                                              for r in self.router.routes]})
         return json_response({"message": f"no admin endpoint {method} {path}"}, 404)
-
-
-def _is_loopback(address: str) -> bool:
-    return address.startswith("127.") or address in ("::1", "::ffff:127.0.0.1")

@@ -17,28 +17,25 @@ def check_id(value: str, what: str = "id") -> str:
     return value
 
 
+def _lookup(records: dict[str, dict[str, Any]], record_id: str, what: str) -> dict[str, Any]:
+    """The record with this id: 400 when the id is not numeric, 404 when there is none."""
+    check_id(record_id)
+    record = records.get(record_id)
+    if record is None:
+        raise HttpError(404, f"{what} {record_id} not found or not visible to you.")
+    return record
+
+
 def get_space(state: State, space_id: str) -> dict[str, Any]:
-    check_id(space_id)
-    space = state.spaces.get(space_id)
-    if space is None:
-        raise HttpError(404, f"Space {space_id} not found or not visible to you.")
-    return space
+    return _lookup(state.spaces, space_id, "Space")
 
 
 def get_page(state: State, page_id: str) -> dict[str, Any]:
-    check_id(page_id)
-    page = state.pages.get(page_id)
-    if page is None:
-        raise HttpError(404, f"Page {page_id} not found or not visible to you.")
-    return page
+    return _lookup(state.pages, page_id, "Page")
 
 
 def get_folder(state: State, folder_id: str) -> dict[str, Any]:
-    check_id(folder_id)
-    folder = state.folders.get(folder_id)
-    if folder is None:
-        raise HttpError(404, f"Folder {folder_id} not found or not visible to you.")
-    return folder
+    return _lookup(state.folders, folder_id, "Folder")
 
 
 def get_node(state: State, node_id: str) -> dict[str, Any] | None:
