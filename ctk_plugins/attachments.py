@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core.helpers import require_id
 
 
 def flatten_attachment(raw: dict[str, Any], client: Any) -> dict[str, Any]:
@@ -35,10 +36,16 @@ def flatten_attachment(raw: dict[str, Any], client: Any) -> dict[str, Any]:
     }
 
 
+def _attachment_id(value: Any) -> str:
+    text = str(value or "").strip()
+    if not (text.isdigit() or (text.startswith("att") and text[3:].isdigit())):
+        raise UsageError(f"Invalid value for 'attachment_id': {value!r} is not an attachment "
+                         "id (e.g. att123456).", hint="Find ids with the list action.")
+    return text
+
+
 def _metadata(ctx: Any, attachment_id: str) -> dict[str, Any]:
-    if not str(attachment_id).strip():
-        raise UsageError("attachment_id is empty.", hint="Find ids with the list action.")
-    return ctx.client.get(f"/api/v2/attachments/{attachment_id}")
+    return ctx.client.get(f"/api/v2/attachments/{_attachment_id(attachment_id)}")
 
 
 def list_attachments(ctx, page_id, filename=None, media_type=None, limit=25, cursor=None):
@@ -48,7 +55,7 @@ def list_attachments(ctx, page_id, filename=None, media_type=None, limit=25, cur
     if media_type:
         params["mediaType"] = media_type
     client = ctx.client
-    page = client.page(f"/api/v2/pages/{page_id}/attachments", params=params, limit=limit,
+    page = client.page(f"/api/v2/pages/{require_id('page_id', page_id)}/attachments", params=params, limit=limit,
                        cursor=cursor)
     return {"results": [flatten_attachment(a, client) for a in page["results"]],
             "next_cursor": page.get("next_cursor")}
@@ -111,6 +118,7 @@ def _open_for_upload(ctx: Any, file_path: str) -> tuple[Any, Path]:
 
 
 def upload_attachment(ctx, page_id, file_path, comment=None, filename=None, minor_edit=False):
+    page_id = require_id("page_id", page_id)
     client = ctx.client
     fh, real = _open_for_upload(ctx, file_path)
     name = filename or real.name
@@ -128,8 +136,9 @@ def upload_attachment(ctx, page_id, file_path, comment=None, filename=None, mino
 
 def delete_attachment(ctx, attachment_id, purge=False):
     params = {"purge": "true"} if purge else None
+    attachment_id = _attachment_id(attachment_id)
     ctx.client.delete(f"/api/v2/attachments/{attachment_id}", params=params)
-    return {"id": str(attachment_id), "status": "purged" if purge else "trashed"}
+    return {"id": attachment_id, "status": "purged" if purge else "trashed"}
 
 
 _ATTACHMENT_ID = Param("attachment_id", "str", "e.g. att123", required=True,

@@ -53,6 +53,12 @@ def test_unknown_and_missing_ids(ctk_cli):
     assert missing.exit_code == 5 and "not found" in missing.stderr.lower()
     usage = ctk_cli("attachments", "get")
     assert usage.exit_code == 2
+    for bad in ("../pages/1", "att12x", ""):
+        wrong = ctk_cli("attachments", "get", bad)
+        assert wrong.exit_code == 2 and "attachment_id" in wrong.stderr, (bad, wrong)
+    page = ctk_cli("attachments", "list", "12/../34")
+    assert page.exit_code == 2 and "page_id" in page.stderr
+    assert not [r for r in ctk_cli.sandbox.requests.entries() if ".." in r["path"]]
 
 
 def test_cli_download_to_folder_is_byte_identical_and_never_overwrites(

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from convert_support import DATA
 
 from ctk_core.commands.convert import command
-from tests.convert_support import DATA
 
 STORAGE = '<h1>T</h1><p>Hi <strong>there</strong> <ac:emoticon ac:name="smile"/> 🎉</p>'
 MARKDOWN = "# T\n\nHi **there** :smile: 🎉\n"

@@ -15,9 +15,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from convert_support import DATA, assert_well_formed, fixture_names
 
 from ctk_core.convert import markdown_to_storage, semantic_diff, storage_to_markdown
-from tests.convert_support import DATA, assert_well_formed, fixture_names
 
 REGEN = os.environ.get("CTK_REGEN_GOLDEN") == "1"
 NAMES = fixture_names()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from convert_support import assert_well_formed
 
 from ctk_core.convert import markdown_to_storage, storage_to_markdown
-from tests.convert_support import assert_well_formed
 
 
 def st(markdown: str) -> str:

@@ -10,16 +10,16 @@ For generated Markdown and generated storage trees:
 from __future__ import annotations
 
 import pytest
-from hypothesis import example, given
-
-from ctk_core.convert import markdown_to_storage, semantic_diff, storage_to_markdown
-from tests.convert_support import (
+from convert_support import (
     any_text,
     assert_well_formed,
     markdown_docs,
     markdown_ish_text,
     storage_docs,
 )
+from hypothesis import example, given
+
+from ctk_core.convert import markdown_to_storage, semantic_diff, storage_to_markdown
 
 # the generators are built from many small strategies; their repr is long, and that is fine
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")

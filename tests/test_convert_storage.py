@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from convert_support import assert_well_formed
 
 from ctk_core.convert import markdown_to_storage, semantic_diff, storage_to_markdown
 from ctk_core.convert.to_markdown import MAX_DEPTH
-from tests.convert_support import assert_well_formed
 
 
 def md(storage: str) -> str:
