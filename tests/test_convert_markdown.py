@@ -240,7 +240,8 @@ def test_empty_input() -> None:
 
 def test_deeply_nested_markdown_does_not_crash() -> None:
     for text in (">" * 10_000 + " x", "- " * 3000 + "x", "*" * 10_000 + "x" + "*" * 10_000,
-                 "[" * 10_000 + "x" + "](y)" * 10_000, "<span>" * 10_000 + "x"):
+                 "[" * 10_000 + "x" + "](y)" * 10_000, "<span>" * 10_000 + "x",
+                 "<details>\n\n" * 5000 + "x\n\n" + "</details>\n\n" * 5000):
         out = markdown_to_storage(text)
         assert_well_formed(out)
         storage_to_markdown(out)

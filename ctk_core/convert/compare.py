@@ -340,9 +340,14 @@ class _Normaliser:
                 k for k, _ in node.attrs
             } == {"href"} and len(node.get("href") or "") > 1:
                 anchor = (node.get("href") or "")[1:]
+                text = xhtml.text_content(node)
                 body = _tidy(self._inline_items(self._expand(node.children), d), edges=True)
-                out.append(("ac:link", (("ac:anchor", anchor),),
-                            (("body", (), body or _tidy([_WS.sub(" ", anchor)], edges=True)),)))
+                body = body or _tidy([_WS.sub(" ", anchor)], edges=True)
+                if text[:1].isspace():
+                    out.append(" ")
+                out.append(("ac:link", (("ac:anchor", anchor),), (("body", (), body),)))
+                if text[-1:].isspace():
+                    out.append(" ")
             elif key == "img" and node.get("src") is not None and {
                 k for k, _ in node.attrs
             } <= {"src", "alt", "title"}:
@@ -352,7 +357,12 @@ class _Normaliser:
                 out.append(("ac:image", _attrs(a for a in attrs if a[1] or a[0] != "ac:alt"),
                             (("ri:url", (("ri:value", node.get("src") or ""),), ()),)))
             elif key == "ac:link":
+                body_text = xhtml.text_content(node)
+                if body_text[:1].isspace():
+                    out.append(" ")
                 out.append(self.ac_link(node, d))
+                if body_text[-1:].isspace():
+                    out.append(" ")
             elif key == "ac:image":
                 attrs = [(k, " ".join(v.split()) if k == "ac:alt" else v) for k, v in node.attrs]
                 kids = tuple(self.other(c, d) for c in node.children if not _space(c))

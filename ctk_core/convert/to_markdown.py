@@ -44,6 +44,7 @@ _HTML_BLOCK_START = re.compile(
     r"<(?:(?i:script|pre|style|textarea)(?:\s|>|$)|!--|\?|![A-Za-z]|!\[CDATA\[|/?(?i:"
     + "|".join(block_names) + r")(?:\s|/?>|$))"
 )
+_REF_DEF = re.compile(r"\[(?:[^\]\\]|\\.)*\]:")
 _HTML_BLOCK_7 = re.compile(HTML_OPEN_CLOSE_TAG_STR + r"\s*$")
 _AUTOLINK = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{1,31}:[^<>\x00-\x20]*\Z")
 _BACKTICKS = re.compile(r"`+")
@@ -135,7 +136,10 @@ def _is_space(node: Node) -> bool:
 
 
 def _starts_html_block(line: str) -> bool:
-    """Would markdown-it (with ctk's rules) read this line as the start of an HTML block?"""
+    """Would markdown-it (with ctk's rules) read this paragraph's first line as the start of an
+    HTML block (or, for a "[" with a "]" in a code span, as a link reference definition)?"""
+    if line.startswith("["):
+        return bool(_REF_DEF.match(line))
     if not line.startswith("<"):
         return False
     first = line.split("\n", 1)[0]
@@ -988,10 +992,16 @@ class _Inline:
     ``<strong>``/``<em>``/``<s>`` inline HTML instead.
     """
 
-    def __init__(self, conv: _Converter, depth: int, mode: str) -> None:
+    def __init__(self, conv: _Converter, depth: int, mode: str,
+                 pipes: bool | None = None) -> None:
         self.conv = conv
         self.depth = depth
         self.mode = mode  # "block", "heading", "cell" or "link"
+        # escape "|"? Not in table cells, where all pipes are escaped at once afterwards
+        self.pipes = mode != "cell" if pipes is None else pipes
+
+    def esc(self, text: str) -> str:
+        return escape_md(text, self.pipes)
 
     # ---- flattening ------------------------------------------------------------------------
 
@@ -1034,7 +1044,15 @@ class _Inline:
                 elif key == "ac:structured-macro" and not in_link:
                     md = self.status(node)
                 if md is not None:
-                    add((_A, md, True))
+                    if key == "ac:link":  # spaces at the edges of a link body go outside it
+                        body = xhtml.text_content(node)
+                        if body[:1].isspace():
+                            add((_T, " "))
+                        add((_A, md, True))
+                        if body[-1:].isspace():
+                            add((_T, " "))
+                    else:
+                        add((_A, md, True))
                 else:
                     add((_A, conv.raw(node, "inline"), False))
                 continue
@@ -1090,13 +1108,14 @@ class _Inline:
             if isinstance(child, Element) and child.key == "ac:plain-text-link-body":
                 if child.attrs or any(not isinstance(c, (Text, CData)) for c in child.children):
                     return None
-                text = escape_md(_WS.sub(" ", xhtml.text_content(child)))
+                text = self.esc(_WS.sub(" ", xhtml.text_content(child)))
             elif isinstance(child, Element) and child.key == "ac:link-body":
                 if child.attrs:
                     return None
-                text = _Inline(self.conv, self.depth + 1, "link").render(child.children)
+                text = _Inline(self.conv, self.depth + 1, "link", self.pipes).render(
+                    child.children)
         if not text:
-            text = escape_md(default)
+            text = self.esc(default)
         if "\n" in text and self.mode in ("heading", "cell"):
             return None
         return f"[{text}]({_dest(url)})"
@@ -1136,7 +1155,7 @@ class _Inline:
             url = resolved[0]
         else:
             return None
-        return f"![{escape_md(alt)}]({_dest(url)}{_title(title) if title is not None else ''})"
+        return f"![{self.esc(alt)}]({_dest(url)}{_title(title) if title is not None else ''})"
 
     def status(self, el: Element) -> str | None:
         if (el.get("ac:name") or "").lower() != "status" or any(
@@ -1153,7 +1172,7 @@ class _Inline:
             return None
         url = dialect.build_url(dialect.STATUS, dialect.encode(colour, False),
                                 None, list(params.items()))
-        return f"[{escape_md(title)}]({_dest(url)})"
+        return f"[{self.esc(title)}]({_dest(url)})"
 
     def html_link(self, el: Element) -> str | tuple[str, str | None] | None:
         href = el.get("href")
@@ -1163,6 +1182,8 @@ class _Inline:
         title = el.get("title")
         if dialect.parse_url(href) is not None:
             return None  # a plain link that looks like ctk's own form stays HTML
+        if href.startswith("#") and not xhtml.text_content(el).strip():
+            return None  # "[](#x)" would read as a same-page link showing "x"
         if (title is None and len(el.children) == 1 and isinstance(el.children[0], Text)
                 and el.children[0].data == href and _AUTOLINK.match(href)):
             return f"<{href}>"
@@ -1179,7 +1200,7 @@ class _Inline:
         if alt != " ".join(alt.split()):
             return None
         title = el.get("title")
-        return f"![{escape_md(alt)}]({_dest(src)}{_title(title) if title is not None else ''})"
+        return f"![{self.esc(alt)}]({_dest(src)}{_title(title) if title is not None else ''})"
 
     # ---- writing -----------------------------------------------------------------------------
 
@@ -1187,7 +1208,7 @@ class _Inline:
         items = self.flatten(nodes)
         mode = self.mode
         breaks_ok = mode in ("block", "link")
-        pipes = mode != "cell"
+        pipes = self.pipes
         out: list = []
         pend_space = False
         pend_br = 0

@@ -398,6 +398,9 @@ def _tree(tokens: list[Token]) -> _Node:
     return root
 
 
+# <details> blocks nested deeper than this stay raw HTML (the Markdown nesting of everything
+# else is bounded by markdown-it's maxNesting)
+_MAX_EXPAND_DEPTH = 40
 _ALERT = re.compile(r"\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*(?:\n|\Z)", re.IGNORECASE)
 _TASK = re.compile(r"\[([ xX])\](?:[ \t]|\Z)")
 _INFO_PARAM = re.compile(r"([^\s=\"]+)=(?:\"([^\"]*)\"|(\S*))|(\S+)")
@@ -488,6 +491,7 @@ class _Renderer:
     def __init__(self, writer: _Writer) -> None:
         self.w = writer
         self.task_id = 0
+        self.expand_depth = 0
 
     # ---- blocks ------------------------------------------------------------------------------
 
@@ -496,6 +500,7 @@ class _Renderer:
         i = 0
         n = len(nodes)
         bare_image = False  # did the previous block write a bare (block) image?
+        details = self._details_pairs(nodes)
         while i < n:
             node = nodes[i]
             tok = node.tok
@@ -517,13 +522,13 @@ class _Renderer:
             elif typ == "hr":
                 w.void("hr")
             elif typ == "html_block":
-                title = _details_open(tok.content)
-                if title is not False:
-                    j = self._details_end(nodes, i)
-                    if j is not None:
-                        self.expand(title, nodes[i + 1:j])  # type: ignore[arg-type]
-                        i = j + 1
-                        continue
+                if i in details and self.expand_depth < _MAX_EXPAND_DEPTH:
+                    j, title = details[i]
+                    self.expand_depth += 1
+                    self.expand(title, nodes[i + 1:j])
+                    self.expand_depth -= 1
+                    i = j + 1
+                    continue
                 w.raw(tok.content[:-1] if tok.content.endswith("\n") else tok.content)
             elif typ == "table_open":
                 self.table(node)
@@ -534,19 +539,22 @@ class _Renderer:
                 self.inline(tok.children or [])
             i += 1
 
-    def _details_end(self, nodes: list[_Node], i: int) -> int | None:
-        depth = 0
-        for j in range(i + 1, len(nodes)):
-            tok = nodes[j].tok
-            if tok is None or tok.type != "html_block":
+    @staticmethod
+    def _details_pairs(nodes: list[_Node]) -> dict[int, tuple[int, str | None]]:
+        """Matching ``<details>``/``</details>`` HTML blocks among siblings (one pass)."""
+        pairs: dict[int, tuple[int, str | None]] = {}
+        stack: list[tuple[int, str | None]] = []
+        for j, node in enumerate(nodes):
+            tok = node.tok
+            if tok is None or tok.type != "html_block" or "details" not in tok.content:
                 continue
-            if _details_open(tok.content) is not False:
-                depth += 1
-            elif _details_close(tok.content):
-                if depth == 0:
-                    return j
-                depth -= 1
-        return None
+            title = _details_open(tok.content)
+            if title is not False:
+                stack.append((j, title))  # type: ignore[arg-type]
+            elif stack and _details_close(tok.content):
+                start, title = stack.pop()
+                pairs[start] = (j, title)
+        return pairs
 
     def paragraph(self, node: _Node, bare_ok: bool = True) -> bool:
         """Write a paragraph; True when it was written as a bare block image."""

@@ -46,10 +46,11 @@ _NCNAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
 _QNAME = rf"{_NCNAME}(?::{_NCNAME})?"
 _ATTR_SRC = r"""\s+([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"<]*)"|'([^'<]*)'|([^\s"'<>=`]+)))?"""
 _ATTR = re.compile(_ATTR_SRC)
-_START_TAG = re.compile(
-    rf"<({_QNAME})((?:{_ATTR_SRC.replace('(', '(?:').replace('(?:?:', '(?:')})*)\s*(/?)>"
+_START_TAG_SRC = (
+    rf"({_QNAME})((?:{_ATTR_SRC.replace('(', '(?:').replace('(?:?:', '(?:')})*)\s*(/?)"
 )
-_END_TAG = re.compile(rf"</({_QNAME})\s*>")
+# a start tag (groups: name, attributes, "/") or an end tag (group 4: name)
+_TAG = re.compile(rf"<(?:{_START_TAG_SRC}|/({_QNAME})\s*)>")
 _VALID_ATTR_NAME = re.compile(rf"{_QNAME}\Z")
 _ENTITY = re.compile(r"&(?:#([0-9]{1,8})|#[xX]([0-9a-fA-F]{1,7})|([A-Za-z][A-Za-z0-9]{0,31}));")
 # An ampersand that does not start one of the references XML knows without a DTD.
@@ -222,6 +223,12 @@ def _text_token(src: str, start: int, end: int) -> tuple:
 
 
 def _token_at(src: str, j: int, n: int, finder: _Finder) -> tuple | None:
+    m = _TAG.match(src, j)
+    if m is not None:  # the common case: a start or end tag
+        name, attr_text, slash, end_name = m.groups()
+        if end_name is not None:
+            return (END, j, m.end(), end_name, None, True)
+        return _start_tag(j, m.end(), name, attr_text, slash)
     c = src[j + 1 : j + 2]
     if c == "!":
         if src.startswith("<!--", j):
@@ -245,15 +252,10 @@ def _token_at(src: str, j: int, n: int, finder: _Finder) -> tuple | None:
         if k < 0:
             return None
         return (OTHER, j, k + 2, None, None, False)
-    if c == "/":
-        m = _END_TAG.match(src, j)
-        if m is None:
-            return None
-        return (END, j, m.end(), m.group(1), None, True)
-    m = _START_TAG.match(src, j)
-    if m is None:
-        return None
-    name, attr_text, slash = m.groups()
+    return None
+
+
+def _start_tag(j: int, end: int, name: str, attr_text: str, slash: str) -> tuple:
     clean = ":" not in name or _prefix_ok(name)
     attrs: list[tuple[str, str]] = []
     if attr_text:
@@ -275,7 +277,7 @@ def _token_at(src: str, j: int, n: int, finder: _Finder) -> tuple | None:
             if "\n" in value or "\t" in value:
                 value = value.replace("\n", " ").replace("\t", " ")
             attrs.append((aname, value))
-    return (START, j, m.end(), name, (attrs, bool(slash)), clean)
+    return (START, j, end, name, (attrs, bool(slash)), clean)
 
 
 _NAME_OK: dict[str, bool] = {}
