@@ -55,8 +55,8 @@ def list_attachments(ctx, page_id, filename=None, media_type=None, limit=25, cur
     if media_type:
         params["mediaType"] = media_type
     client = ctx.client
-    page = client.page(f"/api/v2/pages/{require_id('page_id', page_id)}/attachments", params=params, limit=limit,
-                       cursor=cursor)
+    path = f"/api/v2/pages/{require_id('page_id', page_id)}/attachments"
+    page = client.page(path, params=params, limit=limit, cursor=cursor)
     return {"results": [flatten_attachment(a, client) for a in page["results"]],
             "next_cursor": page.get("next_cursor")}
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from ctk_core.cli_docs import DEFAULT_OUTPUT, generate
+from pathlib import Path
+
+from ctk_core.cli_docs import generate
+
+# The checkout's docs, not the installed package's neighbourhood (tox installs a wheel).
+CLI_MD = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 
 
 def test_cli_reference_matches_the_help():
     expected = generate()
-    current = DEFAULT_OUTPUT.read_text(encoding="utf-8") if DEFAULT_OUTPUT.exists() else ""
+    current = CLI_MD.read_text(encoding="utf-8") if CLI_MD.exists() else ""
     assert current == expected, (
         "docs/cli.md is out of date with the commands' --help: run python -m ctk_core.cli_docs")
 

@@ -45,12 +45,12 @@ _INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\ufff
 _NCNAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
 _QNAME = rf"{_NCNAME}(?::{_NCNAME})?"
 _ATTR_SRC = r"""\s+([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"<]*)"|'([^'<]*)'|([^\s"'<>=`]+)))?"""
-_ATTR = re.compile(_ATTR_SRC)
+_ATTR = re.compile(_ATTR_SRC, re.ASCII)  # XML whitespace is ASCII only
 _START_TAG_SRC = (
     rf"({_QNAME})((?:{_ATTR_SRC.replace('(', '(?:').replace('(?:?:', '(?:')})*)\s*(/?)"
 )
 # a start tag (groups: name, attributes, "/") or an end tag (group 4: name)
-_TAG = re.compile(rf"<(?:{_START_TAG_SRC}|/({_QNAME})\s*)>")
+_TAG = re.compile(rf"<(?:{_START_TAG_SRC}|/({_QNAME})\s*)>", re.ASCII)
 _VALID_ATTR_NAME = re.compile(rf"{_QNAME}\Z")
 _ENTITY = re.compile(r"&(?:#([0-9]{1,8})|#[xX]([0-9a-fA-F]{1,7})|([A-Za-z][A-Za-z0-9]{0,31}));")
 # An ampersand that does not start one of the references XML knows without a DTD.
