@@ -66,6 +66,8 @@ _atoms = st.sampled_from([
     '<ac:structured-macro ac:name="jira"><ac:parameter ac:name="key">X-1</ac:parameter>'
     "</ac:structured-macro>",
     '<ac:emoticon ac:name="blue-star" ac:emoji-id="1f680"/>', "<time datetime=\"2024-01-01\"/>",
+    "<confluence-page:Design>", "<x:y>z</x:y>", "<mailto:a@b.example>", "<urn:x>",
+    "[`]:`](https://e.example)", "<ac:link>", "</ac:link>", "<span\u00a0x>",
 ])
 
 inline_md = st.lists(st.one_of(_inline(words), _atoms, st.just(" ")), min_size=1,

@@ -132,6 +132,7 @@ def test_toc() -> None:
      '<p><ac:link><ri:user ri:account-id="abc"/><ac:plain-text-link-body><![CDATA[Jane]]>'
      "</ac:plain-text-link-body></ac:link></p>"),
     ("[ENG](confluence-space:ENG)", '<p><ac:link><ri:space ri:space-key="ENG"/></ac:link></p>'),
+    ("<confluence-page:Design>", '<p><ac:link><ri:page ri:content-title="Design"/></ac:link></p>'),
     ("[Done](confluence-status:Green?subtle=true)",
      '<p><ac:structured-macro ac:name="status" ac:schema-version="1"><ac:parameter '
      'ac:name="colour">Green</ac:parameter><ac:parameter ac:name="title">Done</ac:parameter>'
@@ -176,7 +177,7 @@ def test_raw_wrappers_enclose_markdown() -> None:
     ("x <span>open\n\ny</span> z", "<p>x <span>open</span></p><p>y z</p>"),
     ("<br> <img src=x> <hr>", "<p><br/> <img src=\"x\"/> <hr/></p>"),
     ("<p a=1 a=2 b>dup</p>", '<p a="1" b="b">dup</p>'),
-    ("<x:y>bad prefix</x:y>", "bad prefix"),
+    ("<x:y>bad prefix</x:y>", "<p>&lt;x:y&gt;bad prefix&lt;/x:y&gt;</p>"),
     ("<!-- a -- b -->", "<!-- a - - b -->"),
     ("<?php echo 1; ?>", ""),
     ("<!DOCTYPE html>", ""),

@@ -31,6 +31,7 @@ from ctk_core.convert.xhtml import CData, Comment, Element, Node, Text
 __all__ = ["canonical", "semantic_diff", "semantically_equal"]
 
 _MAX_DEPTH = 150
+_EDGE_SPACE = (" ", "\t", "\n", "\f", "\r")
 _WS = re.compile(r"[ \t\n\f\r]+")
 _RENAME = {"b": "strong", "i": "em", "del": "s", "strike": "s"}
 _EMPHASIS = {"strong", "em", "s"}
@@ -343,10 +344,10 @@ class _Normaliser:
                 text = xhtml.text_content(node)
                 body = _tidy(self._inline_items(self._expand(node.children), d), edges=True)
                 body = body or _tidy([_WS.sub(" ", anchor)], edges=True)
-                if text[:1].isspace():
+                if text[:1] in _EDGE_SPACE:
                     out.append(" ")
                 out.append(("ac:link", (("ac:anchor", anchor),), (("body", (), body),)))
-                if text[-1:].isspace():
+                if text[-1:] in _EDGE_SPACE:
                     out.append(" ")
             elif key == "img" and node.get("src") is not None and {
                 k for k, _ in node.attrs
@@ -358,10 +359,10 @@ class _Normaliser:
                             (("ri:url", (("ri:value", node.get("src") or ""),), ()),)))
             elif key == "ac:link":
                 body_text = xhtml.text_content(node)
-                if body_text[:1].isspace():
+                if body_text[:1] in _EDGE_SPACE:
                     out.append(" ")
                 out.append(self.ac_link(node, d))
-                if body_text[-1:].isspace():
+                if body_text[-1:] in _EDGE_SPACE:
                     out.append(" ")
             elif key == "ac:image":
                 attrs = [(k, " ".join(v.split()) if k == "ac:alt" else v) for k, v in node.attrs]

@@ -128,15 +128,18 @@ _TAG_AT_START = re.compile(r"</?(" + xhtml._QNAME + r")")
 def raw_block_start(line: str) -> bool:
     """Whether a Markdown line starts one of ctk's raw storage blocks.
 
-    The line must start with a tag that is prefixed (``<ac:...>``, ``</ri:...>``) or not a
-    paragraph-level HTML element, and hold nothing but complete tags and elements (text only
+    The line must start with a tag that is prefixed (``<ac:...>``, ``</ri:...>``) or a
+    block-level HTML element, and hold nothing but complete tags and elements (text only
     inside them). The block then runs to the next blank line outside CDATA and comments.
     """
     m = _TAG_AT_START.match(line)
     if m is None:
         return False
     name = m.group(1)
-    if ":" not in name and name.lower() in INLINE_HTML:
+    if ":" in name:
+        if name.split(":", 1)[0] not in xhtml.KNOWN_PREFIXES:
+            return False  # <confluence-page:Title> is an autolink, not storage
+    elif name.lower() in INLINE_HTML:
         return False
     opened = 0  # elements opened on this line and still open
     first = True

@@ -25,6 +25,7 @@ __all__ = ["MAX_DEPTH", "storage_to_markdown"]
 #: Containers (lists, quotes, panels, layouts...) nested deeper than this stay raw storage.
 MAX_DEPTH = 24
 
+_EDGE_SPACE = (" ", "\t", "\n", "\f", "\r")
 _WS = re.compile(r"[ \t\n\f]{2,}|[\t\n\f]")  # what whitespace collapsing changes
 _MD_SPACE_CHARS = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u2028\u2029"
 _MD_ESCAPE_ANY = (
@@ -1046,10 +1047,10 @@ class _Inline:
                 if md is not None:
                     if key == "ac:link":  # spaces at the edges of a link body go outside it
                         body = xhtml.text_content(node)
-                        if body[:1].isspace():
+                        if body[:1] in _EDGE_SPACE:
                             add((_T, " "))
                         add((_A, md, True))
-                        if body[-1:].isspace():
+                        if body[-1:] in _EDGE_SPACE:
                             add((_T, " "))
                     else:
                         add((_A, md, True))

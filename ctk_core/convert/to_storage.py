@@ -136,8 +136,8 @@ def _raw_inline_rule(state: StateInline, silent: bool) -> bool:
     if src[pos] != "<":
         return False
     tok = xhtml.tag_at(src, pos)
-    if tok is None:
-        return False
+    if tok is None or (":" in tok[3] and tok[3].split(":", 1)[0] not in xhtml.KNOWN_PREFIXES):
+        return False  # not storage: <confluence-page:Title> is an autolink
     end = tok[2]
     if tok[0] == xhtml.START and ":" in tok[3] and not tok[4][1]:
         end = _balanced_ends(state).get(pos, end)
@@ -821,6 +821,8 @@ class _Renderer:
         w = self.w
         href = str(tok.attrGet("href") or "")
         ref = dialect.parse_url(href)
+        if ref is not None and tok.markup == "autolink":
+            inner = []  # <confluence-page:Title> shows what Confluence shows
         if ref is None and href.startswith("#") and len(href) > 1:
             self.ac_link([("ac:anchor", href[1:])], None, inner, href[1:])
             return
