@@ -18,3 +18,40 @@ def assert_secret_absent(secret: str, capfd: Any, caplog: Any, home: Path) -> No
             for path in root.rglob("*"):
                 if path.is_file():
                     assert secret.encode() not in path.read_bytes(), path
+
+
+class LeakCheckingCli:
+    """Wraps the ``ctk_cli`` fixture: every run's stdout and stderr must be free of ``secret``."""
+
+    def __init__(self, cli: Any, secret: str) -> None:
+        self._cli = cli
+        self._secret = secret
+
+    @property
+    def env(self) -> Any:
+        return self._cli.env
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        result = self._cli(*args, **kwargs)
+        assert self._secret not in result.stdout and self._secret not in result.stderr, result
+        return result
+
+
+def leak_checking_mcp(connect: Any, secret: str) -> Any:
+    """Wraps the ``ctk_mcp`` fixture: no tool result (text or structured) contains ``secret``."""
+    import json
+
+    def checked_connect(*args: Any, **kwargs: Any) -> Any:
+        session = connect(*args, **kwargs)
+        call = session.call
+
+        def checked_call(tool: str, arguments: Any = None) -> Any:
+            result = call(tool, arguments)
+            assert secret not in session.text(result)
+            assert secret not in json.dumps(result.structured_content, default=str)
+            return result
+
+        session.call = checked_call  # call_json() and error() go through it too
+        return session
+
+    return checked_connect

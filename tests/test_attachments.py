@@ -255,3 +255,82 @@ def test_large_download_is_streamed_with_bounded_memory(ctk_cli, confluence_sand
             check.update(chunk)
     assert saved.stat().st_size == size and check.hexdigest() == digest.hexdigest()
     assert peak_kib < 150 * 1024, f"peak RSS {peak_kib} KiB: the download is not streamed"
+
+
+def test_mcp_list_get_delete_and_bad_inputs(ctk_mcp, ctk_cli, confluence_sandbox):
+    png = _attachment(confluence_sandbox, "diagram.png")
+    session = ctk_mcp(WRITES)
+    listed = session.call_json("manage_attachments", {"action": "list",
+                                                      "page_id": png["pageId"]})
+    assert listed == ctk_cli("--json", "attachments", "list", png["pageId"]).json()
+    assert [a["title"] for a in listed["results"]] == ["diagram.png"]
+    by_name = session.call_json("manage_attachments", {"action": "list", "page_id": png["pageId"],
+                                                       "filename": "other.png", "limit": 5})
+    assert by_name == {"results": [], "next_cursor": None}
+    by_type = session.call_json("manage_attachments", {"action": "list", "page_id": png["pageId"],
+                                                       "media_type": "image/png"})
+    assert [a["id"] for a in by_type["results"]] == [png["id"]]
+    got = session.call_json("manage_attachments", {"action": "get", "attachment_id": png["id"]})
+    assert got == listed["results"][0]
+    assert got["download_url"].startswith(confluence_sandbox.wiki_url + "/download/")
+    assert got["web_url"].startswith(confluence_sandbox.wiki_url + "/")
+    for args, fragment in (
+            ({"action": "get", "attachment_id": "../pages/1"}, "attachment_id"),
+            ({"action": "get", "attachment_id": "att999999"}, "not found"),
+            ({"action": "get"}, "attachment_id"),
+            ({"action": "list", "page_id": "12/../34"}, "page_id"),
+            ({"action": "list", "page_id": png["pageId"], "limit": 0}, "limit"),
+            ({"action": "delete", "attachment_id": "att12x"}, "attachment_id"),
+            ({"action": "rename", "attachment_id": png["id"]}, "rename")):
+        message = session.error("manage_attachments", args)
+        assert fragment in message.lower() or fragment in message, (args, message)
+    assert not [r for r in confluence_sandbox.requests.entries() if ".." in r["path"]]
+    old = _add_attachment(confluence_sandbox, "old.txt", b"old")
+    early_purge = session.error("manage_attachments", {"action": "delete",
+                                                       "attachment_id": old["id"],
+                                                       "purge": True})
+    assert "trash" in early_purge
+    assert confluence_sandbox.state.attachments[old["id"]]["status"] == "current"
+    trashed = session.call_json("manage_attachments", {"action": "delete",
+                                                       "attachment_id": old["id"]})
+    assert trashed == {"id": old["id"], "status": "trashed"}
+    assert confluence_sandbox.state.attachments[old["id"]]["status"] == "trashed"
+    purged = session.call_json("manage_attachments", {"action": "delete",
+                                                      "attachment_id": old["id"], "purge": True})
+    assert purged == {"id": old["id"], "status": "purged"}
+    assert old["id"] not in confluence_sandbox.state.attachments
+
+
+def test_download_reports_progress(confluence_sandbox, tmp_path):
+    from ctk_core import dispatch
+    from ctk_core.context import Context, Progress
+    from ctk_core.policy import Policy
+    from ctk_core.registry import load_catalog
+
+    class Recorder(Progress):
+        def __init__(self) -> None:
+            self.events: list[tuple] = []
+
+        def start(self, label: str = "", total: int | None = None) -> None:
+            self.events.append(("start", label, total))
+
+        def update(self, done: int, total: int | None = None) -> None:
+            self.events.append(("update", done, total))
+
+        def finish(self) -> None:
+            self.events.append(("finish",))
+
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    att = _add_attachment(confluence_sandbox, "progress.bin", data)
+    resource = next(r for r in load_catalog().resources if r.name == "attachments")
+    recorder = Recorder()
+    ctx = Context(frontend="cli", environ={**os.environ, **confluence_sandbox.client_env},
+                  progress=recorder)
+    result = dispatch.invoke(ctx, resource, resource.operation("download"),
+                             {"attachment_id": att["id"], "output": str(tmp_path)},
+                             Policy.from_environ({}))
+    assert Path(result["path"]).read_bytes() == data and result["bytes"] == len(data)
+    assert recorder.events[0] == ("start", "Downloading progress.bin", len(data))
+    assert recorder.events[-1] == ("finish",)
+    done = [e[1] for e in recorder.events if e[0] == "update"]
+    assert len(done) > 1 and done == sorted(done) and done[-1] == len(data)

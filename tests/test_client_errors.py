@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from secret_support import assert_secret_absent
 
 from ctk_core.client import (
     Client,
@@ -27,6 +28,13 @@ from ctk_core.errors import (
 )
 
 TOKEN = "ATATT3xFfGF0-client-unit-token-abcdef123456"
+
+
+@pytest.fixture(autouse=True)
+def token_never_leaks(capfd, caplog, private_environment):
+    """Whatever a test does, the token is in no output, no log record, no log file."""
+    yield
+    assert_secret_absent(TOKEN, capfd, caplog, private_environment)
 
 
 def v2(title, detail=None, status=400):

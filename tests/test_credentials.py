@@ -9,11 +9,19 @@ import stat
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from secret_support import assert_secret_absent
 
 from ctk_core import credentials
 from ctk_core.errors import AuthError, UsageError
 
 TOKEN = "ATATT3xFfGF0-unit-test-token-0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def token_never_leaks(capfd, caplog, private_environment):
+    """Whatever a test does, the token is in no output, no log record, no log file."""
+    yield
+    assert_secret_absent(TOKEN, capfd, caplog, private_environment)
 
 
 def mode_of(path) -> int:

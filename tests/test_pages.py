@@ -602,6 +602,42 @@ def test_move_bad_inputs(ctk_cli, demo):
     cli_fails(ctk_cli, 5, "pages", "move", pid, "--parent", "9999999", env=WRITES)
 
 
+def test_more_bad_inputs_mcp(ctk_mcp, confluence_sandbox, demo):
+    """The MCP side of the bad inputs above: each an isError result, nothing changed."""
+    state = confluence_sandbox.state
+    pid, arch = demo["Release 1.0"], demo["Architecture"]
+    before = {k: (p["body"], p["version"]["number"], p["parentId"], p["status"])
+              for k, p in state.pages.items()}
+    session = ctk_mcp(WRITES)
+    for args, fragment in (
+            ({"action": "move", "page_id": pid}, "Say where"),
+            ({"action": "move", "page_id": pid, "target_parent_id": pid}, "own parent"),
+            ({"action": "move", "page_id": pid, "target_parent_id": demo["home"],
+              "position": "after", "target_id": demo["home"]}, "not both"),
+            ({"action": "move", "page_id": pid, "position": "under", "target_id": arch},
+             "position"),
+            ({"action": "move", "page_id": pid, "target_parent_id": "9999999"}, "9999999"),
+            ({"action": "restore_version", "page_id": arch}, "version"),
+            ({"action": "restore_version", "page_id": arch, "version": 0}, "version"),
+            ({"action": "restore_version", "page_id": arch, "version": 99}, "no version 99"),
+            ({"action": "delete", "page_id": pid, "purge": True}, "not in the trash"),
+            ({"action": "delete", "page_id": "7777777"}, "7777777"),
+            ({"action": "diff", "page_id": pid}, "nothing to compare"),
+            ({"action": "diff", "page_id": arch, "from_version": 9}, "Version 9"),
+            ({"action": "get_section", "page_id": arch, "heading": "Nowhere"}, "No section"),
+            ({"action": "get_outline", "page_id": "x"}, "not a Confluence id"),
+            ({"action": "list_versions", "page_id": "55555555"}, "not found"),
+            ({"action": "get_children", "page_id": "777777"}, "No page or folder"),
+            ({"action": "get_ancestors", "page_id": "123456789"}, "123456789"),
+            ({"action": "list", "space_id": "NOSUCH"}, "NOSUCH"),
+            ({"action": "list", "space_id": "DEMO", "limit": 251}, "limit")):
+        message = session.error("manage_pages", args)
+        assert fragment.lower() in message.lower(), (args, message)
+    after = {k: (p["body"], p["version"]["number"], p["parentId"], p["status"])
+             for k, p in state.pages.items()}
+    assert after == before
+
+
 def test_delete_trash_then_purge(ctk_cli, ctk_mcp, confluence_sandbox, demo):
     pid = demo["Release 1.0"]
     assert "not in the trash" in cli_fails(ctk_cli, 2, "pages", "delete", pid, "--purge",

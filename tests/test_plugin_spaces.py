@@ -3,8 +3,29 @@
 from __future__ import annotations
 
 import pytest
+from secret_support import LeakCheckingCli, assert_secret_absent, leak_checking_mcp
 
 from ctk_core.policy import WRITES_DISABLED_MESSAGE
+
+
+@pytest.fixture
+def ctk_cli(ctk_cli, confluence_sandbox):
+    """The plugin fixture, checking that no run prints the sandbox's token."""
+    return LeakCheckingCli(ctk_cli, confluence_sandbox.token)
+
+
+@pytest.fixture
+def ctk_mcp(ctk_mcp, confluence_sandbox):
+    """The plugin fixture, checking that no tool result contains the sandbox's token."""
+    return leak_checking_mcp(ctk_mcp, confluence_sandbox.token)
+
+
+@pytest.fixture(autouse=True)
+def token_never_leaks(confluence_sandbox, capfd, caplog, private_environment):
+    """Whatever a test does, the token is in no output, no log record, no log or download file."""
+    yield
+    assert_secret_absent(confluence_sandbox.token, capfd, caplog, private_environment)
+
 
 FIELDS = ["id", "key", "name", "type", "status", "homepage_id", "description", "web_url"]
 
@@ -163,9 +184,24 @@ def test_mcp_matches_the_cli(ctk_mcp, ctk_cli):
     ({"action": "get", "space_id": "NOPE"}, "No space with key 'NOPE'"),  # unknown key
     ({"action": "list", "limit": "ten"}, "limit"),                    # wrong type
     ({"action": "create", "key": "X", "name": "Y"}, WRITES_DISABLED_MESSAGE),
+    ({"action": "get_by_key"}, "key"),                                 # missing argument
+    ({"action": "get_by_key", "key": "NOPE"}, "No space with key 'NOPE'"),  # unknown key
+    ({"action": "list", "type": "weird"}, "type"),                    # not one of the choices
+    ({"action": "list", "keys": 7}, "keys"),                          # wrong type
 ])
 def test_mcp_bad_inputs(ctk_mcp, arguments, fragment):
     assert fragment in ctk_mcp().error("manage_spaces", arguments)
+
+
+@pytest.mark.parametrize("arguments, fragment", [
+    ({"action": "create", "key": "NEW"}, "name"),                      # missing argument
+    ({"action": "create", "key": "bad key!", "name": "X"}, "letters and digits"),
+    ({"action": "create", "key": 5, "name": "X"}, "key"),              # wrong type
+])
+def test_mcp_create_bad_inputs(ctk_mcp, confluence_sandbox, arguments, fragment):
+    before = len(confluence_sandbox.state.spaces)
+    assert fragment in ctk_mcp({"CTK_ENABLE_WRITES": "true"}).error("manage_spaces", arguments)
+    assert len(confluence_sandbox.state.spaces) == before
 
 
 def test_mcp_create_with_writes_on(ctk_mcp, confluence_sandbox):
@@ -174,3 +210,19 @@ def test_mcp_create_with_writes_on(ctk_mcp, confluence_sandbox):
                                                 "name": "From MCP"})
     assert space["key"] == "MCP" and confluence_sandbox.state.spaces[space["id"]]["name"] == \
         "From MCP"
+
+
+def test_debug_runs_never_show_the_token(ctk_cli, ctk_mcp, confluence_sandbox,
+                                         private_environment):
+    """--debug logs every request to stderr and to a file: still never the token (the wrapped
+    fixtures and the autouse check above look at every output and the log folder)."""
+    ok = ctk_cli("--debug", "spaces", "list")
+    assert ok.exit_code == 0 and "GET /wiki/api/v2/spaces" in ok.stderr
+    assert ctk_cli("--debug", "spaces", "get", "NOPE").exit_code == 5
+    wrong = ctk_cli("--debug", "spaces", "list", env={"CONFLUENCE_API_TOKEN": "wrong-token"})
+    assert wrong.exit_code == 3
+    real = ctk_cli("--debug", "--json", "spaces", "get", "DEMO", subprocess=True)
+    assert real.exit_code == 0, real
+    ctk_mcp({"CTK_DEBUG": "1"}).call_json("manage_spaces", {"action": "list"})
+    logs = list((private_environment / "logs").glob("http-*.log"))
+    assert logs and any("GET /wiki/api/v2/spaces" in p.read_text() for p in logs)

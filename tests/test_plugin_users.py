@@ -5,6 +5,26 @@ from __future__ import annotations
 import json
 
 import pytest
+from secret_support import LeakCheckingCli, assert_secret_absent, leak_checking_mcp
+
+
+@pytest.fixture
+def ctk_cli(ctk_cli, confluence_sandbox):
+    """The plugin fixture, checking that no run prints the sandbox's token."""
+    return LeakCheckingCli(ctk_cli, confluence_sandbox.token)
+
+
+@pytest.fixture
+def ctk_mcp(ctk_mcp, confluence_sandbox):
+    """The plugin fixture, checking that no tool result contains the sandbox's token."""
+    return leak_checking_mcp(ctk_mcp, confluence_sandbox.token)
+
+
+@pytest.fixture(autouse=True)
+def token_never_leaks(confluence_sandbox, capfd, caplog, private_environment):
+    """Whatever a test does, the token is in no output, no log record, no log or download file."""
+    yield
+    assert_secret_absent(confluence_sandbox.token, capfd, caplog, private_environment)
 
 
 def _users(sandbox):
@@ -131,6 +151,7 @@ def test_mcp_matches_the_cli(ctk_mcp, ctk_cli, confluence_sandbox):
 
 @pytest.mark.parametrize("arguments, fragment", [
     ({"action": "search"}, "query"),
+    ({"action": "get"}, "account_id"),                                 # missing argument
     ({"action": "get", "account_id": ["nobody-1"]}, "No user with account id 'nobody-1'"),
     ({"action": "get", "account_id": 42}, "account_id"),
     ({"action": "search", "query": "x", "limit": 0}, "limit"),

@@ -331,3 +331,47 @@ def test_page_filters(api, demo, confluence_sandbox):
     api.call("GET", f"{V2}/pages", 400, params={"sort": "sideways"})
     api.call("GET", f"{V2}/pages", 400, params={"body-format": "view"})
     api.call("GET", f"{V2}/pages/not-a-number", 400)
+
+
+def test_space_list_filters_ids_type_status(api, confluence_sandbox):
+    state = confluence_sandbox.state
+    demo, team = state.space_by_key("DEMO"), state.space_by_key("TEAM")
+    by_ids = api.get(f"{V2}/spaces", ids=team["id"])["results"]
+    assert [s["key"] for s in by_ids] == ["TEAM"]
+    with state.lock:
+        team["type"], team["status"] = "personal", "archived"
+    personal = api.get(f"{V2}/spaces", type="personal")["results"]
+    assert [s["key"] for s in personal] == ["TEAM"]
+    assert [s["key"] for s in api.get(f"{V2}/spaces", status="archived")["results"]] == ["TEAM"]
+    current = [s["key"] for s in api.get(f"{V2}/spaces", status="current")["results"]]
+    assert "DEMO" in current and "TEAM" not in current
+    both = api.get(f"{V2}/spaces", ids=f"{demo['id']},{team['id']}", sort="-id")["results"]
+    assert [s["id"] for s in both] == sorted([demo["id"], team["id"]], key=int, reverse=True)
+    api.call("GET", f"{V2}/spaces", 400, params={"type": "odd"})
+    api.call("GET", f"{V2}/spaces", 400, params={"status": "gone"})
+    api.call("GET", f"{V2}/spaces", 400, params={"ids": "abc"})
+
+
+def test_space_pages_filters(api, demo):
+    parent = api.create_page(demo["space"], "Filter parent").json()
+    api.create_page(demo["space"], "Filter child", "<p>kid</p>", parent_id=parent["id"])
+    path = f"{V2}/spaces/{demo['space']}/pages"
+    titled = api.get(path, title="Filter child", **{"body-format": "storage"})["results"]
+    assert [p["title"] for p in titled] == ["Filter child"]
+    assert titled[0]["body"]["storage"]["value"] == "<p>kid</p>"
+    api.call("DELETE", f"{V2}/pages/{parent['id']}", 204)
+    trashed = api.get(path, status="trashed")["results"]
+    assert [p["title"] for p in trashed] == ["Filter parent"]
+    listed = [p["title"] for p in api.get(path, sort="-title", limit=250)["results"]]
+    assert listed == sorted(listed, key=str.lower, reverse=True)
+    assert "Filter parent" not in listed
+    roots = api.get(path, depth="root")["results"]
+    assert [p["id"] for p in roots] == [demo["home"]]
+    api.call("GET", path, 400, params={"depth": "some"})
+
+
+def test_get_page_include_version_can_be_turned_off(api, demo):
+    page = api.create_page(demo["space"], "Versionless view").json()
+    assert api.get(f"{V2}/pages/{page['id']}")["version"]["number"] == 1
+    bare = api.get(f"{V2}/pages/{page['id']}", **{"include-version": "false"})
+    assert "version" not in bare and bare["title"] == "Versionless view"

@@ -205,3 +205,20 @@ def test_stop_drops_open_keep_alive_connections(confluence_sandbox_factory):
         sandbox.server.stop()
         with pytest.raises(requests.exceptions.ConnectionError):
             session.get(f"{sandbox.url}{V2}/spaces")
+
+
+def test_admin_endpoints_are_loopback_only():
+    """The admin check looks at the caller's address. Tests never bind beyond loopback, so a
+    foreign caller is represented by a handler whose client address is not loopback."""
+    from types import SimpleNamespace
+
+    from ctk_core.sandbox import SandboxServer
+
+    with SandboxServer(host="127.0.0.1", port=0, plugins=False) as server:
+        for address in ("192.0.2.7", "10.1.2.3", "::ffff:192.0.2.7"):
+            stranger = SimpleNamespace(client_address=(address, 40000))
+            for name in ("faults", "requests", "reset", "info"):
+                resp = server.admin(stranger, f"/__sandbox__/{name}", {}, b'{"kind": "500"}')
+                assert resp.status == 403 and b"loopback only" in resp.body, (address, name)
+        assert server.faults.active() == []
+        assert requests.get(f"{server.url}/__sandbox__/faults").status_code == 200
