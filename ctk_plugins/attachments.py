@@ -48,7 +48,9 @@ def _metadata(ctx: Any, attachment_id: str) -> dict[str, Any]:
     return ctx.client.get(f"/api/v2/attachments/{_attachment_id(attachment_id)}")
 
 
-def list_attachments(ctx, page_id, filename=None, media_type=None, limit=25, cursor=None):
+def list_attachments(ctx: Any, page_id: str, filename: str | None = None,
+                     media_type: str | None = None, limit: int = 25,
+                     cursor: str | None = None) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if filename:
         params["filename"] = filename
@@ -61,7 +63,7 @@ def list_attachments(ctx, page_id, filename=None, media_type=None, limit=25, cur
             "next_cursor": page.get("next_cursor")}
 
 
-def get_attachment(ctx, attachment_id):
+def get_attachment(ctx: Any, attachment_id: str) -> dict[str, Any]:
     return flatten_attachment(_metadata(ctx, attachment_id), ctx.client)
 
 
@@ -84,7 +86,8 @@ def _destination(ctx: Any, title: str, output: str | None, overwrite: bool) -> P
     return target
 
 
-def download_attachment(ctx, attachment_id, output=None, overwrite=False):
+def download_attachment(ctx: Any, attachment_id: str, output: str | None = None,
+                        overwrite: bool = False) -> dict[str, Any]:
     from ctk_core import files
 
     client = ctx.client
@@ -117,7 +120,8 @@ def _open_for_upload(ctx: Any, file_path: str) -> tuple[Any, Path]:
         raise UsageError(f"Cannot read {file_path}: {exc.strerror or exc}") from None
 
 
-def upload_attachment(ctx, page_id, file_path, comment=None, filename=None, minor_edit=False):
+def upload_attachment(ctx: Any, page_id: str, file_path: str, comment: str | None = None,
+                      filename: str | None = None, minor_edit: bool = False) -> dict[str, Any]:
     page_id = require_id("page_id", page_id)
     client = ctx.client
     fh, real = _open_for_upload(ctx, file_path)
@@ -134,7 +138,7 @@ def upload_attachment(ctx, page_id, file_path, comment=None, filename=None, mino
     return get_attachment(ctx, str(uploaded.get("id")))
 
 
-def delete_attachment(ctx, attachment_id, purge=False):
+def delete_attachment(ctx: Any, attachment_id: str, purge: bool = False) -> dict[str, Any]:
     params = {"purge": "true"} if purge else None
     attachment_id = _attachment_id(attachment_id)
     ctx.client.delete(f"/api/v2/attachments/{attachment_id}", params=params)
@@ -194,5 +198,5 @@ ATTACHMENTS = Resource(
 
 
 @hookimpl
-def ctk_register_resources(register):
+def ctk_register_resources(register: Any) -> None:
     register(ATTACHMENTS)

@@ -186,8 +186,8 @@ def test_mcp_matches_the_cli(ctk_mcp, ctk_cli):
     ({"action": "create", "key": "X", "name": "Y"}, WRITES_DISABLED_MESSAGE),
     ({"action": "get_by_key"}, "key"),                                 # missing argument
     ({"action": "get_by_key", "key": "NOPE"}, "No space with key 'NOPE'"),  # unknown key
-    ({"action": "list", "type": "weird"}, "type"),                    # not one of the choices
-    ({"action": "list", "keys": 7}, "keys"),                          # wrong type
+    ({"action": "list", "type": "weird"}, "'type': 'weird' is not one of"),
+    ({"action": "list", "keys": 7}, "'keys' must be of type array"),  # wrong type
 ])
 def test_mcp_bad_inputs(ctk_mcp, arguments, fragment):
     assert fragment in ctk_mcp().error("manage_spaces", arguments)
