@@ -180,6 +180,13 @@ def build_operation_command(resource: Resource, op: Operation,
         params.append(click.Option(["--body-file", "ctk_body_file"],
                                    type=click.File("r", encoding="utf-8"),
                                    help="Read the body from a file ('-' for stdin)."))
+    for short, sets in op.cli_shortcuts.items():
+        flag = "--" + short.replace("_", "-")
+        if flag not in taken:
+            meaning = " ".join(f"{next(p.cli_flag for p in op.all_params if p.name == k)} "
+                               f"{'VALUE' if v == '{}' else v}" for k, v in sets.items())
+            params.append(click.Option([flag, f"ctk_shortcut_{short}"], metavar="VALUE",
+                                       help=f"Same as {meaning}."))
     if op.destructive and "--yes" not in taken:
         params.append(click.Option(["--yes", "-y", "ctk_yes"], is_flag=True, default=False,
                                    help="Do not ask for confirmation."))
@@ -192,7 +199,16 @@ def build_operation_command(resource: Resource, op: Operation,
         fetch_all = bool(kwargs.pop("ctk_all", False))
         body_file = kwargs.pop("ctk_body_file", None)
         confirmed = bool(kwargs.pop("ctk_yes", False))
+        shortcuts = {k: kwargs.pop(f"ctk_shortcut_{k}", None) for k in op.cli_shortcuts}
         arguments = _arguments(op, kwargs)
+        for short, value in shortcuts.items():
+            if value is None:
+                continue
+            for name, template in op.cli_shortcuts[short].items():
+                if name in arguments:
+                    raise click.UsageError(f"--{short.replace('_', '-')} sets {name}: give "
+                                           "one or the other.")
+                arguments[name] = value if template == "{}" else template
         if body_file is not None:
             if "body" in arguments:
                 raise click.UsageError("Give --body or --body-file, not both.")
@@ -371,8 +387,35 @@ class ResourceGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # declaration order, not alphabetical
 
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        default = self.resource.default_command
+        if default and args and args[0] not in self.commands:
+            target = self._operation_for(args[0], default)
+            command = self.commands.get(target.cli_name)
+            if command is not None:
+                return command.name, command, args
+        return super().resolve_command(ctx, args)
+
+    def _operation_for(self, first: str, default: str) -> Operation:
+        """The operation an argument list without a command name means."""
+        if first.startswith("-"):
+            flag = first.split("=", 1)[0]
+            for op in self.resource.operations:
+                if any(p.cli_flag == flag for p in op.all_params if not p.positional):
+                    return op
+        return self.resource.operation(default)
+
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_epilog(ctx, formatter)
+        default = self.resource.default_command
+        if default:
+            name = self.resource.name.replace("_", "-")
+            formatter.write_paragraph()
+            formatter.write_text(
+                f"Without a command name, 'ctk {name} ...' runs "
+                f"'{self.resource.operation(default).cli_name}', or the command whose option "
+                "comes first.")
         if self.hidden_writes:
             formatter.write_paragraph()
             formatter.write_text(
@@ -397,10 +440,14 @@ class DisabledCommand(click.Command):
 def build_resource_group(resource: Resource, policy: Policy) -> click.Command:
     if not policy.tool_enabled(resource):
         return DisabledCommand(resource)
+    settings = dict(CONTEXT_SETTINGS)
+    if resource.default_command:
+        # Options of the default command reach it instead of failing as unknown group options.
+        settings["ignore_unknown_options"] = True
     group = ResourceGroup(resource, policy, name=resource.name.replace("_", "-"),
                           help=resource.description or resource.summary,
                           short_help=resource.summary, no_args_is_help=True,
-                          context_settings=CONTEXT_SETTINGS)
+                          context_settings=settings)
     for op in resource.operations:
         group.add_command(build_operation_command(resource, op, policy))
     return group

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +61,9 @@ class Operation:
     ``run(ctx, **params)`` returns plain data. A ``paged`` operation gets ``limit`` and ``cursor``
     and returns ``{"results": [...], "next_cursor": str | None}``. ``columns`` picks the table
     columns the CLI shows for list results; ``render`` (optional) turns the result into CLI text.
+    ``cli_shortcuts`` adds CLI-only options that set several parameters at once: ``{"before":
+    {"position": "before", "target_id": "{}"}}`` makes ``--before X`` mean ``--position before
+    --target X`` (``"{}"`` stands for the option's value).
     """
 
     name: str
@@ -74,6 +77,8 @@ class Operation:
     command: str | None = None
     columns: Sequence[str] = ()
     render: Callable[[Any], str] | None = None
+    cli_shortcuts: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False,
+                                                           compare=False)
 
     @property
     def cli_name(self) -> str:
@@ -90,13 +95,19 @@ class Operation:
 
 @dataclass
 class Resource:
-    """A Confluence resource: a CLI group ``ctk <name>`` and an MCP tool ``manage_<name>``."""
+    """A Confluence resource: a CLI group ``ctk <name>`` and an MCP tool ``manage_<name>``.
+
+    ``default_command`` (an operation name) lets the CLI skip the command name: ``ctk search
+    CQL`` runs it, and an option that only one operation has (``ctk search --text W``) picks
+    that operation.
+    """
 
     name: str
     summary: str
     operations: list[Operation] = field(default_factory=list)
     tool: str | None = None
     description: str = ""
+    default_command: str | None = None
 
     @property
     def tool_name(self) -> str:
@@ -119,6 +130,10 @@ def validate_resource(resource: Any) -> None:
         raise ValueError(f"tool name {resource.tool_name!r} must match [a-z0-9_]{{1,64}}")
     if not resource.operations:
         raise ValueError(f"resource {resource.name!r} declares no operations")
+    if resource.default_command is not None and resource.default_command not in {
+            getattr(op, "name", None) for op in resource.operations}:
+        raise ValueError(f"resource {resource.name!r}: default_command "
+                         f"{resource.default_command!r} is not one of its operations")
     seen: set[str] = set()
     commands: set[str] = set()
     for op in resource.operations:
@@ -137,6 +152,10 @@ def validate_resource(resource: Any) -> None:
             raise ValueError(f"{where}: summary must be one non-empty line")
         if op.destructive and not op.write:
             raise ValueError(f"{where}: a destructive operation must also be a write")
+        declared = {p.name for p in op.all_params}
+        for short, sets in op.cli_shortcuts.items():
+            if not _NAME.match(short) or not sets or not set(sets) <= declared:
+                raise ValueError(f"{where}: CLI shortcut {short!r} must set declared parameters")
         names: set[str] = set()
         for p in op.all_params:
             if not isinstance(p, Param):

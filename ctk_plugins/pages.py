@@ -740,6 +740,8 @@ RESOURCE = Resource(
                     Param("position", "str", "Where, relative to target_id.", choices=POSITIONS),
                     Param("target_id", "str", "Page that position refers to.", flag="target"),
                     _MESSAGE),
+            cli_shortcuts={"before": {"position": "before", "target_id": "{}"},
+                           "after": {"position": "after", "target_id": "{}"}},
         ),
         Operation(
             name="delete", summary="Move a page to the trash; purge=true deletes a trashed "

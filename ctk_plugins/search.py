@@ -96,6 +96,7 @@ RESOURCE = Resource(
     name="search",
     summary="Search Confluence with CQL or plain words.",
     description=DESCRIPTION,
+    default_command="cql",
     operations=[
         Operation(
             name="cql",
