@@ -86,15 +86,15 @@ SPACES = Resource(
         Operation(
             "list", "List spaces.", list_spaces,
             params=[
-                Param("type", "str", "", choices=SPACE_TYPES),
-                Param("status", "str", "", choices=SPACE_STATUSES),
-                Param("keys", "list", ""),
+                Param("type", "str", "Only this type.", choices=SPACE_TYPES),
+                Param("status", "str", "Only this status.", choices=SPACE_STATUSES),
+                Param("keys", "list", "Only these keys."),
             ],
             paged=True, columns=("id", "key", "name", "type", "status"),
         ),
         Operation(
             "get", "One space, by key or id.", get_space,
-            params=[Param("space_id", "str", "", required=True,
+            params=[Param("space_id", "str", "Id or key.", required=True,
                           positional=True)],
         ),
         Operation(

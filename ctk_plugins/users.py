@@ -78,7 +78,7 @@ USERS = Resource(
         ),
         Operation(
             "get", "Users by account ids.", get_users,
-            params=[Param("account_id", "list", "", required=True,
+            params=[Param("account_id", "list", "One or more account ids.", required=True,
                           positional=True)],
             columns=("account_id", "display_name", "email"),
         ),
