@@ -5,8 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import mcp.client.stdio  # noqa: F401
 import pytest
 from hypothesis import HealthCheck, settings
+
+# Imported above, at collection, on purpose: the SDK's stdio client binds sys.stderr as the
+# default errlog of its spawned servers when first imported. Imported inside a test, that would
+# be the test's captured stream, closed when the test ends, and every later stdio test would fail.
 
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
