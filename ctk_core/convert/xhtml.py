@@ -305,7 +305,9 @@ class Node:
     clean: bool
 
 
-class Text(Node):
+class _Data(Node):
+    """A node holding character data: text, a CDATA section or a comment."""
+
     __slots__ = ("data",)
 
     def __init__(self, data: str, start: int, end: int, clean: bool) -> None:
@@ -315,30 +317,19 @@ class Text(Node):
         self.clean = clean
 
     def __repr__(self) -> str:
-        return f"Text({self.data!r})"
+        return f"{type(self).__name__}({self.data!r})"
 
 
-class CData(Node):
-    __slots__ = ("data",)
-
-    def __init__(self, data: str, start: int, end: int, clean: bool) -> None:
-        self.data = data
-        self.start = start
-        self.end = end
-        self.clean = clean
-
-    def __repr__(self) -> str:
-        return f"CData({self.data!r})"
+class Text(_Data):
+    __slots__ = ()
 
 
-class Comment(Node):
-    __slots__ = ("data",)
+class CData(_Data):
+    __slots__ = ()
 
-    def __init__(self, data: str, start: int, end: int, clean: bool) -> None:
-        self.data = data
-        self.start = start
-        self.end = end
-        self.clean = clean
+
+class Comment(_Data):
+    __slots__ = ()
 
 
 class Element(Node):
