@@ -691,12 +691,16 @@ class Client:
         return self.request("GET", path, params=params)
 
     def post(self, path: str, json: Any = None, params: Mapping[str, Any] | None = None,
-             files: Any = None, headers: Mapping[str, str] | None = None) -> Any:
-        return self.request("POST", path, json=json, params=params, files=files, headers=headers)
+             files: Any = None, headers: Mapping[str, str] | None = None,
+             data: Any = None) -> Any:
+        return self.request("POST", path, json=json, params=params, files=files,
+                            headers=headers, data=data)
 
     def put(self, path: str, json: Any = None, params: Mapping[str, Any] | None = None,
-            files: Any = None, headers: Mapping[str, str] | None = None) -> Any:
-        return self.request("PUT", path, json=json, params=params, files=files, headers=headers)
+            files: Any = None, headers: Mapping[str, str] | None = None,
+            data: Any = None) -> Any:
+        return self.request("PUT", path, json=json, params=params, files=files,
+                            headers=headers, data=data)
 
     def delete(self, path: str, params: Mapping[str, Any] | None = None) -> None:
         self.request("DELETE", path, params=params)

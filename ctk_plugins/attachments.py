@@ -14,6 +14,7 @@ from typing import Any
 
 from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
 from ctk_core.helpers import require_id
+from ctk_core.multipart import MultipartBody
 
 
 def flatten_attachment(raw: dict[str, Any], client: Any) -> dict[str, Any]:
@@ -127,13 +128,16 @@ def upload_attachment(ctx: Any, page_id: str, file_path: str, comment: str | Non
     fh, real = _open_for_upload(ctx, file_path)
     name = filename or real.name
     media = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    parts: dict[str, Any] = {"file": (name, fh, media),
-                             "minorEdit": (None, "true" if minor_edit else "false")}
+    body = MultipartBody()  # streamed: a large file never sits in memory
+    body.add_file("file", name, fh, media)
+    body.add_field("minorEdit", "true" if minor_edit else "false", None)
     if comment:
-        parts["comment"] = (None, comment.encode("utf-8"), "text/plain; charset=utf-8")
+        body.add_field("comment", comment)
+    body.close()
     with fh:
-        data = client.put(f"/rest/api/content/{page_id}/child/attachment", files=parts,
-                          headers={"X-Atlassian-Token": "nocheck"})
+        data = client.put(f"/rest/api/content/{page_id}/child/attachment", data=body,
+                          headers={"X-Atlassian-Token": "nocheck",
+                                   "Content-Type": body.content_type})
     uploaded = ((data or {}).get("results") or [{}])[0]
     return get_attachment(ctx, str(uploaded.get("id")))
 

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from memory_support import run_ctk_measured
 
 from ctk_core.policy import WRITES_DISABLED_MESSAGE
 from ctk_core.sandbox.routes_attachments import adopt_file, blob_file, new_attachment
@@ -231,23 +232,10 @@ def test_large_download_is_streamed_with_bounded_memory(ctk_cli, confluence_sand
                              media_type="application/octet-stream")
     out = tmp_path / "out"
     out.mkdir()
-    code = ("import resource, sys\n"
-            "from ctk_core.cli import main\n"
-            "try:\n"
-            "    main(sys.argv[1:], prog_name='ctk')\n"
-            "except SystemExit as e:\n"
-            "    code = e.code\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
-            "sys.exit(code)\n")
-    import subprocess
-    import sys
-
     env = {**os.environ, **ctk_cli.env}
-    proc = subprocess.run([sys.executable, "-c", code, "attachments", "download", att["id"],
-                           "--output", str(out)], env=env, capture_output=True, text=True,
-                          timeout=240)
+    proc, peak_kib = run_ctk_measured(["attachments", "download", att["id"], "--output",
+                                       str(out)], env)
     assert proc.returncode == 0, proc.stderr
-    peak_kib = int(proc.stderr.strip().splitlines()[-1])
     saved = out / "huge.bin"
     check = hashlib.sha256()
     with saved.open("rb") as fh:
