@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 
 def assert_secret_absent(secret: str, capfd: Any, caplog: Any, home: Path) -> None:
     """``secret`` is in no captured output, no log record and no file ctk wrote under the
@@ -55,3 +57,25 @@ def leak_checking_mcp(connect: Any, secret: str) -> Any:
         return session
 
     return checked_connect
+
+
+# Fixtures for plugin tests against the sandbox: a test module imports these three names, and
+# every CLI run and MCP result in it is checked for the sandbox's token.
+
+@pytest.fixture
+def ctk_cli(ctk_cli, confluence_sandbox):
+    """The plugin fixture, checking that no run prints the sandbox's token."""
+    return LeakCheckingCli(ctk_cli, confluence_sandbox.token)
+
+
+@pytest.fixture
+def ctk_mcp(ctk_mcp, confluence_sandbox):
+    """The plugin fixture, checking that no tool result contains the sandbox's token."""
+    return leak_checking_mcp(ctk_mcp, confluence_sandbox.token)
+
+
+@pytest.fixture(autouse=True)
+def token_never_leaks(confluence_sandbox, capfd, caplog, private_environment):
+    """Whatever a test does, the token is in no output, no log record, no log or download file."""
+    yield
+    assert_secret_absent(confluence_sandbox.token, capfd, caplog, private_environment)

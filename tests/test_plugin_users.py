@@ -5,26 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from secret_support import LeakCheckingCli, assert_secret_absent, leak_checking_mcp
-
-
-@pytest.fixture
-def ctk_cli(ctk_cli, confluence_sandbox):
-    """The plugin fixture, checking that no run prints the sandbox's token."""
-    return LeakCheckingCli(ctk_cli, confluence_sandbox.token)
-
-
-@pytest.fixture
-def ctk_mcp(ctk_mcp, confluence_sandbox):
-    """The plugin fixture, checking that no tool result contains the sandbox's token."""
-    return leak_checking_mcp(ctk_mcp, confluence_sandbox.token)
-
-
-@pytest.fixture(autouse=True)
-def token_never_leaks(confluence_sandbox, capfd, caplog, private_environment):
-    """Whatever a test does, the token is in no output, no log record, no log or download file."""
-    yield
-    assert_secret_absent(confluence_sandbox.token, capfd, caplog, private_environment)
+from secret_support import ctk_cli, ctk_mcp, token_never_leaks  # noqa: F401
 
 
 def _users(sandbox):
