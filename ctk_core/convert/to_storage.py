@@ -21,7 +21,8 @@ from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from ctk_core.convert import dialect, xhtml
+from ctk_core.convert import dialect, fast_parse, xhtml
+from ctk_core.convert.fast_parse import Node as _Node
 
 __all__ = ["markdown_to_storage"]
 
@@ -36,10 +37,27 @@ def markdown_to_storage(markdown: str) -> str:
         raise TypeError("markdown_to_storage expects a str")
     with xhtml.no_gc():
         text = xhtml.clean_chars(markdown)
-        tokens = _md().parse(text, {})
-        writer = _Writer()
-        _Renderer(writer).blocks(_tree(tokens).children)
-        return xhtml.clean_chars(writer.finish())
+        nodes = _fast_nodes(text)
+        return _write(nodes if nodes is not None else _markdown_it_nodes(text))
+
+
+def _markdown_it_nodes(text: str) -> list[_Node]:
+    return _tree(_md().parse(text, {})).children
+
+
+def _fast_nodes(text: str) -> list[_Node] | None:
+    """The same nodes through fast_parse, for Markdown it accepts (``None`` otherwise)."""
+    nodes = fast_parse.parse(text)
+    if nodes is not None:
+        for node in _inline_nodes(nodes):
+            node.tok.children = _autolink_text(node.tok.children)
+    return nodes
+
+
+def _write(nodes: list[_Node]) -> str:
+    writer = _Writer()
+    _Renderer(writer).blocks(nodes)
+    return xhtml.clean_chars(writer.finish())
 
 
 def _md() -> MarkdownIt:
@@ -205,23 +223,36 @@ def _text_rule(state: StateCore) -> None:
     ``\\:smile:`` stay literal.
     """
     for block in state.tokens:
-        if block.type != "inline" or not block.children:
+        if block.type == "inline" and block.children:
+            block.children = _autolink_text(block.children)
+
+
+def _autolink_text(children: list[Token]) -> list[Token]:
+    if not any(c.type == "text" and (":" in c.content) for c in children):
+        return children
+    out: list[Token] = []
+    link_depth = 0
+    for tok in children:
+        if tok.type == "link_open":
+            link_depth += 1
+        elif tok.type == "link_close":
+            link_depth -= 1
+        if tok.type != "text" or ":" not in tok.content:
+            out.append(tok)
             continue
-        children = block.children
-        if not any(c.type == "text" and (":" in c.content) for c in children):
-            continue
-        out: list[Token] = []
-        link_depth = 0
-        for tok in children:
-            if tok.type == "link_open":
-                link_depth += 1
-            elif tok.type == "link_close":
-                link_depth -= 1
-            if tok.type != "text" or ":" not in tok.content:
-                out.append(tok)
-                continue
-            out.extend(_split_text(tok, urls=not link_depth))
-        block.children = out
+        out.extend(_split_text(tok, urls=not link_depth))
+    return out
+
+
+def _inline_nodes(nodes: list[_Node]):
+    """Every inline node in a tree (depth first, iteratively)."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if node.tok.type == "inline":
+            yield node
+        else:
+            stack.extend(node.children)
 
 
 def _split_text(tok: Token, urls: bool) -> list[Token]:
@@ -372,14 +403,6 @@ def _clean_attrs(attrs: list[tuple[str, str]]) -> str:
 # --------------------------------------------------------------------------------------------
 # Tree of markdown-it tokens
 # --------------------------------------------------------------------------------------------
-
-
-class _Node:
-    __slots__ = ("tok", "children")
-
-    def __init__(self, tok: Token | None) -> None:
-        self.tok = tok
-        self.children: list[_Node] = []
 
 
 def _tree(tokens: list[Token]) -> _Node:

@@ -1,0 +1,404 @@
+"""The Markdown token tree the storage writer reads, and a fast way to build it.
+
+``to_storage`` writes storage from markdown-it-py's tokens, arranged as a tree of
+:class:`Node`. markdown-it-py is pure Python and is most of the cost of a conversion. For
+Markdown that uses none of ctk's own rules and nothing on which markdown-it-py and cmark-gfm
+(GitHub's C implementation of the same CommonMark and GFM-table grammar, through cmarkgfm)
+could disagree, :func:`parse` builds the same tree from cmark-gfm instead: cmark-gfm renders
+the Markdown to HTML, which is then read back with the standard library's XML parser. Since
+:func:`parse` only accepts input without raw HTML, every element of that HTML is one cmark-gfm
+generated, from a short fixed list; anything else sends the input back to markdown-it-py.
+
+Whatever :func:`parse` cannot promise to read exactly as markdown-it-py does, it refuses
+(returns ``None``). tests/test_convert_fast_parse.py holds the two paths to the same output.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from typing import Any
+from xml.etree import ElementTree
+
+from ctk_core.convert import dialect
+
+__all__ = ["Node", "Token", "parse"]
+
+# What sends an input to markdown-it-py:
+# - a tag, raw storage, a comment or an autolink: ``<`` other than the one opening a link
+#   destination (``](<confluence-page:A page>)``); ctk's own rules read those;
+# - escapes and entities (markdown-it-py keeps them apart from text so that ``https\://`` is
+#   not linked; HTML output would merge them) and ``~`` (GFM strikethrough differs);
+# - ``[TOC`` (ctk's rule) and ``]:`` (reference definitions; a rarity not worth the checks);
+# - a long run of container markers starting a line (markdown-it-py's nesting limit), and an
+#   empty list item (markdown-it-py ends the list at one followed by a blank line);
+# - ``*`` or ``_`` next to a non-ASCII symbol (CommonMark 0.31 counts Unicode symbols as
+#   punctuation for emphasis, cmark-gfm's 0.29 does not), and Unicode spaces other than the
+#   ASCII ones (markdown-it-py trims them from paragraphs and cells with ``str.strip``);
+# - a line with ``|`` followed by a non-blank line without one (GFM continues a table there),
+#   and a table's delimiter row under a line without ``|`` (see _table_without_pipes);
+# - a code span that may run over a line end (see _code_across_lines);
+# - a tab ending a line (markdown-it-py keeps it in the text, cmark-gfm drops it).
+_REFUSED_STRINGS = ("\\", "&", "~", "[TOC", "]:")
+_DEEP_LINE = re.compile(r"\n[ \t>*+\-0-9.)]{40}")
+_TABLE_GOES_ON = re.compile(r"\|[^|\n]*\n[ \t]*[^|\s][^|\n]*(?:\n|\Z)")
+_UNICODE_SPACE = re.compile(r"[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+_NON_ASCII_BY_DELIMITER = re.compile(r"(?<=[*_])[^\x00-\x7f]|[^\x00-\x7f](?=[*_])")
+# a line whose container markers are followed by a ``*`` or ``_`` bullet or thematic break
+_STAR_LINE = re.compile(
+    r"\n[ \t>]*(?:(?:[-+]|\d{1,9}[.)])[ \t]+[ \t>]*)*(?:[*_](?:[ \t]|\n|\Z)|[*_]{3})")
+_EMPTY_ITEM = re.compile(
+    r"\n[ \t>]*(?:(?:[-+*]|\d{1,9}[.)])[ \t]+[ \t>]*)*(?:[-+*]|\d{1,9}[.)])[ \t]*(?=\n|\Z)")
+_DELIMITER_ROW = re.compile(r"\n[ \t>]*[|:\-][|:\- \t]*(?=\n|\Z)")
+_TAB_AT_LINE_END = re.compile(r"\t[ \t]*\n")
+_MAX_DEPTH = 40  # deeper trees go to markdown-it-py, whose maxNesting (100) applies
+_FULL_INFO_STRING = 1 << 16  # CMARK_OPT_FULL_INFO_STRING (cmarkgfm does not name it)
+
+_lock = threading.Lock()
+_render: Any = None
+
+
+class Node:
+    """One node of the token tree: an opening or a leaf token and what it holds."""
+
+    __slots__ = ("tok", "children")
+
+    def __init__(self, tok: Any, children: list[Node] | None = None) -> None:
+        self.tok = tok
+        self.children: list[Node] = children if children is not None else []
+
+
+class Token:
+    """The fields of ``markdown_it.token.Token`` that the storage writer reads."""
+
+    __slots__ = ("type", "tag", "attrs", "content", "info", "markup", "meta", "children",
+                 "hidden", "level")
+
+    def __init__(self, type: str, tag: str = "", content: str = "",
+                 attrs: dict | None = None) -> None:
+        self.type = type
+        self.tag = tag
+        self.attrs = attrs if attrs is not None else {}
+        self.content = content
+        self.info = ""
+        self.markup = ""
+        self.meta: dict = {}
+        self.children: list | None = None
+        self.hidden = False
+        self.level = 0
+
+    def attrGet(self, name: str) -> Any:  # noqa: N802 - markdown-it's name
+        return self.attrs.get(name)
+
+
+class _Refused(Exception):
+    pass
+
+
+def _renderer() -> Any:
+    global _render
+    with _lock:
+        if _render is None:
+            import cmarkgfm
+            from cmarkgfm.cmark import Options
+
+            options = Options.CMARK_OPT_UNSAFE | _FULL_INFO_STRING
+
+            def render(text: str) -> str:
+                return cmarkgfm.markdown_to_html_with_extensions(
+                    text, options=options, extensions=["table"])
+
+            _render = render
+        return _render
+
+
+def parse(text: str) -> list[Node] | None:
+    """The block nodes ``to_storage`` would build from markdown-it-py's tokens for ``text``,
+    or ``None`` when markdown-it-py must parse ``text``."""
+    if _refused(text):
+        return None
+    html = _renderer()(text)
+    if "<strong>" in html and _lost_strong(text, html):
+        return None
+    try:
+        root = ElementTree.fromstring(f"<r>{html}</r>")
+        return _blocks(root, 1)
+    except (_Refused, ElementTree.ParseError):
+        return None
+
+
+def _refused(text: str) -> bool:
+    return (any(s in text for s in _REFUSED_STRINGS)
+            or text.count("<") != text.count("](<")
+            or _DEEP_LINE.search("\n" + text[:40]) is not None
+            or _DEEP_LINE.search(text) is not None
+            or _EMPTY_ITEM.search("\n" + text) is not None
+            or ("|" in text and _TABLE_GOES_ON.search(text) is not None)
+            or ("-" in text and _table_without_pipes(text))
+            or (not text.isascii() and _odd_unicode(text))
+            or ("`" in text and _code_across_lines(text))
+            or "\t\n" in text or ("\t " in text and _TAB_AT_LINE_END.search(text) is not None))
+
+
+def _table_without_pipes(text: str) -> bool:
+    """Whether a table might have a header line without ``|``: cmark-gfm makes a table of
+    ``a`` then ``:-``, markdown-it-py a paragraph."""
+    text = "\n" + text
+    for m in _DELIMITER_ROW.finditer(text):
+        row = m.group(0)
+        if "-" in row and ("|" in row or ":" in row):
+            start = m.start()
+            if "|" not in text[text.rfind("\n", 0, start) + 1:start]:
+                return True
+    return False
+
+
+def _code_across_lines(text: str) -> bool:
+    """Whether a code span may run over a line end (a line with an odd number of backticks
+    that is not a code fence): markdown-it-py keeps the next line's indentation in the span,
+    cmark-gfm does not."""
+    pos = text.find("`")
+    while pos != -1:
+        end = text.find("\n", pos)
+        if end == -1:
+            end = len(text)
+        line = text[text.rfind("\n", 0, pos) + 1:end]
+        if line.count("`") % 2 and not line.lstrip(" \t>").startswith("```"):
+            return True
+        pos = text.find("`", end)
+    return False
+
+
+def _odd_unicode(text: str) -> bool:
+    return _UNICODE_SPACE.search(text) is not None or any(
+        unicodedata.category(m.group(0))[0] == "S"
+        for m in _NON_ASCII_BY_DELIMITER.finditer(text))
+
+
+def _lost_strong(text: str, html: str) -> bool:
+    """Whether cmark-gfm's HTML may have dropped a strong element: it writes no tags for a
+    strong directly inside another (``**a **b** c**`` becomes one ``<strong>``).
+
+    Every ``*`` and ``_`` of the input is either in the HTML or one of an emphasis's delimiters
+    (two for ``<em>``, four for ``<strong>``), once bullets and thematic breaks made of them are
+    ruled out; a lost strong leaves four unaccounted for.
+    """
+    if _STAR_LINE.search("\n" + text) is not None:
+        return True
+    consumed = text.count("*") + text.count("_") - html.count("*") - html.count("_")
+    return consumed != 2 * html.count("<em>") + 4 * html.count("<strong>")
+
+
+_BLOCK = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote", "pre", "hr",
+          "table"}
+_ALIGN = {"left": "text-align:left", "right": "text-align:right",
+          "center": "text-align:center"}
+
+
+def _blocks(parent: ElementTree.Element, depth: int) -> list[Node]:
+    """The block children of ``parent``; text and inline elements straight inside it (a list
+    item of a tight list) make a hidden paragraph, as in markdown-it-py."""
+    if depth > _MAX_DEPTH:
+        raise _Refused
+    out: list[Node] = []
+    loose: list[Any] = [parent.text] if parent.text else []
+    for el in parent:
+        tag = el.tag
+        if tag not in _BLOCK:
+            loose.append(el)
+        else:
+            _hidden_paragraph(loose, out, depth)
+            loose = []
+            if tag == "p":
+                out.append(_paragraph(_content(el), depth, hidden=False))
+            elif tag[0] == "h" and tag != "hr":
+                out.append(Node(Token("heading_open", tag),
+                                [_inline_node(_content(el), depth)]))
+            elif tag in ("ul", "ol"):
+                out.append(_list(el, depth))
+            elif tag == "blockquote":
+                out.append(Node(Token("blockquote_open", tag), _blocks(el, depth + 1)))
+            elif tag == "pre":
+                out.append(Node(_code(el)))
+            elif tag == "hr":
+                out.append(Node(Token("hr", "hr")))
+            else:
+                out.append(_table(el, depth))
+        if el.tail:
+            loose.append(el.tail)
+    _hidden_paragraph(loose, out, depth)
+    return out
+
+
+def _hidden_paragraph(parts: list[Any], out: list[Node], depth: int) -> None:
+    """A paragraph never starts or ends with a line break, so a line end at either edge of
+    the run is cmark-gfm's layout around the blocks."""
+    if parts and isinstance(parts[0], str):
+        parts[0] = parts[0].removeprefix("\n")
+    if parts and isinstance(parts[-1], str):
+        parts[-1] = parts[-1].removesuffix("\n")
+    parts = [p for p in parts if not isinstance(p, str) or p]
+    if parts:
+        out.append(_paragraph(parts, depth, hidden=True))
+
+
+def _list(el: ElementTree.Element, depth: int) -> Node:
+    tok = Token("bullet_list_open" if el.tag == "ul" else "ordered_list_open", el.tag)
+    if "start" in el.attrib:
+        tok.attrs["start"] = int(el.attrib["start"])
+    return Node(tok, [Node(Token("list_item_open", "li"), _blocks(li, depth + 2)) for li in el])
+
+
+def _content(el: ElementTree.Element) -> list[Any]:
+    """An element's inline content: its text, then each child and the text after it."""
+    parts: list[Any] = [el.text] if el.text else []
+    for child in el:
+        parts.append(child)
+        if child.tail:
+            parts.append(child.tail)
+    return parts
+
+
+def _paragraph(parts: list[Any], depth: int, hidden: bool) -> Node:
+    tok = Token("paragraph_open", "p")
+    tok.hidden = hidden
+    return Node(tok, [_inline_node(parts, depth)])
+
+
+def _code(pre: ElementTree.Element) -> Token:
+    code = pre.find("code")
+    if len(pre) != 1 or code is None or len(code) or pre.text:
+        raise _Refused
+    tok = Token("fence", content=code.text or "")
+    lang = code.get("class", "")
+    if lang:
+        if not lang.startswith("language-"):
+            raise _Refused
+        tok.info = lang[9:]
+        meta = code.get("data-meta")
+        if meta:
+            tok.info += " " + meta
+    return tok
+
+
+def _table(table: ElementTree.Element, depth: int) -> Node:
+    sections = []
+    for section in table:
+        if section.tag not in ("thead", "tbody"):
+            raise _Refused
+        cell_tag = "th" if section.tag == "thead" else "td"
+        rows = []
+        for tr in section:
+            cells = []
+            for cell in tr:
+                style = _ALIGN.get(cell.get("align", ""))
+                tok = Token(f"{cell_tag}_open", cell_tag,
+                            attrs={"style": style} if style else None)
+                cells.append(Node(tok, [_inline_node(_content(cell), depth + 4)]))
+            rows.append(Node(Token("tr_open", "tr"), cells))
+        sections.append(Node(Token(f"{section.tag}_open", section.tag), rows))
+    return Node(Token("table_open", "table"), sections)
+
+
+def _inline_node(parts: list[Any], depth: int) -> Node:
+    tokens: list[Token] = []
+    _inline(parts, tokens, depth + 1)
+    tok = Token("inline")
+    tok.children = tokens
+    tok.content = _source_like(tokens)
+    return Node(tok)
+
+
+# ``*``, and ``_`` other than inside a word: a delimiter run left as text
+_LOOSE_DELIMITER = re.compile(r"\*|(?<![^\W_])_|_(?![^\W_])")
+
+
+def _text(text: str, out: list[Token]) -> None:
+    if ("*" in text or "_" in text) and _LOOSE_DELIMITER.search(text) is not None:
+        # cmark-gfm implements CommonMark 0.29's emphasis; 0.31 (markdown-it-py) can pair
+        # runs that 0.29 leaves as text (``*:***0**a**:**``). Pairings agree when every
+        # run that could be a delimiter was used as one.
+        raise _Refused
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if i:
+            out.append(Token("softbreak", "br"))
+        if line:
+            if out and out[-1].type == "text":
+                out[-1].content += line
+            else:
+                out.append(Token("text", content=line))
+
+
+def _inline(parts: list[Any], out: list[Token], depth: int) -> None:
+    """cmark-gfm's inline HTML -> markdown-it-py's flat inline tokens (``em_open`` ...)."""
+    if depth > _MAX_DEPTH:
+        raise _Refused
+    after_break = False
+    for part in parts:
+        if isinstance(part, str):
+            if after_break and part.startswith("\n"):
+                part = part[1:]  # the line end cmark-gfm writes after <br />
+            _text(part, out)
+            after_break = False
+            continue
+        tag = part.tag
+        after_break = tag == "br"
+        if tag in ("em", "strong"):
+            out.append(Token(f"{tag}_open", tag))
+            _inline(_content(part), out, depth + 1)
+            out.append(Token(f"{tag}_close", tag))
+        elif tag == "br":
+            out.append(Token("hardbreak", "br"))
+        elif tag == "code" and not len(part):
+            out.append(Token("code_inline", "code", content=part.text or ""))
+        elif tag == "a":
+            attrs = {"href": _url(part.get("href", ""), dialect.SCHEMES)}
+            if part.get("title"):
+                attrs["title"] = part.get("title")
+            out.append(Token("link_open", "a", attrs=attrs))
+            _inline(_content(part), out, depth + 1)
+            out.append(Token("link_close", "a"))
+        elif tag == "img":
+            attrs = {"src": _url(part.get("src", ""), (dialect.ATTACHMENT,)), "alt": ""}
+            if part.get("title"):
+                attrs["title"] = part.get("title")
+            tok = Token("image", "img", attrs=attrs)
+            alt = part.get("alt", "")
+            if ("*" in alt or "_" in alt) and _LOOSE_DELIMITER.search(alt) is not None:
+                raise _Refused
+            tok.children = [Token("text", content=alt)] if alt else []
+            out.append(tok)
+        else:
+            raise _Refused
+
+
+def _url(url: str, decoded: tuple[str, ...]) -> str:
+    """cmark-gfm percent-encodes link targets; ctk keeps a target as written. The ``decoded``
+    link forms are percent-decoded when read, so the encoding does not change them; any other
+    target with an escape in it might have been changed."""
+    if "%" in url and url.partition(":")[0] not in decoded:
+        raise _Refused
+    return url
+
+
+def _source_like(tokens: list[Token]) -> str:
+    """Enough of the paragraph's source for the alert and task-marker checks, which read its
+    first line: text as written (the input has no escapes or entities), a hard break as two
+    spaces (the input has no backslash), anything else as a character no marker holds.
+
+    Spaces before a line end are not in the tokens, and a task marker alone on its line
+    (``[ ]`` then a line end) is one only when a space follows it: left to markdown-it-py.
+    """
+    parts = []
+    for t in tokens:
+        if t.type == "text":
+            parts.append(t.content)
+        elif t.type in ("softbreak", "hardbreak"):
+            if len(parts) == 1 and parts[0] in ("[ ]", "[x]", "[X]"):
+                raise _Refused
+            parts.append("\n" if t.type == "softbreak" else "  \n")
+        else:
+            parts.append("\x00")
+    return "".join(parts)
