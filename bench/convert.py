@@ -12,8 +12,10 @@ Pages of about 10 KB, 100 KB and 1 MB of storage are built deterministically:
 
 For each page the script converts storage -> Markdown and the resulting Markdown -> storage
 (best CPU time of several runs) and prints MB/s of input each way. Markdown -> storage is also
-given as MB/s of storage produced, since a page's size is its storage size. The last columns
-are the time ratios between the 1 MB and the 100 KB page (10x the input).
+given as MB/s of storage produced, since a page's size is its storage size, and the parser
+the Markdown went through: cmark-gfm for Markdown the fast parse accepts, markdown-it-py for
+the rest (ctk_core/convert/fast_parse.py). The last columns are the time ratios between the
+1 MB and the 100 KB page (10x the input).
 
     python bench/convert.py [--repeat N]
 """
@@ -29,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ctk_core.convert import markdown_to_storage, storage_to_markdown  # noqa: E402
+from ctk_core.convert import fast_parse, markdown_to_storage, storage_to_markdown  # noqa: E402
 
 _VOCABULARY = (
     "the service stores each revision of a document and the agent uploads changes in small "
@@ -138,11 +140,13 @@ def _best(func, arg: str, repeat: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeat", type=int, default=5, help="runs per case (best is kept)")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="runs per 1 MB case, more for smaller pages (best is kept)")
     args = parser.parse_args()
     sizes = [("10 KB", 10_000), ("100 KB", 100_000), ("1 MB", 1_000_000)]
     header = (f"{'page':8} {'size':>6} {'storage':>9} {'markdown':>9} | {'storage->md':>12} "
-              f"| {'md->storage':>12} {'(storage)':>10} | {'ratio s->m':>10} {'m->s':>6}")
+              f"| {'md->storage':>12} {'(storage)':>10} {'parser':>14} | {'ratio s->m':>10} "
+              f"{'m->s':>6}")
     print(header)
     print("-" * len(header))
     for kind, build in (("typical", typical_page), ("dense", dense_page)):
@@ -150,7 +154,7 @@ def main() -> None:
         for label, size in sizes:
             storage = build(size)
             md = storage_to_markdown(storage)
-            repeat = args.repeat if size < 500_000 else max(2, args.repeat // 2)
+            repeat = args.repeat * max(1, 1_000_000 // size // 10)
             t_md = _best(storage_to_markdown, storage, repeat)
             t_st = _best(markdown_to_storage, md, repeat)
             times[label] = (t_md, t_st)
@@ -159,19 +163,21 @@ def main() -> None:
                 r1 = t_md / times["100 KB"][0]
                 r2 = t_st / times["100 KB"][1]
                 ratio = f"{r1:10.1f}x {r2:5.1f}x"
+            parser_name = "cmark-gfm" if fast_parse.parse(md) is not None else "markdown-it-py"
             print(f"{kind:8} {label:>6} {len(storage) / 1e3:7.0f}KB {len(md) / 1e3:7.0f}KB | "
                   f"{len(storage) / t_md / 1e6:7.2f} MB/s | {len(md) / t_st / 1e6:7.2f} MB/s "
-                  f"{len(storage) / t_st / 1e6:6.2f} MB/s | {ratio}")
+                  f"{len(storage) / t_st / 1e6:6.2f} MB/s {parser_name:>14} | {ratio}")
     md = storage_to_markdown(typical_page(1_000_000))
     from ctk_core.convert.to_storage import _md
 
     parse = _md().parse
     t_parse = _best(lambda text: parse(text, {}), md, 2)
+    t_fast = _best(fast_parse.parse, md, 2)
     print("\nMB/s is of the input each way; '(storage)' is md->storage in MB of storage "
           "produced per second.")
-    print(f"For reference, markdown-it-py alone parses the typical 1 MB page's Markdown at "
-          f"{len(md) / t_parse / 1e6:.2f} MB/s.")
-
+    print(f"The typical 1 MB page's Markdown alone: markdown-it-py parses it at "
+          f"{len(md) / t_parse / 1e6:.2f} MB/s, the fast parse (cmark-gfm and the tree "
+          f"built from it) at {len(md) / t_fast / 1e6:.2f} MB/s.")
 
 if __name__ == "__main__":
     main()

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 from xml.etree import ElementTree
 
@@ -26,13 +28,18 @@ from ctk_core.convert import dialect
 __all__ = ["Node", "Token", "parse"]
 
 # What sends an input to markdown-it-py:
-# - a tag, raw storage, a comment or an autolink: ``<`` other than the one opening a link
-#   destination (``](<confluence-page:A page>)``); ctk's own rules read those;
-# - escapes and entities (markdown-it-py keeps them apart from text so that ``https\://`` is
-#   not linked; HTML output would merge them) and ``~`` (GFM strikethrough differs);
-# - ``[TOC`` (ctk's rule) and ``]:`` (reference definitions; a rarity not worth the checks);
-# - a long run of container markers starting a line (markdown-it-py's nesting limit), and an
-#   empty list item (markdown-it-py ends the list at one followed by a blank line);
+# - a tag, raw storage, a comment or a ctk autolink (``<confluence-page:Title>``): ctk's own
+#   rules read those (escapes and entities are refused only where they matter, later:
+#   see _check_unescaped);
+# - ``~~`` (GFM strikethrough differs), and ``\|`` with backticks (GFM unescapes it in code
+#   spans in tables, markdown-it-py does not);
+# - ``[TOC`` (ctk's rule), ``]:`` (reference definitions; a rarity not worth the checks) and
+#   numeric character references (the two disagree on invalid ones such as ``&#0;``), and a
+#   backslash before a space (markdown-it-py reads ``\  `` at a line end differently);
+# - a long run of container markers starting a line (markdown-it-py's nesting limit), an
+#   empty list item (markdown-it-py ends the list at one followed by a blank line) and a
+#   thematic break in a list item (cmark-gfm keeps a list tight across a blank line after
+#   one);
 # - ``*`` or ``_`` next to a non-ASCII symbol (CommonMark 0.31 counts Unicode symbols as
 #   punctuation for emphasis, cmark-gfm's 0.29 does not), and Unicode spaces other than the
 #   ASCII ones (markdown-it-py trims them from paragraphs and cells with ``str.strip``);
@@ -40,7 +47,12 @@ __all__ = ["Node", "Token", "parse"]
 #   and a table's delimiter row under a line without ``|`` (see _table_without_pipes);
 # - a code span that may run over a line end (see _code_across_lines);
 # - a tab ending a line (markdown-it-py keeps it in the text, cmark-gfm drops it).
-_REFUSED_STRINGS = ("\\", "&", "~", "[TOC", "]:")
+_REFUSED_STRINGS = ("~~", "[TOC", "]:", "&#", "\\ ", "\\\t")
+# ``<`` that may open a tag, unless it is ``](<`` or ``\<`` or opens an autolink that ctk's
+# rules do not read (``<https://...>``)
+_TAG_OPEN = re.compile(
+    r"(?:(?<!\]\()(?<!\\)|(?<=\\\\))<(?=[A-Za-z/!?])"
+    r"(?!(?!confluence-)[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*>)")
 _DEEP_LINE = re.compile(r"\n[ \t>*+\-0-9.)]{40}")
 _TABLE_GOES_ON = re.compile(r"\|[^|\n]*\n[ \t]*[^|\s][^|\n]*(?:\n|\Z)")
 _UNICODE_SPACE = re.compile(r"[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
@@ -51,6 +63,10 @@ _STAR_LINE = re.compile(
 _EMPTY_ITEM = re.compile(
     r"\n[ \t>]*(?:(?:[-+*]|\d{1,9}[.)])[ \t]+[ \t>]*)*(?:[-+*]|\d{1,9}[.)])[ \t]*(?=\n|\Z)")
 _DELIMITER_ROW = re.compile(r"\n[ \t>]*[|:\-][|:\- \t]*(?=\n|\Z)")
+_LINE_PREFIX = re.compile(r"(?:[ \t>]*(?:[-+*]|\d{1,9}[.)])[ \t]+)*[ \t>]*")
+# a thematic break after indentation or a list marker: one ending a list item
+_RULE_IN_ITEM = re.compile(
+    r"\n(?:[ \t>]*(?:[-+*]|\d{1,9}[.)])[ \t]+|[ \t>]*[ \t])[ \t>]*(?:[-*_][ \t]*){3,}(?=\n|\Z)")
 _TAB_AT_LINE_END = re.compile(r"\t[ \t]*\n")
 _MAX_DEPTH = 40  # deeper trees go to markdown-it-py, whose maxNesting (100) applies
 _FULL_INFO_STRING = 1 << 16  # CMARK_OPT_FULL_INFO_STRING (cmarkgfm does not name it)
@@ -70,23 +86,22 @@ class Node:
 
 
 class Token:
-    """The fields of ``markdown_it.token.Token`` that the storage writer reads."""
+    """The fields of ``markdown_it.token.Token`` that the storage writer reads (the ones most
+    tokens leave alone are class defaults; ``attrs`` cannot be changed in place)."""
 
-    __slots__ = ("type", "tag", "attrs", "content", "info", "markup", "meta", "children",
-                 "hidden", "level")
+    info = ""
+    markup = ""
+    meta: Mapping[str, Any] = MappingProxyType({})
+    children: list | None = None
+    hidden = False
+    level = 0
 
     def __init__(self, type: str, tag: str = "", content: str = "",
-                 attrs: dict | None = None) -> None:
+                 attrs: Mapping[str, Any] = MappingProxyType({})) -> None:
         self.type = type
         self.tag = tag
-        self.attrs = attrs if attrs is not None else {}
         self.content = content
-        self.info = ""
-        self.markup = ""
-        self.meta: dict = {}
-        self.children: list | None = None
-        self.hidden = False
-        self.level = 0
+        self.attrs = attrs
 
     def attrGet(self, name: str) -> Any:  # noqa: N802 - markdown-it's name
         return self.attrs.get(name)
@@ -122,18 +137,45 @@ def parse(text: str) -> list[Node] | None:
     if "<strong>" in html and _lost_strong(text, html):
         return None
     try:
-        root = ElementTree.fromstring(f"<r>{html}</r>")
-        return _blocks(root, 1)
+        nodes = _blocks(ElementTree.fromstring(f"<r>{html}</r>"), 1)
+        if "\\" in text or "&" in text:
+            _check_unescaped(nodes)
+        return nodes
     except (_Refused, ElementTree.ParseError):
         return None
 
 
+def _check_unescaped(nodes: list[Node]) -> None:
+    """markdown-it-py keeps escaped characters and entities (``\\[``, ``&amp;``) apart from
+    the text around them, and ctk reads some text in pieces: bare URLs and emoticons are
+    looked for in the pieces, a task or alert marker in the paragraph's source, a code
+    block's info string is unescaped once more. cmark-gfm's HTML has the text whole; where
+    that could read differently, refuse."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        tok = node.tok
+        if tok.type == "inline":
+            tokens = tok.children
+            if tokens and tokens[0].type == "text" and tokens[0].content.startswith("["):
+                raise _Refused
+            for t in tokens:
+                if t.type == "text" and ("://" in t.content
+                                         or dialect.EMOTICON_RE.search(t.content)):
+                    raise _Refused
+        elif tok.type == "fence" and ("\\" in tok.info or "&" in tok.info):
+            raise _Refused
+        stack.extend(node.children)
+
+
 def _refused(text: str) -> bool:
     return (any(s in text for s in _REFUSED_STRINGS)
-            or text.count("<") != text.count("](<")
+            or (text.count("<") != text.count("](<") and _TAG_OPEN.search(text) is not None)
+            or ("\\|" in text and "`" in text)
             or _DEEP_LINE.search("\n" + text[:40]) is not None
             or _DEEP_LINE.search(text) is not None
             or _EMPTY_ITEM.search("\n" + text) is not None
+            or _RULE_IN_ITEM.search("\n" + text) is not None
             or ("|" in text and _TABLE_GOES_ON.search(text) is not None)
             or ("-" in text and _table_without_pipes(text))
             or (not text.isascii() and _odd_unicode(text))
@@ -164,7 +206,9 @@ def _code_across_lines(text: str) -> bool:
         if end == -1:
             end = len(text)
         line = text[text.rfind("\n", 0, pos) + 1:end]
-        if line.count("`") % 2 and not line.lstrip(" \t>").startswith("```"):
+        prefix = _LINE_PREFIX.match(line)
+        fence = line.startswith("```", prefix.end() if prefix else 0)
+        if line.count("`") % 2 and not fence:
             return True
         pos = text.find("`", end)
     return False
@@ -246,7 +290,7 @@ def _hidden_paragraph(parts: list[Any], out: list[Node], depth: int) -> None:
 def _list(el: ElementTree.Element, depth: int) -> Node:
     tok = Token("bullet_list_open" if el.tag == "ul" else "ordered_list_open", el.tag)
     if "start" in el.attrib:
-        tok.attrs["start"] = int(el.attrib["start"])
+        tok.attrs = {"start": int(el.attrib["start"])}
     return Node(tok, [Node(Token("list_item_open", "li"), _blocks(li, depth + 2)) for li in el])
 
 
@@ -293,8 +337,9 @@ def _table(table: ElementTree.Element, depth: int) -> Node:
             cells = []
             for cell in tr:
                 style = _ALIGN.get(cell.get("align", ""))
-                tok = Token(f"{cell_tag}_open", cell_tag,
-                            attrs={"style": style} if style else None)
+                tok = Token(f"{cell_tag}_open", cell_tag)
+                if style:
+                    tok.attrs = {"style": style}
                 cells.append(Node(tok, [_inline_node(_content(cell), depth + 4)]))
             rows.append(Node(Token("tr_open", "tr"), cells))
         sections.append(Node(Token(f"{section.tag}_open", section.tag), rows))
@@ -320,6 +365,12 @@ def _text(text: str, out: list[Token]) -> None:
         # runs that 0.29 leaves as text (``*:***0**a**:**``). Pairings agree when every
         # run that could be a delimiter was used as one.
         raise _Refused
+    if "\n" not in text:
+        if out and out[-1].type == "text":
+            out[-1].content += text
+        else:
+            out.append(Token("text", "", text))
+        return
     lines = text.split("\n")
     for i, line in enumerate(lines):
         if i:
@@ -385,8 +436,9 @@ def _url(url: str, decoded: tuple[str, ...]) -> str:
 
 def _source_like(tokens: list[Token]) -> str:
     """Enough of the paragraph's source for the alert and task-marker checks, which read its
-    first line: text as written (the input has no escapes or entities), a hard break as two
-    spaces (the input has no backslash), anything else as a character no marker holds.
+    first line: text as written, a hard break as two spaces, anything else as a character no
+    marker holds (with escapes or entities in the input, _check_unescaped refuses a first
+    line that starts with ``[``).
 
     Spaces before a line end are not in the tokens, and a task marker alone on its line
     (``[ ]`` then a line end) is one only when a space follows it: left to markdown-it-py.
@@ -398,7 +450,8 @@ def _source_like(tokens: list[Token]) -> str:
         elif t.type in ("softbreak", "hardbreak"):
             if len(parts) == 1 and parts[0] in ("[ ]", "[x]", "[X]"):
                 raise _Refused
-            parts.append("\n" if t.type == "softbreak" else "  \n")
+            parts.append("\n\x00" if t.type == "softbreak" else "  \n\x00")
+            break  # the checks read no further
         else:
             parts.append("\x00")
     return "".join(parts)
