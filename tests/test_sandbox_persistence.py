@@ -40,6 +40,9 @@ def test_state_survives_a_restart(tmp_path, confluence_sandbox_factory):
     first.server.stop()
     assert json.loads(data.read_text())["cloudId"] == cloud_id
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    blobs = first.state.blob_dir
+    assert blobs is not None and blobs.stat().st_mode & 0o777 == 0o700
+    assert {p.stat().st_mode & 0o777 for p in blobs.iterdir()} == {0o600}
 
     second = confluence_sandbox_factory(data=str(data), seed="empty")  # the file wins
     assert second.cloud_id == cloud_id

@@ -63,7 +63,7 @@ def blob_folder(state: State) -> Path:
             spool = tempfile.TemporaryDirectory(prefix="ctk-sandbox-blobs-")
             _SPOOLS[state] = spool
         folder = Path(spool.name)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 
 

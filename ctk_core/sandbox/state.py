@@ -205,7 +205,7 @@ class State:
         if folder is None:
             self._blobs[key] = data
             return key
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = folder / key
         if not path.exists():
             _atomic_write(path, data)
@@ -265,7 +265,7 @@ class State:
         with self.lock:
             folder = self.blob_dir
             if self._blobs and folder is not None:
-                folder.mkdir(parents=True, exist_ok=True)
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
                 for key, blob in self._blobs.items():
                     if not (folder / key).exists():
                         _atomic_write(folder / key, blob)
@@ -283,7 +283,7 @@ class State:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
