@@ -74,39 +74,50 @@ inline_md = st.lists(st.one_of(_inline(words), _atoms, st.just(" ")), min_size=1
                      max_size=6).map(" ".join)
 
 
-def _block(children):
+def blocks(inline, children, *, fence: str, code_chars: str, cells, extra):
+    """One Markdown block: a paragraph, heading, list, task list, quote, alert, code block or
+    table made of ``inline`` and ``children``, or one of ``extra``."""
     return st.one_of(
-        inline_md,
-        st.tuples(st.integers(1, 6), inline_md).map(lambda t: "#" * t[0] + " " + t[1]),
+        inline,
+        st.tuples(st.integers(1, 6), inline).map(lambda t: "#" * t[0] + " " + t[1]),
         st.lists(children, min_size=1, max_size=3).map(
             lambda items: "\n".join("- " + i.replace("\n", "\n  ") for i in items)),
         st.lists(children, min_size=1, max_size=3).map(
             lambda items: "\n".join(f"{n}. " + i.replace("\n", "\n   ")
                                     for n, i in enumerate(items, 3))),
-        st.lists(st.tuples(st.booleans(), inline_md), min_size=1, max_size=3).map(
+        st.lists(st.tuples(st.booleans(), inline), min_size=1, max_size=3).map(
             lambda items: "\n".join(f"- [{'x' if done else ' '}] {t}" for done, t in items)),
         children.map(lambda b: "> " + b.replace("\n", "\n> ")),
         st.tuples(st.sampled_from(["NOTE", "TIP", "IMPORTANT", "WARNING", "CAUTION"]),
                   children).map(lambda t: f"> [!{t[0]}]\n> " + t[1].replace("\n", "\n> ")),
         st.tuples(st.sampled_from(["", "python", "noformat", 'js title="a b"']),
-                  st.text(alphabet="ab \n\t<&]>`~x", max_size=30)).map(
-            lambda t: f"````{t[0]}\n{t[1]}\n````"),
-        st.lists(st.lists(words.map(lambda s: s.replace("|", "\\|").replace("\n", " ")),
-                          min_size=2, max_size=2), min_size=1, max_size=3).map(
+                  st.text(alphabet=code_chars, max_size=30)).map(
+            lambda t: f"{fence}{t[0]}\n{t[1]}\n{fence}"),
+        st.lists(st.lists(cells, min_size=2, max_size=2), min_size=1, max_size=3).map(
             lambda rows: "| a | b |\n| :-- | --: |\n" + "\n".join(
                 "| " + " | ".join(r) + " |" for r in rows)),
-        st.tuples(plain_words, children).map(
-            lambda t: f"<details>\n<summary>{t[0]}</summary>\n\n{t[1]}\n\n</details>"),
-        st.sampled_from([
-            "---", "[TOC]", "[TOC maxLevel=2]",
-            '<ac:structured-macro ac:name="children"><ac:parameter ac:name="all">true'
-            "</ac:parameter></ac:structured-macro>",
-            "<ac:layout><ac:layout-section ac:type=\"single\"><ac:layout-cell>\n\ncell text\n\n"
-            "</ac:layout-cell></ac:layout-section></ac:layout>",
-            "<div>\n\ninside div\n\n</div>", "<!-- comment -->", "<p>raw <b>p</b></p>",
-            "<div><p>unclosed", "</ac:layout-cell>", "<ul><li>x", "<table><tr><td>1",
-            "    indented code", "Setext\n===", "<![CDATA[ x ]]>",
-        ]),
+        *extra,
+    )
+
+
+def _block(children):
+    return blocks(
+        inline_md, children, fence="````", code_chars="ab \n\t<&]>`~x",
+        cells=words.map(lambda s: s.replace("|", "\\|").replace("\n", " ")),
+        extra=[
+            st.tuples(plain_words, children).map(
+                lambda t: f"<details>\n<summary>{t[0]}</summary>\n\n{t[1]}\n\n</details>"),
+            st.sampled_from([
+                "---", "[TOC]", "[TOC maxLevel=2]",
+                '<ac:structured-macro ac:name="children"><ac:parameter ac:name="all">true'
+                "</ac:parameter></ac:structured-macro>",
+                "<ac:layout><ac:layout-section ac:type=\"single\"><ac:layout-cell>\n\ncell "
+                "text\n\n</ac:layout-cell></ac:layout-section></ac:layout>",
+                "<div>\n\ninside div\n\n</div>", "<!-- comment -->", "<p>raw <b>p</b></p>",
+                "<div><p>unclosed", "</ac:layout-cell>", "<ul><li>x", "<table><tr><td>1",
+                "    indented code", "Setext\n===", "<![CDATA[ x ]]>",
+            ]),
+        ],
     )
 
 

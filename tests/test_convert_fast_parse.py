@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from convert_support import DATA, assert_well_formed, markdown_docs
+from convert_support import DATA, assert_well_formed, blocks, markdown_docs
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -211,29 +211,14 @@ _inline_md = st.lists(_inline_plain(_plain_words), min_size=1, max_size=6).map("
 
 
 def _plain_block(children):
-    return st.one_of(
-        _inline_md,
-        st.tuples(st.integers(1, 6), _inline_md).map(lambda t: "#" * t[0] + " " + t[1]),
-        st.lists(children, min_size=1, max_size=3).map(
-            lambda items: "\n".join("- " + i.replace("\n", "\n  ") for i in items)),
-        st.lists(children, min_size=1, max_size=3).map(
-            lambda items: "\n\n".join("+ " + i.replace("\n", "\n  ") for i in items)),
-        st.lists(children, min_size=1, max_size=3).map(
-            lambda items: "\n".join(f"{n}. " + i.replace("\n", "\n   ")
-                                    for n, i in enumerate(items, 2))),
-        st.lists(st.tuples(st.booleans(), _inline_md), min_size=1, max_size=3).map(
-            lambda items: "\n".join(f"- [{'x' if done else ' '}] {t}" for done, t in items)),
-        children.map(lambda b: "> " + b.replace("\n", "\n> ")),
-        st.tuples(st.sampled_from(["NOTE", "TIP", "IMPORTANT", "WARNING", "caution"]),
-                  children).map(lambda t: f"> [!{t[0]}]\n> " + t[1].replace("\n", "\n> ")),
-        st.tuples(st.sampled_from(["", "python", "noformat", 'js title="a b"']),
-                  st.text(alphabet="ab \n\t*_`#>-x", max_size=30)).map(
-            lambda t: f"```{t[0]}\n{t[1]}\n```"),
-        st.lists(st.lists(_inline_md.map(lambda s: s.replace("\n", " ").replace("|", "")),
-                          min_size=1, max_size=3), min_size=1, max_size=3).map(
-            lambda rows: "| a | b |\n| :-- | --: |\n" + "\n".join(
-                "| " + " | ".join(r) + " |" for r in rows)),
-        st.sampled_from(["---", "***", "    code", "Setext\n===", ""]),
+    return blocks(
+        _inline_md, children, fence="```", code_chars="ab \n\t*_`#>-x",
+        cells=_inline_md.map(lambda s: s.replace("\n", " ").replace("|", "")),
+        extra=[
+            st.lists(children, min_size=1, max_size=3).map(
+                lambda items: "\n\n".join("+ " + i.replace("\n", "\n  ") for i in items)),
+            st.sampled_from(["---", "***", "    code", "Setext\n===", ""]),
+        ],
     )
 
 
