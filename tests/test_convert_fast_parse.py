@@ -273,6 +273,8 @@ def test_a_strong_cmark_gfm_would_not_write_is_left_to_markdown_it_py(md: str) -
     "2 * 3\n", "x_ y\n",
     "-   \n  \n\n- 0\n",  # an empty item then a blank line
     "1\t\n1\n",  # a tab ending a line
+    "> \n\t> x\n",  # a tab before a quote marker
+    "<ac:A>\n", "<ri:x>\n",  # storage, not autolinks
     "a `code\n   more` b\n",  # a code span over a line end
 ])
 def test_where_cmark_gfm_and_markdown_it_py_part_the_input_is_refused(md: str) -> None:

@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any
 from xml.etree import ElementTree
 
-from ctk_core.convert import dialect
+from ctk_core.convert import dialect, xhtml
 
 __all__ = ["Node", "Token", "parse"]
 
@@ -46,13 +46,15 @@ __all__ = ["Node", "Token", "parse"]
 # - a line with ``|`` followed by a non-blank line without one (GFM continues a table there),
 #   and a table's delimiter row under a line without ``|`` (see _table_without_pipes);
 # - a code span that may run over a line end (see _code_across_lines);
-# - a tab ending a line (markdown-it-py keeps it in the text, cmark-gfm drops it).
+# - a tab ending a line or indenting a ``>`` (see _odd_tab).
 _REFUSED_STRINGS = ("~~", "[TOC", "]:", "&#", "\\ ", "\\\t")
 # ``<`` that may open a tag, unless it is ``](<`` or ``\<`` or opens an autolink that ctk's
 # rules do not read (``<https://...>``)
 _TAG_OPEN = re.compile(
     r"(?:(?<!\]\()(?<!\\)|(?<=\\\\))<(?=[A-Za-z/!?])"
-    r"(?!(?!confluence-)[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*>)")
+    r"(?!(?!confluence-|(?:" + "|".join(sorted(xhtml.KNOWN_PREFIXES)) + r"):)"
+    r"[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*>)")
+_TAB_BEFORE_QUOTE = re.compile(r"\n[ \t]*\t[ \t]*>")
 _DEEP_LINE = re.compile(r"\n[ \t>*+\-0-9.)]{40}")
 _TABLE_GOES_ON = re.compile(r"\|[^|\n]*\n[ \t]*[^|\s][^|\n]*(?:\n|\Z)")
 _UNICODE_SPACE = re.compile(r"[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
@@ -180,7 +182,14 @@ def _refused(text: str) -> bool:
             or ("-" in text and _table_without_pipes(text))
             or (not text.isascii() and _odd_unicode(text))
             or ("`" in text and _code_across_lines(text))
-            or "\t\n" in text or ("\t " in text and _TAB_AT_LINE_END.search(text) is not None))
+            or ("\t" in text and _odd_tab(text)))
+
+
+def _odd_tab(text: str) -> bool:
+    """A tab ending a line (markdown-it-py keeps it in the text, cmark-gfm drops it), or in
+    the indentation before ``>`` (the two count its columns differently there)."""
+    return ("\t\n" in text or _TAB_AT_LINE_END.search(text) is not None
+            or _TAB_BEFORE_QUOTE.search("\n" + text) is not None)
 
 
 def _table_without_pipes(text: str) -> bool:
