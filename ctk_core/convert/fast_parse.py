@@ -46,7 +46,8 @@ __all__ = ["Node", "Token", "parse"]
 # - a line with ``|`` followed by a non-blank line without one (GFM continues a table there),
 #   and a table's delimiter row under a line without ``|`` (see _table_without_pipes);
 # - a code span that may run over a line end (see _code_across_lines);
-# - a tab ending a line or indenting a ``>`` (see _odd_tab).
+# - a tab ending a line or indenting a ``>`` (see _odd_tab), and a last line of blanks with
+#   no line end (markdown-it-py drops it, even in a code block).
 _REFUSED_STRINGS = ("~~", "[TOC", "]:", "&#", "\\ ", "\\\t")
 # ``<`` that may open a tag, unless it is ``](<`` or ``\<`` or opens an autolink that ctk's
 # rules do not read (``<https://...>``)
@@ -182,7 +183,8 @@ def _refused(text: str) -> bool:
             or ("-" in text and _table_without_pipes(text))
             or (not text.isascii() and _odd_unicode(text))
             or ("`" in text and _code_across_lines(text))
-            or ("\t" in text and _odd_tab(text)))
+            or ("\t" in text and _odd_tab(text))
+            or (text[-1:] in (" ", "\t") and not text[text.rfind("\n") + 1:].strip(" \t")))
 
 
 def _odd_tab(text: str) -> bool:
@@ -364,12 +366,13 @@ def _inline_node(parts: list[Any], depth: int) -> Node:
     return Node(tok)
 
 
-# ``*``, and ``_`` other than inside a word: a delimiter run left as text
-_LOOSE_DELIMITER = re.compile(r"\*|(?<![^\W_])_|_(?![^\W_])")
+# ``*``, and ``_`` other than inside a word: a delimiter run left as text; a backtick: a code
+# span's run left as text (cmark-gfm's CommonMark 0.29 can miss a closing run that 0.31 finds)
+_LOOSE_DELIMITER = re.compile(r"[*`]|(?<![^\W_])_|_(?![^\W_])")
 
 
 def _text(text: str, out: list[Token]) -> None:
-    if ("*" in text or "_" in text) and _LOOSE_DELIMITER.search(text) is not None:
+    if ("*" in text or "_" in text or "`" in text) and _LOOSE_DELIMITER.search(text):
         # cmark-gfm implements CommonMark 0.29's emphasis; 0.31 (markdown-it-py) can pair
         # runs that 0.29 leaves as text (``*:***0**a**:**``). Pairings agree when every
         # run that could be a delimiter was used as one.
@@ -426,7 +429,7 @@ def _inline(parts: list[Any], out: list[Token], depth: int) -> None:
                 attrs["title"] = part.get("title")
             tok = Token("image", "img", attrs=attrs)
             alt = part.get("alt", "")
-            if ("*" in alt or "_" in alt) and _LOOSE_DELIMITER.search(alt) is not None:
+            if ("*" in alt or "_" in alt or "`" in alt) and _LOOSE_DELIMITER.search(alt):
                 raise _Refused
             tok.children = [Token("text", content=alt)] if alt else []
             out.append(tok)
