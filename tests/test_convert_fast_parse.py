@@ -276,6 +276,7 @@ def test_a_strong_cmark_gfm_would_not_write_is_left_to_markdown_it_py(md: str) -
     "> \n\t> x\n",  # a tab before a quote marker
     "```\n  \t",  # blanks on a last line without a line end
     "`` `0` `0`\n",  # a backtick run left as text
+    "- \\\n a\n",  # a hard break opening a paragraph
     "<ac:A>\n", "<ri:x>\n",  # storage, not autolinks
     "a `code\n   more` b\n",  # a code span over a line end
 ])

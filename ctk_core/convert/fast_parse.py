@@ -360,6 +360,8 @@ def _table(table: ElementTree.Element, depth: int) -> Node:
 def _inline_node(parts: list[Any], depth: int) -> Node:
     tokens: list[Token] = []
     _inline(parts, tokens, depth + 1)
+    if tokens and tokens[0].type == "hardbreak":
+        raise _Refused  # ``\`` opening a paragraph: the two differ on the next line's indent
     tok = Token("inline")
     tok.children = tokens
     tok.content = _source_like(tokens)
