@@ -40,37 +40,52 @@ __all__ = ["Node", "Token", "parse"]
 #   empty list item (markdown-it-py ends the list at one followed by a blank line) and a
 #   thematic break in a list item (cmark-gfm keeps a list tight across a blank line after
 #   one);
-# - ``*`` or ``_`` next to a non-ASCII symbol (CommonMark 0.31 counts Unicode symbols as
-#   punctuation for emphasis, cmark-gfm's 0.29 does not), and Unicode spaces other than the
-#   ASCII ones (markdown-it-py trims them from paragraphs and cells with ``str.strip``);
+# - ``*`` or ``_`` next to a non-ASCII symbol or punctuation (CommonMark 0.31 counts symbols
+#   as punctuation for emphasis, and cmark-gfm's tables predate newer punctuation), and
+#   Unicode spaces other than ASCII ones (markdown-it-py trims them with ``str.strip``);
 # - a line with ``|`` followed by a non-blank line without one (GFM continues a table there),
 #   and a table's delimiter row under a line without ``|`` (see _table_without_pipes);
 # - a code span that may run over a line end (see _code_across_lines);
-# - a tab ending a line or indenting a ``>`` (see _odd_tab), and a last line of blanks with
-#   no line end (markdown-it-py drops it, even in a code block).
-_REFUSED_STRINGS = ("~~", "[TOC", "]:", "&#", "\\ ", "\\\t")
+# - a tab ending a line or among container markers (see _odd_tab), a last line of blanks with
+#   no line end (markdown-it-py drops it, even in a code block), a line indented four
+#   columns under one opening a quote or list item (cmark-gfm may continue a paragraph there
+#   where markdown-it-py starts code) and a code fence left open (an odd number of fence
+#   lines: cmark-gfm keeps a list tight around one).
+_REFUSED_STRINGS = ("~~", "[TOC", "]:", "&#", "&NewLine;", "\\ ", "\\\t", "]((")
 # ``<`` that may open a tag, unless it is ``](<`` or ``\<`` or opens an autolink that ctk's
 # rules do not read (``<https://...>``)
 _TAG_OPEN = re.compile(
-    r"(?:(?<!\]\()(?<!\\)|(?<=\\\\))<(?=[A-Za-z/!?])"
+    r"(?:(?<!\]\()(?<!\\)|(?<=\\\\))<(?=[A-Za-z_:/!?])"
     r"(?!(?!confluence-|(?:" + "|".join(sorted(xhtml.KNOWN_PREFIXES)) + r"):)"
-    r"[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*>)")
-_TAB_BEFORE_QUOTE = re.compile(r"\n[ \t]*\t[ \t]*>")
+    r"[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>&]*>)")
+# a backslash before an entity: cmark-gfm decodes it in link targets, titles and info strings
+_ESCAPED_ENTITY = re.compile(r"\\&[A-Za-z][A-Za-z0-9]*;")
+# a line indented four columns under a line opening a container: a lazy line or code?
+_INDENTED_UNDER_CONTAINER = re.compile(
+    r"\n[ \t]*+(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))[^\n]*+\n(?: {4}|\t)")
+_MARKER = re.compile(r"([-+*]|\d{1,9}[.)])( *)")
+_FENCE_LINE = re.compile(r"\n[ \t>]*+(?:(?:[-+*]|\d{1,9}[.)])[ \t>]++)*+(?:```|~~~)")
 _DEEP_LINE = re.compile(r"\n[ \t>*+\-0-9.)]{40}")
 _TABLE_GOES_ON = re.compile(r"\|[^|\n]*\n[ \t]*[^|\s][^|\n]*(?:\n|\Z)")
 _UNICODE_SPACE = re.compile(r"[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 _NON_ASCII_BY_DELIMITER = re.compile(r"(?<=[*_])[^\x00-\x7f]|[^\x00-\x7f](?=[*_])")
 # a line whose container markers are followed by a ``*`` or ``_`` bullet or thematic break
+# (the quantifiers over blanks are possessive: each line then costs linear time)
 _STAR_LINE = re.compile(
-    r"\n[ \t>]*(?:(?:[-+]|\d{1,9}[.)])[ \t]+[ \t>]*)*(?:[*_](?:[ \t]|\n|\Z)|[*_]{3})")
+    r"\n[ \t>]*+(?:(?:[-+]|\d{1,9}[.)])[ \t>]++)*+(?:[*_](?:[ \t]|\n|\Z)|[*_]{3})")
 _EMPTY_ITEM = re.compile(
-    r"\n[ \t>]*(?:(?:[-+*]|\d{1,9}[.)])[ \t]+[ \t>]*)*(?:[-+*]|\d{1,9}[.)])[ \t]*(?=\n|\Z)")
-_DELIMITER_ROW = re.compile(r"\n[ \t>]*[|:\-][|:\- \t]*(?=\n|\Z)")
-_LINE_PREFIX = re.compile(r"(?:[ \t>]*(?:[-+*]|\d{1,9}[.)])[ \t]+)*[ \t>]*")
-# a thematic break after indentation or a list marker: one ending a list item
+    r"\n[ \t>]*+(?:(?:[-+*]|\d{1,9}[.)])(?:[ \t>]++|(?=\n|\Z)))++(?=\n|\Z)")
+_BLOCK_STARTS = frozenset("#>-*+`~=")
+_DELIMITER_ROW = re.compile(r"\n[ \t>]*+[|:\-][|:\- \t]*+(?=\n|\Z)")
+_LINE_PREFIX = re.compile(r"[ \t>]*+(?:(?:[-+*]|\d{1,9}[.)])[ \t>]++)*+")
+# a thematic break after indentation or list markers: one may end a list item
 _RULE_IN_ITEM = re.compile(
-    r"\n(?:[ \t>]*(?:[-+*]|\d{1,9}[.)])[ \t]+|[ \t>]*[ \t])[ \t>]*(?:[-*_][ \t]*){3,}(?=\n|\Z)")
+    r"\n(?:[ \t>]*+(?:(?:[-+*]|\d{1,9}[.)])[ \t>]++)++|[ \t>]*+[ \t])[ \t>]*+"
+    r"(?:[-*_][ \t]*+){3,}(?=\n|\Z)")
+_BACKTICKS = re.compile(r"`+")
 _TAB_AT_LINE_END = re.compile(r"\t[ \t]*\n")
+# a line break in an attribute value (XML would read it as a space)
+_ATTR_LINE_BREAK = re.compile(r'="[^"]*\n')
 _MAX_DEPTH = 40  # deeper trees go to markdown-it-py, whose maxNesting (100) applies
 _FULL_INFO_STRING = 1 << 16  # CMARK_OPT_FULL_INFO_STRING (cmarkgfm does not name it)
 
@@ -136,11 +151,14 @@ def parse(text: str) -> list[Node] | None:
     or ``None`` when markdown-it-py must parse ``text``."""
     if _refused(text):
         return None
-    html = _renderer()(text)
-    if "<strong>" in html and _lost_strong(text, html):
+    try:
+        html = _renderer()(text)
+    except UnicodeEncodeError:  # lone surrogates (markdown_to_storage replaces them first)
+        return None
+    if ("<strong>" in html and _lost_strong(text, html)) or _ATTR_LINE_BREAK.search(html):
         return None
     try:
-        nodes = _blocks(ElementTree.fromstring(f"<r>{html}</r>"), 1)
+        nodes = _blocks(ElementTree.fromstring(f"<r>{html.replace(chr(9), '&#9;')}</r>"), 1)
         if "\\" in text or "&" in text:
             _check_unescaped(nodes)
         return nodes
@@ -175,6 +193,7 @@ def _refused(text: str) -> bool:
     return (any(s in text for s in _REFUSED_STRINGS)
             or (text.count("<") != text.count("](<") and _TAG_OPEN.search(text) is not None)
             or ("\\|" in text and "`" in text)
+            or ("\\&" in text and _ESCAPED_ENTITY.search(text) is not None)
             or _DEEP_LINE.search("\n" + text[:40]) is not None
             or _DEEP_LINE.search(text) is not None
             or _EMPTY_ITEM.search("\n" + text) is not None
@@ -184,33 +203,90 @@ def _refused(text: str) -> bool:
             or (not text.isascii() and _odd_unicode(text))
             or ("`" in text and _code_across_lines(text))
             or ("\t" in text and _odd_tab(text))
+            or _indented_under_container(text)
+            or (("```" in text or "~~~" in text) and len(_FENCE_LINE.findall("\n" + text)) % 2 == 1)
             or (text[-1:] in (" ", "\t") and not text[text.rfind("\n") + 1:].strip(" \t")))
 
 
+def _indented_under_container(text: str) -> bool:
+    """A line indented four columns or more under a line that opens a quote or list item, but
+    less than that item's content: cmark-gfm may continue a paragraph there where
+    markdown-it-py starts code (``" 1.  item"`` then ``"    # x"``)."""
+    for m in _INDENTED_UNDER_CONTAINER.finditer("\n" + text):
+        line_end = m.group(0).index("\n", 1)
+        content = _content_column(m.group(0)[1:line_end])
+        start = m.start() + line_end  # of the indented line, in text
+        indent = 0
+        while text.startswith(" ", start + indent):
+            indent += 1
+        if content is None or indent < content:
+            return True
+    return False
+
+
+def _content_column(line: str) -> int | None:
+    """Where the content of a line's innermost list item starts; None when the line's
+    innermost container is a quote."""
+    col = 0
+    content: int | None = None
+    n = len(line)
+    while True:
+        while col < n and line[col] == " ":
+            col += 1
+        if col < n and line[col] == ">":
+            col += 1
+            content = None
+            continue
+        m = _MARKER.match(line, col)
+        if m is None:
+            return content
+        spaces = len(m.group(2))
+        col = m.end(1) + (spaces if 1 <= spaces <= 4 else 1)
+        content = col
+        if spaces > 4 or m.end() >= n:
+            return content
+
+
 def _odd_tab(text: str) -> bool:
-    """A tab ending a line (markdown-it-py keeps it in the text, cmark-gfm drops it), or in
-    the indentation before ``>`` (the two count its columns differently there)."""
-    return ("\t\n" in text or _TAB_AT_LINE_END.search(text) is not None
-            or _TAB_BEFORE_QUOTE.search("\n" + text) is not None)
+    """A tab ending a line (markdown-it-py keeps it in the text, cmark-gfm drops it), among a
+    line's container markers (the two count its columns differently there) or in a link
+    target in ``<...>``."""
+    if "\t\n" in text or "](<" in text or _TAB_AT_LINE_END.search(text) is not None:
+        return True
+    pos = text.find("\t")
+    while pos != -1:
+        start = text.rfind("\n", 0, pos) + 1
+        prefix = _LINE_PREFIX.match(text, start)
+        if prefix is not None and pos < prefix.end():
+            return True
+        pos = text.find("\t", pos + 1)
+    return False
 
 
 def _table_without_pipes(text: str) -> bool:
-    """Whether a table might have a header line without ``|``: cmark-gfm makes a table of
-    ``a`` then ``:-``, markdown-it-py a paragraph."""
+    """Whether a table's header may be read differently: cmark-gfm makes a table of ``a``
+    then ``:-`` (no ``|``), markdown-it-py a paragraph; markdown-it-py tries a table before a
+    heading, quote, list or fence, so ``# a | b`` then ``--|--`` is a table there; a second
+    delimiter row or a row of a lone ``|`` are read differently too."""
     text = "\n" + text
     for m in _DELIMITER_ROW.finditer(text):
         row = m.group(0)
         if "-" in row and ("|" in row or ":" in row):
             start = m.start()
-            if "|" not in text[text.rfind("\n", 0, start) + 1:start]:
+            above = text[text.rfind("\n", 0, start) + 1:start]
+            head = above.lstrip(" \t")
+            if ("|" not in above or head[:1] in _BLOCK_STARTS or head[:1].isdigit()
+                    or ("-" in above and _DELIMITER_ROW.fullmatch("\n" + above))):
                 return True
+        elif row.strip(" \t\n>") == "|":
+            return True  # a row of a lone "|"
     return False
 
 
 def _code_across_lines(text: str) -> bool:
-    """Whether a code span may run over a line end (a line with an odd number of backticks
-    that is not a code fence): markdown-it-py keeps the next line's indentation in the span,
-    cmark-gfm does not."""
+    """Whether a code span may run over a line end (a backtick run without a closing run of
+    its length on its line, outside a fence): markdown-it-py keeps the next line's
+    indentation in the span, cmark-gfm does not."""
     pos = text.find("`")
     while pos != -1:
         end = text.find("\n", pos)
@@ -218,16 +294,22 @@ def _code_across_lines(text: str) -> bool:
             end = len(text)
         line = text[text.rfind("\n", 0, pos) + 1:end]
         prefix = _LINE_PREFIX.match(line)
-        fence = line.startswith("```", prefix.end() if prefix else 0)
-        if line.count("`") % 2 and not fence:
-            return True
+        if not line.startswith("```", prefix.end() if prefix else 0):
+            opened = 0
+            for run in _BACKTICKS.findall(line):
+                if not opened:
+                    opened = len(run)
+                elif len(run) == opened:
+                    opened = 0
+            if opened:
+                return True
         pos = text.find("`", end)
     return False
 
 
 def _odd_unicode(text: str) -> bool:
     return _UNICODE_SPACE.search(text) is not None or any(
-        unicodedata.category(m.group(0))[0] == "S"
+        unicodedata.category(m.group(0))[0] in "SP"
         for m in _NON_ASCII_BY_DELIMITER.finditer(text))
 
 
@@ -239,8 +321,8 @@ def _lost_strong(text: str, html: str) -> bool:
     (two for ``<em>``, four for ``<strong>``), once bullets and thematic breaks made of them are
     ruled out; a lost strong leaves four unaccounted for.
     """
-    if _STAR_LINE.search("\n" + text) is not None:
-        return True
+    if "&" in text or _STAR_LINE.search("\n" + text) is not None:
+        return True  # an entity can stand for a star too
     consumed = text.count("*") + text.count("_") - html.count("*") - html.count("_")
     return consumed != 2 * html.count("<em>") + 4 * html.count("<strong>")
 
@@ -374,6 +456,8 @@ _LOOSE_DELIMITER = re.compile(r"[*`]|(?<![^\W_])_|_(?![^\W_])")
 
 
 def _text(text: str, out: list[Token]) -> None:
+    if "](" in text:
+        raise _Refused  # not a link after all: what followed "](" (a tag?) was left unread
     if ("*" in text or "_" in text or "`" in text) and _LOOSE_DELIMITER.search(text):
         # cmark-gfm implements CommonMark 0.29's emphasis; 0.31 (markdown-it-py) can pair
         # runs that 0.29 leaves as text (``*:***0**a**:**``). Pairings agree when every
@@ -396,7 +480,7 @@ def _text(text: str, out: list[Token]) -> None:
                 out.append(Token("text", content=line))
 
 
-def _inline(parts: list[Any], out: list[Token], depth: int) -> None:
+def _inline(parts: list[Any], out: list[Token], depth: int, in_link: bool = False) -> None:
     """cmark-gfm's inline HTML -> markdown-it-py's flat inline tokens (``em_open`` ...)."""
     if depth > _MAX_DEPTH:
         raise _Refused
@@ -405,25 +489,35 @@ def _inline(parts: list[Any], out: list[Token], depth: int) -> None:
         if isinstance(part, str):
             if after_break and part.startswith("\n"):
                 part = part[1:]  # the line end cmark-gfm writes after <br />
+                if part[:1] in (" ", "\t"):
+                    raise _Refused  # a lazy line after a hard break: indentation differs
             _text(part, out)
             after_break = False
             continue
         tag = part.tag
         after_break = tag == "br"
+        if part.attrib and tag not in ("a", "img"):
+            raise _Refused  # not an element cmark-gfm writes: raw HTML after all
         if tag in ("em", "strong"):
             out.append(Token(f"{tag}_open", tag))
-            _inline(_content(part), out, depth + 1)
+            _inline(_content(part), out, depth + 1, in_link)
             out.append(Token(f"{tag}_close", tag))
         elif tag == "br":
             out.append(Token("hardbreak", "br"))
         elif tag == "code" and not len(part):
             out.append(Token("code_inline", "code", content=part.text or ""))
         elif tag == "a":
-            attrs = {"href": _url(part.get("href", ""), dialect.SCHEMES)}
+            if in_link:
+                raise _Refused  # cmark-gfm nests a link in a link's text; CommonMark does not
+            href = part.get("href", "")
+            attrs = {"href": _url(href, dialect.SCHEMES)}
+            text = part.text
+            if text == href and not len(part) and href.partition(":")[0] in dialect.SCHEMES:
+                raise _Refused  # <confluence-page:A> or [confluence-page:A](...): unknown
             if part.get("title"):
                 attrs["title"] = part.get("title")
             out.append(Token("link_open", "a", attrs=attrs))
-            _inline(_content(part), out, depth + 1)
+            _inline(_content(part), out, depth + 1, True)
             out.append(Token("link_close", "a"))
         elif tag == "img":
             attrs = {"src": _url(part.get("src", ""), (dialect.ATTACHMENT,)), "alt": ""}
