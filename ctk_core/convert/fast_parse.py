@@ -155,7 +155,8 @@ def parse(text: str) -> list[Node] | None:
         html = _renderer()(text)
     except UnicodeEncodeError:  # lone surrogates (markdown_to_storage replaces them first)
         return None
-    if ("<strong>" in html and _lost_strong(text, html)) or _ATTR_LINE_BREAK.search(html):
+    if (("<strong>" in html and _lost_strong(text, html)) or _ATTR_LINE_BREAK.search(html)
+            or ("<table>" in html and _TABLE_GOES_ON.search(text) is not None)):
         return None
     try:
         nodes = _blocks(ElementTree.fromstring(f"<r>{html.replace(chr(9), '&#9;')}</r>"), 1)
@@ -198,7 +199,6 @@ def _refused(text: str) -> bool:
             or _DEEP_LINE.search(text) is not None
             or _EMPTY_ITEM.search("\n" + text) is not None
             or _RULE_IN_ITEM.search("\n" + text) is not None
-            or ("|" in text and _TABLE_GOES_ON.search(text) is not None)
             or ("-" in text and _table_without_pipes(text))
             or (not text.isascii() and _odd_unicode(text))
             or ("`" in text and _code_across_lines(text))
