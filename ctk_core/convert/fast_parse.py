@@ -45,12 +45,11 @@ __all__ = ["Node", "Token", "parse"]
 #   Unicode spaces other than ASCII ones (markdown-it-py trims them with ``str.strip``);
 # - a line with ``|`` followed by a non-blank line without one (GFM continues a table there),
 #   and a table's delimiter row under a line without ``|`` (see _table_without_pipes);
-# - a code span that may run over a line end (see _code_across_lines);
-# - a tab ending a line or among container markers (see _odd_tab), a last line of blanks with
-#   no line end (markdown-it-py drops it, even in a code block), a line indented four
-#   columns under one opening a quote or list item (cmark-gfm may continue a paragraph there
-#   where markdown-it-py starts code) and a code fence left open (an odd number of fence
-#   lines: cmark-gfm keeps a list tight around one).
+# - per line (see _lines_refused): a code span that may run over a line end, a tab among
+#   container markers, a line indented four columns under a container line, and a code
+#   fence left open or whose pairing depends on where its container ends;
+# - a tab ending a line (see _odd_tab), and a last line of blanks with no line end
+#   (markdown-it-py drops it, even in a code block).
 _REFUSED_STRINGS = ("~~", "[TOC", "]:", "&#", "&NewLine;", "\\ ", "\\\t", "]((")
 # ``<`` that may open a tag, unless it is ``](<`` or ``\<`` or opens an autolink that ctk's
 # rules do not read (``<https://...>``)
@@ -60,11 +59,7 @@ _TAG_OPEN = re.compile(
     r"[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>&]*>)")
 # a backslash before an entity: cmark-gfm decodes it in link targets, titles and info strings
 _ESCAPED_ENTITY = re.compile(r"\\&[A-Za-z][A-Za-z0-9]*;")
-# a line indented four columns under a line opening a container: a lazy line or code?
-_INDENTED_UNDER_CONTAINER = re.compile(
-    r"\n[ \t]*+(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))[^\n]*+\n(?: {4}|\t)")
-_MARKER = re.compile(r"([-+*]|\d{1,9}[.)])( *)")
-_FENCE_LINE = re.compile(r"\n[ \t>]*+(?:(?:[-+*]|\d{1,9}[.)])[ \t>]++)*+(?:```|~~~)")
+_MARKER = re.compile(r"([-+*]|\d{1,9}[.)])(?=[ \t]|\Z)( *)")
 _DEEP_LINE = re.compile(r"\n[ \t>*+\-0-9.)]{40}")
 _TABLE_GOES_ON = re.compile(r"\|[^|\n]*\n[ \t]*[^|\s][^|\n]*(?:\n|\Z)")
 _UNICODE_SPACE = re.compile(r"[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
@@ -72,7 +67,8 @@ _NON_ASCII_BY_DELIMITER = re.compile(r"(?<=[*_])[^\x00-\x7f]|[^\x00-\x7f](?=[*_]
 # a line whose container markers are followed by a ``*`` or ``_`` bullet or thematic break
 # (the quantifiers over blanks are possessive: each line then costs linear time)
 _STAR_LINE = re.compile(
-    r"\n[ \t>]*+(?:(?:[-+]|\d{1,9}[.)])[ \t>]++)*+(?:[*_](?:[ \t]|\n|\Z)|[*_]{3})")
+    r"\n[ \t>]*+(?:(?:[-+]|\d{1,9}[.)])[ \t>]++)*+"
+    r"(?:[*_](?:[ \t]|\n|\Z)|[*_]{3}|(?:[*_][ \t]*+){3,}(?=\n|\Z))")
 _EMPTY_ITEM = re.compile(
     r"\n[ \t>]*+(?:(?:[-+*]|\d{1,9}[.)])(?:[ \t>]++|(?=\n|\Z)))++(?=\n|\Z)")
 _BLOCK_STARTS = frozenset("#>-*+`~=")
@@ -80,9 +76,10 @@ _DELIMITER_ROW = re.compile(r"\n[ \t>]*+[|:\-][|:\- \t]*+(?=\n|\Z)")
 _LINE_PREFIX = re.compile(r"[ \t>]*+(?:(?:[-+*]|\d{1,9}[.)])[ \t>]++)*+")
 # a thematic break after indentation or list markers: one may end a list item
 _RULE_IN_ITEM = re.compile(
-    r"\n(?:[ \t>]*+(?:(?:[-+*]|\d{1,9}[.)])[ \t>]++)++|[ \t>]*+[ \t])[ \t>]*+"
+    r"\n(?:[ \t>]*+(?:(?:[-+*]|\d{1,9}[.)])[ \t>]++)++|[ \t>]*?[ \t])[ \t>]*+"
     r"(?:[-*_][ \t]*+){3,}(?=\n|\Z)")
 _BACKTICKS = re.compile(r"`+")
+_AUTOLINK = re.compile(r'<a href="([^"]*)">\1</a>')
 _TAB_AT_LINE_END = re.compile(r"\t[ \t]*\n")
 # a line break in an attribute value (XML would read it as a space)
 _ATTR_LINE_BREAK = re.compile(r'="[^"]*\n')
@@ -201,27 +198,75 @@ def _refused(text: str) -> bool:
             or _RULE_IN_ITEM.search("\n" + text) is not None
             or ("-" in text and _table_without_pipes(text))
             or (not text.isascii() and _odd_unicode(text))
-            or ("`" in text and _code_across_lines(text))
             or ("\t" in text and _odd_tab(text))
-            or _indented_under_container(text)
-            or (("```" in text or "~~~" in text) and len(_FENCE_LINE.findall("\n" + text)) % 2 == 1)
+            or _lines_refused(text)
             or (text[-1:] in (" ", "\t") and not text[text.rfind("\n") + 1:].strip(" \t")))
 
 
-def _indented_under_container(text: str) -> bool:
-    """A line indented four columns or more under a line that opens a quote or list item, but
-    less than that item's content: cmark-gfm may continue a paragraph there where
-    markdown-it-py starts code (``" 1.  item"`` then ``"    # x"``)."""
-    for m in _INDENTED_UNDER_CONTAINER.finditer("\n" + text):
-        line_end = m.group(0).index("\n", 1)
-        content = _content_column(m.group(0)[1:line_end])
-        start = m.start() + line_end  # of the indented line, in text
-        indent = 0
-        while text.startswith(" ", start + indent):
-            indent += 1
-        if content is None or indent < content:
+_QUOTE = -1
+
+
+def _lines_refused(text: str) -> bool:
+    """Line by line: code fences, paired as CommonMark pairs them (a fence whose pairing
+    depends on where its container ends is refused); outside fences, a code span that may run
+    over a line end (markdown-it-py keeps the next line's indentation in it, cmark-gfm does
+    not); a tab among a line's container markers (the two count its columns differently); a
+    line indented four columns under a container line but not into its content (cmark-gfm
+    may continue a paragraph there where markdown-it-py starts code)."""
+    fence: tuple[str, int, int, str] | None = None  # char, length, column, prefix to last >
+    container: int | None = None  # content column of the last container line, or _QUOTE
+    for line in text.split("\n"):
+        if fence is None and line[:1].isalpha() and "`" not in line:
+            continue  # a line of text: nothing here changes or breaks the rules above
+        if not line.strip(" "):
+            container = None
+            continue
+        m = _LINE_PREFIX.match(line)
+        column = m.end() if m else 0
+        if "\t" in line[:column]:
             return True
-    return False
+        body = line[column:]
+        quoted = line[:line.rfind(">", 0, column) + 1]
+        if fence is not None:
+            char, length, opened_at, opened_quoted = fence
+            if quoted != opened_quoted:
+                return True  # the fence's quote ends here, or a new one starts
+            indent = len(line) - len(line.lstrip(" "))
+            if body.startswith(char * 3):
+                run = len(body) - len(body.lstrip(char))
+                if column != opened_at:
+                    return True
+                if run >= length and not body[run:].strip(" "):
+                    fence = None
+                continue
+            if opened_at > len(quoted) and indent + len(quoted) < opened_at:
+                return True  # the fence's list item may end here
+            continue
+        if body.startswith(("```", "~~~")):
+            if len(line) - len(line.lstrip(" ")) >= 4:
+                return True  # a lazy line, code, or a fence deep in a list item?
+            char = body[0]
+            run = len(body) - len(body.lstrip(char))
+            if char == "~" or "`" not in body[run:]:
+                fence = (char, run, column, quoted)
+                continue
+        indent = len(line) - len(line.lstrip(" "))
+        if indent >= 4 and container is not None and (container == _QUOTE or indent < container):
+            return True
+        lead = line.lstrip(" ")
+        if lead[:1] == ">" or _MARKER.match(lead):
+            content = _content_column(line)
+            container = _QUOTE if content is None else content
+        if "`" in body:
+            opened = 0
+            for run_text in _BACKTICKS.findall(body):
+                if not opened:
+                    opened = len(run_text)
+                elif len(run_text) == opened:
+                    opened = 0
+            if opened:
+                return True
+    return fence is not None
 
 
 def _content_column(line: str) -> int | None:
@@ -248,19 +293,9 @@ def _content_column(line: str) -> int | None:
 
 
 def _odd_tab(text: str) -> bool:
-    """A tab ending a line (markdown-it-py keeps it in the text, cmark-gfm drops it), among a
-    line's container markers (the two count its columns differently there) or in a link
-    target in ``<...>``."""
-    if "\t\n" in text or "](<" in text or _TAB_AT_LINE_END.search(text) is not None:
-        return True
-    pos = text.find("\t")
-    while pos != -1:
-        start = text.rfind("\n", 0, pos) + 1
-        prefix = _LINE_PREFIX.match(text, start)
-        if prefix is not None and pos < prefix.end():
-            return True
-        pos = text.find("\t", pos + 1)
-    return False
+    """A tab ending a line (markdown-it-py keeps it in the text, cmark-gfm drops it) or in a
+    link target in ``<...>``."""
+    return "\t\n" in text or "](<" in text or _TAB_AT_LINE_END.search(text) is not None
 
 
 def _table_without_pipes(text: str) -> bool:
@@ -280,30 +315,10 @@ def _table_without_pipes(text: str) -> bool:
                 return True
         elif row.strip(" \t\n>") == "|":
             return True  # a row of a lone "|"
-    return False
-
-
-def _code_across_lines(text: str) -> bool:
-    """Whether a code span may run over a line end (a backtick run without a closing run of
-    its length on its line, outside a fence): markdown-it-py keeps the next line's
-    indentation in the span, cmark-gfm does not."""
-    pos = text.find("`")
-    while pos != -1:
-        end = text.find("\n", pos)
-        if end == -1:
-            end = len(text)
-        line = text[text.rfind("\n", 0, pos) + 1:end]
-        prefix = _LINE_PREFIX.match(line)
-        if not line.startswith("```", prefix.end() if prefix else 0):
-            opened = 0
-            for run in _BACKTICKS.findall(line):
-                if not opened:
-                    opened = len(run)
-                elif len(run) == opened:
-                    opened = 0
-            if opened:
-                return True
-        pos = text.find("`", end)
+        elif "-" in row:
+            start = m.start()
+            if "|" in text[text.rfind("\n", 0, start) + 1:start]:
+                return True  # "a |" then "---": a table there, a heading here
     return False
 
 
@@ -323,7 +338,10 @@ def _lost_strong(text: str, html: str) -> bool:
     """
     if "&" in text or _STAR_LINE.search("\n" + text) is not None:
         return True  # an entity can stand for a star too
-    consumed = text.count("*") + text.count("_") - html.count("*") - html.count("_")
+    written = html.count("*") + html.count("_")
+    for m in _AUTOLINK.finditer(html):  # an autolink's target is written twice
+        written -= m.group(1).count("*") + m.group(1).count("_")
+    consumed = text.count("*") + text.count("_") - written
     return consumed != 2 * html.count("<em>") + 4 * html.count("<strong>")
 
 
