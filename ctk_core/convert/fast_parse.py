@@ -43,8 +43,8 @@ __all__ = ["Node", "Token", "parse"]
 # - ``*`` or ``_`` next to a non-ASCII symbol or punctuation (CommonMark 0.31 counts symbols
 #   as punctuation for emphasis, and cmark-gfm's tables predate newer punctuation), and
 #   Unicode spaces other than ASCII ones (markdown-it-py trims them with ``str.strip``);
-# - a line with ``|`` followed by a non-blank line without one (GFM continues a table there),
-#   and a table's delimiter row under a line without ``|`` (see _table_without_pipes);
+# - a table followed by a non-blank line without ``|`` (GFM continues the table there), and a
+#   table header the two read differently (see _table_without_pipes);
 # - per line (see _lines_refused): a code span that may run over a line end, a tab among
 #   container markers, a line indented four columns under a container line, and a code
 #   fence left open or whose pairing depends on where its container ends;
