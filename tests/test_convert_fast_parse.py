@@ -164,8 +164,8 @@ def test_golden_markdown_agrees_where_accepted(name: str) -> None:
     md = (DATA / f"{name}.md").read_text(encoding="utf-8")
     _same(md)
     # each top-level block on its own, so that plain blocks of mixed fixtures are compared too
-    for block in md.split("\n\n"):
-        _same(block + "\n")
+    accepted = [_same(block + "\n") for block in md.split("\n\n")]
+    assert any(accepted), "no block of the fixture took the fast parse"
 
 
 @pytest.mark.parametrize("size", [10_000, 100_000])

@@ -18,14 +18,14 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 from xml.etree import ElementTree
 
 from ctk_core.convert import dialect, xhtml
 
-__all__ = ["Node", "Token", "parse"]
+__all__ = ["Node", "Token", "parse", "walk"]
 
 # What sends an input to markdown-it-py:
 # - a tag, raw storage, a comment or a ctk autolink (``<confluence-page:Title>``): ctk's own
@@ -164,15 +164,22 @@ def parse(text: str) -> list[Node] | None:
         return None
 
 
+def walk(nodes: list[Node]) -> Iterator[Node]:
+    """Every node of a tree (depth first, iteratively)."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(node.children)
+
+
 def _check_unescaped(nodes: list[Node]) -> None:
     """markdown-it-py keeps escaped characters and entities (``\\[``, ``&amp;``) apart from
     the text around them, and ctk reads some text in pieces: bare URLs and emoticons are
     looked for in the pieces, a task or alert marker in the paragraph's source, a code
     block's info string is unescaped once more. cmark-gfm's HTML has the text whole; where
     that could read differently, refuse."""
-    stack = list(nodes)
-    while stack:
-        node = stack.pop()
+    for node in walk(nodes):
         tok = node.tok
         if tok.type == "inline":
             tokens = tok.children
@@ -184,19 +191,18 @@ def _check_unescaped(nodes: list[Node]) -> None:
                     raise _Refused
         elif tok.type == "fence" and ("\\" in tok.info or "&" in tok.info):
             raise _Refused
-        stack.extend(node.children)
 
 
 def _refused(text: str) -> bool:
+    lines = "\n" + text  # the line patterns start at a line end
     return (any(s in text for s in _REFUSED_STRINGS)
             or (text.count("<") != text.count("](<") and _TAG_OPEN.search(text) is not None)
             or ("\\|" in text and "`" in text)
             or ("\\&" in text and _ESCAPED_ENTITY.search(text) is not None)
-            or _DEEP_LINE.search("\n" + text[:40]) is not None
-            or _DEEP_LINE.search(text) is not None
-            or _EMPTY_ITEM.search("\n" + text) is not None
-            or _RULE_IN_ITEM.search("\n" + text) is not None
-            or ("-" in text and _table_without_pipes(text))
+            or _DEEP_LINE.search(lines) is not None
+            or _EMPTY_ITEM.search(lines) is not None
+            or _RULE_IN_ITEM.search(lines) is not None
+            or ("-" in text and _table_without_pipes(lines))
             or (not text.isascii() and _odd_unicode(text))
             or ("\t" in text and _odd_tab(text))
             or _lines_refused(text)
@@ -221,6 +227,7 @@ def _lines_refused(text: str) -> bool:
         if not line.strip(" "):
             container = None
             continue
+        indent = len(line) - len(line.lstrip(" "))
         m = _LINE_PREFIX.match(line)
         column = m.end() if m else 0
         if "\t" in line[:column]:
@@ -231,7 +238,6 @@ def _lines_refused(text: str) -> bool:
             char, length, opened_at, opened_quoted = fence
             if quoted != opened_quoted:
                 return True  # the fence's quote ends here, or a new one starts
-            indent = len(line) - len(line.lstrip(" "))
             if body.startswith(char * 3):
                 run = len(body) - len(body.lstrip(char))
                 if column != opened_at:
@@ -243,17 +249,16 @@ def _lines_refused(text: str) -> bool:
                 return True  # the fence's list item may end here
             continue
         if body.startswith(("```", "~~~")):
-            if len(line) - len(line.lstrip(" ")) >= 4:
+            if indent >= 4:
                 return True  # a lazy line, code, or a fence deep in a list item?
             char = body[0]
             run = len(body) - len(body.lstrip(char))
             if char == "~" or "`" not in body[run:]:
                 fence = (char, run, column, quoted)
                 continue
-        indent = len(line) - len(line.lstrip(" "))
         if indent >= 4 and container is not None and (container == _QUOTE or indent < container):
             return True
-        lead = line.lstrip(" ")
+        lead = line[indent:]
         if lead[:1] == ">" or _MARKER.match(lead):
             content = _content_column(line)
             container = _QUOTE if content is None else content
@@ -298,27 +303,25 @@ def _odd_tab(text: str) -> bool:
     return "\t\n" in text or "](<" in text or _TAB_AT_LINE_END.search(text) is not None
 
 
-def _table_without_pipes(text: str) -> bool:
+def _table_without_pipes(lines: str) -> bool:
     """Whether a table's header may be read differently: cmark-gfm makes a table of ``a``
     then ``:-`` (no ``|``), markdown-it-py a paragraph; markdown-it-py tries a table before a
     heading, quote, list or fence, so ``# a | b`` then ``--|--`` is a table there; a second
-    delimiter row or a row of a lone ``|`` are read differently too."""
-    text = "\n" + text
-    for m in _DELIMITER_ROW.finditer(text):
+    delimiter row or a row of a lone ``|`` are read differently too. ``lines`` is the text
+    after a line end."""
+    for m in _DELIMITER_ROW.finditer(lines):
         row = m.group(0)
+        start = m.start()
+        above = lines[lines.rfind("\n", 0, start) + 1:start]
         if "-" in row and ("|" in row or ":" in row):
-            start = m.start()
-            above = text[text.rfind("\n", 0, start) + 1:start]
             head = above.lstrip(" \t")
             if ("|" not in above or head[:1] in _BLOCK_STARTS or head[:1].isdigit()
                     or ("-" in above and _DELIMITER_ROW.fullmatch("\n" + above))):
                 return True
         elif row.strip(" \t\n>") == "|":
             return True  # a row of a lone "|"
-        elif "-" in row:
-            start = m.start()
-            if "|" in text[text.rfind("\n", 0, start) + 1:start]:
-                return True  # "a |" then "---": a table there, a heading here
+        elif "-" in row and "|" in above:
+            return True  # "a |" then "---": a table there, a heading here
     return False
 
 

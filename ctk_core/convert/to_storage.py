@@ -49,8 +49,9 @@ def _fast_nodes(text: str) -> list[_Node] | None:
     """The same nodes through fast_parse, for Markdown it accepts (``None`` otherwise)."""
     nodes = fast_parse.parse(text)
     if nodes is not None:
-        for node in _inline_nodes(nodes):
-            node.tok.children = _autolink_text(node.tok.children)
+        for node in fast_parse.walk(nodes):
+            if node.tok.type == "inline":
+                node.tok.children = _autolink_text(node.tok.children)
     return nodes
 
 
@@ -242,17 +243,6 @@ def _autolink_text(children: list[Token]) -> list[Token]:
             continue
         out.extend(_split_text(tok, urls=not link_depth))
     return out
-
-
-def _inline_nodes(nodes: list[_Node]):
-    """Every inline node in a tree (depth first, iteratively)."""
-    stack = list(nodes)
-    while stack:
-        node = stack.pop()
-        if node.tok.type == "inline":
-            yield node
-        else:
-            stack.extend(node.children)
 
 
 def _split_text(tok: Token, urls: bool) -> list[Token]:
@@ -448,6 +438,18 @@ def _parse_info(info: str) -> tuple[str, list[tuple[str, str]]]:
         value = m.group(2) if m.group(2) is not None else m.group(3)
         params.append((m.group(1), value))
     return macro, params
+
+
+def _attachment(ref: dialect.CtkLink) -> tuple[str, list[tuple[str, str]] | None]:
+    """An attachment link's file name, and the ``ri:page`` attributes of the page it is on
+    (None: the page being written)."""
+    title, filename = dialect.split_attachment_path(ref.path)
+    if title is None:
+        return filename, None
+    page = [("ri:content-title", title)]
+    if ref.space is not None:
+        page.append(("ri:space-key", ref.space))
+    return filename, page
 
 
 def _plain(tokens: list[Token]) -> str | None:
@@ -880,12 +882,7 @@ class _Renderer:
                 attrs.append(("ri:space-key", ref.space))
             self.ac_link(link_attrs, ("ri:page", attrs + target_attrs, None), inner, path)
         elif ref.scheme == dialect.ATTACHMENT:
-            title, filename = dialect.split_attachment_path(ref.path)
-            page = None
-            if title is not None:
-                page = [("ri:content-title", title)]
-                if ref.space is not None:
-                    page.append(("ri:space-key", ref.space))
+            filename, page = _attachment(ref)
             self.ac_link(link_attrs, ("ri:attachment", [("ri:filename", filename)]
                                       + target_attrs, page), inner, filename)
         elif ref.scheme == dialect.USER:
@@ -938,12 +935,7 @@ class _Renderer:
                 if k.startswith("ac:") and k not in names:
                     names.add(k)
                     attrs.append((k, v))
-            page_title, filename = dialect.split_attachment_path(ref.path)
-            page = None
-            if page_title is not None:
-                page = [("ri:content-title", page_title)]
-                if ref.space is not None:
-                    page.append(("ri:space-key", ref.space))
+            filename, page = _attachment(ref)
             target_attrs = [("ri:filename", filename)]
             target_attrs += [(k, v) for k, v in ref.query if k.startswith("ri:")
                              and k != "ri:filename"]
