@@ -55,8 +55,7 @@ def _sentence(rng: random.Random) -> str:
     elif roll < 0.42:
         words[i] = f'<a href="https://docs.example.com/{words[i]}">{words[i]}</a>'
     elif roll < 0.47:
-        words[i] = (f'<ac:link><ri:page ri:content-title="{words[i].title()} guide" />'
-                    f"</ac:link>")
+        words[i] = f'<ac:link><ri:page ri:content-title="{words[i].title()} guide" /></ac:link>'
     elif roll < 0.50:
         words[i] = '<ac:link><ri:user ri:account-id="557058:3f1e2d4c-5b6a-4789" /></ac:link>'
     return " ".join(words).capitalize() + "."
@@ -71,32 +70,52 @@ def _section(rng: random.Random, n: int) -> str:
     parts += [_paragraph(rng) for _ in range(rng.randint(2, 5))]
     roll = rng.random()
     if roll < 0.5:
-        parts.append("<ul>" + "".join(f"<li><p>{_sentence(rng)}</p></li>"
-                                      for _ in range(rng.randint(3, 6))) + "</ul>")
+        parts.append(
+            "<ul>"
+            + "".join(f"<li><p>{_sentence(rng)}</p></li>" for _ in range(rng.randint(3, 6)))
+            + "</ul>"
+        )
     elif roll < 0.7:
-        parts.append("<ol>" + "".join(f"<li>{_sentence(rng)}</li>"
-                                      for _ in range(rng.randint(3, 5))) + "</ol>")
+        parts.append(
+            "<ol>"
+            + "".join(f"<li>{_sentence(rng)}</li>" for _ in range(rng.randint(3, 5)))
+            + "</ol>"
+        )
     roll = rng.random()
     if roll < 0.25:
-        rows = "".join(f"<tr><td><p>{rng.choice(WORDS)}</p></td><td><p>{rng.randint(1, 99)}</p>"
-                       f"</td><td><p>{_sentence(rng)}</p></td></tr>" for _ in range(4))
-        parts.append("<table><tbody><tr><th><p><strong>Name</strong></p></th><th><p><strong>"
-                     "Value</strong></p></th><th><p><strong>Notes</strong></p></th></tr>"
-                     + rows + "</tbody></table>")
+        rows = "".join(
+            f"<tr><td><p>{rng.choice(WORDS)}</p></td><td><p>{rng.randint(1, 99)}</p>"
+            f"</td><td><p>{_sentence(rng)}</p></td></tr>"
+            for _ in range(4)
+        )
+        parts.append(
+            "<table><tbody><tr><th><p><strong>Name</strong></p></th><th><p><strong>"
+            "Value</strong></p></th><th><p><strong>Notes</strong></p></th></tr>"
+            + rows
+            + "</tbody></table>"
+        )
     elif roll < 0.45:
-        body = "\n".join(f"    {rng.choice(WORDS)} = {rng.randint(0, 999)}  # {rng.choice(WORDS)}"
-                         for _ in range(rng.randint(4, 10)))
-        parts.append('<ac:structured-macro ac:name="code" ac:schema-version="1" ac:macro-id='
-                     '"0d3e6b1a-2c4f"><ac:parameter ac:name="language">python</ac:parameter>'
-                     f"<ac:plain-text-body><![CDATA[def run():\n{body}]]></ac:plain-text-body>"
-                     "</ac:structured-macro>")
+        body = "\n".join(
+            f"    {rng.choice(WORDS)} = {rng.randint(0, 999)}  # {rng.choice(WORDS)}"
+            for _ in range(rng.randint(4, 10))
+        )
+        parts.append(
+            '<ac:structured-macro ac:name="code" ac:schema-version="1" ac:macro-id='
+            '"0d3e6b1a-2c4f"><ac:parameter ac:name="language">python</ac:parameter>'
+            f"<ac:plain-text-body><![CDATA[def run():\n{body}]]></ac:plain-text-body>"
+            "</ac:structured-macro>"
+        )
     elif roll < 0.55:
-        parts.append('<ac:structured-macro ac:name="info" ac:schema-version="1"><ac:rich-text-'
-                     f"body>{_paragraph(rng)}</ac:rich-text-body></ac:structured-macro>")
+        parts.append(
+            '<ac:structured-macro ac:name="info" ac:schema-version="1"><ac:rich-text-'
+            f"body>{_paragraph(rng)}</ac:rich-text-body></ac:structured-macro>"
+        )
     elif roll < 0.6:
-        parts.append('<p>Status: <ac:structured-macro ac:name="status" ac:schema-version="1">'
-                     '<ac:parameter ac:name="colour">Green</ac:parameter><ac:parameter '
-                     'ac:name="title">Done</ac:parameter></ac:structured-macro></p>')
+        parts.append(
+            '<p>Status: <ac:structured-macro ac:name="status" ac:schema-version="1">'
+            '<ac:parameter ac:name="colour">Green</ac:parameter><ac:parameter '
+            'ac:name="title">Done</ac:parameter></ac:structured-macro></p>'
+        )
     return "".join(parts)
 
 
@@ -114,9 +133,11 @@ def typical_page(size: int, seed: int = 7) -> str:
 
 
 def dense_page(size: int) -> str:
-    units = [p.read_text(encoding="utf-8")
-             for p in sorted((ROOT / "tests" / "data" / "convert").glob("*.xml"))
-             if not p.name.endswith(".back.xml")]
+    units = [
+        p.read_text(encoding="utf-8")
+        for p in sorted((ROOT / "tests" / "data" / "convert").glob("*.xml"))
+        if not p.name.endswith(".back.xml")
+    ]
     parts: list[str] = []
     total = 0
     i = 0
@@ -140,13 +161,19 @@ def _best(func, arg: str, repeat: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeat", type=int, default=5,
-                        help="runs per 1 MB case, more for smaller pages (best is kept)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=5,
+        help="runs per 1 MB case, more for smaller pages (best is kept)",
+    )
     args = parser.parse_args()
     sizes = [("10 KB", 10_000), ("100 KB", 100_000), ("1 MB", 1_000_000)]
-    header = (f"{'page':8} {'size':>6} {'storage':>9} {'markdown':>9} | {'storage->md':>12} "
-              f"| {'md->storage':>12} {'(storage)':>10} {'parser':>14} | {'ratio s->m':>10} "
-              f"{'m->s':>6}")
+    header = (
+        f"{'page':8} {'size':>6} {'storage':>9} {'markdown':>9} | {'storage->md':>12} "
+        f"| {'md->storage':>12} {'(storage)':>10} {'parser':>14} | {'ratio s->m':>10} "
+        f"{'m->s':>6}"
+    )
     print(header)
     print("-" * len(header))
     for kind, build in (("typical", typical_page), ("dense", dense_page)):
@@ -164,20 +191,27 @@ def main() -> None:
                 r2 = t_st / times["100 KB"][1]
                 ratio = f"{r1:10.1f}x {r2:5.1f}x"
             parser_name = "cmark-gfm" if fast_parse.parse(md) is not None else "markdown-it-py"
-            print(f"{kind:8} {label:>6} {len(storage) / 1e3:7.0f}KB {len(md) / 1e3:7.0f}KB | "
-                  f"{len(storage) / t_md / 1e6:7.2f} MB/s | {len(md) / t_st / 1e6:7.2f} MB/s "
-                  f"{len(storage) / t_st / 1e6:6.2f} MB/s {parser_name:>14} | {ratio}")
+            print(
+                f"{kind:8} {label:>6} {len(storage) / 1e3:7.0f}KB {len(md) / 1e3:7.0f}KB | "
+                f"{len(storage) / t_md / 1e6:7.2f} MB/s | {len(md) / t_st / 1e6:7.2f} MB/s "
+                f"{len(storage) / t_st / 1e6:6.2f} MB/s {parser_name:>14} | {ratio}"
+            )
     md = storage_to_markdown(typical_page(1_000_000))
     from ctk_core.convert.to_storage import _md
 
     parse = _md().parse
     t_parse = _best(lambda text: parse(text, {}), md, 2)
     t_fast = _best(fast_parse.parse, md, 2)
-    print("\nMB/s is of the input each way; '(storage)' is md->storage in MB of storage "
-          "produced per second.")
-    print(f"The typical 1 MB page's Markdown alone: markdown-it-py parses it at "
-          f"{len(md) / t_parse / 1e6:.2f} MB/s, the fast parse (cmark-gfm and the tree "
-          f"built from it) at {len(md) / t_fast / 1e6:.2f} MB/s.")
+    print(
+        "\nMB/s is of the input each way; '(storage)' is md->storage in MB of storage "
+        "produced per second."
+    )
+    print(
+        f"The typical 1 MB page's Markdown alone: markdown-it-py parses it at "
+        f"{len(md) / t_parse / 1e6:.2f} MB/s, the fast parse (cmark-gfm and the tree "
+        f"built from it) at {len(md) / t_fast / 1e6:.2f} MB/s."
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -30,9 +30,14 @@ def ctk_command() -> list[str]:
 
 def private_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CTK_", "CONFLUENCE_"))}
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
-               XDG_DATA_HOME=str(home / ".local" / "share"), CTK_LOG_DIR=str(home / "logs"),
-               CTK_DOWNLOAD_DIR=str(home / "downloads"), CTK_RATE_LIMIT="off")
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        CTK_LOG_DIR=str(home / "logs"),
+        CTK_DOWNLOAD_DIR=str(home / "downloads"),
+        CTK_RATE_LIMIT="off",
+    )
     return env
 
 
@@ -75,12 +80,27 @@ def _answer(proc: subprocess.Popen, want_id: int) -> bytes:
 def mcp_tools_list(env: dict[str, str]) -> tuple[float, bytes]:
     """Spawn ``ctk mcp``; seconds from spawn to the tools/list answer, and that answer."""
     start = time.perf_counter()
-    proc = subprocess.Popen([*ctk_command(), "mcp"], env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*ctk_command(), "mcp"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        _send(proc, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
-            "clientInfo": {"name": "bench", "version": "1"}}})
+        _send(
+            proc,
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "bench", "version": "1"},
+                },
+            },
+        )
         _answer(proc, 1)
         _send(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
         _send(proc, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
@@ -97,8 +117,9 @@ def mcp_tools_list(env: dict[str, str]) -> tuple[float, bytes]:
     return elapsed, answer
 
 
-def download_peak_rss(sandbox: object, env: dict[str, str], folder: Path,
-                      size_mb: int = 200) -> tuple[float, int]:
+def download_peak_rss(
+    sandbox: object, env: dict[str, str], folder: Path, size_mb: int = 200
+) -> tuple[float, int]:
     """Seconds and peak RSS (KiB) of ``ctk attachments download`` of a ``size_mb`` MB file."""
     from ctk_core.sandbox.routes_attachments import attach_file
 
@@ -115,9 +136,12 @@ def download_peak_rss(sandbox: object, env: dict[str, str], folder: Path,
     out = folder / "out"
     out.mkdir()
     start = time.perf_counter()
-    proc = subprocess.Popen([*ctk_command(), "attachments", "download", att["id"], "--output",
-                             str(out)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*ctk_command(), "attachments", "download", att["id"], "--output", str(out)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     if status != 0:
@@ -128,8 +152,7 @@ def download_peak_rss(sandbox: object, env: dict[str, str], folder: Path,
 
 
 def fmt(seconds: list[float]) -> tuple[str, str, str]:
-    return (f"{statistics.median(seconds):.3f} s", f"{min(seconds):.3f} s",
-            f"{max(seconds):.3f} s")
+    return (f"{statistics.median(seconds):.3f} s", f"{min(seconds):.3f} s", f"{max(seconds):.3f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,15 +165,30 @@ def main(argv: list[str] | None = None) -> int:
         env = private_env(home)
         ctk = ctk_command()
 
-        rows.append(("`ctk --help`, cold process", *fmt(wall([*ctk, "--help"], env, args.runs)),
-                     "<= 0.15 s"))
-        rows.append(("`ctk --sandbox spaces list`",
-                     *fmt(wall([*ctk, "--sandbox", "spaces", "list"], env, args.runs)), "-"))
+        rows.append(
+            (
+                "`ctk --help`, cold process",
+                *fmt(wall([*ctk, "--help"], env, args.runs)),
+                "<= 0.15 s",
+            )
+        )
+        rows.append(
+            (
+                "`ctk --sandbox spaces list`",
+                *fmt(wall([*ctk, "--sandbox", "spaces", "list"], env, args.runs)),
+                "-",
+            )
+        )
 
         sandbox, url = start_sandbox()
         try:
-            mcp_env = dict(env, CTK_BASE_URL=url, CONFLUENCE_EMAIL="bench@example.com",
-                           CONFLUENCE_API_TOKEN="bench-token", CONFLUENCE_TOKEN_TYPE="classic")
+            mcp_env = dict(
+                env,
+                CTK_BASE_URL=url,
+                CONFLUENCE_EMAIL="bench@example.com",
+                CONFLUENCE_API_TOKEN="bench-token",
+                CONFLUENCE_TOKEN_TYPE="classic",
+            )
             spawn, sizes = [], {}
             for _ in range(args.runs):
                 seconds, answer = mcp_tools_list(mcp_env)
@@ -165,11 +203,13 @@ def main(argv: list[str] | None = None) -> int:
             data = json.loads(sizes[label])
             count = len(data["result"]["tools"])
             size = len(sizes[label])
-            rows.append((f"tools/list size, writes {label} ({count} tools)", f"{size} B",
-                         "", "", budget))
+            rows.append(
+                (f"tools/list size, writes {label} ({count} tools)", f"{size} B", "", "", budget)
+            )
 
-        rows.append(("attachment download, 200 MB: peak RSS", f"{peak / 1024:.0f} MB",
-                     "", "", "<= 80 MB"))
+        rows.append(
+            ("attachment download, 200 MB: peak RSS", f"{peak / 1024:.0f} MB", "", "", "<= 80 MB")
+        )
         rows.append(("attachment download, 200 MB: wall", f"{seconds:.2f} s", "", "", "-"))
 
     headers = ("figure", "median", "min", "max", "budget")
@@ -182,8 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
         print(line(row))
-    print(f"\n{args.runs} runs each; {sys.executable}; python {sys.version.split()[0]}; "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"\n{args.runs} runs each; {sys.executable}; python {sys.version.split()[0]}; "
+        f"{os.cpu_count()} CPUs"
+    )
     return 0
 
 

@@ -36,8 +36,12 @@ def measure(session: requests.Session, url: str, seconds: float) -> tuple[int, f
 
 @contextmanager
 def subprocess_sandbox() -> Iterator[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "ctk_core.sandbox", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ctk_core.sandbox", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         yield proc.stdout.readline().strip()
@@ -86,8 +90,10 @@ def main() -> None:
         rows += run(url, args.seconds, "subprocess")
     with thread_sandbox() as url:
         rows += run(url, args.seconds, "in-process")
-    print(f"{'server':<11} {'endpoint':<24} {'requests':>9} {'seconds':>8} {'req/s':>8}  "
-          f"budget {BUDGET:.0f}/s")
+    print(
+        f"{'server':<11} {'endpoint':<24} {'requests':>9} {'seconds':>8} {'req/s':>8}  "
+        f"budget {BUDGET:.0f}/s"
+    )
     for where, name, count, elapsed, rate in rows:
         verdict = "ok" if rate >= BUDGET else "UNDER"
         print(f"{where:<11} {name:<24} {count:>9} {elapsed:>8.2f} {rate:>8.0f}  {verdict}")

@@ -23,8 +23,7 @@ from ctk_core.parsing import env_flag, split_list
 from ctk_core.plugin import Operation, Param, Resource
 from ctk_core.policy import WRITES_DISABLED_MESSAGE, Policy, tool_disabled_message
 
-CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"],
-                                    "max_content_width": 100}
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class Settings:
@@ -75,8 +74,9 @@ class ListType(click.ParamType):
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         return "[" + "|".join(self.choices) + "],..." if self.choices else "TEXT,..."
 
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> list[str]:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> list[str]:
         if isinstance(value, list):
             return value
         items = split_list(str(value))
@@ -86,8 +86,9 @@ class ListType(click.ParamType):
                     self.fail(f"{item!r} is not one of {', '.join(self.choices)}.", param, ctx)
         return items
 
-    def shell_complete(self, ctx: click.Context, param: click.Parameter,
-                       incomplete: str) -> list[Any]:
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
         from click.shell_completion import CompletionItem
 
         head, _, last = incomplete.rpartition(",")
@@ -116,17 +117,31 @@ def click_parameter(param: Param) -> click.Parameter:
     # Click tells "no default" from default=None, so a default is passed only when declared.
     extra: dict[str, Any] = {} if param.default is None else {"default": param.default}
     if param.positional:
-        return click.Argument([param.name], type=_click_type(param), required=param.required,
-                              nargs=-1 if param.type == "list" else 1,
-                              metavar=param.name.upper() + ("..." if param.type == "list" else ""),
-                              **extra)
+        return click.Argument(
+            [param.name],
+            type=_click_type(param),
+            required=param.required,
+            nargs=-1 if param.type == "list" else 1,
+            metavar=param.name.upper() + ("..." if param.type == "list" else ""),
+            **extra,
+        )
     flag = param.cli_flag
     if param.type == "bool":
-        return click.Option([f"{flag}/--no-{flag[2:]}", param.name], default=param.default,
-                            help=param.help, show_default=param.default is not None)
-    return click.Option([flag, param.name], type=_click_type(param), required=param.required,
-                        multiple=param.type == "list", help=param.help,
-                        show_default=param.default not in (None, [], ()), **extra)
+        return click.Option(
+            [f"{flag}/--no-{flag[2:]}", param.name],
+            default=param.default,
+            help=param.help,
+            show_default=param.default is not None,
+        )
+    return click.Option(
+        [flag, param.name],
+        type=_click_type(param),
+        required=param.required,
+        multiple=param.type == "list",
+        help=param.help,
+        show_default=param.default not in (None, [], ()),
+        **extra,
+    )
 
 
 # -- commands generated from operations -----------------------------------------------------
@@ -135,8 +150,9 @@ def click_parameter(param: Param) -> click.Parameter:
 class OperationCommand(click.Command):
     """``ctk <resource> <operation>``; refuses at once (before parsing) when the policy says no."""
 
-    def __init__(self, resource: Resource, operation: Operation,
-                 refusal: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, resource: Resource, operation: Operation, refusal: str | None = None, **kwargs: Any
+    ) -> None:
         self.resource = resource
         self.operation = operation
         self.refusal = refusal
@@ -163,33 +179,60 @@ def _operation_help(resource: Resource, op: Operation) -> str:
     return "\n".join(lines)
 
 
-def build_operation_command(resource: Resource, op: Operation,
-                            policy: Policy) -> OperationCommand:
+def build_operation_command(resource: Resource, op: Operation, policy: Policy) -> OperationCommand:
     params: list[click.Parameter] = [click_parameter(p) for p in op.all_params]
     taken = {f for p in params for f in getattr(p, "opts", []) + getattr(p, "secondary_opts", [])}
     if op.paged and "--all" not in taken:
-        params.append(click.Option(["--all", "ctk_all"], is_flag=True, default=False,
-                                   help="Fetch every page, streaming results as they come."))
+        params.append(
+            click.Option(
+                ["--all", "ctk_all"],
+                is_flag=True,
+                default=False,
+                help="Fetch every page, streaming results as they come.",
+            )
+        )
     if "--json" not in taken:
-        params.append(click.Option(["--json", "ctk_json"], is_flag=True, default=False,
-                                   help="Print the result as JSON (same as ctk --json)."))
+        params.append(
+            click.Option(
+                ["--json", "ctk_json"],
+                is_flag=True,
+                default=False,
+                help="Print the result as JSON (same as ctk --json).",
+            )
+        )
     # CLI-only conveniences: --body-file for operations with an optional `body` option, --yes
     # for destructive ones (see _confirm).
     body = next((p for p in params if isinstance(p, click.Option) and p.name == "body"), None)
     if body is not None and not body.required and "--body-file" not in taken:
-        params.append(click.Option(["--body-file", "ctk_body_file"],
-                                   type=click.File("r", encoding="utf-8"),
-                                   help="Read the body from a file ('-' for stdin)."))
+        params.append(
+            click.Option(
+                ["--body-file", "ctk_body_file"],
+                type=click.File("r", encoding="utf-8"),
+                help="Read the body from a file ('-' for stdin).",
+            )
+        )
     for short, sets in op.cli_shortcuts.items():
         flag = "--" + short.replace("_", "-")
         if flag not in taken:
-            meaning = " ".join(f"{next(p.cli_flag for p in op.all_params if p.name == k)} "
-                               f"{'VALUE' if v == '{}' else v}" for k, v in sets.items())
-            params.append(click.Option([flag, f"ctk_shortcut_{short}"], metavar="VALUE",
-                                       help=f"Same as {meaning}."))
+            meaning = " ".join(
+                f"{next(p.cli_flag for p in op.all_params if p.name == k)} "
+                f"{'VALUE' if v == '{}' else v}"
+                for k, v in sets.items()
+            )
+            params.append(
+                click.Option(
+                    [flag, f"ctk_shortcut_{short}"], metavar="VALUE", help=f"Same as {meaning}."
+                )
+            )
     if op.destructive and "--yes" not in taken:
-        params.append(click.Option(["--yes", "-y", "ctk_yes"], is_flag=True, default=False,
-                                   help="Do not ask for confirmation."))
+        params.append(
+            click.Option(
+                ["--yes", "-y", "ctk_yes"],
+                is_flag=True,
+                default=False,
+                help="Do not ask for confirmation.",
+            )
+        )
     refusal = None if policy.allows(op) else WRITES_DISABLED_MESSAGE
 
     def callback(**kwargs: Any) -> None:
@@ -206,8 +249,9 @@ def build_operation_command(resource: Resource, op: Operation,
                 continue
             for name, template in op.cli_shortcuts[short].items():
                 if name in arguments:
-                    raise click.UsageError(f"--{short.replace('_', '-')} sets {name}: give "
-                                           "one or the other.")
+                    raise click.UsageError(
+                        f"--{short.replace('_', '-')} sets {name}: give one or the other."
+                    )
                 arguments[name] = value if template == "{}" else template
         if body_file is not None:
             if "body" in arguments:
@@ -217,10 +261,18 @@ def build_operation_command(resource: Resource, op: Operation,
             _confirm(resource, op, arguments)
         run_operation(ctx, resource, op, arguments, as_json=as_json, fetch_all=fetch_all)
 
-    return OperationCommand(resource, op, refusal=refusal, name=op.cli_name, params=params,
-                            callback=callback, help=_operation_help(resource, op),
-                            short_help=op.summary, hidden=refusal is not None,
-                            context_settings=CONTEXT_SETTINGS)
+    return OperationCommand(
+        resource,
+        op,
+        refusal=refusal,
+        name=op.cli_name,
+        params=params,
+        callback=callback,
+        help=_operation_help(resource, op),
+        short_help=op.summary,
+        hidden=refusal is not None,
+        context_settings=CONTEXT_SETTINGS,
+    )
 
 
 def _confirm(resource: Resource, op: Operation, arguments: Mapping[str, Any]) -> None:
@@ -231,8 +283,9 @@ def _confirm(resource: Resource, op: Operation, arguments: Mapping[str, Any]) ->
         interactive = False
     if interactive:
         shown = " ".join(f"{k}={v}" for k, v in arguments.items())
-        click.confirm(f"{resource.name} {op.cli_name} {shown}: {op.summary} Continue?",
-                      abort=True, err=True)
+        click.confirm(
+            f"{resource.name} {op.cli_name} {shown}: {op.summary} Continue?", abort=True, err=True
+        )
 
 
 def _arguments(op: Operation, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -302,9 +355,14 @@ def _progress() -> Progress:
         return Progress()
 
 
-def run_operation(ctx: click.Context, resource: Resource, op: Operation,
-                  arguments: dict[str, Any], as_json: bool = False,
-                  fetch_all: bool = False) -> None:
+def run_operation(
+    ctx: click.Context,
+    resource: Resource,
+    op: Operation,
+    arguments: dict[str, Any],
+    as_json: bool = False,
+    fetch_all: bool = False,
+) -> None:
     """Run one operation through dispatch and print its result."""
     from ctk_core import dispatch, output
 
@@ -387,8 +445,9 @@ class ResourceGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # declaration order, not alphabetical
 
-    def resolve_command(self, ctx: click.Context,
-                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         default = self.resource.default_command
         if default and args and args[0] not in self.commands:
             target = self._operation_for(args[0], default)
@@ -415,12 +474,14 @@ class ResourceGroup(click.Group):
             formatter.write_text(
                 f"Without a command name, 'ctk {name} ...' runs "
                 f"'{self.resource.operation(default).cli_name}', or the command whose option "
-                "comes first.")
+                "comes first."
+            )
         if self.hidden_writes:
             formatter.write_paragraph()
             formatter.write_text(
                 f"Write commands hidden ({', '.join(self.hidden_writes)}): writes are disabled; "
-                "set CTK_ENABLE_WRITES=true to enable them.")
+                "set CTK_ENABLE_WRITES=true to enable them."
+            )
 
 
 class DisabledCommand(click.Command):
@@ -428,10 +489,13 @@ class DisabledCommand(click.Command):
 
     def __init__(self, resource: Resource) -> None:
         self.message = tool_disabled_message(resource)
-        super().__init__(name=resource.name.replace("_", "-"), hidden=True,
-                         add_help_option=False, short_help=resource.summary,
-                         context_settings={"ignore_unknown_options": True,
-                                           "allow_extra_args": True})
+        super().__init__(
+            name=resource.name.replace("_", "-"),
+            hidden=True,
+            add_help_option=False,
+            short_help=resource.summary,
+            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        )
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         raise PolicyError(self.message)
@@ -444,10 +508,15 @@ def build_resource_group(resource: Resource, policy: Policy) -> click.Command:
     if resource.default_command:
         # Options of the default command reach it instead of failing as unknown group options.
         settings["ignore_unknown_options"] = True
-    group = ResourceGroup(resource, policy, name=resource.name.replace("_", "-"),
-                          help=resource.description or resource.summary,
-                          short_help=resource.summary, no_args_is_help=True,
-                          context_settings=settings)
+    group = ResourceGroup(
+        resource,
+        policy,
+        name=resource.name.replace("_", "-"),
+        help=resource.description or resource.summary,
+        short_help=resource.summary,
+        no_args_is_help=True,
+        context_settings=settings,
+    )
     for op in resource.operations:
         group.add_command(build_operation_command(resource, op, policy))
     return group
@@ -474,8 +543,11 @@ def plugin_commands(catalog: Any) -> dict[str, click.Command]:
         commands: dict[str, click.Command] = {}
         for name, command in collector.commands.items():
             if name in taken:
-                click.echo(f"ctk: a plugin's command {name!r} was ignored: the name is taken by "
-                           "a core command or a resource.", err=True)
+                click.echo(
+                    f"ctk: a plugin's command {name!r} was ignored: the name is taken by "
+                    "a core command or a resource.",
+                    err=True,
+                )
             else:
                 commands[name] = command
         catalog.commands = commands
@@ -504,8 +576,11 @@ class RootGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Core commands' help comes from CORE_COMMANDS so that listing them imports nothing.
         policy = current_policy(ctx)
-        resources = [(name, r.summary) for name, r in sorted(self._resource_names().items())
-                     if policy.tool_enabled(r)]
+        resources = [
+            (name, r.summary)
+            for name, r in sorted(self._resource_names().items())
+            if policy.tool_enabled(r)
+        ]
         commands = [(name, help_text) for name, (_, help_text) in CORE_COMMANDS.items()]
         for name, cmd in plugin_commands(_catalog()).items():
             if not cmd.hidden:
@@ -519,11 +594,12 @@ class RootGroup(click.Group):
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_epilog(ctx, formatter)
         policy = current_policy(ctx)
-        if any(policy.hidden_operations(r) for r in _catalog().resources
-               if policy.tool_enabled(r)):
+        if any(policy.hidden_operations(r) for r in _catalog().resources if policy.tool_enabled(r)):
             formatter.write_paragraph()
-            formatter.write_text("Write commands are hidden: writes are disabled; set "
-                                 "CTK_ENABLE_WRITES=true to enable them.")
+            formatter.write_text(
+                "Write commands are hidden: writes are disabled; set "
+                "CTK_ENABLE_WRITES=true to enable them."
+            )
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -562,15 +638,19 @@ class UnexpectedError(click.ClickException):
 
     def __init__(self, error: BaseException) -> None:
         text = " ".join(str(error).split()) or "(no message)"
-        super().__init__(f"unexpected {type(error).__name__}: {text} "
-                         "(run with --debug or CTK_DEBUG=1 for the traceback)")
+        super().__init__(
+            f"unexpected {type(error).__name__}: {text} "
+            "(run with --debug or CTK_DEBUG=1 for the traceback)"
+        )
 
 
 @click.group(cls=RootGroup, context_settings=CONTEXT_SETTINGS)
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON (what MCP returns).")
-@click.option("--sandbox", is_flag=True,
-              help="Run against the offline sandbox (data kept in $XDG_DATA_HOME/ctk); "
-                   "also CTK_SANDBOX=1.")
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Run against the offline sandbox (data kept in $XDG_DATA_HOME/ctk); also CTK_SANDBOX=1.",
+)
 @click.option("--debug", is_flag=True, help="Log requests and show tracebacks (CTK_DEBUG=1).")
 @click.version_option(__version__, "--version", prog_name="ctk", message="%(prog)s %(version)s")
 @click.pass_context

@@ -33,8 +33,11 @@ def builtin_plugin_names() -> list[str]:
 
     from ctk_core.registry import BUILTIN_DIST, GROUP
 
-    return [ep.name for ep in entry_points(group=GROUP)
-            if ep.dist is not None and ep.dist.name == BUILTIN_DIST]
+    return [
+        ep.name
+        for ep in entry_points(group=GROUP)
+        if ep.dist is not None and ep.dist.name == BUILTIN_DIST
+    ]
 
 
 @contextmanager
@@ -63,8 +66,14 @@ def _walk(command: click.Command, ctx: click.Context) -> Iterator[tuple[str, str
                 continue
             if sub is None or sub.hidden:
                 continue
-            sub_ctx = sub.make_context(name, [], parent=ctx, resilient_parsing=True,
-                                       terminal_width=WIDTH, max_content_width=WIDTH)
+            sub_ctx = sub.make_context(
+                name,
+                [],
+                parent=ctx,
+                resilient_parsing=True,
+                terminal_width=WIDTH,
+                max_content_width=WIDTH,
+            )
             yield from _walk(sub, sub_ctx)
 
 
@@ -72,8 +81,9 @@ def generate() -> str:
     from ctk_core.cli import main
 
     with _documentation_environment():
-        ctx = main.make_context("ctk", [], resilient_parsing=True, terminal_width=WIDTH,
-                                max_content_width=WIDTH)
+        ctx = main.make_context(
+            "ctk", [], resilient_parsing=True, terminal_width=WIDTH, max_content_width=WIDTH
+        )
         sections = list(_walk(main, ctx))
     parts = [HEADER]
     for path, text in sections:
@@ -83,8 +93,12 @@ def generate() -> str:
 
 @click.command()
 @click.option("--check", is_flag=True, help="Exit 1 if the file is out of date.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_OUTPUT, show_default=True)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_OUTPUT,
+    show_default=True,
+)
 def cli(check: bool, output: Path) -> None:
     """Write (or check) the CLI reference."""
     text = generate()

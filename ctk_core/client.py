@@ -275,11 +275,14 @@ def error_for_status(
         return UsageError(_sentence(f"Confluence rejected the request (400) for {where}{said}"))
     if status == 401:
         if "scope" in detail.lower():
-            hint = ("The token lacks a scope this call needs: run `ctk auth` to see the scope "
-                    "list, then create a token with them.")
+            hint = (
+                "The token lacks a scope this call needs: run `ctk auth` to see the scope "
+                "list, then create a token with them."
+            )
         else:
-            hint = ("Check the email and API token with `ctk status --check`, or run "
-                    "`ctk auth` again.")
+            hint = (
+                "Check the email and API token with `ctk status --check`, or run `ctk auth` again."
+            )
         return AuthError(_sentence(f"Authentication failed (401) for {where}{said}"), hint=hint)
     if status == 403:
         return PermissionDenied(
@@ -316,8 +319,9 @@ def error_for_status(
         )
     if status >= 500:
         return Unavailable(
-            _sentence(f"Confluence is unavailable ({status} {_reason(status)}) for "
-                      f"{where}{tried}{said}"),
+            _sentence(
+                f"Confluence is unavailable ({status} {_reason(status)}) for {where}{tried}{said}"
+            ),
             hint=wait,
         )
     return CtkError(_sentence(f"Unexpected answer {status} {_reason(status)} for {where}{said}"))
@@ -470,13 +474,13 @@ class Client:
         if not path.startswith("/"):
             path = "/" + path
         if path == "/wiki" or path.startswith("/wiki/"):
-            path = path[len("/wiki"):]
+            path = path[len("/wiki") :]
         return self.wiki_base + path
 
     def _display_path(self, url: str) -> str:
         path = urlsplit(url).path or "/"
         if self.same_origin(url) and self._base_path and path.startswith(self._base_path + "/"):
-            path = path[len(self._base_path):]
+            path = path[len(self._base_path) :]
         return path
 
     def absolute(self, webui_or_path: str | None) -> str:
@@ -501,16 +505,25 @@ class Client:
             self.limiter.try_acquire()
 
     def _backoff(self, attempt: int) -> float:
-        base = min(BACKOFF_CAP, BACKOFF_START * (2 ** attempt))
+        base = min(BACKOFF_CAP, BACKOFF_START * (2**attempt))
         return base * self._rng.uniform(*JITTER)
 
     def _log(self, method: str, url: str, status: str, seconds: float) -> None:
         if self.debug:
-            log.debug("%s %s -> %s (%.0f ms)", method, self._display_path(url), status,
-                      seconds * 1000)
+            log.debug(
+                "%s %s -> %s (%.0f ms)", method, self._display_path(url), status, seconds * 1000
+            )
 
-    def _once(self, method: str, url: str, *, auth: bool, stream: bool,
-              allow_redirects: bool, **kwargs: Any) -> requests.Response:
+    def _once(
+        self,
+        method: str,
+        url: str,
+        *,
+        auth: bool,
+        stream: bool,
+        allow_redirects: bool,
+        **kwargs: Any,
+    ) -> requests.Response:
         import requests
 
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
@@ -528,8 +541,14 @@ class Client:
             kwargs["proxies"] = {"http": None, "https": None, "all": None}
         try:
             resp = self.session.request(
-                method, url, headers=headers, auth=self._auth() if auth else None,
-                timeout=self.timeout, stream=stream, allow_redirects=allow_redirects, **kwargs,
+                method,
+                url,
+                headers=headers,
+                auth=self._auth() if auth else None,
+                timeout=self.timeout,
+                stream=stream,
+                allow_redirects=allow_redirects,
+                **kwargs,
             )
         except requests.exceptions.ConnectTimeout:
             self._log(method, url, "connect timeout", time.monotonic() - started)
@@ -555,8 +574,10 @@ class Client:
                 f"Connection to {host} failed: {_connection_reason(exc)} ({where}).{maybe}",
                 hint="Check the network and try again.",
             ) from None
-        except (requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError) as exc:
+        except (
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as exc:
             self._log(method, url, "cut off", time.monotonic() - started)
             raise Unavailable(
                 f"The connection to {host} broke while reading the answer "
@@ -582,14 +603,16 @@ class Client:
             body = b""
         finally:
             resp.close()
-        detail = self._redact(confluence_message(
-            resp.status_code, resp.headers.get("Content-Type", ""), body))
+        detail = self._redact(
+            confluence_message(resp.status_code, resp.headers.get("Content-Type", ""), body)
+        )
         category = resp.headers.get("X-Failure-Category", "")
         if "SCOPE" in category.upper() and "scope" not in detail.lower():
             detail = f"{detail} (scope check failed)".strip()
         retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-        return error_for_status(resp.status_code, method, self._display_path(url), detail,
-                                retry_after, retries)
+        return error_for_status(
+            resp.status_code, method, self._display_path(url), detail, retry_after, retries
+        )
 
     def send(
         self,
@@ -626,8 +649,14 @@ class Client:
         while True:
             if limited:
                 self._take_token(pace or attempt > 0, on_wait)
-            resp = self._once(method, url, auth=auth, stream=stream,
-                              allow_redirects=allow_redirects, **dict(kwargs))
+            resp = self._once(
+                method,
+                url,
+                auth=auth,
+                stream=stream,
+                allow_redirects=allow_redirects,
+                **dict(kwargs),
+            )
             status = resp.status_code
             if status in RETRY_STATUSES and method in IDEMPOTENT:
                 hinted = parse_retry_after(resp.headers.get("Retry-After"))
@@ -670,9 +699,11 @@ class Client:
             pass
         content_type = resp.headers.get("Content-Type", "").lower()
         maybe = " The change may have been applied." if method not in IDEMPOTENT else ""
-        what = ("an HTML page instead of JSON (a proxy or login page?)"
-                if _looks_like_html(content_type, body[:200].decode("utf-8", "replace"))
-                else "a malformed JSON answer")
+        what = (
+            "an HTML page instead of JSON (a proxy or login page?)"
+            if _looks_like_html(content_type, body[:200].decode("utf-8", "replace"))
+            else "a malformed JSON answer"
+        )
         raise Unavailable(
             f"Confluence sent {what} (status {resp.status_code}) for {method} "
             f"{self._display_path(url)}.{maybe}",
@@ -690,17 +721,31 @@ class Client:
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
 
-    def post(self, path: str, json: Any = None, params: Mapping[str, Any] | None = None,
-             files: Any = None, headers: Mapping[str, str] | None = None,
-             data: Any = None) -> Any:
-        return self.request("POST", path, json=json, params=params, files=files,
-                            headers=headers, data=data)
+    def post(
+        self,
+        path: str,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        data: Any = None,
+    ) -> Any:
+        return self.request(
+            "POST", path, json=json, params=params, files=files, headers=headers, data=data
+        )
 
-    def put(self, path: str, json: Any = None, params: Mapping[str, Any] | None = None,
-            files: Any = None, headers: Mapping[str, str] | None = None,
-            data: Any = None) -> Any:
-        return self.request("PUT", path, json=json, params=params, files=files,
-                            headers=headers, data=data)
+    def put(
+        self,
+        path: str,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        data: Any = None,
+    ) -> Any:
+        return self.request(
+            "PUT", path, json=json, params=params, files=files, headers=headers, data=data
+        )
 
     def delete(self, path: str, params: Mapping[str, Any] | None = None) -> None:
         self.request("DELETE", path, params=params)
@@ -725,12 +770,12 @@ class Client:
         parts = urlsplit(link)
         path = parts.path or "/"
         if self._base_path and path.startswith(self._base_path + "/"):
-            path = path[len(self._base_path):]
+            path = path[len(self._base_path) :]
         elif path.startswith("/ex/confluence/"):
-            rest = path[len("/ex/confluence/"):]
+            rest = path[len("/ex/confluence/") :]
             path = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
         if path == "/wiki" or path.startswith("/wiki/"):
-            path = path[len("/wiki"):]
+            path = path[len("/wiki") :]
         query = f"?{parts.query}" if parts.query else ""
         return self.wiki_base + path + query
 
@@ -750,8 +795,13 @@ class Client:
                 return str(links["base"]).rstrip("/")
         return self.web_url + "/wiki"
 
-    def page(self, path: str, params: Mapping[str, Any] | None = None, limit: int = 25,
-             cursor: str | None = None) -> dict[str, Any]:
+    def page(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        limit: int = 25,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
         """One page of a list: ``{"results", "next_cursor" (str or None), "base"}``."""
         query = dict(params or {})
         query["limit"] = limit
@@ -760,12 +810,19 @@ class Client:
         url = self.url(path)
         resp = self.send("GET", url, params=query)
         body = self._parse(resp, "GET", url)
-        return {"results": self._results(body),
-                "next_cursor": cursor_of(self.next_link(body, resp)),
-                "base": self._base_of(body)}
+        return {
+            "results": self._results(body),
+            "next_cursor": cursor_of(self.next_link(body, resp)),
+            "base": self._base_of(body),
+        }
 
-    def iterate(self, path: str, params: Mapping[str, Any] | None = None, limit: int = 250,
-                on_wait: Callable[[str], None] | None = None) -> Iterator[Any]:
+    def iterate(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        limit: int = 250,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> Iterator[Any]:
         """Every item of every page, following next links; waits for the limiter (paced)."""
         query: dict[str, Any] | None = dict(params or {})
         assert query is not None
@@ -788,9 +845,13 @@ class Client:
             seen.add(url)
             query = None
 
-    def download(self, path_or_url: str, fileobj: IO[bytes],
-                 progress: Callable[[int, int | None], None] | None = None,
-                 chunk_size: int = DEFAULT_CHUNK) -> int:
+    def download(
+        self,
+        path_or_url: str,
+        fileobj: IO[bytes],
+        progress: Callable[[int, int | None], None] | None = None,
+        chunk_size: int = DEFAULT_CHUNK,
+    ) -> int:
         """Stream a file into ``fileobj`` with constant memory; returns the bytes written.
 
         Follows redirects itself: credentials go only to this client's own host. The read
@@ -803,8 +864,14 @@ class Client:
         else:
             url = self.url(path_or_url)
         headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
-        resp = self.send("GET", url, headers=headers, stream=True, allow_redirects=False,
-                         auth=self.same_origin(url))
+        resp = self.send(
+            "GET",
+            url,
+            headers=headers,
+            stream=True,
+            allow_redirects=False,
+            auth=self.same_origin(url),
+        )
         hops = 0
         while resp.is_redirect:
             location = resp.headers.get("Location", "")
@@ -814,14 +881,20 @@ class Client:
                 raise Unavailable(f"Too many redirects downloading {self._display_path(url)}.")
             target = urljoin(url, location)
             scheme, host, _port = _origin(target)
-            if scheme not in ("http", "https") or (scheme == "http" and
-                                                   not is_loopback_host(host)):
+            if scheme not in ("http", "https") or (scheme == "http" and not is_loopback_host(host)):
                 raise Unavailable(
                     f"Refusing a download redirect to a non-https address ({host or target})."
                 )
             url = target
-            resp = self.send("GET", url, headers=headers, stream=True, allow_redirects=False,
-                             auth=self.same_origin(url), limited=False)
+            resp = self.send(
+                "GET",
+                url,
+                headers=headers,
+                stream=True,
+                allow_redirects=False,
+                auth=self.same_origin(url),
+                limited=False,
+            )
         length = resp.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
         written = 0
@@ -834,9 +907,11 @@ class Client:
                 if progress is not None:
                     progress(written, total)
         except requests.exceptions.RequestException as exc:
-            reason = ("no data within the read timeout"
-                      if "timed out" in str(exc).lower() or "timeout" in type(exc).__name__.lower()
-                      else type(exc).__name__)
+            reason = (
+                "no data within the read timeout"
+                if "timed out" in str(exc).lower() or "timeout" in type(exc).__name__.lower()
+                else type(exc).__name__
+            )
             raise Unavailable(
                 f"Download of {self._display_path(url)} interrupted after {written} bytes "
                 f"({reason}).",
@@ -880,11 +955,18 @@ def _connection_reason(exc: BaseException) -> str:
         return "connection refused"
     if "reset" in lowered:
         return "connection reset"
-    if "remotedisconnected" in lowered or "closed connection" in lowered or \
-            "connection aborted" in lowered:
+    if (
+        "remotedisconnected" in lowered
+        or "closed connection" in lowered
+        or "connection aborted" in lowered
+    ):
         return "the server closed the connection"
-    if "name or service" in lowered or "nodename" in lowered or "resolve" in lowered \
-            or "getaddrinfo" in lowered:
+    if (
+        "name or service" in lowered
+        or "nodename" in lowered
+        or "resolve" in lowered
+        or "getaddrinfo" in lowered
+    ):
         return "the host name does not resolve"
     if "timed out" in lowered:
         return "timed out"

@@ -49,8 +49,13 @@ class Progress:
 class Context:
     """What a handler may use: the client, space resolution, the front end, progress."""
 
-    def __init__(self, frontend: str = "cli", environ: Mapping[str, str] | None = None,
-                 client: Any = None, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        frontend: str = "cli",
+        environ: Mapping[str, str] | None = None,
+        client: Any = None,
+        progress: Progress | None = None,
+    ) -> None:
         self.frontend = frontend
         self.environ = environ
         self.progress = progress or Progress()
@@ -83,8 +88,10 @@ class Context:
         results = (data or {}).get("results") or []
         match = next((s for s in results if str(s.get("key")) == text), None)
         if match is None:
-            raise NotFound(f"No space with key {text!r} (or it is not visible to you).",
-                           hint="Check the key with 'ctk spaces list'.")
+            raise NotFound(
+                f"No space with key {text!r} (or it is not visible to you).",
+                hint="Check the key with 'ctk spaces list'.",
+            )
         space_id = str(match["id"])
         with _space_lock:
             _space_ids[cache_key] = space_id

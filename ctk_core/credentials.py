@@ -181,8 +181,9 @@ def normalize_domain(value: str) -> str:
             parts = urlsplit(text)
             port = parts.port
         except ValueError:
-            raise UsageError(f"Invalid Confluence domain {original!r}.",
-                             hint=_DOMAIN_HINT) from None
+            raise UsageError(
+                f"Invalid Confluence domain {original!r}.", hint=_DOMAIN_HINT
+            ) from None
         if parts.scheme.lower() not in ("http", "https") or parts.username or parts.password:
             raise UsageError(f"Invalid Confluence domain {original!r}.", hint=_DOMAIN_HINT)
         if port not in (None, 443):
@@ -228,8 +229,9 @@ def is_loopback_host(host: str | None) -> bool:
     return bool((mapped or address).is_loopback)
 
 
-def validate_base_url(value: str, variable: str = "CTK_BASE_URL", *,
-                      loopback_only: bool = False) -> str:
+def validate_base_url(
+    value: str, variable: str = "CTK_BASE_URL", *, loopback_only: bool = False
+) -> str:
     """Check a base URL (https, or http for loopback hosts) and return it without a trailing
     slash (and without a trailing ``/wiki``: the base is the site root)."""
     text = (value or "").strip()

@@ -18,8 +18,13 @@ from ctk_core.plugin import Operation, Param, Resource
 from ctk_core.policy import Policy
 
 
-def invoke(ctx: Any, resource: Resource, operation: Operation | str,
-           arguments: Mapping[str, Any] | None, policy: Policy) -> Any:
+def invoke(
+    ctx: Any,
+    resource: Resource,
+    operation: Operation | str,
+    arguments: Mapping[str, Any] | None,
+    policy: Policy,
+) -> Any:
     """Run ``operation`` of ``resource`` with ``arguments`` under ``policy``; return its result."""
     op = resource.operation(operation) if isinstance(operation, str) else operation
     policy.check(resource, op)
@@ -27,8 +32,9 @@ def invoke(ctx: Any, resource: Resource, operation: Operation | str,
     return op.run(ctx, **values)
 
 
-def coerce_arguments(resource: Resource, op: Operation,
-                     arguments: Mapping[str, Any]) -> dict[str, Any]:
+def coerce_arguments(
+    resource: Resource, op: Operation, arguments: Mapping[str, Any]
+) -> dict[str, Any]:
     """Check and coerce ``arguments`` against the operation's parameters (UsageError if bad)."""
     params = {p.name: p for p in op.all_params}
     where = f"{resource.name} {op.cli_name}"
@@ -59,8 +65,11 @@ def coerce_value(param: Param, value: Any, where: str = "") -> Any:
     kind = param.type
 
     def bad(expected: str) -> UsageError:
-        shown = repr(value) if not isinstance(value, str) or len(value) < 60 else \
-            repr(value[:57] + "...")
+        shown = (
+            repr(value)
+            if not isinstance(value, str) or len(value) < 60
+            else repr(value[:57] + "...")
+        )
         return UsageError(f"Argument {name!r} must be {expected}, got {shown}.")
 
     if kind == "str":
@@ -116,8 +125,9 @@ def coerce_value(param: Param, value: Any, where: str = "") -> Any:
     if param.choices is not None:
         for item in result if kind == "list" else [result]:
             if item not in param.choices:
-                raise UsageError(f"Argument {name!r} must be one of {', '.join(param.choices)}; "
-                                 f"got {item!r}.")
+                raise UsageError(
+                    f"Argument {name!r} must be one of {', '.join(param.choices)}; got {item!r}."
+                )
     if kind in ("int", "float"):
         if param.minimum is not None and result < param.minimum:
             raise UsageError(f"Argument {name!r} must be at least {param.minimum}, got {result}.")

@@ -66,8 +66,9 @@ class RateLimited(CtkError):
     exit_code = 7
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: float | None = None,
-                 hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, hint: str | None = None
+    ) -> None:
         self.retry_after = retry_after
         super().__init__(message, hint=hint)
 

@@ -38,14 +38,20 @@ DEFAULT_LOG_DIR = "/tmp/ctk-logs"
 DEFAULT_DOWNLOAD_DIR = "/tmp/ctk-downloads"
 MAX_NAME_BYTES = 255
 
-_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) \
+_OPEN_FLAGS = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
     | getattr(os, "O_CLOEXEC", 0)
+)
 
 # Folders already checked in this process (requested path -> folder in use).
 _checked: dict[tuple[str, str], Path] = {}
 
 
 # --- private folders --------------------------------------------------------------------------
+
 
 def folder_problem(path: str | os.PathLike[str]) -> str | None:
     """Why ``path`` is not a safe private folder for us, or None when it is.
@@ -97,8 +103,9 @@ def private_folder(path: str | os.PathLike[str], purpose: str = "files") -> Path
 
 def _fallback(key: tuple[str, str], problem: str, purpose: str) -> Path:
     folder = Path(tempfile.mkdtemp(prefix=f"ctk-{purpose}-"))
-    log.warning("ctk: warning: not using %s for %s: %s; using %s instead", key[1], purpose,
-                problem, folder)
+    log.warning(
+        "ctk: warning: not using %s for %s: %s; using %s instead", key[1], purpose, problem, folder
+    )
     _checked[key] = folder
     return folder
 
@@ -117,8 +124,10 @@ def download_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 # --- private files ----------------------------------------------------------------------------
 
-def create_private_file(folder: str | os.PathLike[str], prefix: str = "",
-                        suffix: str = "") -> tuple[int, Path]:
+
+def create_private_file(
+    folder: str | os.PathLike[str], prefix: str = "", suffix: str = ""
+) -> tuple[int, Path]:
     """Create a new 0600 file with an unpredictable name in ``folder``: ``(fd, path)``.
 
     Opened with ``O_CREAT | O_EXCL | O_NOFOLLOW``, so an existing file or planted symlink is
@@ -134,8 +143,9 @@ def create_private_file(folder: str | os.PathLike[str], prefix: str = "",
     raise OSError(errno.EEXIST, f"could not create a unique file in {folder}")
 
 
-def save_full_result(text: str, environ: Mapping[str, str] | None = None,
-                     prefix: str = "result") -> str:
+def save_full_result(
+    text: str, environ: Mapping[str, str] | None = None, prefix: str = "result"
+) -> str:
     """Save a full (untruncated) result under the log folder; return its path."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     fd, path = create_private_file(log_dir(environ), f"{prefix}-{stamp}-", ".json")
@@ -145,6 +155,7 @@ def save_full_result(text: str, environ: Mapping[str, str] | None = None,
 
 
 # --- file names and destinations --------------------------------------------------------------
+
 
 def safe_filename(title: str | None, default: str = "attachment") -> str:
     """Reduce a title (e.g. an attachment's) to a safe base name.
@@ -182,8 +193,7 @@ def _cap_name(name: str, limit: int = MAX_NAME_BYTES) -> str:
     return (cut or "attachment") + tail
 
 
-def unique_destination(folder: str | os.PathLike[str], name: str,
-                       overwrite: bool = False) -> Path:
+def unique_destination(folder: str | os.PathLike[str], name: str, overwrite: bool = False) -> Path:
     """Where to save ``name`` in ``folder`` without clobbering an existing file.
 
     ``name`` is passed through :func:`safe_filename`. With ``overwrite`` the plain name is
@@ -201,13 +211,16 @@ def unique_destination(folder: str | os.PathLike[str], name: str,
         candidate = Path(folder) / _cap_name(f"{stem}-{n}{tail}")
         if not os.path.lexists(candidate):
             return candidate
-    raise UsageError(f"too many files named like {base!r} in {folder}",
-                     hint="Choose another destination or allow overwriting.")
+    raise UsageError(
+        f"too many files named like {base!r} in {folder}",
+        hint="Choose another destination or allow overwriting.",
+    )
 
 
 @contextlib.contextmanager
-def atomic_writer(dest: str | os.PathLike[str], overwrite: bool = False,
-                  mode: int = 0o600) -> Iterator[IO[bytes]]:
+def atomic_writer(
+    dest: str | os.PathLike[str], overwrite: bool = False, mode: int = 0o600
+) -> Iterator[IO[bytes]]:
     """Write ``dest`` atomically: yield a binary file, rename it into place on success.
 
     The temp file lives in the destination folder (``.<name>.<random>.part``, created 0600 with
@@ -248,8 +261,9 @@ def _move_into_place(tmp: Path, dest: Path, overwrite: bool) -> None:
     except OSError:
         # Filesystems without hard links: check, then rename (a narrow race, same user only).
         if os.path.lexists(dest):
-            raise UsageError(f"{dest} already exists",
-                             hint="Pass overwrite to replace it.") from None
+            raise UsageError(
+                f"{dest} already exists", hint="Pass overwrite to replace it."
+            ) from None
         os.replace(tmp, dest)
         return
     os.unlink(tmp)
@@ -270,6 +284,7 @@ def _fsync_dir(folder: Path) -> None:
 
 # --- upload confinement -----------------------------------------------------------------------
 
+
 def upload_roots(environ: Mapping[str, str] | None = None) -> list[Path]:
     """The folders MCP uploads may read from: ``CTK_UPLOAD_ROOTS`` or the working directory."""
     env = os.environ if environ is None else environ
@@ -285,9 +300,11 @@ def _inside(path: str, folder: str) -> bool:
         return False
 
 
-def resolve_upload_path(path: str | os.PathLike[str],
-                        roots: list[str | os.PathLike[str]] | None = None,
-                        environ: Mapping[str, str] | None = None) -> Path:
+def resolve_upload_path(
+    path: str | os.PathLike[str],
+    roots: list[str | os.PathLike[str]] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Path:
     """Resolve a file an agent asked to upload, refusing anything outside the upload roots.
 
     Symlinks are resolved first (``os.path.realpath``), then the real path must lie inside one
@@ -301,8 +318,9 @@ def resolve_upload_path(path: str | os.PathLike[str],
     real = os.path.realpath(raw)
     secret = os.path.realpath(config_dir(environ))
     if _inside(real, secret):
-        raise PolicyError(f"Refused to read {raw}: files in the ctk config folder ({secret}) "
-                          "are never uploaded.")
+        raise PolicyError(
+            f"Refused to read {raw}: files in the ctk config folder ({secret}) are never uploaded."
+        )
     real_roots = [os.path.realpath(r) for r in root_list]
     if not any(_inside(real, r) for r in real_roots):
         shown = os.pathsep.join(real_roots)
@@ -310,7 +328,8 @@ def resolve_upload_path(path: str | os.PathLike[str],
             f"Refused to read {raw}: it resolves to {real}, outside the allowed upload roots "
             f"({shown}).",
             hint="Move the file into an upload root, or set CTK_UPLOAD_ROOTS "
-                 "(folders separated by ':') when starting the MCP server.")
+            "(folders separated by ':') when starting the MCP server.",
+        )
     try:
         st = os.stat(real)
     except FileNotFoundError:
@@ -322,9 +341,11 @@ def resolve_upload_path(path: str | os.PathLike[str],
     return Path(real)
 
 
-def open_upload(path: str | os.PathLike[str],
-                roots: list[str | os.PathLike[str]] | None = None,
-                environ: Mapping[str, str] | None = None) -> tuple[IO[bytes], Path]:
+def open_upload(
+    path: str | os.PathLike[str],
+    roots: list[str | os.PathLike[str]] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[IO[bytes], Path]:
     """:func:`resolve_upload_path`, then open the resolved file without following symlinks.
 
     Returns ``(binary file, real path)``; the opened file is checked to be a regular file, so a
@@ -332,8 +353,7 @@ def open_upload(path: str | os.PathLike[str],
     """
     real = resolve_upload_path(path, roots, environ)
     try:
-        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
-                     | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise UsageError(f"Cannot read {path}: {exc.strerror or exc}") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):

@@ -33,8 +33,10 @@ def require_id(name: str, value: Any) -> str:
     if not text:
         raise UsageError(f"Missing argument '{name}'.")
     if not text.isdigit():
-        raise UsageError(f"Invalid value for '{name}': {value!r} is not a Confluence id "
-                         "(ids are numbers, e.g. 123456).")
+        raise UsageError(
+            f"Invalid value for '{name}': {value!r} is not a Confluence id "
+            "(ids are numbers, e.g. 123456)."
+        )
     return text
 
 
@@ -78,8 +80,8 @@ def titled_ancestors(ctx: Any, results: list[dict[str, Any]]) -> list[dict[str, 
     for folders). A title that cannot be read stays None.
     """
     ancestors: list[dict[str, Any]] = [
-        {"id": str(a.get("id")), "type": a.get("type") or "page", "title": None}
-        for a in results]
+        {"id": str(a.get("id")), "type": a.get("type") or "page", "title": None} for a in results
+    ]
     titles: dict[str, Any] = {}
     page_ids = [a["id"] for a in ancestors if a["type"] == "page"]
     if page_ids:
@@ -159,8 +161,15 @@ def flatten_hit(client: Any, raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_cql(ctx: Any, cql: str, *, limit: int = 25, cursor: str | None = None,
-            excerpt: str = "highlight", include_archived_spaces: bool = False) -> dict[str, Any]:
+def run_cql(
+    ctx: Any,
+    cql: str,
+    *,
+    limit: int = 25,
+    cursor: str | None = None,
+    excerpt: str = "highlight",
+    include_archived_spaces: bool = False,
+) -> dict[str, Any]:
     """Run one page of a CQL search; flattened hits and the next cursor."""
     params: dict[str, Any] = {"cql": cql, "excerpt": excerpt, "expand": "content.space"}
     if include_archived_spaces:

@@ -58,6 +58,7 @@ NO_AUTH_MESSAGE = (
 
 # --- schema and description generation (pure) ------------------------------------------------
 
+
 def param_schema(param: Param) -> dict[str, Any]:
     """The JSON Schema of one parameter (type, description, default, enum, bounds).
 
@@ -77,8 +78,9 @@ def param_schema(param: Param) -> dict[str, Any]:
     if param.maximum is not None:
         schema["maximum"] = param.maximum
     if param.default is not None:
-        schema["default"] = list(param.default) if isinstance(param.default, tuple) \
-            else param.default
+        schema["default"] = (
+            list(param.default) if isinstance(param.default, tuple) else param.default
+        )
     return schema
 
 
@@ -91,8 +93,9 @@ def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         return old
     merged = dict(old)
     if old.get("type") != new.get("type") or "anyOf" in old:
-        branches = old.get("anyOf") or [{"type": old["type"], **(
-            {"items": old["items"]} if "items" in old else {})}]
+        branches = old.get("anyOf") or [
+            {"type": old["type"], **({"items": old["items"]} if "items" in old else {})}
+        ]
         branch = {"type": new["type"], **({"items": new["items"]} if "items" in new else {})}
         if branch not in branches:
             branches = [*branches, branch]
@@ -132,8 +135,7 @@ def tool_schema(resource: Resource, policy: Policy, strict: bool = False) -> dic
             schema = param_schema(param)
             if param == LIMIT and not strict:
                 schema = {"type": schema["type"]}
-            props[param.name] = _merge(props[param.name], schema) if param.name in props \
-                else schema
+            props[param.name] = _merge(props[param.name], schema) if param.name in props else schema
     return {
         "type": "object",
         "properties": props,
@@ -149,8 +151,9 @@ def _signature(op: Operation) -> str:
     The other optional parameters (filters, formats, paging) appear only in the input schema,
     with their descriptions; INSTRUCTIONS say so once instead of every tool repeating them.
     """
-    names = [p.name + ("" if p.required else "?") for p in op.all_params
-             if p.required or p.positional]
+    names = [
+        p.name + ("" if p.required else "?") for p in op.all_params if p.required or p.positional
+    ]
     return f"{op.name}({','.join(names)})"
 
 
@@ -191,8 +194,7 @@ def tool_annotations(resource: Resource, policy: Policy) -> dict[str, Any]:
 
 def enabled_resources(catalog: Any, policy: Policy) -> list[Resource]:
     """The resources whose tool is served: disabled tools and tools without actions left out."""
-    return [r for r in catalog.resources
-            if policy.tool_enabled(r) and policy.enabled_operations(r)]
+    return [r for r in catalog.resources if policy.tool_enabled(r) and policy.enabled_operations(r)]
 
 
 def tools_payload(catalog: Any, policy: Policy) -> list[dict[str, Any]]:
@@ -200,25 +202,33 @@ def tools_payload(catalog: Any, policy: Policy) -> list[dict[str, Any]]:
     out = []
     for resource in enabled_resources(catalog, policy):
         annotations = tool_annotations(resource, policy)
-        out.append({
-            "name": resource.tool_name,
-            "title": annotations.pop("title"),
-            "description": tool_description(resource, policy),
-            "inputSchema": tool_schema(resource, policy),
-            "annotations": annotations,
-        })
+        out.append(
+            {
+                "name": resource.tool_name,
+                "title": annotations.pop("title"),
+                "description": tool_description(resource, policy),
+                "inputSchema": tool_schema(resource, policy),
+                "annotations": annotations,
+            }
+        )
     return out
 
 
 # --- reference documentation (docs/mcp.md) ---------------------------------------------------
+
 
 def _md(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _param_cell(param: Param) -> str:
-    kind = {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
-            "list": "list of strings"}[param.type]
+    kind = {
+        "str": "string",
+        "int": "integer",
+        "float": "number",
+        "bool": "boolean",
+        "list": "list of strings",
+    }[param.type]
     bits = [kind]
     if param.choices:
         bits.append("one of " + ", ".join(f"`{c}`" for c in param.choices))
@@ -245,9 +255,10 @@ def tools_markdown(catalog: Any) -> str:
         def hints(ann: dict[str, Any] | None) -> str:
             if ann is None:
                 return "not served (it has no read action)"
-            return ", ".join(f"{k}={'true' if ann[k] else 'false'}" for k in
-                             ("readOnlyHint", "destructiveHint", "idempotentHint",
-                              "openWorldHint"))
+            return ", ".join(
+                f"{k}={'true' if ann[k] else 'false'}"
+                for k in ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
+            )
 
         out.append(f"Annotations with writes off: {hints(ann_off)}.  ")
         out.append(f"With writes on: {hints(ann_on)}.\n")
@@ -267,47 +278,62 @@ def tools_markdown(catalog: Any) -> str:
             out.append("| --- | --- | --- | --- | --- |")
             for p in params:
                 default = "" if p.default is None else f"`{json.dumps(p.default)}`"
-                out.append(f"| `{p.name}` | {_param_cell(p)} | {'yes' if p.required else ''} | "
-                           f"{default} | {_md(p.help)} |")
+                out.append(
+                    f"| `{p.name}` | {_param_cell(p)} | {'yes' if p.required else ''} | "
+                    f"{default} | {_md(p.help)} |"
+                )
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
 # --- argument checks --------------------------------------------------------------------------
 
-_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
-               float: "number", type(None): "null"}
+_JSON_TYPES = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    type(None): "null",
+}
 
 
 def _json_type(value: Any) -> str:
     return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
-def _format_schema_error(err: Any, resource: Resource, arguments: Mapping[str, Any],
-                         schema: Mapping[str, Any]) -> str:
+def _format_schema_error(
+    err: Any, resource: Resource, arguments: Mapping[str, Any], schema: Mapping[str, Any]
+) -> str:
     props = schema.get("properties", {})
     name = str(err.path[0]) if err.path else None
     if err.validator == "additionalProperties":
         extra = sorted(set(arguments) - set(props))
-        return (f"Unknown argument {', '.join(repr(x) for x in extra)} for {resource.tool_name}; "
-                f"it takes: {', '.join(props)}.")
+        return (
+            f"Unknown argument {', '.join(repr(x) for x in extra)} for {resource.tool_name}; "
+            f"it takes: {', '.join(props)}."
+        )
     if err.validator == "required":
         return f"Missing required argument 'action'; one of: {', '.join(props['action']['enum'])}."
     if name == "action" and err.validator == "enum":
-        return (f"Unknown action {err.instance!r} for {resource.tool_name}; use one of: "
-                f"{', '.join(props['action']['enum'])}.")
+        return (
+            f"Unknown action {err.instance!r} for {resource.tool_name}; use one of: "
+            f"{', '.join(props['action']['enum'])}."
+        )
     if err.validator == "type":
         want = err.validator_value
-        return (f"Argument {name!r} must be of type {want}, not {_json_type(err.instance)} "
-                f"({json.dumps(err.instance)[:60]}).")
+        return (
+            f"Argument {name!r} must be of type {want}, not {_json_type(err.instance)} "
+            f"({json.dumps(err.instance)[:60]})."
+        )
     if err.validator == "enum":
         return f"Argument {name!r}: {err.instance!r} is not one of {err.validator_value}."
     where = f"Argument {name!r}" if name else "Arguments"
     return f"{where}: {err.message}."
 
 
-def check_action_arguments(resource: Resource, op: Operation,
-                           arguments: Mapping[str, Any]) -> None:
+def check_action_arguments(resource: Resource, op: Operation, arguments: Mapping[str, Any]) -> None:
     """Raise UsageError for arguments the action does not take or required ones missing."""
     params = {p.name: p for p in op.all_params}
     extra = [name for name in arguments if name not in params]
@@ -315,16 +341,19 @@ def check_action_arguments(resource: Resource, op: Operation,
         takes = ", ".join(params) or "no arguments"
         raise UsageError(
             f"Action {op.name!r} of {resource.tool_name} does not take "
-            f"{', '.join(repr(x) for x in extra)}; it takes: {takes}.")
+            f"{', '.join(repr(x) for x in extra)}; it takes: {takes}."
+        )
     missing = [p for p in op.all_params if p.required and p.name not in arguments]
     if missing:
         detail = "; ".join(f"{p.name}: {p.help}" if p.help else p.name for p in missing)
         raise UsageError(
             f"Action {op.name!r} of {resource.tool_name} needs "
-            f"{', '.join(repr(p.name) for p in missing)} ({detail}).")
+            f"{', '.join(repr(p.name) for p in missing)} ({detail})."
+        )
 
 
 # --- results and the response cap ------------------------------------------------------------
+
 
 def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -376,9 +405,12 @@ def shorten(value: Any, cap: int) -> tuple[Any, list[str]]:
         excess = _size(value) - cap
         if excess <= 0:
             break
-        candidates = [c for c in _walk(value)
-                      if (isinstance(c[3], list) and len(c[3]) > 1)
-                      or (isinstance(c[3], str) and len(c[3]) > 80)]
+        candidates = [
+            c
+            for c in _walk(value)
+            if (isinstance(c[3], list) and len(c[3]) > 1)
+            or (isinstance(c[3], str) and len(c[3]) > 80)
+        ]
         if not candidates:
             break
         path, container, key, child = max(candidates, key=lambda c: _size(c[3]))
@@ -438,9 +470,12 @@ def cap_result(result: Any, cap: int, environ: Mapping[str, str] | None = None) 
         return text, result
     path = files.save_full_result(text, environ)
     wrapped = result if isinstance(result, dict) else {"result": result}
-    note: dict[str, Any] = {"cut": [], "full_result": path,
-                            "hint": "Ask for less (limit, cursor, a narrower query), or read "
-                                    "the full result from the saved file."}
+    note: dict[str, Any] = {
+        "cut": [],
+        "full_result": path,
+        "hint": "Ask for less (limit, cursor, a narrower query), or read "
+        "the full result from the saved file.",
+    }
     budget = cap - _size({"truncated": note}) - 200
     shortened: Any = wrapped
     notes: list[str] = []
@@ -466,35 +501,50 @@ def max_response_bytes(environ: Mapping[str, str]) -> int:
         if value < 1000:
             raise ValueError
     except ValueError:
-        log.warning("ctk: warning: CTK_MAX_RESPONSE_BYTES=%r is not a whole number >= 1000; "
-                    "using %d",
-                    raw, DEFAULT_MAX_RESPONSE_BYTES)
+        log.warning(
+            "ctk: warning: CTK_MAX_RESPONSE_BYTES=%r is not a whole number >= 1000; using %d",
+            raw,
+            DEFAULT_MAX_RESPONSE_BYTES,
+        )
         return DEFAULT_MAX_RESPONSE_BYTES
     return value
 
 
-def error_text(err: BaseException, resource: Resource | None = None,
-               op: Operation | None = None) -> str:
+def error_text(
+    err: BaseException, resource: Resource | None = None, op: Operation | None = None
+) -> str:
     """One message an agent can act on."""
     if isinstance(err, AuthError) and "ctk auth" not in str(err):
-        return (f"{err} Check the credentials: run `ctk auth`, or set CONFLUENCE_DOMAIN, "
-                "CONFLUENCE_EMAIL and CONFLUENCE_API_TOKEN, then restart the MCP server.")
+        return (
+            f"{err} Check the credentials: run `ctk auth`, or set CONFLUENCE_DOMAIN, "
+            "CONFLUENCE_EMAIL and CONFLUENCE_API_TOKEN, then restart the MCP server."
+        )
     if isinstance(err, CtkError):
         return str(err)
     where = f"{resource.tool_name}.{op.name}" if resource and op else "the tool"
     first = (str(err).strip().splitlines() or [""])[0][:300]
-    return (f"Internal error in {where}: {type(err).__name__}"
-            f"{': ' + first if first else ''}. The server is still running; details are in "
-            "its stderr log.")
+    return (
+        f"Internal error in {where}: {type(err).__name__}"
+        f"{': ' + first if first else ''}. The server is still running; details are in "
+        "its stderr log."
+    )
 
 
 # --- the server -------------------------------------------------------------------------------
 
+
 class ToolRunner:
     """Everything a ``tools/call`` needs, independent of the SDK (testable on its own)."""
 
-    def __init__(self, resources: list[Resource], policy: Policy, all_resources: list[Resource],
-                 environ: Mapping[str, str], no_auth: bool = False, context: Any = None) -> None:
+    def __init__(
+        self,
+        resources: list[Resource],
+        policy: Policy,
+        all_resources: list[Resource],
+        environ: Mapping[str, str],
+        no_auth: bool = False,
+        context: Any = None,
+    ) -> None:
         import jsonschema
 
         self.policy = policy
@@ -503,8 +553,9 @@ class ToolRunner:
         self.cap = max_response_bytes(environ)
         self.resources = {r.tool_name: r for r in resources}
         self.disabled = {r.tool_name: r for r in all_resources if r.tool_name not in self.resources}
-        self.schemas = {name: tool_schema(r, policy, strict=True)
-                        for name, r in self.resources.items()}
+        self.schemas = {
+            name: tool_schema(r, policy, strict=True) for name, r in self.resources.items()
+        }
         self.validators = {}
         for name, schema in self.schemas.items():
             jsonschema.Draft202012Validator.check_schema(schema)
@@ -517,8 +568,9 @@ class ToolRunner:
             self._context = Context(frontend="mcp", environ=self.environ)
         return self._context
 
-    def prepare(self, name: str, arguments: Mapping[str, Any] | None
-                ) -> tuple[Resource, Operation, dict[str, Any]]:
+    def prepare(
+        self, name: str, arguments: Mapping[str, Any] | None
+    ) -> tuple[Resource, Operation, dict[str, Any]]:
         """Every check before running, in order; raises CtkError with the message to return."""
         from ctk_core.policy import WRITES_DISABLED_MESSAGE, tool_disabled_message
 
@@ -540,9 +592,14 @@ class ToolRunner:
         # null means "not given": agents often send it for optional arguments.
         args = {k: v for k, v in args.items() if v is not None}
         schema = self.schemas[name]
-        errors = sorted(self.validators[name].iter_errors(args),
-                        key=lambda e: (e.validator != "additionalProperties",
-                                       list(e.path) != ["action"], str(e.path)))
+        errors = sorted(
+            self.validators[name].iter_errors(args),
+            key=lambda e: (
+                e.validator != "additionalProperties",
+                list(e.path) != ["action"],
+                str(e.path),
+            ),
+        )
         if errors:
             msgs = [_format_schema_error(e, resource, args, schema) for e in errors[:3]]
             raise UsageError(" ".join(dict.fromkeys(msgs)))
@@ -552,8 +609,9 @@ class ToolRunner:
             raise AuthError(NO_AUTH_MESSAGE, hint=None)
         return resource, op, args
 
-    def run(self, resource: Resource, op: Operation, args: dict[str, Any],
-            progress: Any = None) -> Any:
+    def run(
+        self, resource: Resource, op: Operation, args: dict[str, Any], progress: Any = None
+    ) -> Any:
         """Run the operation (in a worker thread); ``progress`` reports to the caller."""
         from ctk_core import dispatch
 
@@ -570,8 +628,9 @@ class CallContext(Context):
     """The context of one tool call: its own progress, the server's (lazy) client and caches."""
 
     def __init__(self, shared: Any, progress: Any) -> None:
-        super().__init__(frontend="mcp", environ=getattr(shared, "environ", None),
-                         progress=progress)
+        super().__init__(
+            frontend="mcp", environ=getattr(shared, "environ", None), progress=progress
+        )
         self._shared = shared
 
     @property
@@ -603,9 +662,12 @@ def mcp_progress(session: Any, min_interval: float = 0.25) -> Any:
                 return
             self.last = now
             try:
-                anyio.from_thread.run(session.report_progress, float(self.done),
-                                      None if self.total is None else float(self.total),
-                                      message or self.label or None)
+                anyio.from_thread.run(
+                    session.report_progress,
+                    float(self.done),
+                    None if self.total is None else float(self.total),
+                    message or self.label or None,
+                )
             except Exception:  # progress is best effort: never fail the call for it
                 log.debug("progress notification failed", exc_info=True)
 
@@ -632,9 +694,13 @@ def mcp_progress(session: Any, min_interval: float = 0.25) -> Any:
     return McpProgress()
 
 
-def build_server(catalog: Any = None, policy: Policy | None = None,
-                 environ: Mapping[str, str] | None = None, no_auth: bool = False,
-                 context: Any = None) -> Server:
+def build_server(
+    catalog: Any = None,
+    policy: Policy | None = None,
+    environ: Mapping[str, str] | None = None,
+    no_auth: bool = False,
+    context: Any = None,
+) -> Server:
     """The MCP server for ``catalog`` (default: the loaded plugins) under ``policy``.
 
     ``policy`` defaults to ``Policy.from_environ(environ)``; ``environ`` (default
@@ -670,14 +736,20 @@ def build_server(catalog: Any = None, policy: Policy | None = None,
     tools = []
     for entry in tools_payload(catalog, policy):
         ann = entry["annotations"]
-        tools.append(Tool(
-            name=entry["name"], title=entry["title"], description=entry["description"],
-            input_schema=entry["inputSchema"],
-            annotations=ToolAnnotations(
-                read_only_hint=ann["readOnlyHint"],
-                destructive_hint=ann["destructiveHint"], idempotent_hint=ann["idempotentHint"],
-                open_world_hint=ann["openWorldHint"]),
-        ))
+        tools.append(
+            Tool(
+                name=entry["name"],
+                title=entry["title"],
+                description=entry["description"],
+                input_schema=entry["inputSchema"],
+                annotations=ToolAnnotations(
+                    read_only_hint=ann["readOnlyHint"],
+                    destructive_hint=ann["destructiveHint"],
+                    idempotent_hint=ann["idempotentHint"],
+                    open_world_hint=ann["openWorldHint"],
+                ),
+            )
+        )
 
     def failure(message: str) -> CallToolResult:
         return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
@@ -692,7 +764,8 @@ def build_server(catalog: Any = None, policy: Policy | None = None,
             resource, op, args = runner.prepare(name, params.arguments)
             progress = mcp_progress(ctx.session) if getattr(ctx, "session", None) else None
             result = await anyio.to_thread.run_sync(
-                functools.partial(runner.run, resource, op, args, progress))
+                functools.partial(runner.run, resource, op, args, progress)
+            )
             text, structured = runner.render(result)
         except CtkError as err:
             log.info("%s: %s", name, err)
@@ -706,13 +779,19 @@ def build_server(catalog: Any = None, policy: Policy | None = None,
         return CallToolResult(content=content)
 
     instructions = INSTRUCTIONS + ("" if policy.writes_enabled else WRITES_OFF_NOTE)
-    server: Server = Server("ctk", version=__version__, instructions=instructions,
-                            on_list_tools=list_tools, on_call_tool=call_tool)
+    server: Server = Server(
+        "ctk",
+        version=__version__,
+        instructions=instructions,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+    )
     server.ctk_runner = runner  # type: ignore[attr-defined]
     return server
 
 
 # --- transports -------------------------------------------------------------------------------
+
 
 def serve_stdio(server: Server) -> None:
     """Serve over stdin/stdout until the client closes stdin."""
@@ -765,8 +844,12 @@ def transport_security(host: str, environ: Mapping[str, str] | None = None) -> A
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=[f"{h}:*" for h in hosts] + hosts,
-        allowed_origins=[f"{scheme}://{h}{port}" for h in hosts for scheme in ("http", "https")
-                         for port in (":*", "")],
+        allowed_origins=[
+            f"{scheme}://{h}{port}"
+            for h in hosts
+            for scheme in ("http", "https")
+            for port in (":*", "")
+        ],
     )
 
 
@@ -794,11 +877,17 @@ class BearerTokenMiddleware:
             await self.app(scope, receive, send)
             return
         body = b'{"error":"invalid_token","error_description":"Missing or wrong bearer token"}'
-        await send({"type": "http.response.start", "status": 401, "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"www-authenticate", b'Bearer error="invalid_token"'),
-        ]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"www-authenticate", b'Bearer error="invalid_token"'),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -808,27 +897,41 @@ def check_http_exposure(host: str, token: str | None) -> None:
         raise PolicyError(
             f"Refusing to serve MCP on non-loopback host {host} without a bearer token.",
             hint="Set CTK_MCP_TOKEN to a long random secret (clients send it as "
-                 "'Authorization: Bearer <token>'), or use --host 127.0.0.1.")
+            "'Authorization: Bearer <token>'), or use --host 127.0.0.1.",
+        )
 
 
-def http_app(server: Server, host: str = "127.0.0.1", token: str | None = None,
-             environ: Mapping[str, str] | None = None) -> Any:
+def http_app(
+    server: Server,
+    host: str = "127.0.0.1",
+    token: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Any:
     """The streamable-HTTP ASGI app (path ``/mcp``), with the bearer check when ``token``."""
     check_http_exposure(host, token)
-    app = server.streamable_http_app(host=host,
-                                     transport_security=transport_security(host, environ))
+    app = server.streamable_http_app(
+        host=host, transport_security=transport_security(host, environ)
+    )
     return BearerTokenMiddleware(app, token) if token else app
 
 
-def serve_http(server: Server, host: str = "127.0.0.1", port: int = 8765,
-               token: str | None = None, log_level: str = "warning") -> None:
+def serve_http(
+    server: Server,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    token: str | None = None,
+    log_level: str = "warning",
+) -> None:
     """Serve streamable HTTP with uvicorn until interrupted."""
     import uvicorn
 
     app = http_app(server, host, token)
     shown = f"[{host}]" if ":" in host else host
-    print(f"ctk MCP server on http://{shown}:{port}/mcp"
-          f"{' (bearer token required)' if token else ''}", file=sys.stderr, flush=True)
+    print(
+        f"ctk MCP server on http://{shown}:{port}/mcp{' (bearer token required)' if token else ''}",
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
 

@@ -44,13 +44,19 @@ class MultipartBody:
         self._parts.append(data)
         self._length += len(data)
 
-    def add_field(self, name: str, value: str,
-                  content_type: str | None = "text/plain; charset=utf-8") -> None:
+    def add_field(
+        self, name: str, value: str, content_type: str | None = "text/plain; charset=utf-8"
+    ) -> None:
         self._head(name, None, content_type)
         self._bytes(value.encode("utf-8") + b"\r\n")
 
-    def add_file(self, name: str, filename: str, fileobj: IO[bytes],
-                 content_type: str = "application/octet-stream") -> None:
+    def add_file(
+        self,
+        name: str,
+        filename: str,
+        fileobj: IO[bytes],
+        content_type: str = "application/octet-stream",
+    ) -> None:
         """A file part; ``fileobj`` must be a regular file (its size is read from fstat)."""
         self._head(name, filename, content_type)
         size = os.fstat(fileobj.fileno()).st_size - fileobj.tell()
@@ -77,7 +83,7 @@ class MultipartBody:
             if isinstance(self._current, bytes):
                 take = self._current if want < 0 else self._current[:want]
                 out += take
-                rest = self._current[len(take):]
+                rest = self._current[len(take) :]
                 self._current = rest or None
             else:
                 chunk = self._current.read(want if want > 0 else 1 << 20)

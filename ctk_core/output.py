@@ -109,8 +109,13 @@ def _cell(value: Any, limit: int | None = MAX_CELL) -> str:
     return text
 
 
-def emit(result: Any, as_json: bool = False, columns: Sequence[str] = (),
-         out: IO[str] | None = None, err: IO[str] | None = None) -> None:
+def emit(
+    result: Any,
+    as_json: bool = False,
+    columns: Sequence[str] = (),
+    out: IO[str] | None = None,
+    err: IO[str] | None = None,
+) -> None:
     """Print one result, and on stderr a hint when a list has more pages."""
     out = out or sys.stdout
     err = err or sys.stderr
@@ -134,8 +139,9 @@ class PageStream:
     the header and column widths come from the first page; later rows are padded to them.
     """
 
-    def __init__(self, as_json: bool, columns: Sequence[str] = (),
-                 out: IO[str] | None = None) -> None:
+    def __init__(
+        self, as_json: bool, columns: Sequence[str] = (), out: IO[str] | None = None
+    ) -> None:
         self.as_json = as_json
         self.columns = list(columns)
         self.out = out or sys.stdout
@@ -204,5 +210,13 @@ def _isatty(stream: IO[str]) -> bool:
         return False
 
 
-__all__ = ["PageStream", "emit", "infer_columns", "key_values", "more_hint", "render", "table",
-           "to_json"]
+__all__ = [
+    "PageStream",
+    "emit",
+    "infer_columns",
+    "key_values",
+    "more_hint",
+    "render",
+    "table",
+    "to_json",
+]

@@ -49,6 +49,7 @@ _TAG = re.compile(r"<[^>]*>")
 
 # -- well-formedness ------------------------------------------------------------------------------
 
+
 def _numeric_entity(match: re.Match[str]) -> str:
     name = match.group(1)
     if name in _XML_ENTITIES:
@@ -76,8 +77,11 @@ def check_storage(xhtml: str) -> None:
     except ET.ParseError as exc:
         line, column = exc.position
         reason = str(exc).split(":")[0]
-        where = (f"at line {line - 1}, column {column + 1}" if 1 < line <= body.count("\n") + 2
-                 else "at the end of the body")
+        where = (
+            f"at line {line - 1}, column {column + 1}"
+            if 1 < line <= body.count("\n") + 2
+            else "at the end of the body"
+        )
         raise UsageError(
             f"Storage body is not well-formed XHTML: {reason} {where}.",
             hint="Fix the markup, or send Markdown with content_format=markdown.",
@@ -85,6 +89,7 @@ def check_storage(xhtml: str) -> None:
 
 
 # -- sections -------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Section:
@@ -139,11 +144,15 @@ def outline(storage: str) -> list[Section]:
             in_scope = parent_is_transparent()
             if match.group("selfclose") or lname in _VOID:
                 continue
-            stack.append(_Open(
-                lname, match.start(), match.end(),
-                transparent=in_scope and lname in _TRANSPARENT,
-                content=in_scope and lname not in _TRANSPARENT,
-            ))
+            stack.append(
+                _Open(
+                    lname,
+                    match.start(),
+                    match.end(),
+                    transparent=in_scope and lname in _TRANSPARENT,
+                    content=in_scope and lname not in _TRANSPARENT,
+                )
+            )
             continue
         end = match.group("end")
         if end is None:
@@ -161,14 +170,14 @@ def outline(storage: str) -> list[Section]:
             heading = _HEADING.match(opened.name)
             if heading:
                 container = stack[-1].start if stack else -1
-                text = _heading_text(storage[opened.tag_end:match.start()])
+                text = _heading_text(storage[opened.tag_end : match.start()])
                 found.append((int(heading.group(1)), text, opened.start, match.end(), container))
 
     sections: list[Section] = []
     used: set[str] = set()
     for i, (level, text, start, heading_end, container) in enumerate(found):
         boundary = container_end.get(container, len(storage))
-        for level2, _t, start2, _he, container2 in found[i + 1:]:
+        for level2, _t, start2, _he, container2 in found[i + 1 :]:
             if container2 == container and level2 <= level:
                 boundary = start2
                 break
@@ -204,15 +213,19 @@ def find_section(sections: list[Section], heading: str, *, page_id: str = "") ->
             return hits[0]
         if len(hits) > 1:
             ids = ", ".join(s.id for s in hits)
-            raise UsageError(f"Heading {heading!r} occurs {len(hits)} times; name the section "
-                             f"by its id instead: {ids}.")
+            raise UsageError(
+                f"Heading {heading!r} occurs {len(hits)} times; name the section "
+                f"by its id instead: {ids}."
+            )
     where = f" on page {page_id}" if page_id else ""
     if not sections:
         raise NotFound(f"No section {heading!r}{where}: the page has no headings.")
     listed = ", ".join(f"{s.id} ({s.text})" for s in sections[:20])
     more = f" and {len(sections) - 20} more" if len(sections) > 20 else ""
-    raise NotFound(f"No section {heading!r}{where}. Sections: {listed}{more}.",
-                   hint="Use get_outline to list them.")
+    raise NotFound(
+        f"No section {heading!r}{where}. Sections: {listed}{more}.",
+        hint="Use get_outline to list them.",
+    )
 
 
 def starts_with_heading(storage: str) -> bool:
@@ -234,17 +247,19 @@ def splice(storage: str, section: Section, replacement: str, *, keep_heading: bo
     replaced; otherwise the heading is replaced too.
     """
     start = section.heading_end if keep_heading else section.start
-    return storage[:start] + replacement + storage[section.end:]
+    return storage[:start] + replacement + storage[section.end :]
 
 
 def section_storage(storage: str, section: Section) -> str:
-    return storage[section.start:section.end]
+    return storage[section.start : section.end]
 
 
 # -- diff -----------------------------------------------------------------------------------------
 
-def unified_diff(old: str, new: str, *, from_label: str, to_label: str,
-                 context: int = 3) -> tuple[str, int, int]:
+
+def unified_diff(
+    old: str, new: str, *, from_label: str, to_label: str, context: int = 3
+) -> tuple[str, int, int]:
     """A unified diff of two texts, with ``@@ -a,b +c,d @@`` hunk headers (line numbers).
 
     Returns (diff text, lines added, lines removed). difflib works on line lists with a hash map of
@@ -254,8 +269,7 @@ def unified_diff(old: str, new: str, *, from_label: str, to_label: str,
     b = new.splitlines()
     added = removed = 0
     out: list[str] = []
-    lines = difflib.unified_diff(a, b, fromfile=from_label, tofile=to_label, n=context,
-                                 lineterm="")
+    lines = difflib.unified_diff(a, b, fromfile=from_label, tofile=to_label, n=context, lineterm="")
     for index, line in enumerate(lines):
         out.append(line)
         if index < 2 or line.startswith("@@"):

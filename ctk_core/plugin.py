@@ -77,8 +77,9 @@ class Operation:
     command: str | None = None
     columns: Sequence[str] = ()
     render: Callable[[Any], str] | None = None
-    cli_shortcuts: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False,
-                                                           compare=False)
+    cli_shortcuts: Mapping[str, Mapping[str, str]] = field(
+        default_factory=dict, hash=False, compare=False
+    )
 
     @property
     def cli_name(self) -> str:
@@ -131,9 +132,12 @@ def validate_resource(resource: Any) -> None:
     if not resource.operations:
         raise ValueError(f"resource {resource.name!r} declares no operations")
     if resource.default_command is not None and resource.default_command not in {
-            getattr(op, "name", None) for op in resource.operations}:
-        raise ValueError(f"resource {resource.name!r}: default_command "
-                         f"{resource.default_command!r} is not one of its operations")
+        getattr(op, "name", None) for op in resource.operations
+    }:
+        raise ValueError(
+            f"resource {resource.name!r}: default_command "
+            f"{resource.default_command!r} is not one of its operations"
+        )
     seen: set[str] = set()
     commands: set[str] = set()
     for op in resource.operations:
@@ -169,6 +173,10 @@ def validate_resource(resource: Any) -> None:
                 raise ValueError(f"{where}.{p.name}: type {p.type!r} not in {sorted(PARAM_TYPES)}")
             if p.choices is not None and p.type != "str" and p.type != "list":
                 raise ValueError(f"{where}.{p.name}: choices need type str or list")
-            if p.default is not None and p.choices and p.type == "str" \
-                    and p.default not in p.choices:
+            if (
+                p.default is not None
+                and p.choices
+                and p.type == "str"
+                and p.default not in p.choices
+            ):
                 raise ValueError(f"{where}.{p.name}: default {p.default!r} not in choices")

@@ -53,8 +53,9 @@ class Policy:
     warnings: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None,
-                     known_tools: Iterable[str] | None = None) -> Policy:
+    def from_environ(
+        cls, environ: Mapping[str, str] | None = None, known_tools: Iterable[str] | None = None
+    ) -> Policy:
         """Read the policy from ``environ`` (default ``os.environ``).
 
         ``known_tools`` are the tool names of the loaded catalog; any name in
@@ -121,5 +122,10 @@ def tool_disabled_message(resource: Resource) -> str:
     )
 
 
-__all__ = ["WRITES_DISABLED_MESSAGE", "Policy", "parse_tool_list", "parse_writes",
-           "tool_disabled_message"]
+__all__ = [
+    "WRITES_DISABLED_MESSAGE",
+    "Policy",
+    "parse_tool_list",
+    "parse_writes",
+    "tool_disabled_message",
+]

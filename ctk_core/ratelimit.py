@@ -126,8 +126,7 @@ class TokenBucket:
                 wait = self._wait_locked()
             if max_wait is not None and waited + wait > max_wait:
                 raise RateLimited(
-                    f"Client-side rate limit ({self.describe()}): no token within "
-                    f"{max_wait:g} s.",
+                    f"Client-side rate limit ({self.describe()}): no token within {max_wait:g} s.",
                     retry_after=wait,
                 )
             if on_wait is not None:

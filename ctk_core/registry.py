@@ -57,9 +57,16 @@ class PluginInfo:
         return f"{self.name!r} ({where})" if where else repr(self.name)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "module": self.module, "distribution": self.dist,
-                "version": self.version, "resources": list(self.resources),
-                "tools": list(self.tools), "status": self.status, "error": self.error}
+        return {
+            "name": self.name,
+            "module": self.module,
+            "distribution": self.dist,
+            "version": self.version,
+            "resources": list(self.resources),
+            "tools": list(self.tools),
+            "status": self.status,
+            "error": self.error,
+        }
 
 
 @dataclass
@@ -83,7 +90,8 @@ class Catalog:
         """The plugin that declared a resource (by resource or tool name)."""
         for info in self.plugins:
             if info.status == "loaded" and (
-                    resource_name in info.resources or resource_name in info.tools):
+                resource_name in info.resources or resource_name in info.tools
+            ):
                 return info
         return None
 
@@ -178,8 +186,12 @@ def _build(allow: str | None, trace: bool) -> Catalog:
     owners: dict[str, PluginInfo] = {}  # entry-point name -> plugin
     for ep in _entry_points():
         dist = getattr(ep, "dist", None)
-        info = PluginInfo(name=ep.name, module=ep.value, dist=_dist_name(ep),
-                          version=dist.version if dist is not None else None)
+        info = PluginInfo(
+            name=ep.name,
+            module=ep.value,
+            dist=_dist_name(ep),
+            version=dist.version if dist is not None else None,
+        )
         infos.append(info)
         if allowed is not None and ep.name not in allowed:
             info.status = "skipped"
@@ -226,8 +238,12 @@ def _build(allow: str | None, trace: bool) -> Catalog:
                 _check_unique(res, info, names, tools, declared)
         except Exception as exc:
             pm.unregister(module)
-            _fail(info, str(exc) if isinstance(exc, PluginFailure)
-                  else f"ctk_register_resources raised {type(exc).__name__}: {_one_line(exc)}")
+            _fail(
+                info,
+                str(exc)
+                if isinstance(exc, PluginFailure)
+                else f"ctk_register_resources raised {type(exc).__name__}: {_one_line(exc)}",
+            )
             continue
         for res in declared:
             names[res.name] = info
@@ -255,23 +271,34 @@ def _resources_of(pm: pluggy.PluginManager, module: Any) -> list[Resource]:
     return declared
 
 
-def _check_unique(res: Resource, info: PluginInfo, names: dict[str, PluginInfo],
-                  tools: dict[str, PluginInfo], declared: list[Resource]) -> None:
+def _check_unique(
+    res: Resource,
+    info: PluginInfo,
+    names: dict[str, PluginInfo],
+    tools: dict[str, PluginInfo],
+    declared: list[Resource],
+) -> None:
     cli_name = res.name.replace("_", "-")
     if res.name in CORE_COMMANDS or cli_name in CORE_COMMANDS:
-        raise PluginFailure(f"resource name {res.name!r} is taken by the core command "
-                            f"'ctk {cli_name}'")
+        raise PluginFailure(
+            f"resource name {res.name!r} is taken by the core command 'ctk {cli_name}'"
+        )
     if res.name in names:
-        raise PluginFailure(f"duplicate resource {res.name!r}: plugin {names[res.name].label} "
-                            f"already provides it, so plugin {info.label} is refused")
+        raise PluginFailure(
+            f"duplicate resource {res.name!r}: plugin {names[res.name].label} "
+            f"already provides it, so plugin {info.label} is refused"
+        )
     if res.tool_name in tools:
-        raise PluginFailure(f"duplicate tool {res.tool_name!r}: plugin "
-                            f"{tools[res.tool_name].label} already provides it, so plugin "
-                            f"{info.label} is refused")
+        raise PluginFailure(
+            f"duplicate tool {res.tool_name!r}: plugin "
+            f"{tools[res.tool_name].label} already provides it, so plugin "
+            f"{info.label} is refused"
+        )
     same = [r for r in declared if r.name == res.name or r.tool_name == res.tool_name]
     if len(same) > 1:
-        raise PluginFailure(f"plugin {info.label} registers resource {res.name!r} "
-                            f"(tool {res.tool_name!r}) twice")
+        raise PluginFailure(
+            f"plugin {info.label} registers resource {res.name!r} (tool {res.tool_name!r}) twice"
+        )
 
 
 def _one_line(exc: BaseException) -> str:
@@ -279,8 +306,12 @@ def _one_line(exc: BaseException) -> str:
     return text[0] if text else ""
 
 
-def call_per_plugin(catalog: Catalog, hook: str, on_error: Callable[[PluginInfo, Exception],
-                    None] | None = None, **kwargs: Any) -> None:
+def call_per_plugin(
+    catalog: Catalog,
+    hook: str,
+    on_error: Callable[[PluginInfo, Exception], None] | None = None,
+    **kwargs: Any,
+) -> None:
     """Call ``hook`` plugin by plugin, so that one failing plugin does not stop the others.
 
     A plugin that raises is reported on one stderr line (and to ``on_error`` when given).
@@ -300,5 +331,11 @@ def call_per_plugin(catalog: Catalog, hook: str, on_error: Callable[[PluginInfo,
                 on_error(info, exc)
 
 
-__all__ = ["Catalog", "PluginFailure", "PluginInfo", "call_per_plugin", "load_catalog",
-           "plugin_manager"]
+__all__ = [
+    "Catalog",
+    "PluginFailure",
+    "PluginInfo",
+    "call_per_plugin",
+    "load_catalog",
+    "plugin_manager",
+]

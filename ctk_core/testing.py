@@ -70,16 +70,24 @@ class SandboxHandle:
 
     def page_id(self, title: str, space_key: str | None = None) -> str:
         for page in self.state.pages.values():
-            if page["title"] == title and page["status"] == "current" and (
-                    space_key is None or self.state.spaces[page["spaceId"]]["key"] == space_key):
+            if (
+                page["title"] == title
+                and page["status"] == "current"
+                and (space_key is None or self.state.spaces[page["spaceId"]]["key"] == space_key)
+            ):
                 return str(page["id"])
         raise KeyError(f"no current page titled {title!r}")
 
 
 @contextlib.contextmanager
-def running_sandbox(seed: str = "demo", data: str | None = None, email: str | None = None,
-                    token: str | None = None, faults: list[Any] | None = None,
-                    fixed_credentials: bool = True) -> Iterator[SandboxHandle]:
+def running_sandbox(
+    seed: str = "demo",
+    data: str | None = None,
+    email: str | None = None,
+    token: str | None = None,
+    faults: list[Any] | None = None,
+    fixed_credentials: bool = True,
+) -> Iterator[SandboxHandle]:
     """Start a sandbox on 127.0.0.1 for the duration of a ``with`` block.
 
     With ``fixed_credentials`` (the default) only the handle's email and token are accepted, so
@@ -89,8 +97,9 @@ def running_sandbox(seed: str = "demo", data: str | None = None, email: str | No
 
     if fixed_credentials and token is None:
         token = "sandbox-" + secrets.token_hex(8)
-    server = SandboxServer(host="127.0.0.1", port=0, seed=seed, data=data, email=email,
-                           token=token, faults=faults)
+    server = SandboxServer(
+        host="127.0.0.1", port=0, seed=seed, data=data, email=email, token=token, faults=faults
+    )
     if fixed_credentials and email is None:
         email = server.email = server.state.current_email()
     server.start()
@@ -112,8 +121,10 @@ def confluence_sandbox_factory() -> Iterator[Callable[..., SandboxHandle]]:
     """Start sandboxes with options (``seed``, ``data``, ``email``, ``token``, ``faults``,
     ``fixed_credentials``); all are stopped at the end of the test."""
     with contextlib.ExitStack() as stack:
+
         def start(**options: Any) -> SandboxHandle:
             return stack.enter_context(running_sandbox(**options))
+
         yield start
 
 
@@ -136,8 +147,10 @@ class CliResult:
         return json.loads(self.stdout)
 
     def __repr__(self) -> str:
-        return (f"CliResult(args={self.args!r}, exit_code={self.exit_code}, "
-                f"stdout={self.stdout[-400:]!r}, stderr={self.stderr[-400:]!r})")
+        return (
+            f"CliResult(args={self.args!r}, exit_code={self.exit_code}, "
+            f"stdout={self.stdout[-400:]!r}, stderr={self.stderr[-400:]!r})"
+        )
 
 
 class CtkCli:
@@ -156,17 +169,23 @@ class CtkCli:
         if sandbox is not None:
             self.env.update(sandbox.client_env)
 
-    def __call__(self, *args: str, env: dict[str, str | None] | None = None,
-                 input: str | None = None, subprocess: bool = False,
-                 timeout: float = 60) -> CliResult:
+    def __call__(
+        self,
+        *args: str,
+        env: dict[str, str | None] | None = None,
+        input: str | None = None,
+        subprocess: bool = False,
+        timeout: float = 60,
+    ) -> CliResult:
         merged = {**self.env, **(env or {})}
         argv = [str(a) for a in args]
         if subprocess:
             return self._subprocess(argv, merged, input, timeout)
         return self._in_process(argv, merged, input)
 
-    def _in_process(self, argv: list[str], env: dict[str, str | None],
-                    input: str | None) -> CliResult:
+    def _in_process(
+        self, argv: list[str], env: dict[str, str | None], input: str | None
+    ) -> CliResult:
         import os
 
         from click.testing import CliRunner
@@ -179,15 +198,17 @@ class CtkCli:
         try:
             # CliRunner restores only the variables it set; ctk --sandbox sets more, so the
             # whole environment is put back afterwards.
-            result = CliRunner().invoke(main, argv, input=input, env=env, prog_name="ctk",
-                                        catch_exceptions=False)
+            result = CliRunner().invoke(
+                main, argv, input=input, env=env, prog_name="ctk", catch_exceptions=False
+            )
         finally:
             os.environ.clear()
             os.environ.update(saved)
         return CliResult(argv, result.exit_code, result.stdout, result.stderr)
 
-    def _subprocess(self, argv: list[str], env: dict[str, str | None], input: str | None,
-                    timeout: float) -> CliResult:
+    def _subprocess(
+        self, argv: list[str], env: dict[str, str | None], input: str | None, timeout: float
+    ) -> CliResult:
         import os
         import subprocess
         import sys
@@ -199,8 +220,14 @@ class CtkCli:
             else:
                 full[key] = value
         code = "import sys; from ctk_core.cli import main; sys.exit(main(prog_name='ctk'))"
-        proc = subprocess.run([sys.executable, "-c", code, *argv], input=input, env=full,
-                              capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *argv],
+            input=input,
+            env=full,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         return CliResult(argv, proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -291,9 +318,14 @@ def ctk_mcp(request: pytest.FixtureRequest) -> Iterator[Callable[..., McpSession
 
     with contextlib.ExitStack() as stack:
 
-        def connect(env: dict[str, str] | None = None, *, mode: str = "auto",
-                    sandbox: Any = True, catalog: Any = None,
-                    no_auth: bool = False) -> McpSession:
+        def connect(
+            env: dict[str, str] | None = None,
+            *,
+            mode: str = "auto",
+            sandbox: Any = True,
+            catalog: Any = None,
+            no_auth: bool = False,
+        ) -> McpSession:
             from anyio.from_thread import start_blocking_portal
             from mcp import Client
 
@@ -308,7 +340,8 @@ def ctk_mcp(request: pytest.FixtureRequest) -> Iterator[Callable[..., McpSession
             server = build_server(catalog, None, environ, no_auth=no_auth)
             portal = stack.enter_context(start_blocking_portal())
             client = stack.enter_context(
-                portal.wrap_async_context_manager(Client(server, mode=mode)))
+                portal.wrap_async_context_manager(Client(server, mode=mode))
+            )
             return McpSession(portal, client, server, environ)
 
         yield connect

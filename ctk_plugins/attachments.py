@@ -40,8 +40,11 @@ def flatten_attachment(raw: dict[str, Any], client: Any) -> dict[str, Any]:
 def _attachment_id(value: Any) -> str:
     text = str(value or "").strip()
     if not (text.isdigit() or (text.startswith("att") and text[3:].isdigit())):
-        raise UsageError(f"Invalid value for 'attachment_id': {value!r} is not an attachment "
-                         "id (e.g. att123456).", hint="Find ids with the list action.")
+        raise UsageError(
+            f"Invalid value for 'attachment_id': {value!r} is not an attachment "
+            "id (e.g. att123456).",
+            hint="Find ids with the list action.",
+        )
     return text
 
 
@@ -49,9 +52,14 @@ def _metadata(ctx: Any, attachment_id: str) -> dict[str, Any]:
     return ctx.client.get(f"/api/v2/attachments/{_attachment_id(attachment_id)}")
 
 
-def list_attachments(ctx: Any, page_id: str, filename: str | None = None,
-                     media_type: str | None = None, limit: int = 25,
-                     cursor: str | None = None) -> dict[str, Any]:
+def list_attachments(
+    ctx: Any,
+    page_id: str,
+    filename: str | None = None,
+    media_type: str | None = None,
+    limit: int = 25,
+    cursor: str | None = None,
+) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if filename:
         params["filename"] = filename
@@ -60,8 +68,10 @@ def list_attachments(ctx: Any, page_id: str, filename: str | None = None,
     client = ctx.client
     path = f"/api/v2/pages/{require_id('page_id', page_id)}/attachments"
     page = client.page(path, params=params, limit=limit, cursor=cursor)
-    return {"results": [flatten_attachment(a, client) for a in page["results"]],
-            "next_cursor": page.get("next_cursor")}
+    return {
+        "results": [flatten_attachment(a, client) for a in page["results"]],
+        "next_cursor": page.get("next_cursor"),
+    }
 
 
 def get_attachment(ctx: Any, attachment_id: str) -> dict[str, Any]:
@@ -73,22 +83,27 @@ def _destination(ctx: Any, title: str, output: str | None, overwrite: bool) -> P
 
     if ctx.frontend == "mcp":
         if output:
-            raise UsageError("output is not accepted over MCP: files are saved in the server's "
-                             "download folder (CTK_DOWNLOAD_DIR).")
+            raise UsageError(
+                "output is not accepted over MCP: files are saved in the server's "
+                "download folder (CTK_DOWNLOAD_DIR)."
+            )
         return files.unique_destination(files.download_dir(ctx.environ), title, overwrite)
     target = Path(os.path.expanduser(output)) if output else Path.cwd()
     if target.is_dir():
         return files.unique_destination(target, title, overwrite)
     if not target.parent.is_dir():
-        raise UsageError(f"Folder {target.parent} does not exist.",
-                         hint="Create it first, or give an existing folder.")
+        raise UsageError(
+            f"Folder {target.parent} does not exist.",
+            hint="Create it first, or give an existing folder.",
+        )
     if target.exists() and not overwrite:
         raise UsageError(f"{target} already exists.", hint="Pass --overwrite to replace it.")
     return target
 
 
-def download_attachment(ctx: Any, attachment_id: str, output: str | None = None,
-                        overwrite: bool = False) -> dict[str, Any]:
+def download_attachment(
+    ctx: Any, attachment_id: str, output: str | None = None, overwrite: bool = False
+) -> dict[str, Any]:
     from ctk_core import files
 
     client = ctx.client
@@ -103,8 +118,13 @@ def download_attachment(ctx: Any, attachment_id: str, output: str | None = None,
             size = client.download(link, fh, progress=ctx.progress)
     finally:
         ctx.progress.finish()
-    return {"id": str(raw.get("id")), "title": raw.get("title"), "path": str(dest),
-            "bytes": size, "media_type": raw.get("mediaType")}
+    return {
+        "id": str(raw.get("id")),
+        "title": raw.get("title"),
+        "path": str(dest),
+        "bytes": size,
+        "media_type": raw.get("mediaType"),
+    }
 
 
 def _open_for_upload(ctx: Any, file_path: str) -> tuple[Any, Path]:
@@ -121,8 +141,14 @@ def _open_for_upload(ctx: Any, file_path: str) -> tuple[Any, Path]:
         raise UsageError(f"Cannot read {file_path}: {exc.strerror or exc}") from None
 
 
-def upload_attachment(ctx: Any, page_id: str, file_path: str, comment: str | None = None,
-                      filename: str | None = None, minor_edit: bool = False) -> dict[str, Any]:
+def upload_attachment(
+    ctx: Any,
+    page_id: str,
+    file_path: str,
+    comment: str | None = None,
+    filename: str | None = None,
+    minor_edit: bool = False,
+) -> dict[str, Any]:
     page_id = require_id("page_id", page_id)
     client = ctx.client
     fh, real = _open_for_upload(ctx, file_path)
@@ -135,9 +161,11 @@ def upload_attachment(ctx: Any, page_id: str, file_path: str, comment: str | Non
         body.add_field("comment", comment)
     body.close()
     with fh:
-        data = client.put(f"/rest/api/content/{page_id}/child/attachment", data=body,
-                          headers={"X-Atlassian-Token": "nocheck",
-                                   "Content-Type": body.content_type})
+        data = client.put(
+            f"/rest/api/content/{page_id}/child/attachment",
+            data=body,
+            headers={"X-Atlassian-Token": "nocheck", "Content-Type": body.content_type},
+        )
     uploaded = ((data or {}).get("results") or [{}])[0]
     return get_attachment(ctx, str(uploaded.get("id")))
 
@@ -149,27 +177,29 @@ def delete_attachment(ctx: Any, attachment_id: str, purge: bool = False) -> dict
     return {"id": attachment_id, "status": "purged" if purge else "trashed"}
 
 
-_ATTACHMENT_ID = Param("attachment_id", "str", "e.g. att123", required=True,
-                       positional=True)
+_ATTACHMENT_ID = Param("attachment_id", "str", "e.g. att123", required=True, positional=True)
 
 ATTACHMENTS = Resource(
     name="attachments",
     summary="Files attached to pages: list, download, upload, delete.",
     operations=[
         Operation(
-            "list", "A page's attachments.",
+            "list",
+            "A page's attachments.",
             list_attachments,
             params=[
                 Param("page_id", "str", "", required=True, positional=True),
                 Param("filename", "str", ""),
                 Param("media_type", "str", "e.g. image/png"),
             ],
-            paged=True, columns=("id", "title", "media_type", "file_size", "version"),
+            paged=True,
+            columns=("id", "title", "media_type", "file_size", "version"),
         ),
-        Operation("get", "Metadata and download URL.", get_attachment,
-                  params=[_ATTACHMENT_ID]),
+        Operation("get", "Metadata and download URL.", get_attachment, params=[_ATTACHMENT_ID]),
         Operation(
-            "download", "Save to a file; returns its path.", download_attachment,
+            "download",
+            "Save to a file; returns its path.",
+            download_attachment,
             params=[
                 _ATTACHMENT_ID,
                 Param("output", "str", "CLI only: file or folder."),
@@ -177,12 +207,18 @@ ATTACHMENTS = Resource(
             ],
         ),
         Operation(
-            "upload", "Upload a file to a page (a new version if the name exists).",
+            "upload",
+            "Upload a file to a page (a new version if the name exists).",
             upload_attachment,
             params=[
                 Param("page_id", "str", "Page id.", required=True, positional=True),
-                Param("file_path", "str", "File to upload (over MCP: inside CTK_UPLOAD_ROOTS).",
-                      required=True, positional=True),
+                Param(
+                    "file_path",
+                    "str",
+                    "File to upload (over MCP: inside CTK_UPLOAD_ROOTS).",
+                    required=True,
+                    positional=True,
+                ),
                 Param("comment", "str", "Version comment."),
                 Param("filename", "str", "Name to store it under (default: the file's name)."),
                 Param("minor_edit", "bool", "Do not notify watchers.", default=False),
@@ -190,12 +226,15 @@ ATTACHMENTS = Resource(
             write=True,
         ),
         Operation(
-            "delete", "Delete an attachment (to the trash; purge removes a trashed one).",
+            "delete",
+            "Delete an attachment (to the trash; purge removes a trashed one).",
             delete_attachment,
-            params=[_ATTACHMENT_ID,
-                    Param("purge", "bool", "Remove a trashed attachment for good.",
-                          default=False)],
-            write=True, destructive=True,
+            params=[
+                _ATTACHMENT_ID,
+                Param("purge", "bool", "Remove a trashed attachment for good.", default=False),
+            ],
+            write=True,
+            destructive=True,
         ),
     ],
 )

@@ -44,8 +44,9 @@ def _write_body(body: str | None, content_format: str) -> dict[str, str]:
     return {"representation": "storage", "value": value}
 
 
-def flatten_comment(ctx: Any, raw: dict[str, Any], kind: str,
-                    body_format: str = "markdown") -> dict[str, Any]:
+def flatten_comment(
+    ctx: Any, raw: dict[str, Any], kind: str, body_format: str = "markdown"
+) -> dict[str, Any]:
     version = raw.get("version") or {}
     out: dict[str, Any] = {
         "id": raw.get("id"),
@@ -68,10 +69,31 @@ def flatten_comment(ctx: Any, raw: dict[str, Any], kind: str,
 
 # ------------------------------------------------------------------------------ page text
 
-_BLOCKS = frozenset({
-    "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "tr", "br", "div", "pre",
-    "blockquote", "table", "ul", "ol", "hr", "ac:task", "ac:layout-cell",
-})
+_BLOCKS = frozenset(
+    {
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "td",
+        "th",
+        "tr",
+        "br",
+        "div",
+        "pre",
+        "blockquote",
+        "table",
+        "ul",
+        "ol",
+        "hr",
+        "ac:task",
+        "ac:layout-cell",
+    }
+)
 _HIDDEN = frozenset({"ac:parameter", "ri:attachment", "ri:page", "ri:user", "ri:url"})
 
 
@@ -145,48 +167,83 @@ def _locate(ctx: Any, comment_id: str, body_format: str | None = None) -> tuple[
             return kind, ctx.client.get(f"/api/v2/{kind}-comments/{cid}", params=params)
         except NotFound:
             continue
-    raise NotFound(f"Comment {cid} not found (neither a footer nor an inline comment), or not "
-                   "visible to you.")
+    raise NotFound(
+        f"Comment {cid} not found (neither a footer nor an inline comment), or not visible to you."
+    )
 
 
-def _paged(ctx: Any, path: str, kind: str, params: dict[str, Any], body_format: str,
-           limit: int, cursor: str | None) -> dict[str, Any]:
+def _paged(
+    ctx: Any,
+    path: str,
+    kind: str,
+    params: dict[str, Any],
+    body_format: str,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
     params = dict(params, **{"body-format": "storage"})
     page = ctx.client.page(path, params=params, limit=limit, cursor=cursor or None)
-    return {"results": [flatten_comment(ctx, r, kind, body_format)
-                        for r in page.get("results") or []],
-            "next_cursor": page.get("next_cursor")}
+    return {
+        "results": [flatten_comment(ctx, r, kind, body_format) for r in page.get("results") or []],
+        "next_cursor": page.get("next_cursor"),
+    }
 
 
 # ------------------------------------------------------------------------------ handlers
 
 
-def list_footer(ctx: Any, page_id: str, body_format: str = "markdown", sort: str | None = None,
-                limit: int = 25, cursor: str | None = None) -> dict[str, Any]:
+def list_footer(
+    ctx: Any,
+    page_id: str,
+    body_format: str = "markdown",
+    sort: str | None = None,
+    limit: int = 25,
+    cursor: str | None = None,
+) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     params = {"sort": sort} if sort else {}
-    return _paged(ctx, f"/api/v2/pages/{pid}/footer-comments", "footer", params, body_format,
-                  limit, cursor)
+    return _paged(
+        ctx, f"/api/v2/pages/{pid}/footer-comments", "footer", params, body_format, limit, cursor
+    )
 
 
-def list_inline(ctx: Any, page_id: str, resolved: bool | None = None,
-                body_format: str = "markdown", sort: str | None = None, limit: int = 25,
-                cursor: str | None = None) -> dict[str, Any]:
+def list_inline(
+    ctx: Any,
+    page_id: str,
+    resolved: bool | None = None,
+    body_format: str = "markdown",
+    sort: str | None = None,
+    limit: int = 25,
+    cursor: str | None = None,
+) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     params: dict[str, Any] = {"sort": sort} if sort else {}
     if resolved is True:
         params["resolution-status"] = ["resolved"]
     elif resolved is False:
         params["resolution-status"] = ["open", "reopened"]
-    return _paged(ctx, f"/api/v2/pages/{pid}/inline-comments", "inline", params, body_format,
-                  limit, cursor)
+    return _paged(
+        ctx, f"/api/v2/pages/{pid}/inline-comments", "inline", params, body_format, limit, cursor
+    )
 
 
-def get_replies(ctx: Any, comment_id: str, body_format: str = "markdown", limit: int = 25,
-                cursor: str | None = None) -> dict[str, Any]:
+def get_replies(
+    ctx: Any,
+    comment_id: str,
+    body_format: str = "markdown",
+    limit: int = 25,
+    cursor: str | None = None,
+) -> dict[str, Any]:
     kind, raw = _locate(ctx, comment_id)
-    result = _paged(ctx, f"/api/v2/{kind}-comments/{raw.get('id') or comment_id}/children",
-                    kind, {}, body_format, limit, cursor)
+    result = _paged(
+        ctx,
+        f"/api/v2/{kind}-comments/{raw.get('id') or comment_id}/children",
+        kind,
+        {},
+        body_format,
+        limit,
+        cursor,
+    )
     for reply_item in result["results"]:  # the children models leave out the page
         if reply_item["page_id"] is None:
             reply_item["page_id"] = raw.get("pageId")
@@ -208,13 +265,18 @@ def reply(ctx: Any, comment_id: str, body: str, content_format: str = "markdown"
     return flatten_comment(ctx, raw, kind, content_format)
 
 
-def add_inline(ctx: Any, page_id: str, selection: str, body: str, match_index: int = 0,
-               content_format: str = "markdown") -> dict:
+def add_inline(
+    ctx: Any,
+    page_id: str,
+    selection: str,
+    body: str,
+    match_index: int = 0,
+    content_format: str = "markdown",
+) -> dict:
     pid = require_id("page_id", page_id)
     wanted = _squash(selection or "")
     if not wanted:
-        raise UsageError("Missing argument 'selection': quote the page text the comment is "
-                         "about.")
+        raise UsageError("Missing argument 'selection': quote the page text the comment is about.")
     if match_index is None:
         match_index = 0
     if match_index < 0:
@@ -224,11 +286,15 @@ def add_inline(ctx: Any, page_id: str, selection: str, body: str, match_index: i
     page = ctx.client.get(f"/api/v2/pages/{pid}", params={"body-format": "storage"})
     count = count_matches(storage_of(page), wanted)
     if count == 0:
-        raise UsageError(f"The selection {wanted!r} was not found in the text of page {pid}: "
-                         "quote the text exactly as the page shows it (within one paragraph).")
+        raise UsageError(
+            f"The selection {wanted!r} was not found in the text of page {pid}: "
+            "quote the text exactly as the page shows it (within one paragraph)."
+        )
     if match_index >= count:
-        raise UsageError(f"Invalid value for 'match_index': {match_index}; the selection occurs "
-                         f"{count} time(s) on page {pid} (use 0 to {count - 1}).")
+        raise UsageError(
+            f"Invalid value for 'match_index': {match_index}; the selection occurs "
+            f"{count} time(s) on page {pid} (use 0 to {count - 1})."
+        )
     payload = {
         "pageId": pid,
         "body": _write_body(body, content_format),
@@ -251,22 +317,26 @@ def _set_resolved(ctx: Any, comment_id: str, resolved: bool) -> dict:
             ctx.client.get(f"/api/v2/footer-comments/{cid}")
         except NotFound:
             raise NotFound(f"Inline comment {cid} not found, or not visible to you.") from None
-        raise UsageError(f"Comment {cid} is a footer comment: only inline comments can be "
-                         "resolved or reopened.") from None
+        raise UsageError(
+            f"Comment {cid} is a footer comment: only inline comments can be resolved or reopened."
+        ) from None
     if raw.get("parentCommentId"):
-        raise UsageError(f"Comment {cid} is a reply: resolve or reopen its top-level comment "
-                         f"{raw['parentCommentId']} instead.")
+        raise UsageError(
+            f"Comment {cid} is a reply: resolve or reopen its top-level comment "
+            f"{raw['parentCommentId']} instead."
+        )
     status = raw.get("resolutionStatus")
     if status == "dangling":
-        raise UsageError(f"Inline comment {cid} is dangling (its text was removed from the "
-                         "page): Confluence cannot resolve or reopen it.")
+        raise UsageError(
+            f"Inline comment {cid} is dangling (its text was removed from the "
+            "page): Confluence cannot resolve or reopen it."
+        )
     if (status == "resolved") == resolved:
         return flatten_comment(ctx, raw, "inline")
     version = int((raw.get("version") or {}).get("number") or 1)
     payload = {
         "version": {"number": version + 1},
-        "body": {"representation": "storage",
-                 "value": storage_of(raw)},
+        "body": {"representation": "storage", "value": storage_of(raw)},
         "resolved": resolved,
     }
     updated = ctx.client.put(f"/api/v2/inline-comments/{cid}", json=payload) or {}
@@ -291,14 +361,15 @@ def delete_comment(ctx: Any, comment_id: str) -> dict:
 # ------------------------------------------------------------------------------ declaration
 
 _PAGE = Param("page_id", "str", "", required=True, positional=True)
-_COMMENT = Param("comment_id", "str", "", required=True,
-                 positional=True)
+_COMMENT = Param("comment_id", "str", "", required=True, positional=True)
 _BODY = Param("body", "str", "Comment text.", required=True)
-_CONTENT_FORMAT = Param("content_format", "str", "Format of body.", default="markdown",
-                        choices=FORMATS)
+_CONTENT_FORMAT = Param(
+    "content_format", "str", "Format of body.", default="markdown", choices=FORMATS
+)
 _BODY_FORMAT = Param("body_format", "str", "", default="markdown", choices=FORMATS)
-_SORT = Param("sort", "str", "", choices=("created-date", "-created-date", "modified-date",
-                                          "-modified-date"))
+_SORT = Param(
+    "sort", "str", "", choices=("created-date", "-created-date", "modified-date", "-modified-date")
+)
 _LIST_COLUMNS = ("id", "updated_at", "body")
 
 RESOURCE = Resource(
@@ -307,52 +378,89 @@ RESOURCE = Resource(
     description=DESCRIPTION,
     operations=[
         Operation(
-            name="list_footer", command="list",
+            name="list_footer",
+            command="list",
             summary="Footer comments of a page.",
-            run=list_footer, params=(_PAGE, _BODY_FORMAT, _SORT), paged=True,
+            run=list_footer,
+            params=(_PAGE, _BODY_FORMAT, _SORT),
+            paged=True,
             columns=_LIST_COLUMNS,
         ),
         Operation(
-            name="list_inline", command="list-inline",
+            name="list_inline",
+            command="list-inline",
             summary="Inline comments of a page.",
             run=list_inline,
-            params=(_PAGE,
-                    Param("resolved", "bool", "Resolved (true) or open (false)."),
-                    _BODY_FORMAT, _SORT),
-            paged=True, columns=("id", "resolution_status", "selected_text", "body"),
+            params=(
+                _PAGE,
+                Param("resolved", "bool", "Resolved (true) or open (false)."),
+                _BODY_FORMAT,
+                _SORT,
+            ),
+            paged=True,
+            columns=("id", "resolution_status", "selected_text", "body"),
         ),
         Operation(
-            name="get_replies", command="replies",
+            name="get_replies",
+            command="replies",
             summary="Replies to a comment.",
-            run=get_replies, params=(_COMMENT, _BODY_FORMAT), paged=True,
+            run=get_replies,
+            params=(_COMMENT, _BODY_FORMAT),
+            paged=True,
             columns=_LIST_COLUMNS,
         ),
         Operation(
-            name="add_footer", command="add",
+            name="add_footer",
+            command="add",
             summary="Add a footer comment to a page.",
-            run=add_footer, write=True, params=(_PAGE, _BODY, _CONTENT_FORMAT),
+            run=add_footer,
+            write=True,
+            params=(_PAGE, _BODY, _CONTENT_FORMAT),
         ),
         Operation(
-            name="reply", summary="Reply to a footer or inline comment.",
-            run=reply, write=True, params=(_COMMENT, _BODY, _CONTENT_FORMAT),
+            name="reply",
+            summary="Reply to a footer or inline comment.",
+            run=reply,
+            write=True,
+            params=(_COMMENT, _BODY, _CONTENT_FORMAT),
         ),
         Operation(
             name="add_inline",
             summary="Comment on page text (quoted exactly; match_index: which one, 0 = first).",
-            run=add_inline, write=True,
-            params=(_PAGE,
-                    Param("selection", "str", "Page text to comment on.", required=True),
-                    _BODY,
-                    Param("match_index", "int", "Occurrence of the selection.", default=0,
-                          minimum=0),
-                    _CONTENT_FORMAT),
+            run=add_inline,
+            write=True,
+            params=(
+                _PAGE,
+                Param("selection", "str", "Page text to comment on.", required=True),
+                _BODY,
+                Param("match_index", "int", "Occurrence of the selection.", default=0, minimum=0),
+                _CONTENT_FORMAT,
+            ),
         ),
-        Operation(name="resolve", summary="Resolve an inline comment.", run=resolve,
-                  write=True, idempotent=True, params=(_COMMENT,)),
-        Operation(name="reopen", summary="Reopen a resolved inline comment.", run=reopen,
-                  write=True, idempotent=True, params=(_COMMENT,)),
-        Operation(name="delete", summary="Delete a comment (footer or inline).",
-                  run=delete_comment, write=True, destructive=True, params=(_COMMENT,)),
+        Operation(
+            name="resolve",
+            summary="Resolve an inline comment.",
+            run=resolve,
+            write=True,
+            idempotent=True,
+            params=(_COMMENT,),
+        ),
+        Operation(
+            name="reopen",
+            summary="Reopen a resolved inline comment.",
+            run=reopen,
+            write=True,
+            idempotent=True,
+            params=(_COMMENT,),
+        ),
+        Operation(
+            name="delete",
+            summary="Delete a comment (footer or inline).",
+            run=delete_comment,
+            write=True,
+            destructive=True,
+            params=(_COMMENT,),
+        ),
     ],
 )
 

@@ -63,23 +63,31 @@ def get_folder(ctx: Any, folder_id: str) -> dict[str, Any]:
     return flatten_folder(ctx, ctx.client.get(f"/api/v2/folders/{fid}"))
 
 
-def get_children(ctx: Any, folder_id: str, limit: int = 25,
-                 cursor: str | None = None) -> dict[str, Any]:
+def get_children(
+    ctx: Any, folder_id: str, limit: int = 25, cursor: str | None = None
+) -> dict[str, Any]:
     fid = require_id("folder_id", folder_id)
-    page = ctx.client.page(f"/api/v2/folders/{fid}/direct-children", limit=limit,
-                           cursor=cursor or None)
-    return {"results": [_node(r) for r in page.get("results") or []],
-            "next_cursor": page.get("next_cursor")}
+    page = ctx.client.page(
+        f"/api/v2/folders/{fid}/direct-children", limit=limit, cursor=cursor or None
+    )
+    return {
+        "results": [_node(r) for r in page.get("results") or []],
+        "next_cursor": page.get("next_cursor"),
+    }
 
 
-def get_descendants(ctx: Any, folder_id: str, depth: int | None = None, limit: int = 25,
-                    cursor: str | None = None) -> dict[str, Any]:
+def get_descendants(
+    ctx: Any, folder_id: str, depth: int | None = None, limit: int = 25, cursor: str | None = None
+) -> dict[str, Any]:
     fid = require_id("folder_id", folder_id)
     params = {"depth": depth} if depth else None
-    page = ctx.client.page(f"/api/v2/folders/{fid}/descendants", params=params,
-                           limit=limit, cursor=cursor or None)
-    return {"results": [_node(r) for r in page.get("results") or []],
-            "next_cursor": page.get("next_cursor")}
+    page = ctx.client.page(
+        f"/api/v2/folders/{fid}/descendants", params=params, limit=limit, cursor=cursor or None
+    )
+    return {
+        "results": [_node(r) for r in page.get("results") or []],
+        "next_cursor": page.get("next_cursor"),
+    }
 
 
 def get_ancestors(ctx: Any, folder_id: str) -> dict[str, Any]:
@@ -88,8 +96,9 @@ def get_ancestors(ctx: Any, folder_id: str) -> dict[str, Any]:
     return {"results": titled_ancestors(ctx, data.get("results") or [])}
 
 
-def list_folders(ctx: Any, space_id: str, limit: int = 25,
-                 cursor: str | None = None) -> dict[str, Any]:
+def list_folders(
+    ctx: Any, space_id: str, limit: int = 25, cursor: str | None = None
+) -> dict[str, Any]:
     key = space_key(ctx, space_id)
     cql = f"type = folder AND space = {cql_string(key)} ORDER BY title"
     result = run_cql(ctx, cql, limit=limit, cursor=cursor, excerpt="none")
@@ -98,8 +107,9 @@ def list_folders(ctx: Any, space_id: str, limit: int = 25,
     return result
 
 
-def create_folder(ctx: Any, space_id: str, title: str,
-                  parent_id: str | None = None) -> dict[str, Any]:
+def create_folder(
+    ctx: Any, space_id: str, title: str, parent_id: str | None = None
+) -> dict[str, Any]:
     if not (title or "").strip():
         raise UsageError("Missing argument 'title': a folder needs a title.")
     body: dict[str, Any] = {"spaceId": ctx.space_id(space_id), "title": title.strip()}
@@ -123,44 +133,61 @@ RESOURCE = Resource(
     name="folders",
     summary="Confluence folders: get, browse, list, create, delete (the API has no update).",
     operations=[
-        Operation(name="get", summary="Metadata and web URL.",
-                  run=get_folder, params=(_FOLDER,)),
+        Operation(name="get", summary="Metadata and web URL.", run=get_folder, params=(_FOLDER,)),
         Operation(
-            name="get_children", command="children",
+            name="get_children",
+            command="children",
             summary="Direct children, in tree order.",
-            run=get_children, params=(_FOLDER,),
-            paged=True, columns=("id", "type", "title", "position"),
+            run=get_children,
+            params=(_FOLDER,),
+            paged=True,
+            columns=("id", "type", "title", "position"),
         ),
         Operation(
-            name="get_descendants", command="tree",
+            name="get_descendants",
+            command="tree",
             summary="Everything below, top-down.",
             run=get_descendants,
-            params=(_FOLDER,
-                    Param("depth", "int", "Levels (default 2).", minimum=1, maximum=10)),
-            paged=True, columns=("id", "type", "depth", "parent_id", "title"),
+            params=(_FOLDER, Param("depth", "int", "Levels (default 2).", minimum=1, maximum=10)),
+            paged=True,
+            columns=("id", "type", "depth", "parent_id", "title"),
         ),
         Operation(
-            name="get_ancestors", command="ancestors",
+            name="get_ancestors",
+            command="ancestors",
             summary="Breadcrumb from the root.",
-            run=get_ancestors, params=(_FOLDER,), columns=("id", "type", "title"),
+            run=get_ancestors,
+            params=(_FOLDER,),
+            columns=("id", "type", "title"),
         ),
         Operation(
-            name="list", summary="Folders of a space.",
+            name="list",
+            summary="Folders of a space.",
             run=list_folders,
             params=(Param("space_id", "str", "", required=True, flag="space"),),
-            paged=True, columns=("id", "title", "space_key", "last_modified"),
+            paged=True,
+            columns=("id", "title", "space_key", "last_modified"),
         ),
         Operation(
-            name="create", summary="Create a folder (the API cannot update, rename or move one).",
-            run=create_folder, write=True,
-            params=(Param("space_id", "str", "Space key or id.", required=True, flag="space"),
-                    Param("title", "str", "Folder title.", required=True),
-                    Param("parent_id", "str", "Parent page or folder (default: home page).",
-                          flag="parent")),
+            name="create",
+            summary="Create a folder (the API cannot update, rename or move one).",
+            run=create_folder,
+            write=True,
+            params=(
+                Param("space_id", "str", "Space key or id.", required=True, flag="space"),
+                Param("title", "str", "Folder title.", required=True),
+                Param(
+                    "parent_id", "str", "Parent page or folder (default: home page).", flag="parent"
+                ),
+            ),
         ),
         Operation(
-            name="delete", summary="Delete a folder.",
-            run=delete_folder, write=True, destructive=True, params=(_FOLDER,),
+            name="delete",
+            summary="Delete a folder.",
+            run=delete_folder,
+            write=True,
+            destructive=True,
+            params=(_FOLDER,),
         ),
     ],
 )

@@ -18,8 +18,11 @@ PREFIXES = ("global", "my", "team", "system")
 
 
 def _flatten(raw: dict[str, Any]) -> dict[str, Any]:
-    return {"id": str(raw.get("id")) if raw.get("id") is not None else None,
-            "name": raw.get("name"), "prefix": raw.get("prefix")}
+    return {
+        "id": str(raw.get("id")) if raw.get("id") is not None else None,
+        "name": raw.get("name"),
+        "prefix": raw.get("prefix"),
+    }
 
 
 def _names(labels: Any) -> list[str]:
@@ -33,8 +36,10 @@ def _names(labels: Any) -> list[str]:
             if not name:
                 continue
             if any(ch.isspace() for ch in name):
-                raise UsageError(f"Invalid label {name!r}: labels cannot contain spaces "
-                                 "(use '-' or '_' instead).")
+                raise UsageError(
+                    f"Invalid label {name!r}: labels cannot contain spaces "
+                    "(use '-' or '_' instead)."
+                )
             if name not in names:
                 names.append(name)
     if not names:
@@ -45,14 +50,18 @@ def _names(labels: Any) -> list[str]:
 # ------------------------------------------------------------------------------ handlers
 
 
-def list_labels(ctx: Any, page_id: str, prefix: str | None = None, limit: int = 25,
-                cursor: str | None = None) -> dict[str, Any]:
+def list_labels(
+    ctx: Any, page_id: str, prefix: str | None = None, limit: int = 25, cursor: str | None = None
+) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     params = {"prefix": prefix} if prefix else None
-    page = ctx.client.page(f"/api/v2/pages/{pid}/labels", params=params, limit=limit,
-                           cursor=cursor or None)
-    return {"results": [_flatten(r) for r in page.get("results") or []],
-            "next_cursor": page.get("next_cursor")}
+    page = ctx.client.page(
+        f"/api/v2/pages/{pid}/labels", params=params, limit=limit, cursor=cursor or None
+    )
+    return {
+        "results": [_flatten(r) for r in page.get("results") or []],
+        "next_cursor": page.get("next_cursor"),
+    }
 
 
 def add_labels(ctx: Any, page_id: str, label: list[str]) -> dict[str, Any]:
@@ -60,8 +69,11 @@ def add_labels(ctx: Any, page_id: str, label: list[str]) -> dict[str, Any]:
     names = _names(label)
     body = [{"prefix": "global", "name": name} for name in names]
     data = ctx.client.post(f"/rest/api/content/{pid}/label", json=body) or {}
-    return {"page_id": pid, "added": names,
-            "results": [_flatten(r) for r in data.get("results") or []]}
+    return {
+        "page_id": pid,
+        "added": names,
+        "results": [_flatten(r) for r in data.get("results") or []],
+    }
 
 
 def remove_labels(ctx: Any, page_id: str, label: list[str]) -> dict[str, Any]:
@@ -72,8 +84,9 @@ def remove_labels(ctx: Any, page_id: str, label: list[str]) -> dict[str, Any]:
     return {"page_id": pid, "removed": names}
 
 
-def pages_with_label(ctx: Any, label: str, space_id: str | None = None, limit: int = 25,
-                     cursor: str | None = None) -> dict[str, Any]:
+def pages_with_label(
+    ctx: Any, label: str, space_id: str | None = None, limit: int = 25, cursor: str | None = None
+) -> dict[str, Any]:
     name = _names([label])
     if len(name) != 1:
         raise UsageError("Give one label name to pages_with_label.")
@@ -97,27 +110,40 @@ RESOURCE = Resource(
     description=DESCRIPTION,
     operations=[
         Operation(
-            name="list", summary="Labels of a page.",
+            name="list",
+            summary="Labels of a page.",
             run=list_labels,
             params=(_PAGE, Param("prefix", "str", "", choices=PREFIXES)),
-            paged=True, columns=("id", "name", "prefix"),
-        ),
-        Operation(
-            name="add", summary="Add one or several labels to a page in one call.",
-            run=add_labels, write=True, idempotent=True, params=(_PAGE, _LABELS),
+            paged=True,
             columns=("id", "name", "prefix"),
         ),
         Operation(
-            name="remove", summary="Remove one or several labels from a page.",
-            run=remove_labels, write=True, params=(_PAGE, _LABELS),
+            name="add",
+            summary="Add one or several labels to a page in one call.",
+            run=add_labels,
+            write=True,
+            idempotent=True,
+            params=(_PAGE, _LABELS),
+            columns=("id", "name", "prefix"),
         ),
         Operation(
-            name="pages_with_label", command="pages",
+            name="remove",
+            summary="Remove one or several labels from a page.",
+            run=remove_labels,
+            write=True,
+            params=(_PAGE, _LABELS),
+        ),
+        Operation(
+            name="pages_with_label",
+            command="pages",
             summary="Pages with a label.",
             run=pages_with_label,
-            params=(Param("label", "str", "", required=True, positional=True),
-                    Param("space_id", "str", "", flag="space")),
-            paged=True, columns=("id", "title", "space_key", "last_modified"),
+            params=(
+                Param("label", "str", "", required=True, positional=True),
+                Param("space_id", "str", "", flag="space"),
+            ),
+            paged=True,
+            columns=("id", "title", "space_key", "last_modified"),
         ),
     ],
 )

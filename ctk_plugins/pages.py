@@ -26,10 +26,28 @@ from ctk_core.helpers import (
 DESCRIPTION = """\
 For long pages, read get_outline, then get_section."""
 
-PAGE_SORTS = ("id", "-id", "created-date", "-created-date", "modified-date", "-modified-date",
-              "title", "-title")
-CHILD_SORTS = ("title", "-title", "child-position", "-child-position", "id", "-id",
-               "created-date", "-created-date", "modified-date", "-modified-date")
+PAGE_SORTS = (
+    "id",
+    "-id",
+    "created-date",
+    "-created-date",
+    "modified-date",
+    "-modified-date",
+    "title",
+    "-title",
+)
+CHILD_SORTS = (
+    "title",
+    "-title",
+    "child-position",
+    "-child-position",
+    "id",
+    "-id",
+    "created-date",
+    "-created-date",
+    "modified-date",
+    "-modified-date",
+)
 LIST_STATUSES = ("current", "archived", "deleted", "trashed")
 READ_FORMATS = ("markdown", "storage", "view")
 WRITE_FORMATS = ("markdown", "storage")
@@ -100,9 +118,15 @@ def _to_storage(body: str, content_format: str) -> str:
     return storage
 
 
-def _fetch(ctx: Any, page_id: str, *, body_format: str | None = "storage",
-           version: int | None = None, labels: bool = False,
-           statuses: list[str] | None = None) -> dict[str, Any]:
+def _fetch(
+    ctx: Any,
+    page_id: str,
+    *,
+    body_format: str | None = "storage",
+    version: int | None = None,
+    labels: bool = False,
+    statuses: list[str] | None = None,
+) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if body_format:
         params["body-format"] = body_format
@@ -120,8 +144,14 @@ def _labels(raw: dict[str, Any]) -> list[str]:
     return [str(item.get("name")) for item in block.get("results") or [] if item.get("name")]
 
 
-def _hierarchy(ctx: Any, item_id: str, what: str, params: dict[str, Any] | None,
-               limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+def _hierarchy(
+    ctx: Any,
+    item_id: str,
+    what: str,
+    params: dict[str, Any] | None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
     """One page of ``/pages/{id}/<what>``, or ``/folders/{id}/<what>`` when the id is a folder."""
     last: NotFound | None = None
     for kind in ("pages", "folders"):
@@ -132,8 +162,7 @@ def _hierarchy(ctx: Any, item_id: str, what: str, params: dict[str, Any] | None,
             return dict(ctx.client.page(path, params=params, limit=limit, cursor=cursor or None))
         except NotFound as exc:
             last = exc
-    raise NotFound(f"No page or folder with id {item_id} (or it is not visible to you).") \
-        from last
+    raise NotFound(f"No page or folder with id {item_id} (or it is not visible to you).") from last
 
 
 def _ancestors(ctx: Any, item_id: str) -> list[dict[str, Any]]:
@@ -144,20 +173,28 @@ def _ancestors(ctx: Any, item_id: str) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------ read handlers
 
 
-def get_page(ctx: Any, page_id: str | None = None, space_id: str | None = None,
-             title: str | None = None, version: int | None = None,
-             body_format: str = "markdown", include_ancestors: bool = False) -> dict[str, Any]:
+def get_page(
+    ctx: Any,
+    page_id: str | None = None,
+    space_id: str | None = None,
+    title: str | None = None,
+    version: int | None = None,
+    body_format: str = "markdown",
+    include_ancestors: bool = False,
+) -> dict[str, Any]:
     if page_id in (None, ""):
         if space_id and title:
-            return get_by_title(ctx, space_id, title, body_format=body_format,
-                                include_ancestors=include_ancestors)
+            return get_by_title(
+                ctx, space_id, title, body_format=body_format, include_ancestors=include_ancestors
+            )
         raise UsageError("Give a page_id, or space_id and title to find the page by title.")
     if space_id or title:
         raise UsageError("Give either page_id, or space_id and title; not both.")
     pid = require_id("page_id", page_id)
     fmt = body_format or "markdown"
-    raw = _fetch(ctx, pid, body_format="storage" if fmt == "markdown" else fmt,
-                 version=version, labels=True)
+    raw = _fetch(
+        ctx, pid, body_format="storage" if fmt == "markdown" else fmt, version=version, labels=True
+    )
     result = flatten_page(ctx, raw)
     result["labels"] = _labels(raw)
     if include_ancestors:
@@ -170,26 +207,38 @@ def get_page(ctx: Any, page_id: str | None = None, space_id: str | None = None,
     return result
 
 
-def get_by_title(ctx: Any, space_id: str, title: str, body_format: str = "markdown",
-                 include_ancestors: bool = False) -> dict[str, Any]:
+def get_by_title(
+    ctx: Any,
+    space_id: str,
+    title: str,
+    body_format: str = "markdown",
+    include_ancestors: bool = False,
+) -> dict[str, Any]:
     sid = ctx.space_id(space_id)
     wanted = (title or "").strip()
     if not wanted:
         raise UsageError("Missing argument 'title'.")
-    data = ctx.client.get("/api/v2/pages",
-                          params={"space-id": sid, "title": wanted, "limit": 25})
+    data = ctx.client.get("/api/v2/pages", params={"space-id": sid, "title": wanted, "limit": 25})
     hits = [r for r in data.get("results") or [] if r.get("title") == wanted]
     if not hits:
-        raise NotFound(f"No page titled {wanted!r} in space {space_id} "
-                       "(titles are exact and case-sensitive).",
-                       hint="List titles with 'ctk pages list --space ...'.")
-    return get_page(ctx, str(hits[0]["id"]), body_format=body_format,
-                    include_ancestors=include_ancestors)
+        raise NotFound(
+            f"No page titled {wanted!r} in space {space_id} (titles are exact and case-sensitive).",
+            hint="List titles with 'ctk pages list --space ...'.",
+        )
+    return get_page(
+        ctx, str(hits[0]["id"]), body_format=body_format, include_ancestors=include_ancestors
+    )
 
 
-def list_pages(ctx: Any, space_id: str | None = None, title: str | None = None,
-               status: list[str] | None = None, sort: str | None = None, limit: int = 25,
-               cursor: str | None = None) -> dict[str, Any]:
+def list_pages(
+    ctx: Any,
+    space_id: str | None = None,
+    title: str | None = None,
+    status: list[str] | None = None,
+    sort: str | None = None,
+    limit: int = 25,
+    cursor: str | None = None,
+) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if space_id:
         params["space-id"] = ctx.space_id(space_id)
@@ -199,19 +248,26 @@ def list_pages(ctx: Any, space_id: str | None = None, title: str | None = None,
         params["status"] = list(status)
     if sort:
         params["sort"] = sort
-    page = ctx.client.page("/api/v2/pages", params=params or None, limit=limit,
-                           cursor=cursor or None)
-    return {"results": [flatten_page(ctx, raw) for raw in page.get("results") or []],
-            "next_cursor": page.get("next_cursor")}
+    page = ctx.client.page(
+        "/api/v2/pages", params=params or None, limit=limit, cursor=cursor or None
+    )
+    return {
+        "results": [flatten_page(ctx, raw) for raw in page.get("results") or []],
+        "next_cursor": page.get("next_cursor"),
+    }
 
 
-def get_children(ctx: Any, page_id: str, sort: str | None = None, limit: int = 25,
-                 cursor: str | None = None) -> dict[str, Any]:
+def get_children(
+    ctx: Any, page_id: str, sort: str | None = None, limit: int = 25, cursor: str | None = None
+) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
-    page = _hierarchy(ctx, pid, "direct-children", {"sort": sort} if sort else None,
-                      limit=limit, cursor=cursor)
-    return {"results": [_node(r) for r in page.get("results") or []],
-            "next_cursor": page.get("next_cursor")}
+    page = _hierarchy(
+        ctx, pid, "direct-children", {"sort": sort} if sort else None, limit=limit, cursor=cursor
+    )
+    return {
+        "results": [_node(r) for r in page.get("results") or []],
+        "next_cursor": page.get("next_cursor"),
+    }
 
 
 def _space_cursor(cursor: str | None) -> tuple[int, str]:
@@ -220,44 +276,66 @@ def _space_cursor(cursor: str | None) -> tuple[int, str]:
         return 0, ""
     head, sep, inner = cursor.partition(":")
     if not sep or not head.startswith("s") or not head[1:].isdigit():
-        raise UsageError(f"Invalid cursor {cursor!r} for a space tree: pass back next_cursor "
-                         "unchanged.")
+        raise UsageError(
+            f"Invalid cursor {cursor!r} for a space tree: pass back next_cursor unchanged."
+        )
     return int(head[1:]), inner
 
 
-def get_descendants(ctx: Any, page_id: str | None = None, space_id: str | None = None,
-                    depth: int | None = None, limit: int = 25,
-                    cursor: str | None = None) -> dict[str, Any]:
+def get_descendants(
+    ctx: Any,
+    page_id: str | None = None,
+    space_id: str | None = None,
+    depth: int | None = None,
+    limit: int = 25,
+    cursor: str | None = None,
+) -> dict[str, Any]:
     params = {"depth": depth} if depth else None
     if page_id not in (None, ""):
         if space_id:
             raise UsageError("Give either page_id or space_id, not both.")
         pid = require_id("page_id", page_id)
         page = _hierarchy(ctx, pid, "descendants", params, limit=limit, cursor=cursor)
-        return {"results": [_node(r) for r in page.get("results") or []],
-                "next_cursor": page.get("next_cursor")}
+        return {
+            "results": [_node(r) for r in page.get("results") or []],
+            "next_cursor": page.get("next_cursor"),
+        }
     if not space_id:
-        raise UsageError("Give a page_id (subtree of a page or folder) or a space_id "
-                         "(the whole space).")
+        raise UsageError(
+            "Give a page_id (subtree of a page or folder) or a space_id (the whole space)."
+        )
     # A space's tree: its root pages (depth 0), each followed by its descendants.
     sid = ctx.space_id(space_id)
     index, inner = _space_cursor(cursor)
-    roots = list(ctx.client.iterate(f"/api/v2/spaces/{sid}/pages",
-                                    params={"depth": "root", "sort": "id"}))
+    roots = list(
+        ctx.client.iterate(f"/api/v2/spaces/{sid}/pages", params={"depth": "root", "sort": "id"})
+    )
     if index >= len(roots):
         return {"results": [], "next_cursor": None}
     root = roots[index]
     results: list[dict[str, Any]] = []
     if not inner:
-        results.append({"id": str(root.get("id")), "type": "page", "title": root.get("title"),
-                        "status": root.get("status"), "depth": 0,
-                        "parent_id": root.get("parentId"), "position": root.get("position")})
+        results.append(
+            {
+                "id": str(root.get("id")),
+                "type": "page",
+                "title": root.get("title"),
+                "status": root.get("status"),
+                "depth": 0,
+                "parent_id": root.get("parentId"),
+                "position": root.get("position"),
+            }
+        )
         inner = "-"
         if limit == 1:
             return {"results": results, "next_cursor": f"s{index}:-"}
         limit -= 1
-    page = ctx.client.page(f"/api/v2/pages/{root['id']}/descendants", params=params,
-                           limit=limit, cursor=None if inner == "-" else inner)
+    page = ctx.client.page(
+        f"/api/v2/pages/{root['id']}/descendants",
+        params=params,
+        limit=limit,
+        cursor=None if inner == "-" else inner,
+    )
     results += [_node(r) for r in page.get("results") or []]
     if page.get("next_cursor"):
         next_cursor: str | None = f"s{index}:{page['next_cursor']}"
@@ -273,24 +351,32 @@ def get_ancestors(ctx: Any, page_id: str) -> dict[str, Any]:
     return {"results": _ancestors(ctx, pid)}
 
 
-def list_versions(ctx: Any, page_id: str, sort: str | None = None, limit: int = 25,
-                  cursor: str | None = None) -> dict[str, Any]:
+def list_versions(
+    ctx: Any, page_id: str, sort: str | None = None, limit: int = 25, cursor: str | None = None
+) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
-    page = ctx.client.page(f"/api/v2/pages/{pid}/versions",
-                           params={"sort": sort} if sort else None, limit=limit,
-                           cursor=cursor or None)
-    results = [{
-        "number": v.get("number"),
-        "author_id": v.get("authorId"),
-        "message": v.get("message") or "",
-        "minor_edit": bool(v.get("minorEdit")),
-        "created_at": v.get("createdAt"),
-    } for v in page.get("results") or []]
+    page = ctx.client.page(
+        f"/api/v2/pages/{pid}/versions",
+        params={"sort": sort} if sort else None,
+        limit=limit,
+        cursor=cursor or None,
+    )
+    results = [
+        {
+            "number": v.get("number"),
+            "author_id": v.get("authorId"),
+            "message": v.get("message") or "",
+            "minor_edit": bool(v.get("minorEdit")),
+            "created_at": v.get("createdAt"),
+        }
+        for v in page.get("results") or []
+    ]
     return {"results": results, "next_cursor": page.get("next_cursor")}
 
 
-def diff_versions(ctx: Any, page_id: str, from_version: int | None = None,
-                  to_version: int | None = None) -> dict[str, Any]:
+def diff_versions(
+    ctx: Any, page_id: str, from_version: int | None = None, to_version: int | None = None
+) -> dict[str, Any]:
     from ctk_core import pagetext
 
     pid = require_id("page_id", page_id)
@@ -298,16 +384,18 @@ def diff_versions(ctx: Any, page_id: str, from_version: int | None = None,
     to_number = int((target.get("version") or {}).get("number") or to_version or 0)
     if from_version is None:
         if to_number <= 1:
-            raise UsageError(f"Page {pid} has no version before version {to_number}: "
-                             "nothing to compare.", hint="Pass from_version and to_version.")
+            raise UsageError(
+                f"Page {pid} has no version before version {to_number}: nothing to compare.",
+                hint="Pass from_version and to_version.",
+            )
         from_version = to_number - 1
     source = _fetch(ctx, pid, version=from_version)
     from_number = int((source.get("version") or {}).get("number") or from_version)
     old = _to_markdown(storage_of(source))
     new = _to_markdown(storage_of(target))
     text, added, removed = pagetext.unified_diff(
-        old, new, from_label=f"{pid} version {from_number}",
-        to_label=f"{pid} version {to_number}")
+        old, new, from_label=f"{pid} version {from_number}", to_label=f"{pid} version {to_number}"
+    )
     return {
         "id": pid,
         "title": target.get("title"),
@@ -332,13 +420,15 @@ def get_outline(ctx: Any, page_id: str, version: int | None = None) -> dict[str,
         "title": raw.get("title"),
         "version": (raw.get("version") or {}).get("number"),
         "size": len(storage),
-        "headings": [{"id": s.id, "level": s.level, "text": s.text, "size": s.size}
-                     for s in sections],
+        "headings": [
+            {"id": s.id, "level": s.level, "text": s.text, "size": s.size} for s in sections
+        ],
     }
 
 
-def get_section(ctx: Any, page_id: str, heading: str, body_format: str = "markdown",
-                version: int | None = None) -> dict[str, Any]:
+def get_section(
+    ctx: Any, page_id: str, heading: str, body_format: str = "markdown", version: int | None = None
+) -> dict[str, Any]:
     from ctk_core import pagetext
 
     pid = require_id("page_id", page_id)
@@ -361,8 +451,14 @@ def get_section(ctx: Any, page_id: str, heading: str, body_format: str = "markdo
 # ------------------------------------------------------------------------------ write handlers
 
 
-def create_page(ctx: Any, space_id: str, title: str, body: str | None = None,
-                content_format: str = "markdown", parent_id: str | None = None) -> dict[str, Any]:
+def create_page(
+    ctx: Any,
+    space_id: str,
+    title: str,
+    body: str | None = None,
+    content_format: str = "markdown",
+    parent_id: str | None = None,
+) -> dict[str, Any]:
     name = (title or "").strip()
     if not name:
         raise UsageError("Missing argument 'title': a page needs a title.")
@@ -370,8 +466,7 @@ def create_page(ctx: Any, space_id: str, title: str, body: str | None = None,
         "spaceId": ctx.space_id(space_id),
         "status": "current",
         "title": name,
-        "body": {"representation": "storage",
-                 "value": _to_storage(body or "", content_format)},
+        "body": {"representation": "storage", "value": _to_storage(body or "", content_format)},
     }
     if parent_id:
         payload["parentId"] = require_id("parent_id", parent_id)
@@ -386,8 +481,10 @@ def _title_taken(exc: UsageError, title: Any) -> Conflict | None:
     """Confluence answers 400 for a title already used in the space; ctk calls it a conflict."""
     if "already exists" not in str(exc).lower():
         return None
-    return Conflict(f"A page titled {title!r} already exists in this space.",
-                    hint="Choose another title, or update the existing page.")
+    return Conflict(
+        f"A page titled {title!r} already exists in this space.",
+        hint="Choose another title, or update the existing page.",
+    )
 
 
 def _conflict(ctx: Any, pid: str, sent: int, exc: Exception | None = None) -> Conflict:
@@ -397,13 +494,18 @@ def _conflict(ctx: Any, pid: str, sent: int, exc: Exception | None = None) -> Co
         current = (_fetch(ctx, pid, body_format=None).get("version") or {}).get("number")
     except Exception:  # noqa: BLE001 - the conflict is the error to report
         current = None
-    now = f"the current version is {current}" if current is not None else \
-        "the page has a newer version"
+    now = (
+        f"the current version is {current}"
+        if current is not None
+        else "the page has a newer version"
+    )
     detail = f" ({exc})" if exc is not None and current is None else ""
-    return Conflict(f"Version conflict on page {pid}: {now}, so version {sent} cannot be "
-                    f"written{detail}. Nothing was overwritten.",
-                    hint="Read the page again, reapply your change and retry "
-                         "(or leave out version to write current + 1).")
+    return Conflict(
+        f"Version conflict on page {pid}: {now}, so version {sent} cannot be "
+        f"written{detail}. Nothing was overwritten.",
+        hint="Read the page again, reapply your change and retry "
+        "(or leave out version to write current + 1).",
+    )
 
 
 def _put(ctx: Any, pid: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -420,10 +522,12 @@ def _next_version(current: dict[str, Any], pid: str, version: int | None) -> int
     if version is None:
         return number + 1
     if version <= number:
-        raise Conflict(f"Version conflict on page {pid}: the current version is {number}, so "
-                       f"version {version} cannot be written. Nothing was overwritten.",
-                       hint="Read the page again, reapply your change and retry "
-                            "(or leave out version to write current + 1).")
+        raise Conflict(
+            f"Version conflict on page {pid}: the current version is {number}, so "
+            f"version {version} cannot be written. Nothing was overwritten.",
+            hint="Read the page again, reapply your change and retry "
+            "(or leave out version to write current + 1).",
+        )
     return version
 
 
@@ -434,9 +538,15 @@ def _version_block(number: int, message: str | None) -> dict[str, Any]:
     return block
 
 
-def update_page(ctx: Any, page_id: str, title: str | None = None, body: str | None = None,
-                content_format: str = "markdown", message: str | None = None,
-                version: int | None = None) -> dict[str, Any]:
+def update_page(
+    ctx: Any,
+    page_id: str,
+    title: str | None = None,
+    body: str | None = None,
+    content_format: str = "markdown",
+    message: str | None = None,
+    version: int | None = None,
+) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     if title is not None and not title.strip():
         raise UsageError("Argument 'title' must not be empty.")
@@ -446,31 +556,45 @@ def update_page(ctx: Any, page_id: str, title: str | None = None, body: str | No
     payload: dict[str, Any]
     if storage is not None and title is not None and version is not None:
         # Everything is known: no read first, so a stale version is Confluence's own 409.
-        payload = {"id": pid, "status": "current", "title": title.strip(),
-                   "body": {"representation": "storage", "value": storage},
-                   "version": _version_block(version, message)}
+        payload = {
+            "id": pid,
+            "status": "current",
+            "title": title.strip(),
+            "body": {"representation": "storage", "value": storage},
+            "version": _version_block(version, message),
+        }
     else:
         current = _fetch(ctx, pid)
         payload = {
             "id": pid,
             "status": current.get("status") or "current",
             "title": title.strip() if title is not None else current.get("title"),
-            "body": {"representation": "storage",
-                     "value": storage if storage is not None else storage_of(current)},
+            "body": {
+                "representation": "storage",
+                "value": storage if storage is not None else storage_of(current),
+            },
             "version": _version_block(_next_version(current, pid, version), message),
         }
     return flatten_page(ctx, _put(ctx, pid, payload))
 
 
-def update_section(ctx: Any, page_id: str, heading: str, body: str | None = None,
-                   content_format: str = "markdown", message: str | None = None,
-                   version: int | None = None) -> dict[str, Any]:
+def update_section(
+    ctx: Any,
+    page_id: str,
+    heading: str,
+    body: str | None = None,
+    content_format: str = "markdown",
+    message: str | None = None,
+    version: int | None = None,
+) -> dict[str, Any]:
     from ctk_core import pagetext
 
     pid = require_id("page_id", page_id)
     if body is None:
-        raise UsageError("Missing argument 'body': the new content of the section "
-                         "(in the CLI: --body or --body-file).")
+        raise UsageError(
+            "Missing argument 'body': the new content of the section "
+            "(in the CLI: --body or --body-file)."
+        )
     replacement = _to_storage(body, content_format)
     current = _fetch(ctx, pid)
     storage = storage_of(current)
@@ -490,9 +614,14 @@ def update_section(ctx: Any, page_id: str, heading: str, body: str | None = None
     return result
 
 
-def move_page(ctx: Any, page_id: str, target_parent_id: str | None = None,
-              position: str | None = None, target_id: str | None = None,
-              message: str | None = None) -> dict[str, Any]:
+def move_page(
+    ctx: Any,
+    page_id: str,
+    target_parent_id: str | None = None,
+    position: str | None = None,
+    target_id: str | None = None,
+    message: str | None = None,
+) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     if target_parent_id and (position or target_id):
         raise UsageError("Give either target_parent_id, or position and target_id; not both.")
@@ -511,8 +640,10 @@ def move_page(ctx: Any, page_id: str, target_parent_id: str | None = None,
         }
         return flatten_page(ctx, _put(ctx, pid, payload))
     if not position or not target_id:
-        raise UsageError("Say where to move the page: target_parent_id, or position "
-                         "(before, after, append) with target_id.")
+        raise UsageError(
+            "Say where to move the page: target_parent_id, or position "
+            "(before, after, append) with target_id."
+        )
     target = require_id("target_id", target_id)
     if target == pid:
         raise UsageError("A page cannot be moved relative to itself.")
@@ -527,22 +658,31 @@ def delete_page(ctx: Any, page_id: str, purge: bool = False) -> dict[str, Any]:
         return {"id": pid, "status": "trashed"}
     raw = _fetch(ctx, pid, body_format=None, statuses=["current", "archived", "trashed"])
     if raw.get("status") != "trashed":
-        raise UsageError(f"Page {pid} is not in the trash (status {raw.get('status')}): "
-                         "purge only removes a trashed page.",
-                         hint="Delete it without purge first (moves it to the trash).")
+        raise UsageError(
+            f"Page {pid} is not in the trash (status {raw.get('status')}): "
+            "purge only removes a trashed page.",
+            hint="Delete it without purge first (moves it to the trash).",
+        )
     ctx.client.delete(f"/api/v2/pages/{pid}", params={"purge": "true"})
     return {"id": pid, "status": "purged"}
 
 
-def restore_version(ctx: Any, page_id: str, version: int,
-                    message: str | None = None) -> dict[str, Any]:
+def restore_version(
+    ctx: Any, page_id: str, version: int, message: str | None = None
+) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     note = message or f"Restored version {version}"
-    payload = {"operationKey": "restore",
-               "params": {"versionNumber": version, "message": note, "restoreTitle": False}}
+    payload = {
+        "operationKey": "restore",
+        "params": {"versionNumber": version, "message": note, "restoreTitle": False},
+    }
     data = ctx.client.post(f"/rest/api/content/{pid}/version", json=payload) or {}
-    return {"id": pid, "restored_version": version, "version": data.get("number"),
-            "message": data.get("message") or note}
+    return {
+        "id": pid,
+        "restored_version": version,
+        "version": data.get("number"),
+        "message": data.get("message") or note,
+    }
 
 
 # ------------------------------------------------------------------------------ CLI renderers
@@ -553,8 +693,9 @@ def render_page(result: dict[str, Any]) -> str:
 
     head = {k: v for k, v in result.items() if k not in ("body", "ancestors")}
     if result.get("ancestors"):
-        head["ancestors"] = " > ".join(str(a.get("title") or a.get("id"))
-                                       for a in result["ancestors"])
+        head["ancestors"] = " > ".join(
+            str(a.get("title") or a.get("id")) for a in result["ancestors"]
+        )
     text = key_values(head)
     body = str(result.get("body") or "").rstrip("\n")
     return f"{text}\n\n{body}" if body else text
@@ -589,8 +730,10 @@ def render_tree(result: dict[str, Any]) -> str:
 def render_outline(result: dict[str, Any]) -> str:
     lines = [f"{result.get('title')}  (page {result.get('id')}, version {result.get('version')})"]
     for h in result.get("headings") or []:
-        lines.append(f"{'  ' * (h['level'] - 1)}{'#' * h['level']} {h['text']}  "
-                     f"[{h['id']}, {h['size']} chars]")
+        lines.append(
+            f"{'  ' * (h['level'] - 1)}{'#' * h['level']} {h['text']}  "
+            f"[{h['id']}, {h['size']} chars]"
+        )
     if len(lines) == 1:
         lines.append("(no headings)")
     return "\n".join(lines)
@@ -603,8 +746,10 @@ def render_body(result: dict[str, Any]) -> str:
 def render_diff(result: dict[str, Any]) -> str:
     text = str(result.get("diff") or "").rstrip("\n")
     if not text:
-        return (f"No differences in the body between versions {result.get('from_version')} "
-                f"and {result.get('to_version')}.")
+        return (
+            f"No differences in the body between versions {result.get('from_version')} "
+            f"and {result.get('to_version')}."
+        )
     return text
 
 
@@ -614,17 +759,19 @@ _PAGE = Param("page_id", "str", "Page id.", required=True, positional=True)
 _NODE = Param("page_id", "str", "Page or folder id.", required=True, positional=True)
 _SPACE = Param("space_id", "str", "", flag="space")
 _TITLE = Param("title", "str", "Exact title.")
-_READ_FORMAT = Param("body_format", "str", "", default="markdown",
-                     choices=READ_FORMATS, flag="format")
-_SECTION_FORMAT = Param("body_format", "str", "", default="markdown",
-                        choices=WRITE_FORMATS, flag="format")
-_WRITE_FORMAT = Param("content_format", "str", "Format of body.", default="markdown",
-                      choices=WRITE_FORMATS)
+_READ_FORMAT = Param(
+    "body_format", "str", "", default="markdown", choices=READ_FORMATS, flag="format"
+)
+_SECTION_FORMAT = Param(
+    "body_format", "str", "", default="markdown", choices=WRITE_FORMATS, flag="format"
+)
+_WRITE_FORMAT = Param(
+    "content_format", "str", "Format of body.", default="markdown", choices=WRITE_FORMATS
+)
 _MESSAGE = Param("message", "str", "Version message.")
 _NEW_VERSION = Param("version", "int", "New version number (default current+1).", minimum=1)
 _OLD_VERSION = Param("version", "int", "Default current.", minimum=1)
-_HEADING = Param("heading", "str", "Section id or heading text.", required=True,
-                 positional=True)
+_HEADING = Param("heading", "str", "Section id or heading text.", required=True, positional=True)
 _ANCESTORS = Param("include_ancestors", "bool", "Add ancestor titles.", default=False)
 _BODY_HELP = "Markdown, or storage XHTML with content_format=storage."
 _NODE_COLUMNS = ("id", "type", "title", "status", "position")
@@ -636,127 +783,203 @@ RESOURCE = Resource(
     description=DESCRIPTION,
     operations=[
         Operation(
-            name="get", summary="Page with body and labels (or by space_id+title).",
-            run=get_page, render=render_page,
-            params=(Param("page_id", "str", "", positional=True),
-                    _SPACE, _TITLE, _OLD_VERSION, _READ_FORMAT, _ANCESTORS),
+            name="get",
+            summary="Page with body and labels (or by space_id+title).",
+            run=get_page,
+            render=render_page,
+            params=(
+                Param("page_id", "str", "", positional=True),
+                _SPACE,
+                _TITLE,
+                _OLD_VERSION,
+                _READ_FORMAT,
+                _ANCESTORS,
+            ),
         ),
         Operation(
-            name="get_by_title", summary="Page by exact title.",
-            run=get_by_title, render=render_page,
-            params=(Param("space_id", "str", "Space key or id.", required=True, flag="space"),
-                    Param("title", "str", "Exact page title.", required=True),
-                    _READ_FORMAT, _ANCESTORS),
+            name="get_by_title",
+            summary="Page by exact title.",
+            run=get_by_title,
+            render=render_page,
+            params=(
+                Param("space_id", "str", "Space key or id.", required=True, flag="space"),
+                Param("title", "str", "Exact page title.", required=True),
+                _READ_FORMAT,
+                _ANCESTORS,
+            ),
         ),
         Operation(
-            name="list", summary="Pages of a space.",
-            run=list_pages, paged=True, columns=_PAGE_COLUMNS,
-            params=(_SPACE, _TITLE,
-                    Param("status", "list", "Default current.",
-                          choices=LIST_STATUSES),
-                    Param("sort", "str", "", choices=PAGE_SORTS)),
+            name="list",
+            summary="Pages of a space.",
+            run=list_pages,
+            paged=True,
+            columns=_PAGE_COLUMNS,
+            params=(
+                _SPACE,
+                _TITLE,
+                Param("status", "list", "Default current.", choices=LIST_STATUSES),
+                Param("sort", "str", "", choices=PAGE_SORTS),
+            ),
         ),
         Operation(
-            name="get_children", command="children",
+            name="get_children",
+            command="children",
             summary="Direct children of a page or folder.",
-            run=get_children, paged=True, columns=_NODE_COLUMNS,
+            run=get_children,
+            paged=True,
+            columns=_NODE_COLUMNS,
             params=(_NODE, Param("sort", "str", "", choices=CHILD_SORTS)),
         ),
         Operation(
-            name="get_descendants", command="tree",
+            name="get_descendants",
+            command="tree",
             summary="Subtree of a page or folder, or of a space.",
-            run=get_descendants, paged=True, render=render_tree,
+            run=get_descendants,
+            paged=True,
+            render=render_tree,
             columns=("id", "type", "depth", "parent_id", "title"),
-            params=(Param("page_id", "str", "Page or folder id (or give space_id).",
-                          positional=True),
-                    _SPACE,
-                    Param("depth", "int", "Levels (default 2).", minimum=1,
-                          maximum=10)),
+            params=(
+                Param("page_id", "str", "Page or folder id (or give space_id).", positional=True),
+                _SPACE,
+                Param("depth", "int", "Levels (default 2).", minimum=1, maximum=10),
+            ),
         ),
         Operation(
-            name="get_ancestors", command="ancestors",
+            name="get_ancestors",
+            command="ancestors",
             summary="Breadcrumb from the root.",
-            run=get_ancestors, columns=("id", "type", "title"), params=(_NODE,),
+            run=get_ancestors,
+            columns=("id", "type", "title"),
+            params=(_NODE,),
         ),
         Operation(
-            name="list_versions", command="versions",
+            name="list_versions",
+            command="versions",
             summary="Version history.",
-            run=list_versions, paged=True,
+            run=list_versions,
+            paged=True,
             columns=("number", "created_at", "author_id", "minor_edit", "message"),
-            params=(_PAGE, Param("sort", "str", "",
-                                 choices=("modified-date", "-modified-date"))),
+            params=(_PAGE, Param("sort", "str", "", choices=("modified-date", "-modified-date"))),
         ),
         Operation(
-            name="diff", summary="Unified diff of two versions.",
-            run=diff_versions, render=render_diff,
-            params=(_PAGE,
-                    Param("from_version", "int", "Default to_version-1.", minimum=1,
-                          flag="from"),
-                    Param("to_version", "int", "Default current.", minimum=1, flag="to")),
+            name="diff",
+            summary="Unified diff of two versions.",
+            run=diff_versions,
+            render=render_diff,
+            params=(
+                _PAGE,
+                Param("from_version", "int", "Default to_version-1.", minimum=1, flag="from"),
+                Param("to_version", "int", "Default current.", minimum=1, flag="to"),
+            ),
         ),
         Operation(
-            name="get_outline", command="outline",
+            name="get_outline",
+            command="outline",
             summary="Headings with section ids.",
-            run=get_outline, render=render_outline, params=(_PAGE, _OLD_VERSION),
+            run=get_outline,
+            render=render_outline,
+            params=(_PAGE, _OLD_VERSION),
         ),
         Operation(
-            name="get_section", command="section",
+            name="get_section",
+            command="section",
             summary="One section, to the next heading of its level.",
-            run=get_section, render=render_body,
+            run=get_section,
+            render=render_body,
             params=(_PAGE, _HEADING, _SECTION_FORMAT, _OLD_VERSION),
         ),
         Operation(
-            name="create", summary="Create a page; parent_id may be a page or a folder.",
-            run=create_page, write=True,
-            params=(Param("space_id", "str", "Space key or id.", required=True, flag="space"),
-                    Param("title", "str", "Page title.", required=True),
-                    Param("body", "str", _BODY_HELP + " Default: empty."),
-                    _WRITE_FORMAT,
-                    Param("parent_id", "str", "Parent page or folder id (default: home page).",
-                          flag="parent")),
+            name="create",
+            summary="Create a page; parent_id may be a page or a folder.",
+            run=create_page,
+            write=True,
+            params=(
+                Param("space_id", "str", "Space key or id.", required=True, flag="space"),
+                Param("title", "str", "Page title.", required=True),
+                Param("body", "str", _BODY_HELP + " Default: empty."),
+                _WRITE_FORMAT,
+                Param(
+                    "parent_id",
+                    "str",
+                    "Parent page or folder id (default: home page).",
+                    flag="parent",
+                ),
+            ),
         ),
         Operation(
-            name="update", summary="New title and/or body; version is the new number (default "
+            name="update",
+            summary="New title and/or body; version is the new number (default "
             "current+1), a stale one is a conflict.",
-            run=update_page, write=True,
-            params=(_PAGE, Param("title", "str", "New title (default: keep)."),
-                    Param("body", "str", _BODY_HELP), _WRITE_FORMAT, _MESSAGE, _NEW_VERSION),
+            run=update_page,
+            write=True,
+            params=(
+                _PAGE,
+                Param("title", "str", "New title (default: keep)."),
+                Param("body", "str", _BODY_HELP),
+                _WRITE_FORMAT,
+                _MESSAGE,
+                _NEW_VERSION,
+            ),
         ),
         Operation(
-            name="update_section", command="update-section",
+            name="update_section",
+            command="update-section",
             summary="Replace one section's content (a body starting with a heading replaces "
             "the heading too); the rest stays byte-for-byte. version as in update.",
-            run=update_section, write=True,
-            params=(_PAGE, _HEADING, Param("body", "str", "New section (required). " + _BODY_HELP),
-                    _WRITE_FORMAT, _MESSAGE, _NEW_VERSION),
+            run=update_section,
+            write=True,
+            params=(
+                _PAGE,
+                _HEADING,
+                Param("body", "str", "New section (required). " + _BODY_HELP),
+                _WRITE_FORMAT,
+                _MESSAGE,
+                _NEW_VERSION,
+            ),
         ),
         Operation(
-            name="move", summary="Re-parent in the space, or put before/after (or append "
-            "under) target_id.",
-            run=move_page, write=True,
-            params=(_PAGE,
-                    Param("target_parent_id", "str", "New parent page or folder id.",
-                          flag="parent"),
-                    Param("position", "str", "Where, relative to target_id.", choices=POSITIONS),
-                    Param("target_id", "str", "Page that position refers to.", flag="target"),
-                    _MESSAGE),
-            cli_shortcuts={"before": {"position": "before", "target_id": "{}"},
-                           "after": {"position": "after", "target_id": "{}"}},
+            name="move",
+            summary="Re-parent in the space, or put before/after (or append under) target_id.",
+            run=move_page,
+            write=True,
+            params=(
+                _PAGE,
+                Param("target_parent_id", "str", "New parent page or folder id.", flag="parent"),
+                Param("position", "str", "Where, relative to target_id.", choices=POSITIONS),
+                Param("target_id", "str", "Page that position refers to.", flag="target"),
+                _MESSAGE,
+            ),
+            cli_shortcuts={
+                "before": {"position": "before", "target_id": "{}"},
+                "after": {"position": "after", "target_id": "{}"},
+            },
         ),
         Operation(
-            name="delete", summary="Move a page to the trash; purge=true deletes a trashed "
-            "page for good.",
-            run=delete_page, write=True, destructive=True,
+            name="delete",
+            summary="Move a page to the trash; purge=true deletes a trashed page for good.",
+            run=delete_page,
+            write=True,
+            destructive=True,
             params=(_PAGE, Param("purge", "bool", "Purge a trashed page.", default=False)),
         ),
         Operation(
-            name="restore_version", command="restore",
+            name="restore_version",
+            command="restore",
             summary="Make an old version current again (as a new version).",
-            run=restore_version, write=True,
-            params=(_PAGE,
-                    Param("version", "int", "Version to restore.", required=True,
-                          positional=True, minimum=1),
-                    _MESSAGE),
+            run=restore_version,
+            write=True,
+            params=(
+                _PAGE,
+                Param(
+                    "version",
+                    "int",
+                    "Version to restore.",
+                    required=True,
+                    positional=True,
+                    minimum=1,
+                ),
+                _MESSAGE,
+            ),
         ),
     ],
 )

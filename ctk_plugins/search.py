@@ -33,15 +33,27 @@ Double-quote strings (escape \\" and \\\\). No user fields."""
 # ------------------------------------------------------------------------------ handlers
 
 
-def search_cql(ctx: Any, cql: str, excerpt: str = "highlight",
-               include_archived_spaces: bool = False, limit: int = 25,
-               cursor: str | None = None) -> dict[str, Any]:
+def search_cql(
+    ctx: Any,
+    cql: str,
+    excerpt: str = "highlight",
+    include_archived_spaces: bool = False,
+    limit: int = 25,
+    cursor: str | None = None,
+) -> dict[str, Any]:
     query = (cql or "").strip()
     if not query:
-        raise UsageError("Missing argument 'cql': give a CQL query, e.g. "
-                         'type = page AND title ~ "plan".')
-    return run_cql(ctx, query, limit=limit, cursor=cursor, excerpt=excerpt,
-                   include_archived_spaces=include_archived_spaces)
+        raise UsageError(
+            "Missing argument 'cql': give a CQL query, e.g. type = page AND title ~ \"plan\"."
+        )
+    return run_cql(
+        ctx,
+        query,
+        limit=limit,
+        cursor=cursor,
+        excerpt=excerpt,
+        include_archived_spaces=include_archived_spaces,
+    )
 
 
 def build_quick_cql(words: str, space: str | None = None, kind: str | None = None) -> str:
@@ -67,21 +79,35 @@ def plain_words(text: str) -> str:
     return " ".join(out)
 
 
-def search_quick(ctx: Any, query: str, space_id: str | None = None, type: str | None = None,
-                 excerpt: str = "highlight", include_archived_spaces: bool = False,
-                 limit: int = 25, cursor: str | None = None) -> dict[str, Any]:
+def search_quick(
+    ctx: Any,
+    query: str,
+    space_id: str | None = None,
+    type: str | None = None,
+    excerpt: str = "highlight",
+    include_archived_spaces: bool = False,
+    limit: int = 25,
+    cursor: str | None = None,
+) -> dict[str, Any]:
     words = plain_words(query)
     if not words:
         raise UsageError("Missing argument 'query': give the words to search for.")
     if not re.search(r"\w", words):
         raise UsageError(f"Invalid value for 'query': {query!r} has no words to search for.")
     if type is not None and type not in QUICK_TYPES:
-        raise UsageError(f"Invalid value for 'type': {type!r}; choose from "
-                         f"{', '.join(QUICK_TYPES)}.")
+        raise UsageError(
+            f"Invalid value for 'type': {type!r}; choose from {', '.join(QUICK_TYPES)}."
+        )
     key = space_key(ctx, space_id) if space_id else None
     cql = build_quick_cql(words, key, type)
-    result = run_cql(ctx, cql, limit=limit, cursor=cursor, excerpt=excerpt,
-                     include_archived_spaces=include_archived_spaces)
+    result = run_cql(
+        ctx,
+        cql,
+        limit=limit,
+        cursor=cursor,
+        excerpt=excerpt,
+        include_archived_spaces=include_archived_spaces,
+    )
     result["cql"] = cql
     return result
 
@@ -115,8 +141,9 @@ RESOURCE = Resource(
             summary="Search for words (no CQL).",
             run=search_quick,
             params=(
-                Param("query", "str", "Words to find (quoted for you).", required=True,
-                      flag="text"),
+                Param(
+                    "query", "str", "Words to find (quoted for you).", required=True, flag="text"
+                ),
                 Param("space_id", "str", "", flag="space"),
                 Param("type", "str", "", choices=QUICK_TYPES),
                 _EXCERPT,

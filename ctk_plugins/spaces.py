@@ -12,8 +12,15 @@ from typing import Any
 from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
 from ctk_core.helpers import web_url
 
-SPACE_TYPES = ("global", "collaboration", "knowledge_base", "personal", "system", "onboarding",
-               "xflow_sample_space")
+SPACE_TYPES = (
+    "global",
+    "collaboration",
+    "knowledge_base",
+    "personal",
+    "system",
+    "onboarding",
+    "xflow_sample_space",
+)
 SPACE_STATUSES = ("current", "archived")
 _KEY = re.compile(r"^[A-Za-z0-9]{1,255}$")
 
@@ -47,8 +54,10 @@ def list_spaces(ctx, type=None, status=None, keys=None, limit=25, cursor=None):
         params["keys"] = list(keys)
     client = ctx.client
     page = client.page("/api/v2/spaces", params=params, limit=limit, cursor=cursor)
-    return {"results": [flatten_space(s, client) for s in page["results"]],
-            "next_cursor": page.get("next_cursor")}
+    return {
+        "results": [flatten_space(s, client) for s in page["results"]],
+        "next_cursor": page.get("next_cursor"),
+    }
 
 
 def get_space(ctx, space_id):
@@ -64,8 +73,10 @@ def get_space_by_key(ctx, key):
     for raw in (data or {}).get("results") or []:
         if raw.get("key") == key:
             return flatten_space(raw, client)
-    raise NotFound(f"No space with key {key!r} (or it is not visible to you).",
-                   hint="Check the key with 'ctk spaces list'.")
+    raise NotFound(
+        f"No space with key {key!r} (or it is not visible to you).",
+        hint="Check the key with 'ctk spaces list'.",
+    )
 
 
 def create_space(ctx, key, name, description=None):
@@ -84,29 +95,41 @@ SPACES = Resource(
     summary="Confluence spaces: list, look up, create.",
     operations=[
         Operation(
-            "list", "List spaces.", list_spaces,
+            "list",
+            "List spaces.",
+            list_spaces,
             params=[
                 Param("type", "str", "Only this type.", choices=SPACE_TYPES),
                 Param("status", "str", "Only this status.", choices=SPACE_STATUSES),
                 Param("keys", "list", "Only these keys."),
             ],
-            paged=True, columns=("id", "key", "name", "type", "status"),
+            paged=True,
+            columns=("id", "key", "name", "type", "status"),
         ),
         Operation(
-            "get", "One space, by key or id.", get_space,
-            params=[Param("space_id", "str", "Id or key.", required=True,
-                          positional=True)],
+            "get",
+            "One space, by key or id.",
+            get_space,
+            params=[Param("space_id", "str", "Id or key.", required=True, positional=True)],
         ),
         Operation(
-            "get_by_key", "One space by key.", get_space_by_key,
-            params=[Param("key", "str", "e.g. DOCS", required=True,
-                          positional=True)],
+            "get_by_key",
+            "One space by key.",
+            get_space_by_key,
+            params=[Param("key", "str", "e.g. DOCS", required=True, positional=True)],
         ),
         Operation(
-            "create", "Create a space.", create_space,
+            "create",
+            "Create a space.",
+            create_space,
             params=[
-                Param("key", "str", "Space key: letters and digits, e.g. DOCS.", required=True,
-                      positional=True),
+                Param(
+                    "key",
+                    "str",
+                    "Space key: letters and digits, e.g. DOCS.",
+                    required=True,
+                    positional=True,
+                ),
                 Param("name", "str", "Space name.", required=True),
                 Param("description", "str", "Plain-text description."),
             ],

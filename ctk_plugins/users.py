@@ -37,8 +37,7 @@ def search_users(ctx, query, limit=25, cursor=None):
     if not words:
         raise UsageError("Argument 'query' must not be empty.")
     cql = f"user.fullname~{cql_string(' '.join(words))}"
-    page = ctx.client.page("/rest/api/search/user", params={"cql": cql}, limit=limit,
-                           cursor=cursor)
+    page = ctx.client.page("/rest/api/search/user", params={"cql": cql}, limit=limit, cursor=cursor)
     results = []
     for item in page["results"]:
         raw = item.get("user") if isinstance(item.get("user"), dict) else item
@@ -55,11 +54,12 @@ def get_users(ctx, account_id):
     missing = [i for i in ids if i not in found]
     if len(ids) == 1:
         if missing:
-            raise NotFound(f"No user with account id {ids[0]!r} (or it is not visible to you).",
-                           hint="Find account ids with 'ctk users search NAME'.")
+            raise NotFound(
+                f"No user with account id {ids[0]!r} (or it is not visible to you).",
+                hint="Find account ids with 'ctk users search NAME'.",
+            )
         return found[ids[0]]
-    result: dict[str, Any] = {"results": [found[i] for i in ids if i in found],
-                              "next_cursor": None}
+    result: dict[str, Any] = {"results": [found[i] for i in ids if i in found], "next_cursor": None}
     if missing:
         result["not_found"] = missing
     return result
@@ -71,15 +71,26 @@ USERS = Resource(
     operations=[
         Operation("get_current", "The authenticated user.", get_current),
         Operation(
-            "search", "Search users by name.", search_users,
-            params=[Param("query", "str", "Start of any word of the name.",
-                          required=True, positional=True)],
-            paged=True, columns=("account_id", "display_name", "email"),
+            "search",
+            "Search users by name.",
+            search_users,
+            params=[
+                Param(
+                    "query", "str", "Start of any word of the name.", required=True, positional=True
+                )
+            ],
+            paged=True,
+            columns=("account_id", "display_name", "email"),
         ),
         Operation(
-            "get", "Users by account ids.", get_users,
-            params=[Param("account_id", "list", "One or more account ids.", required=True,
-                          positional=True)],
+            "get",
+            "Users by account ids.",
+            get_users,
+            params=[
+                Param(
+                    "account_id", "list", "One or more account ids.", required=True, positional=True
+                )
+            ],
             columns=("account_id", "display_name", "email"),
         ),
     ],

@@ -34,11 +34,17 @@ sys.exit(code)
 """
 
 
-def run_ctk_measured(args: list[str], env: dict[str, str],
-                     timeout: float = 240) -> tuple[subprocess.CompletedProcess[str], int]:
+def run_ctk_measured(
+    args: list[str], env: dict[str, str], timeout: float = 240
+) -> tuple[subprocess.CompletedProcess[str], int]:
     """Run ``ctk ARGS`` in a fresh Python process; returns the process and its peak RSS (KiB)."""
     code = _RUNNER.format(folder=os.path.dirname(os.path.abspath(__file__)))
-    proc = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     lines = proc.stderr.strip().splitlines()
     return proc, int(lines[-1]) if lines and lines[-1].isdigit() else -1

@@ -26,9 +26,16 @@ class PluginInstaller:
         self.paths: list[str] = []
         self.modules: list[str] = []
 
-    def install(self, name: str, source: str | None = None, *, module: str | None = None,
-                dist: str | None = None, version: str = "1.0",
-                package_dir: Path | None = None) -> Path:
+    def install(
+        self,
+        name: str,
+        source: str | None = None,
+        *,
+        module: str | None = None,
+        dist: str | None = None,
+        version: str = "1.0",
+        package_dir: Path | None = None,
+    ) -> Path:
         """Install entry point ``name`` -> ``module`` of distribution ``dist``.
 
         ``source`` is the module's code; or ``package_dir`` is an existing folder to put on
@@ -42,8 +49,7 @@ class PluginInstaller:
             (site / f"{module}.py").write_text(textwrap.dedent(source))
         info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
         info.mkdir()
-        (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
         (info / "entry_points.txt").write_text(f"[ctk]\n{name} = {module}\n")
         for folder in (site, package_dir):
             if folder is not None and str(folder) not in sys.path:
@@ -78,7 +84,7 @@ def plugins(tmp_path):
     installer.cleanup()
 
 
-RESOURCE_SOURCE = '''
+RESOURCE_SOURCE = """
 from ctk_core import Operation, Param, Resource, hookimpl
 
 def echo(ctx, text, times=1):
@@ -95,7 +101,7 @@ RES = Resource("{name}", "Test resource {name}.", [
 @hookimpl
 def ctk_register_resources(register):
     register(RES)
-'''
+"""
 
 
 def resource_source(name: str, tool: str | None = None) -> str:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def cli_json(ctk_cli: Any, *args: str, env: dict[str, Any] | None = None,
-             input: str | None = None) -> Any:
+def cli_json(
+    ctk_cli: Any, *args: str, env: dict[str, Any] | None = None, input: str | None = None
+) -> Any:
     """``ctk --json <args>``, which must succeed; its parsed output."""
     result = ctk_cli("--json", *args, env=env, input=input)
     assert result.exit_code == 0, result

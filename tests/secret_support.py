@@ -62,6 +62,7 @@ def leak_checking_mcp(connect: Any, secret: str) -> Any:
 # Fixtures for plugin tests against the sandbox: a test module imports these three names, and
 # every CLI run and MCP result in it is checked for the sandbox's token.
 
+
 @pytest.fixture
 def ctk_cli(ctk_cli, confluence_sandbox):
     """The plugin fixture, checking that no run prints the sandbox's token."""

@@ -41,8 +41,10 @@ def spec_available() -> bool:
     return (spec_dir() / V2_FILE).exists() and (spec_dir() / V1_FILE).exists()
 
 
-SKIP_REASON = (f"Atlassian OpenAPI files not found in {spec_dir()} "
-               "(set CTK_SPEC_DIR to the folder holding them)")
+SKIP_REASON = (
+    f"Atlassian OpenAPI files not found in {spec_dir()} "
+    "(set CTK_SPEC_DIR to the folder holding them)"
+)
 
 
 def to_json_schema(node: Any) -> Any:
@@ -116,7 +118,8 @@ class Operation:
         resp = self.spec.deref(resp)
         content = resp.get("content") or {}
         media = content.get("application/json") or next(
-            (v for k, v in content.items() if "json" in k), None)
+            (v for k, v in content.items() if "json" in k), None
+        )
         if not media or "schema" not in media:
             return None
         return media["schema"]
@@ -213,16 +216,23 @@ class Specs:
         errors = self.response_errors(method, path, status, body)
         if errors:
             op = self.operation(method, path)
-            raise AssertionError(f"{method} {path} -> {status} does not match "
-                                 f"{op.operation_id}:\n  " + "\n  ".join(errors[:20]))
+            raise AssertionError(
+                f"{method} {path} -> {status} does not match "
+                f"{op.operation_id}:\n  " + "\n  ".join(errors[:20])
+            )
 
     def has_response_schema(self, method: str, path: str, status: int) -> bool:
         return self.operation(method, path).response_schema(status) is not None
 
     # -- requests -------------------------------------------------------------------------------
-    def request_problems(self, method: str, path: str,
-                         query: dict[str, list[str]] | dict[str, Any] | None = None,
-                         body: Any = None, content_type: str | None = None) -> list[str]:
+    def request_problems(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]] | dict[str, Any] | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+    ) -> list[str]:
         """Ways a request breaks its operation: unknown or bad query parameters, bad path
         parameters, a JSON body that does not match. Empty when the request is fine."""
         op = self.find(method, path)
@@ -247,8 +257,14 @@ class Specs:
             problems += [f"body: {_describe(e)}" for e in validator.iter_errors(body)]
         return problems
 
-    def validate_request(self, method: str, path: str, query: Any = None, body: Any = None,
-                         content_type: str | None = None) -> None:
+    def validate_request(
+        self,
+        method: str,
+        path: str,
+        query: Any = None,
+        body: Any = None,
+        content_type: str | None = None,
+    ) -> None:
         problems = self.request_problems(method, path, query, body, content_type)
         if problems:
             raise AssertionError(f"{method} {path}:\n  " + "\n  ".join(problems))
@@ -258,8 +274,9 @@ class Specs:
 UNDESCRIBED = ("/_edge/tenant_info", "/wiki/download/")
 
 
-def logged_request_problems(specs: Specs, entry: dict[str, Any],
-                            skip: tuple[str, ...] = UNDESCRIBED) -> list[str]:
+def logged_request_problems(
+    specs: Specs, entry: dict[str, Any], skip: tuple[str, ...] = UNDESCRIBED
+) -> list[str]:
     """``request_problems`` for one entry of the sandbox request log (``sandbox.requests``),
     so a test can check every request some code sent. Paths starting with ``skip`` pass."""
     path = _GATEWAY.sub("", entry["path"])
@@ -315,15 +332,18 @@ def _check_value(op: Operation, name: str, raw: str, schema: dict[str, Any]) -> 
     return [f"parameter {name}={raw!r}: {err.message}" for err in errors]
 
 
-def _query_problems(op: Operation, query: dict[str, list[str]],
-                    params: list[dict[str, Any]]) -> list[str]:
+def _query_problems(
+    op: Operation, query: dict[str, list[str]], params: list[dict[str, Any]]
+) -> list[str]:
     declared = {p["name"]: p for p in params if p.get("in") == "query"}
     problems = []
     for name, values in query.items():
         param = declared.get(name)
         if param is None:
-            problems.append(f"{op.operation_id}: unknown query parameter {name!r} "
-                            f"(known: {', '.join(sorted(declared)) or 'none'})")
+            problems.append(
+                f"{op.operation_id}: unknown query parameter {name!r} "
+                f"(known: {', '.join(sorted(declared)) or 'none'})"
+            )
             continue
         schema = op.spec.deref(param.get("schema") or {})
         if schema.get("type") == "array":

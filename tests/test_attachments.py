@@ -27,8 +27,14 @@ def _bytes_of(sandbox, att: dict) -> bytes:
 def _add_attachment(sandbox, title: str, data: bytes, page_title: str = "Architecture") -> dict:
     page_id = sandbox.page_id(page_title)
     with sandbox.state.lock:
-        return new_attachment(sandbox.state, page_id, title, sandbox.state.store_blob(data),
-                              len(data), media_type="application/octet-stream")
+        return new_attachment(
+            sandbox.state,
+            page_id,
+            title,
+            sandbox.state.store_blob(data),
+            len(data),
+            media_type="application/octet-stream",
+        )
 
 
 def test_list_filters_and_get(ctk_cli, confluence_sandbox):
@@ -38,8 +44,9 @@ def test_list_filters_and_get(ctk_cli, confluence_sandbox):
     data = listed.json()
     assert data["next_cursor"] is None
     assert [a["title"] for a in data["results"]] == ["diagram.png"]
-    by_type = ctk_cli("--json", "attachments", "list", png["pageId"], "--media-type",
-                      "text/plain").json()
+    by_type = ctk_cli(
+        "--json", "attachments", "list", png["pageId"], "--media-type", "text/plain"
+    ).json()
     assert by_type["results"] == []
     got = ctk_cli("--json", "attachments", "get", png["id"]).json()
     assert got == data["results"][0]
@@ -63,7 +70,8 @@ def test_unknown_and_missing_ids(ctk_cli):
 
 
 def test_cli_download_to_folder_is_byte_identical_and_never_overwrites(
-        ctk_cli, confluence_sandbox, tmp_path):
+    ctk_cli, confluence_sandbox, tmp_path
+):
     png = _attachment(confluence_sandbox, "diagram.png")
     first = ctk_cli("--json", "attachments", "download", png["id"], "--output", str(tmp_path))
     assert first.exit_code == 0, first
@@ -77,21 +85,24 @@ def test_cli_download_to_folder_is_byte_identical_and_never_overwrites(
     refused = ctk_cli("attachments", "download", png["id"], "--output", str(explicit))
     assert refused.exit_code == 2 and "already exists" in refused.stderr
     assert explicit.read_bytes() == b"keep me"
-    forced = ctk_cli("attachments", "download", png["id"], "--output", str(explicit),
-                     "--overwrite")
+    forced = ctk_cli("attachments", "download", png["id"], "--output", str(explicit), "--overwrite")
     assert forced.exit_code == 0 and explicit.read_bytes() == _bytes_of(confluence_sandbox, png)
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".part")]
 
 
-@pytest.mark.parametrize("title, expected", [
-    ("a/b.txt", "a_b.txt"),
-    ("../../etc/passwd", "_._etc_passwd"),
-    ("nul\x00name.txt", "nul_name.txt"),
-    ("...hidden", "hidden"),
-    ("x" * 300 + ".txt", None),
-])
-def test_download_names_are_safe_inside_destination(ctk_cli, confluence_sandbox, tmp_path,
-                                                    title, expected):
+@pytest.mark.parametrize(
+    "title, expected",
+    [
+        ("a/b.txt", "a_b.txt"),
+        ("../../etc/passwd", "_._etc_passwd"),
+        ("nul\x00name.txt", "nul_name.txt"),
+        ("...hidden", "hidden"),
+        ("x" * 300 + ".txt", None),
+    ],
+)
+def test_download_names_are_safe_inside_destination(
+    ctk_cli, confluence_sandbox, tmp_path, title, expected
+):
     att = _add_attachment(confluence_sandbox, title, b"payload")
     result = ctk_cli("--json", "attachments", "download", att["id"], "--output", str(tmp_path))
     assert result.exit_code == 0, result
@@ -121,8 +132,16 @@ def test_upload_and_reupload_make_versions(ctk_cli, confluence_sandbox, tmp_path
     source.write_bytes(b"a,b\n1,2\n")
     refused = ctk_cli("attachments", "upload", page_id, str(source))
     assert refused.exit_code == 4 and WRITES_DISABLED_MESSAGE in refused.stderr
-    first = ctk_cli("--json", "attachments", "upload", page_id, str(source), "--comment",
-                    "first cut", env=WRITES)
+    first = ctk_cli(
+        "--json",
+        "attachments",
+        "upload",
+        page_id,
+        str(source),
+        "--comment",
+        "first cut",
+        env=WRITES,
+    )
     assert first.exit_code == 0, first
     made = first.json()
     assert made["title"] == "report.csv" and made["version"] == 1
@@ -132,8 +151,9 @@ def test_upload_and_reupload_make_versions(ctk_cli, confluence_sandbox, tmp_path
     assert second["id"] == made["id"] and second["version"] == 2
     att = confluence_sandbox.state.attachments[made["id"]]
     assert _bytes_of(confluence_sandbox, att) == source.read_bytes()
-    back = ctk_cli("--json", "attachments", "download", made["id"], "--output",
-                   str(tmp_path / "back.csv"))
+    back = ctk_cli(
+        "--json", "attachments", "download", made["id"], "--output", str(tmp_path / "back.csv")
+    )
     assert (tmp_path / "back.csv").read_bytes() == source.read_bytes(), back
     missing = ctk_cli("attachments", "upload", page_id, str(tmp_path / "nope"), env=WRITES)
     assert missing.exit_code == 2 and "No such file" in missing.stderr
@@ -163,16 +183,19 @@ def test_delete_to_trash_then_purge(ctk_cli, confluence_sandbox):
 def test_mcp_download_goes_to_the_download_folder(ctk_mcp, confluence_sandbox):
     png = _attachment(confluence_sandbox, "diagram.png")
     session = ctk_mcp()
-    result = session.call_json("manage_attachments", {"action": "download",
-                                                      "attachment_id": png["id"]})
+    result = session.call_json(
+        "manage_attachments", {"action": "download", "attachment_id": png["id"]}
+    )
     saved = Path(result["path"])
-    assert saved.parent == Path(os.environ["CTK_DOWNLOAD_DIR"]).resolve() or \
-        saved.parent == Path(os.environ["CTK_DOWNLOAD_DIR"])
+    assert saved.parent == Path(os.environ["CTK_DOWNLOAD_DIR"]).resolve() or saved.parent == Path(
+        os.environ["CTK_DOWNLOAD_DIR"]
+    )
     assert saved.read_bytes() == _bytes_of(confluence_sandbox, png)
     assert oct(saved.stat().st_mode & 0o777) == "0o600"
-    refused = session.error("manage_attachments", {"action": "download",
-                                                   "attachment_id": png["id"],
-                                                   "output": "/tmp/elsewhere"})
+    refused = session.error(
+        "manage_attachments",
+        {"action": "download", "attachment_id": png["id"], "output": "/tmp/elsewhere"},
+    )
     assert "download folder" in refused
 
 
@@ -190,16 +213,24 @@ def test_mcp_upload_is_confined_to_upload_roots(ctk_mcp, confluence_sandbox, tmp
     creds.write_text("{}")
     creds.chmod(0o600)
     (root / "creds-link.json").symlink_to(creds)
-    env = {**WRITES, "CTK_UPLOAD_ROOTS": f"{root}{os.pathsep}{config}",
-           "CTK_CONFIG_DIR": str(config)}
+    env = {
+        **WRITES,
+        "CTK_UPLOAD_ROOTS": f"{root}{os.pathsep}{config}",
+        "CTK_CONFIG_DIR": str(config),
+    }
     session = ctk_mcp(env)
     page_id = confluence_sandbox.page_id("Architecture")
 
     def upload(path: str):
         return {"action": "upload", "page_id": page_id, "file_path": path}
 
-    for bad in (str(root / ".." / "secret.txt"), str(outside), str(root / "link.txt"),
-                str(creds), str(root / "creds-link.json")):
+    for bad in (
+        str(root / ".." / "secret.txt"),
+        str(outside),
+        str(root / "link.txt"),
+        str(creds),
+        str(root / "creds-link.json"),
+    ):
         message = session.error("manage_attachments", upload(bad))
         assert "Refused" in message, (bad, message)
     made = session.call_json("manage_attachments", upload(str(inside)))
@@ -228,13 +259,20 @@ def test_large_download_is_streamed_with_bounded_memory(ctk_cli, confluence_sand
     page_id = confluence_sandbox.page_id("Architecture")
     with confluence_sandbox.state.lock:
         blob = adopt_file(confluence_sandbox.state, source, digest.hexdigest())
-        att = new_attachment(confluence_sandbox.state, page_id, "huge.bin", blob, size,
-                             media_type="application/octet-stream")
+        att = new_attachment(
+            confluence_sandbox.state,
+            page_id,
+            "huge.bin",
+            blob,
+            size,
+            media_type="application/octet-stream",
+        )
     out = tmp_path / "out"
     out.mkdir()
     env = {**os.environ, **ctk_cli.env}
-    proc, peak_kib = run_ctk_measured(["attachments", "download", att["id"], "--output",
-                                       str(out)], env)
+    proc, peak_kib = run_ctk_measured(
+        ["attachments", "download", att["id"], "--output", str(out)], env
+    )
     assert proc.returncode == 0, proc.stderr
     saved = out / "huge.bin"
     check = hashlib.sha256()
@@ -248,43 +286,49 @@ def test_large_download_is_streamed_with_bounded_memory(ctk_cli, confluence_sand
 def test_mcp_list_get_delete_and_bad_inputs(ctk_mcp, ctk_cli, confluence_sandbox):
     png = _attachment(confluence_sandbox, "diagram.png")
     session = ctk_mcp(WRITES)
-    listed = session.call_json("manage_attachments", {"action": "list",
-                                                      "page_id": png["pageId"]})
+    listed = session.call_json("manage_attachments", {"action": "list", "page_id": png["pageId"]})
     assert listed == ctk_cli("--json", "attachments", "list", png["pageId"]).json()
     assert [a["title"] for a in listed["results"]] == ["diagram.png"]
-    by_name = session.call_json("manage_attachments", {"action": "list", "page_id": png["pageId"],
-                                                       "filename": "other.png", "limit": 5})
+    by_name = session.call_json(
+        "manage_attachments",
+        {"action": "list", "page_id": png["pageId"], "filename": "other.png", "limit": 5},
+    )
     assert by_name == {"results": [], "next_cursor": None}
-    by_type = session.call_json("manage_attachments", {"action": "list", "page_id": png["pageId"],
-                                                       "media_type": "image/png"})
+    by_type = session.call_json(
+        "manage_attachments",
+        {"action": "list", "page_id": png["pageId"], "media_type": "image/png"},
+    )
     assert [a["id"] for a in by_type["results"]] == [png["id"]]
     got = session.call_json("manage_attachments", {"action": "get", "attachment_id": png["id"]})
     assert got == listed["results"][0]
     assert got["download_url"].startswith(confluence_sandbox.wiki_url + "/download/")
     assert got["web_url"].startswith(confluence_sandbox.wiki_url + "/")
     for args, fragment in (
-            ({"action": "get", "attachment_id": "../pages/1"}, "attachment_id"),
-            ({"action": "get", "attachment_id": "att999999"}, "not found"),
-            ({"action": "get"}, "attachment_id"),
-            ({"action": "list", "page_id": "12/../34"}, "page_id"),
-            ({"action": "list", "page_id": png["pageId"], "limit": 0}, "limit"),
-            ({"action": "delete", "attachment_id": "att12x"}, "attachment_id"),
-            ({"action": "rename", "attachment_id": png["id"]}, "rename")):
+        ({"action": "get", "attachment_id": "../pages/1"}, "attachment_id"),
+        ({"action": "get", "attachment_id": "att999999"}, "not found"),
+        ({"action": "get"}, "attachment_id"),
+        ({"action": "list", "page_id": "12/../34"}, "page_id"),
+        ({"action": "list", "page_id": png["pageId"], "limit": 0}, "limit"),
+        ({"action": "delete", "attachment_id": "att12x"}, "attachment_id"),
+        ({"action": "rename", "attachment_id": png["id"]}, "rename"),
+    ):
         message = session.error("manage_attachments", args)
         assert fragment in message.lower() or fragment in message, (args, message)
     assert not [r for r in confluence_sandbox.requests.entries() if ".." in r["path"]]
     old = _add_attachment(confluence_sandbox, "old.txt", b"old")
-    early_purge = session.error("manage_attachments", {"action": "delete",
-                                                       "attachment_id": old["id"],
-                                                       "purge": True})
+    early_purge = session.error(
+        "manage_attachments", {"action": "delete", "attachment_id": old["id"], "purge": True}
+    )
     assert "trash" in early_purge
     assert confluence_sandbox.state.attachments[old["id"]]["status"] == "current"
-    trashed = session.call_json("manage_attachments", {"action": "delete",
-                                                       "attachment_id": old["id"]})
+    trashed = session.call_json(
+        "manage_attachments", {"action": "delete", "attachment_id": old["id"]}
+    )
     assert trashed == {"id": old["id"], "status": "trashed"}
     assert confluence_sandbox.state.attachments[old["id"]]["status"] == "trashed"
-    purged = session.call_json("manage_attachments", {"action": "delete",
-                                                      "attachment_id": old["id"], "purge": True})
+    purged = session.call_json(
+        "manage_attachments", {"action": "delete", "attachment_id": old["id"], "purge": True}
+    )
     assert purged == {"id": old["id"], "status": "purged"}
     assert old["id"] not in confluence_sandbox.state.attachments
 
@@ -312,11 +356,16 @@ def test_download_reports_progress(confluence_sandbox, tmp_path):
     att = _add_attachment(confluence_sandbox, "progress.bin", data)
     resource = next(r for r in load_catalog().resources if r.name == "attachments")
     recorder = Recorder()
-    ctx = Context(frontend="cli", environ={**os.environ, **confluence_sandbox.client_env},
-                  progress=recorder)
-    result = dispatch.invoke(ctx, resource, resource.operation("download"),
-                             {"attachment_id": att["id"], "output": str(tmp_path)},
-                             Policy.from_environ({}))
+    ctx = Context(
+        frontend="cli", environ={**os.environ, **confluence_sandbox.client_env}, progress=recorder
+    )
+    result = dispatch.invoke(
+        ctx,
+        resource,
+        resource.operation("download"),
+        {"attachment_id": att["id"], "output": str(tmp_path)},
+        Policy.from_environ({}),
+    )
     assert Path(result["path"]).read_bytes() == data and result["bytes"] == len(data)
     assert recorder.events[0] == ("start", "Downloading progress.bin", len(data))
     assert recorder.events[-1] == ("finish",)

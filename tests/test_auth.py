@@ -67,11 +67,20 @@ def mode_of(path) -> int:
 
 
 def auth_stdin(sandbox, *extra: str, token: str = TOKEN, domain: str = "acme"):
-    return ctk("auth", "--domain", domain, "--email", sandbox.email, "--token-stdin", *extra,
-               input=token + "\n")
+    return ctk(
+        "auth",
+        "--domain",
+        domain,
+        "--email",
+        sandbox.email,
+        "--token-stdin",
+        *extra,
+        input=token + "\n",
+    )
 
 
 # --- ctk auth ---------------------------------------------------------------------------------
+
 
 def test_auth_non_interactive_saves_private_file(sandbox):
     result = auth_stdin(sandbox)
@@ -99,8 +108,9 @@ def test_auth_prints_the_scope_lists_of_the_issue(sandbox):
 
 
 def test_auth_interactive_prompts_and_hides_the_token(sandbox):
-    result = ctk("auth", input=f"https://acme.atlassian.net/wiki/spaces/X\n{sandbox.email}\n"
-                               f"{TOKEN}\n")
+    result = ctk(
+        "auth", input=f"https://acme.atlassian.net/wiki/spaces/X\n{sandbox.email}\n{TOKEN}\n"
+    )
     assert result.exit_code == 0, result.output
     assert "Confluence site" in result.output and "API token" in result.output
     assert "id.atlassian.com" in result.output and ISSUE_READ in result.output
@@ -117,16 +127,20 @@ def test_auth_interactive_asks_again_after_a_bad_domain(sandbox):
 
 def test_auth_detects_a_scoped_token(sandbox):
     # the site refuses the token once (as Atlassian does for scoped tokens), the gateway takes it
-    sandbox.fault({"kind": "html", "status": 401, "path": "/wiki/rest/api/user/current",
-                   "count": 1})
+    sandbox.fault(
+        {"kind": "html", "status": 401, "path": "/wiki/rest/api/user/current", "count": 1}
+    )
     result = auth_stdin(sandbox)
     assert result.exit_code == 0, result.output
     assert "a scoped token through the gateway" in result.stdout
     data = json.loads(credentials.credentials_path().read_text())
     assert data["token_type"] == "scoped" and data["cloud_id"] == sandbox.cloud_id
     paths = [e["path"] for e in sandbox.requests.entries()]
-    assert paths == ["/wiki/rest/api/user/current", "/_edge/tenant_info",
-                     f"/ex/confluence/{sandbox.cloud_id}/wiki/rest/api/user/current"]
+    assert paths == [
+        "/wiki/rest/api/user/current",
+        "/_edge/tenant_info",
+        f"/ex/confluence/{sandbox.cloud_id}/wiki/rest/api/user/current",
+    ]
     status = ctk("status", "--check")
     assert status.exit_code == 0, status.output
     assert f"/ex/confluence/{sandbox.cloud_id}" in status.stdout
@@ -134,7 +148,8 @@ def test_auth_detects_a_scoped_token(sandbox):
 
 
 def test_scoped_token_without_the_profile_scope_is_verified_another_way(
-        confluence_sandbox_factory, monkeypatch):
+    confluence_sandbox_factory, monkeypatch
+):
     """Atlassian answers 401 "scope does not match" when a scoped token lacks the scope of
     /rest/api/user/current; ctk then verifies with GET /api/v2/spaces?limit=1."""
     from ctk_core.sandbox.responses import json_response
@@ -145,8 +160,11 @@ def test_scoped_token_without_the_profile_scope_is_verified_another_way(
 
     def scope_check(req):
         if "/ex/confluence/" in req.base:
-            return json_response({"code": 401, "message": "Unauthorized; scope does not match"},
-                                 401, {"X-Failure-Category": "FAILURE_CLIENT_SCOPE_CHECK"})
+            return json_response(
+                {"code": 401, "message": "Unauthorized; scope does not match"},
+                401,
+                {"X-Failure-Category": "FAILURE_CLIENT_SCOPE_CHECK"},
+            )
         return json_response({"message": "Unauthorized"}, 401)
 
     box.server.router.add("GET", "/wiki/rest/api/user/current", scope_check)
@@ -163,15 +181,19 @@ def test_auth_with_a_known_token_type_skips_detection(sandbox):
     result = auth_stdin(sandbox, "--token-type", "scoped")
     assert result.exit_code == 0, result.output
     paths = [e["path"] for e in sandbox.requests.entries()]
-    assert paths == ["/_edge/tenant_info",
-                     f"/ex/confluence/{sandbox.cloud_id}/wiki/rest/api/user/current"]
+    assert paths == [
+        "/_edge/tenant_info",
+        f"/ex/confluence/{sandbox.cloud_id}/wiki/rest/api/user/current",
+    ]
 
 
 def test_auth_with_a_wrong_token_fails_and_saves_nothing(sandbox):
     result = auth_stdin(sandbox, token="wrong-token-" + "x" * 20)
     assert result.exit_code == 3
-    assert "refused for acme.atlassian.net, both as a classic token and as a scoped token" \
+    assert (
+        "refused for acme.atlassian.net, both as a classic token and as a scoped token"
         in result.stderr
+    )
     assert len(result.stderr.strip().splitlines()) == 1
     assert not credentials.credentials_path().exists()
 
@@ -206,7 +228,8 @@ def test_auth_verifies_against_ctk_base_url_when_set(sandbox, monkeypatch):
     result = auth_stdin(sandbox)
     assert result.exit_code == 0, result.output
     assert [e["path"] for e in sandbox.requests.entries()] == [
-        f"/ex/confluence/{sandbox.cloud_id}/wiki/rest/api/user/current"]
+        f"/ex/confluence/{sandbox.cloud_id}/wiki/rest/api/user/current"
+    ]
     assert json.loads(credentials.credentials_path().read_text())["domain"] == "acme"
 
 
@@ -230,10 +253,22 @@ def test_auth_in_a_subprocess_with_an_open_umask(shared_sandbox, private_environ
     env = {k: v for k, v in os.environ.items()}
     env.update(CTK_SITE_URL=shared_sandbox.url, CTK_GATEWAY_URL=shared_sandbox.url)
     proc = subprocess.run(
-        [sys.executable, "-c", "import os; os.umask(0); from ctk_core.cli import main; main()",
-         "auth", "--domain", "acme.atlassian.net", "--email", shared_sandbox.email,
-         "--token-stdin"],
-        input=TOKEN + "\n", capture_output=True, text=True, env=env, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import os; os.umask(0); from ctk_core.cli import main; main()",
+            "auth",
+            "--domain",
+            "acme.atlassian.net",
+            "--email",
+            shared_sandbox.email,
+            "--token-stdin",
+        ],
+        input=TOKEN + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     assert TOKEN not in proc.stdout and TOKEN not in proc.stderr
@@ -242,6 +277,7 @@ def test_auth_in_a_subprocess_with_an_open_umask(shared_sandbox, private_environ
 
 
 # --- ctk status ---------------------------------------------------------------------------------
+
 
 def test_status_after_auth_shows_sources_and_the_masked_token(sandbox):
     auth_stdin(sandbox)
@@ -322,6 +358,7 @@ def test_status_refuses_a_group_readable_file(sandbox):
 
 
 # --- ctk logout ---------------------------------------------------------------------------------
+
 
 def test_logout_removes_the_file_and_says_so(sandbox):
     auth_stdin(sandbox)

@@ -74,20 +74,23 @@ def _choices(click_param: click.Parameter):
 def test_cli_and_mcp_parity(resource, op):
     group = build_resource_group(resource, WRITES_ON)
     command = group.commands[op.cli_name]
-    cli_params = {p.name: p for p in command.params
-                  if p.name != "help" and not p.name.startswith(CLI_ONLY_PREFIX)}
+    cli_params = {
+        p.name: p
+        for p in command.params
+        if p.name != "help" and not p.name.startswith(CLI_ONLY_PREFIX)
+    }
     declared = {p.name: p for p in op.all_params}
     assert set(cli_params) == set(declared)
 
     schema = tool_schema(resource, WRITES_ON)
     assert op.name in schema["properties"]["action"]["enum"]
     description = tool_description(resource, WRITES_ON)
-    signature = next(line for line in description.splitlines()
-                     if line.startswith(f"{op.name}("))
-    mcp_names = signature[len(f"{op.name}("):signature.index(")")].split(",")
+    signature = next(line for line in description.splitlines() if line.startswith(f"{op.name}("))
+    mcp_names = signature[len(f"{op.name}(") : signature.index(")")].split(",")
     # the signature shows the required and the positional parameters; the schema has them all
-    assert [n.rstrip("?") for n in mcp_names if n] == \
-        [p.name for p in op.all_params if p.required or p.positional]
+    assert [n.rstrip("?") for n in mcp_names if n] == [
+        p.name for p in op.all_params if p.required or p.positional
+    ]
 
     for name, param in declared.items():
         cp = cli_params[name]
@@ -100,8 +103,11 @@ def test_cli_and_mcp_parity(resource, op):
         assert cp.required == param.required, where
         assert (name in mcp_names) == param.required, where
         # default
-        cli_default = cp.default if cp.default not in ((), []) and \
-            getattr(cp.default, "name", None) != "UNSET" else None
+        cli_default = (
+            cp.default
+            if cp.default not in ((), []) and getattr(cp.default, "name", None) != "UNSET"
+            else None
+        )
         if isinstance(cli_default, tuple):
             cli_default = list(cli_default)
         assert cli_default == mcp.get("default"), where

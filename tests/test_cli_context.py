@@ -49,8 +49,7 @@ def test_bulk_listing_paces_itself_instead_of_failing(ctk_cli, confluence_sandbo
     env = {"CTK_RATE_LIMIT": "4/0.4"}
     single = ctk_cli("spaces", "list", "--limit", "1", env=env, subprocess=True)
     assert single.exit_code == 0, single
-    result = ctk_cli("--json", "spaces", "list", "--limit", "1", "--all", env=env,
-                     subprocess=True)
+    result = ctk_cli("--json", "spaces", "list", "--limit", "1", "--all", env=env, subprocess=True)
     assert result.exit_code == 0, result
     assert len(result.json()["results"]) == total
 

@@ -18,17 +18,28 @@ def _record(ctx, **kw):
     return kw
 
 
-SEARCH = Operation("search", "Search.", _record, paged=True, params=[
-    Param("query", "str", "Text.", required=True, positional=True),
-    Param("kind", "str", "Kind.", choices=("page", "folder"), default="page"),
-    Param("labels", "list", "Labels.", choices=("a", "b", "c")),
-    Param("ids", "list", "Ids."),
-    Param("depth", "int", "Depth.", minimum=1, maximum=5),
-    Param("ratio", "float", "Ratio."),
-    Param("exact", "bool", "Exact.", default=False),
-])
-CREATE = Operation("create", "Create.", _record, write=True,
-                   params=[Param("title", "str", "Title.", required=True)])
+SEARCH = Operation(
+    "search",
+    "Search.",
+    _record,
+    paged=True,
+    params=[
+        Param("query", "str", "Text.", required=True, positional=True),
+        Param("kind", "str", "Kind.", choices=("page", "folder"), default="page"),
+        Param("labels", "list", "Labels.", choices=("a", "b", "c")),
+        Param("ids", "list", "Ids."),
+        Param("depth", "int", "Depth.", minimum=1, maximum=5),
+        Param("ratio", "float", "Ratio."),
+        Param("exact", "bool", "Exact.", default=False),
+    ],
+)
+CREATE = Operation(
+    "create",
+    "Create.",
+    _record,
+    write=True,
+    params=[Param("title", "str", "Title.", required=True)],
+)
 THINGS = Resource("things", "Things.", [SEARCH, CREATE])
 READS = Policy()
 WRITES = Policy(writes_enabled=True)
@@ -45,40 +56,62 @@ def call(op, args, policy=READS):
 
 def test_defaults_are_filled_and_every_param_is_passed():
     result = call("search", {"query": "x"})
-    assert result == {"query": "x", "kind": "page", "labels": None, "ids": None, "depth": None,
-                      "ratio": None, "exact": False, "limit": 25, "cursor": None}
+    assert result == {
+        "query": "x",
+        "kind": "page",
+        "labels": None,
+        "ids": None,
+        "depth": None,
+        "ratio": None,
+        "exact": False,
+        "limit": 25,
+        "cursor": None,
+    }
 
 
 def test_coercion_of_strings_from_any_front_end():
-    result = call(SEARCH, {"query": 12, "depth": "3", "ratio": "0.5", "exact": "yes",
-                           "labels": "a, b", "ids": ["1,2", 3], "limit": 10.0})
+    result = call(
+        SEARCH,
+        {
+            "query": 12,
+            "depth": "3",
+            "ratio": "0.5",
+            "exact": "yes",
+            "labels": "a, b",
+            "ids": ["1,2", 3],
+            "limit": 10.0,
+        },
+    )
     assert result["query"] == "12"
     assert result["depth"] == 3 and result["ratio"] == 0.5 and result["exact"] is True
     assert result["labels"] == ["a", "b"] and result["ids"] == ["1", "2", "3"]
     assert result["limit"] == 10 and isinstance(result["limit"], int)
 
 
-@pytest.mark.parametrize("args, fragment", [
-    ({}, "Missing required argument 'query'"),
-    ({"query": "  "}, "'query' must not be empty"),
-    ({"query": "x", "nope": 1}, "Unknown argument 'nope'"),
-    ({"query": "x", "kind": "blog"}, "'kind' must be one of page, folder; got 'blog'"),
-    ({"query": "x", "labels": ["a", "z"]}, "'labels' must be one of a, b, c; got 'z'"),
-    ({"query": "x", "depth": "deep"}, "'depth' must be an integer, got 'deep'"),
-    ({"query": "x", "depth": 2.5}, "'depth' must be an integer"),
-    ({"query": "x", "depth": True}, "'depth' must be an integer"),
-    ({"query": "x", "depth": 0}, "'depth' must be at least 1, got 0"),
-    ({"query": "x", "depth": 6}, "'depth' must be at most 5, got 6"),
-    ({"query": "x", "limit": 251}, "'limit' must be at most 250"),
-    ({"query": "x", "ratio": "lots"}, "'ratio' must be a number"),
-    ({"query": "x", "ratio": float("nan")}, "'ratio' must be a number"),
-    ({"query": "x", "exact": "perhaps"}, "'exact' must be true or false"),
-    ({"query": "x", "exact": 1}, "'exact' must be true or false"),
-    ({"query": ["x"]}, "'query' must be a string"),
-    ({"query": True}, "'query' must be a string"),
-    ({"query": "x", "ids": {"a": 1}}, "'ids' must be a list of strings"),
-    ({"query": "x", "ids": [None]}, "'ids' must be a list of strings"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        ({}, "Missing required argument 'query'"),
+        ({"query": "  "}, "'query' must not be empty"),
+        ({"query": "x", "nope": 1}, "Unknown argument 'nope'"),
+        ({"query": "x", "kind": "blog"}, "'kind' must be one of page, folder; got 'blog'"),
+        ({"query": "x", "labels": ["a", "z"]}, "'labels' must be one of a, b, c; got 'z'"),
+        ({"query": "x", "depth": "deep"}, "'depth' must be an integer, got 'deep'"),
+        ({"query": "x", "depth": 2.5}, "'depth' must be an integer"),
+        ({"query": "x", "depth": True}, "'depth' must be an integer"),
+        ({"query": "x", "depth": 0}, "'depth' must be at least 1, got 0"),
+        ({"query": "x", "depth": 6}, "'depth' must be at most 5, got 6"),
+        ({"query": "x", "limit": 251}, "'limit' must be at most 250"),
+        ({"query": "x", "ratio": "lots"}, "'ratio' must be a number"),
+        ({"query": "x", "ratio": float("nan")}, "'ratio' must be a number"),
+        ({"query": "x", "exact": "perhaps"}, "'exact' must be true or false"),
+        ({"query": "x", "exact": 1}, "'exact' must be true or false"),
+        ({"query": ["x"]}, "'query' must be a string"),
+        ({"query": True}, "'query' must be a string"),
+        ({"query": "x", "ids": {"a": 1}}, "'ids' must be a list of strings"),
+        ({"query": "x", "ids": [None]}, "'ids' must be a list of strings"),
+    ],
+)
 def test_bad_arguments_are_usage_errors_naming_the_argument(args, fragment):
     with pytest.raises(UsageError) as info:
         call("search", args)
@@ -109,7 +142,8 @@ def test_unknown_operation_name():
         call("explode", {})
 
 
-@pytest.mark.parametrize("text, items", [("a,b", ["a", "b"]), (" a , ,b ", ["a", "b"]),
-                                         ("", []), ("one", ["one"])])
+@pytest.mark.parametrize(
+    "text, items", [("a,b", ["a", "b"]), (" a , ,b ", ["a", "b"]), ("", []), ("one", ["one"])]
+)
 def test_split_list(text, items):
     assert dispatch.split_list(text) == items

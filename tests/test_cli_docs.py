@@ -14,7 +14,8 @@ def test_cli_reference_matches_the_help():
     expected = generate()
     current = CLI_MD.read_text(encoding="utf-8") if CLI_MD.exists() else ""
     assert current == expected, (
-        "docs/cli.md is out of date with the commands' --help: run python -m ctk_core.cli_docs")
+        "docs/cli.md is out of date with the commands' --help: run python -m ctk_core.cli_docs"
+    )
 
 
 def test_reference_covers_every_command_of_the_builtins():

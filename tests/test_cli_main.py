@@ -22,8 +22,9 @@ def cli(tmp_path):
     return CtkCli(None, str(tmp_path / "config"))
 
 
-@pytest.mark.parametrize("args", [["--help"], ["spaces", "--help"], ["users", "search", "--help"],
-                                  ["--version"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["spaces", "--help"], ["users", "search", "--help"], ["--version"]]
+)
 def test_help_imports_nothing_heavy(args):
     code = (
         "import sys\n"
@@ -35,8 +36,7 @@ def test_help_imports_nothing_heavy(args):
         f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})\n"
         "print('HEAVY=' + ','.join(heavy))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "HEAVY=\n" in proc.stdout, proc.stdout[-300:]
     assert "Usage: ctk" in proc.stdout or __version__ in proc.stdout
@@ -76,12 +76,17 @@ def test_disabled_tool_is_hidden_and_explains_itself(cli):
     root = cli("--help", env=env)
     assert root.exit_code == 0
     assert "  users " not in root.stdout and "  spaces " in root.stdout
-    for args in (["users", "get-current"], ["users"], ["users", "--help"],
-                 ["users", "search", "--bogus"]):
+    for args in (
+        ["users", "get-current"],
+        ["users"],
+        ["users", "--help"],
+        ["users", "search", "--bogus"],
+    ):
         result = cli(*args, env=env)
         assert result.exit_code == 4, result
-        assert result.stderr.startswith("Error: The manage_users tool is disabled by "
-                                        "CTK_DISABLED_TOOLS")
+        assert result.stderr.startswith(
+            "Error: The manage_users tool is disabled by CTK_DISABLED_TOOLS"
+        )
         assert "remove manage_users from CTK_DISABLED_TOOLS" in result.stderr
 
 
@@ -107,9 +112,15 @@ def test_unknown_command_is_a_usage_error(cli):
 
 def test_connection_failure_is_one_line_exit_8(cli):
     # Nothing listens on port 9 of loopback: a connection error, classified, no traceback.
-    result = cli("spaces", "list", env={"CTK_BASE_URL": "http://127.0.0.1:9",
-                                        "CONFLUENCE_EMAIL": "a@b.c",
-                                        "CONFLUENCE_API_TOKEN": "secret-token-123"})
+    result = cli(
+        "spaces",
+        "list",
+        env={
+            "CTK_BASE_URL": "http://127.0.0.1:9",
+            "CONFLUENCE_EMAIL": "a@b.c",
+            "CONFLUENCE_API_TOKEN": "secret-token-123",
+        },
+    )
     assert result.exit_code == 8, result
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ")
@@ -123,7 +134,9 @@ def test_missing_credentials_exit_3(cli):
 
 
 def _crash_plugin(plugins):  # noqa: F811
-    plugins.install("crash", """
+    plugins.install(
+        "crash",
+        """
 from ctk_core import Operation, Resource, hookimpl
 
 def boom(ctx):
@@ -132,7 +145,8 @@ def boom(ctx):
 @hookimpl
 def ctk_register_resources(register):
     register(Resource("crash", "Crashes.", [Operation("now", "Crash now.", boom)]))
-""")
+""",
+    )
     load_catalog(reload=True)
 
 
@@ -140,8 +154,10 @@ def test_unexpected_error_is_one_line_without_debug(cli, plugins):  # noqa: F811
     _crash_plugin(plugins)
     result = cli("crash", "now")
     assert result.exit_code == 1
-    assert result.stderr == ("Error: unexpected RuntimeError: handler bug second line "
-                             "(run with --debug or CTK_DEBUG=1 for the traceback)\n")
+    assert result.stderr == (
+        "Error: unexpected RuntimeError: handler bug second line "
+        "(run with --debug or CTK_DEBUG=1 for the traceback)\n"
+    )
 
 
 @pytest.mark.parametrize("how", [["--debug"], "CTK_DEBUG"])
@@ -157,7 +173,9 @@ def test_traceback_with_debug(cli, plugins, how):  # noqa: F811
 
 
 def test_plugin_commands_are_added(cli, plugins):  # noqa: F811
-    plugins.install("hello", """
+    plugins.install(
+        "hello",
+        """
 import click
 from ctk_core import hookimpl
 
@@ -172,7 +190,8 @@ def ctk_register_commands(cli):
     @cli.command(name="auth")
     def not_really_auth():
         "Tries to replace a core command."
-""")
+""",
+    )
     load_catalog(reload=True)
     result = cli("hello", "you")
     assert result.exit_code == 0 and result.stdout == "hello you\n"
@@ -191,16 +210,28 @@ def test_plugins_command_lists_builtins_and_failures(cli, plugins):  # noqa: F81
     rows = {r["name"]: r for r in result.json()["results"]}
     assert rows["spaces"]["distribution"] == "ctk" and rows["spaces"]["status"] == "loaded"
     assert rows["spaces"]["tools"] == ["manage_spaces"]
-    assert rows["notes"] == {"name": "notes", "module": "ctk_test_notes",
-                             "distribution": "ctk-notes", "version": "2.0",
-                             "resources": ["notes"], "tools": ["manage_notes"],
-                             "status": "loaded", "error": None}
+    assert rows["notes"] == {
+        "name": "notes",
+        "module": "ctk_test_notes",
+        "distribution": "ctk-notes",
+        "version": "2.0",
+        "resources": ["notes"],
+        "tools": ["manage_notes"],
+        "status": "loaded",
+        "error": None,
+    }
     assert rows["broken"]["status"] == "failed"
     assert "ModuleNotFoundError" in rows["broken"]["error"]
     table = cli("plugins")
     assert table.exit_code == 0
-    assert table.stdout.splitlines()[0].split() == ["name", "distribution", "version",
-                                                    "resources", "tools", "status"]
+    assert table.stdout.splitlines()[0].split() == [
+        "name",
+        "distribution",
+        "version",
+        "resources",
+        "tools",
+        "status",
+    ]
     assert "broken: import failed: ModuleNotFoundError" in table.stdout
 
 
@@ -209,9 +240,13 @@ def test_broken_plugin_never_breaks_help_in_a_real_process(plugins):  # noqa: F8
     import os
 
     env = dict(os.environ, PYTHONPATH=plugins.pythonpath)
-    proc = subprocess.run([sys.executable, "-c",
-                           "from ctk_core.cli import main; main(['--help'], prog_name='ctk')"],
-                          capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", "from ctk_core.cli import main; main(['--help'], prog_name='ctk')"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 0
     assert "Resources:" in proc.stdout and "spaces" in proc.stdout
     lines = proc.stderr.strip().splitlines()
@@ -235,9 +270,13 @@ def test_subprocess_run_against_the_sandbox(ctk_cli):
 
 
 def test_shell_completion(cli):
-    result = cli(env={"_CTK_COMPLETE": "bash_complete", "COMP_WORDS": "ctk sp",
-                      "COMP_CWORD": "1"})
+    result = cli(env={"_CTK_COMPLETE": "bash_complete", "COMP_WORDS": "ctk sp", "COMP_CWORD": "1"})
     assert "plain,spaces" in result.stdout.split()
-    result = cli(env={"_CTK_COMPLETE": "bash_complete", "COMP_WORDS": "ctk spaces list --type g",
-                      "COMP_CWORD": "4"})
+    result = cli(
+        env={
+            "_CTK_COMPLETE": "bash_complete",
+            "COMP_WORDS": "ctk spaces list --type g",
+            "COMP_CWORD": "4",
+        }
+    )
     assert "plain,global" in result.stdout.split()

@@ -9,8 +9,10 @@ import pytest
 
 from ctk_core import output
 
-ROWS = [{"id": "1", "title": "Home", "nested": {"a": 1}, "body": "line1\nline2"},
-        {"id": "22", "title": "A much longer title", "tags": ["x", "y"], "extra": None}]
+ROWS = [
+    {"id": "1", "title": "Home", "nested": {"a": 1}, "body": "line1\nline2"},
+    {"id": "22", "title": "A much longer title", "tags": ["x", "y"], "extra": None},
+]
 
 
 def test_inferred_columns_skip_nested_and_multiline():
@@ -35,10 +37,27 @@ def test_long_cells_are_cut():
 
 
 def test_key_values_aligned_with_body_after():
-    text = output.key_values({"id": "7", "title": "T", "ok": True, "none": None,
-                              "labels": ["a", "b"], "body": "# Heading\n\nText\n"})
-    assert text.splitlines() == ["id      7", "title   T", "ok      true", "none",
-                                 "labels  a, b", "", "# Heading", "", "Text"]
+    text = output.key_values(
+        {
+            "id": "7",
+            "title": "T",
+            "ok": True,
+            "none": None,
+            "labels": ["a", "b"],
+            "body": "# Heading\n\nText\n",
+        }
+    )
+    assert text.splitlines() == [
+        "id      7",
+        "title   T",
+        "ok      true",
+        "none",
+        "labels  a, b",
+        "",
+        "# Heading",
+        "",
+        "Text",
+    ]
 
 
 def test_render_shapes():
@@ -69,8 +88,9 @@ def test_emit_empty_list_says_so_on_stderr():
     assert out.getvalue() == "" and err.getvalue() == "No results.\n"
 
 
-@pytest.mark.parametrize("pages", [[], [[]], [[{"id": "1"}]],
-                                   [[{"id": "1"}, {"id": "2"}], [], [{"id": "3", "x": "é"}]]])
+@pytest.mark.parametrize(
+    "pages", [[], [[]], [[{"id": "1"}]], [[{"id": "1"}, {"id": "2"}], [], [{"id": "3", "x": "é"}]]]
+)
 @pytest.mark.parametrize("pretty", [False, True])
 def test_page_stream_json_is_one_valid_document(pages, pretty):
     out = io.StringIO()

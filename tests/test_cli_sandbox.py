@@ -34,8 +34,7 @@ def test_sandbox_flag_needs_no_account_and_keeps_data_private(cli):
 
 def test_sandbox_remembers_between_runs_and_reset_forgets(cli):
     writes = {"CTK_ENABLE_WRITES": "true"}
-    created = cli("--sandbox", "--json", "spaces", "create", "KEEP", "--name", "Kept",
-                  env=writes)
+    created = cli("--sandbox", "--json", "spaces", "create", "KEEP", "--name", "Kept", env=writes)
     assert created.exit_code == 0, created
     again = cli("--sandbox", "--json", "spaces", "get", "KEEP")
     assert again.exit_code == 0, again
@@ -72,15 +71,33 @@ def test_sandbox_flag_in_a_real_process(cli):
 
 def test_serve_prints_its_url_and_answers(tmp_path):
     code = "import sys; from ctk_core.cli import main; sys.exit(main(prog_name='ctk'))"
-    proc = subprocess.Popen([sys.executable, "-c", code, "sandbox", "serve", "--port", "0",
-                             "--memory", "--token", "tok"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--memory",
+            "--token",
+            "tok",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:")
-        request = urllib.request.Request(url + "/wiki/api/v2/spaces?keys=DEMO", headers={
-            "Authorization": "Basic " + __import__("base64").b64encode(b"a@b.c:tok").decode(),
-            "Accept": "application/json"})
+        request = urllib.request.Request(
+            url + "/wiki/api/v2/spaces?keys=DEMO",
+            headers={
+                "Authorization": "Basic " + __import__("base64").b64encode(b"a@b.c:tok").decode(),
+                "Accept": "application/json",
+            },
+        )
         with urllib.request.urlopen(request, timeout=10) as resp:
             body = json.load(resp)
         assert [s["key"] for s in body["results"]] == ["DEMO"]

@@ -38,13 +38,17 @@ def test_move_before_and_after_shortcuts(ctk_cli, confluence_sandbox):
     moved = ctk_cli("--json", "pages", "move", second, "--before", first, env=WRITES)
     assert moved.exit_code == 0, moved
     assert moved.json()["position"] == "before" and moved.json()["target_id"] == first
-    order = [c["title"] for c in confluence_sandbox.state.children_of(
-        confluence_sandbox.page_id("Release Notes"))]
+    order = [
+        c["title"]
+        for c in confluence_sandbox.state.children_of(confluence_sandbox.page_id("Release Notes"))
+    ]
     assert order.index("Release 1.1") < order.index("Release 1.0")
     back = ctk_cli("--json", "pages", "move", second, "--after", first, env=WRITES)
     assert back.exit_code == 0, back
-    order = [c["title"] for c in confluence_sandbox.state.children_of(
-        confluence_sandbox.page_id("Release Notes"))]
+    order = [
+        c["title"]
+        for c in confluence_sandbox.state.children_of(confluence_sandbox.page_id("Release Notes"))
+    ]
     assert order.index("Release 1.1") > order.index("Release 1.0")
     clash = ctk_cli("pages", "move", second, "--before", first, "--target", first, env=WRITES)
     assert clash.exit_code == 2 and "give one or the other" in clash.stderr
@@ -55,13 +59,33 @@ def _noop(ctx, **params):
     return params
 
 
-@pytest.mark.parametrize("resource, fragment", [
-    (Resource("things", "Things.", [Operation("get", "Get.", _noop)], default_command="list"),
-     "default_command"),
-    (Resource("things", "Things.", [Operation("get", "Get.", _noop, params=[Param("a")],
-                                              cli_shortcuts={"quick": {"b": "{}"}})]),
-     "shortcut"),
-])
+@pytest.mark.parametrize(
+    "resource, fragment",
+    [
+        (
+            Resource(
+                "things", "Things.", [Operation("get", "Get.", _noop)], default_command="list"
+            ),
+            "default_command",
+        ),
+        (
+            Resource(
+                "things",
+                "Things.",
+                [
+                    Operation(
+                        "get",
+                        "Get.",
+                        _noop,
+                        params=[Param("a")],
+                        cli_shortcuts={"quick": {"b": "{}"}},
+                    )
+                ],
+            ),
+            "shortcut",
+        ),
+    ],
+)
 def test_malformed_conveniences_are_refused(resource, fragment):
     with pytest.raises(ValueError, match=fragment):
         validate_resource(resource)

@@ -81,6 +81,7 @@ def gets(sandbox, path):
 
 # --- basics ---------------------------------------------------------------------------------------
 
+
 def test_get_with_headers_and_basic_auth(sandbox):
     client = make_client(sandbox)
     user = client.get("/rest/api/user/current")
@@ -112,8 +113,7 @@ def test_list_and_bool_params_are_sent_as_confluence_expects(sandbox):
     client = make_client(sandbox)
     pages = client.page("/api/v2/pages", limit=3)["results"]
     ids = [p["id"] for p in pages[:2]]
-    got = client.get("/api/v2/pages", params={"id": ids, "include-labels": True,
-                                              "title": None})
+    got = client.get("/api/v2/pages", params={"id": ids, "include-labels": True, "title": None})
     assert sorted(p["id"] for p in got["results"]) == sorted(ids)
     query = sandbox.requests.entries()[-1]["query"]
     assert query["id"] == ids
@@ -139,6 +139,7 @@ def test_foreign_absolute_url_is_refused_before_any_request(sandbox):
 
 
 # --- retries: GET only, Retry-After, backoff, budget
+
 
 def test_429_with_retry_after_then_success_retries_the_get(sandbox, clock):
     limiter = TokenBucket(20, 60, clock=clock, sleep=clock.sleep)
@@ -236,6 +237,7 @@ def test_other_5xx_are_unavailable_and_not_retried(sandbox, clock, kind, status)
 
 # --- network faults and bad bodies
 
+
 def test_read_timeout_is_unavailable(sandbox):
     client = make_client(sandbox, timeout=(2.0, 0.2))
     sandbox.fault({"kind": "latency", "ms": 1000, "count": 1})
@@ -298,6 +300,7 @@ def test_malformed_json_is_a_clear_error(sandbox):
 
 # --- the client-side limiter ----------------------------------------------------------------------
 
+
 def test_limiter_fails_fast_before_sending(sandbox, clock):
     limiter = TokenBucket(2, 6, clock=clock, sleep=clock.sleep)
     client = make_client(sandbox, clock, limiter=limiter)
@@ -324,6 +327,7 @@ def test_iterate_paces_with_the_limiter(sandbox, clock):
 
 # --- pagination
 
+
 def test_page_and_iterate_agree(sandbox):
     client = make_client(sandbox)
     collected = []
@@ -348,8 +352,7 @@ def test_scoped_gateway_paging_stays_on_the_gateway(sandbox):
     assert len(items) > 3
     paths = [e["path"] for e in sandbox.requests.entries()]
     assert len(paths) >= 2
-    assert all(p.startswith(f"/ex/confluence/{sandbox.cloud_id}/wiki/api/v2/pages")
-               for p in paths)
+    assert all(p.startswith(f"/ex/confluence/{sandbox.cloud_id}/wiki/api/v2/pages") for p in paths)
 
 
 def test_v1_search_pages_with_cursor(sandbox):
@@ -365,6 +368,7 @@ def test_v1_search_pages_with_cursor(sandbox):
 
 
 # --- downloads
+
 
 def _attachment(sandbox, title):
     for att in sandbox.state.attachments.values():
@@ -389,7 +393,8 @@ def test_download_through_the_v1_redirect_keeps_auth_on_the_same_host(sandbox):
     att = _attachment(sandbox, "notes.txt")
     buf = io.BytesIO()
     size = client.download(
-        f"/rest/api/content/{att['pageId']}/child/attachment/{att['id']}/download", buf)
+        f"/rest/api/content/{att['pageId']}/child/attachment/{att['id']}/download", buf
+    )
     assert size == att["fileSize"]
     hops = [e for e in sandbox.requests.entries() if e["method"] == "GET"]
     assert len(hops) == 2 and hops[1]["status"] == 200  # the redirect target accepted the auth
@@ -406,8 +411,9 @@ def test_download_is_chunked_with_progress(sandbox):
     meta = client.get(f"/api/v2/attachments/{att['id']}")
     buf = io.BytesIO()
     calls: list[int] = []
-    size = client.download(meta["downloadLink"], buf, progress=lambda d, t: calls.append(d),
-                           chunk_size=64 * 1024)
+    size = client.download(
+        meta["downloadLink"], buf, progress=lambda d, t: calls.append(d), chunk_size=64 * 1024
+    )
     assert size == len(data) and buf.getvalue() == data
     assert len(calls) >= 16 and calls == sorted(calls)
 
@@ -489,14 +495,17 @@ def test_download_refuses_plain_http_redirects_off_loopback(sandbox):
     from ctk_core.sandbox.responses import Response
 
     sandbox.server.router.add(
-        "GET", "/wiki/test-downgrade",
-        lambda req: Response(302, b"", {"Location": "http://media.example.com/x"}))
+        "GET",
+        "/wiki/test-downgrade",
+        lambda req: Response(302, b"", {"Location": "http://media.example.com/x"}),
+    )
     with pytest.raises(Unavailable) as info:
         client.download("/test-downgrade", io.BytesIO())
     assert "non-https" in str(info.value)
 
 
 # --- debug log ------------------------------------------------------------------------------------
+
 
 def test_debug_logs_one_line_per_request_without_secrets(sandbox, capfd, private_environment):
     client = make_client(sandbox, debug=True)
@@ -515,4 +524,3 @@ def test_debug_logs_one_line_per_request_without_secrets(sandbox, capfd, private
     text = logs[0].read_text()
     assert "GET /wiki/api/v2/spaces -> 200" in text and TOKEN not in text
     assert (logs[0].stat().st_mode & 0o777) == 0o600
-

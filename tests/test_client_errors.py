@@ -38,36 +38,49 @@ def token_never_leaks(capfd, caplog, private_environment):
 
 
 def v2(title, detail=None, status=400):
-    return json.dumps({"errors": [{"status": status, "code": "X", "title": title,
-                                   "detail": detail}]}).encode()
+    return json.dumps(
+        {"errors": [{"status": status, "code": "X", "title": title, "detail": detail}]}
+    ).encode()
 
 
 # --- Confluence's own message ------------------------------------------------------------------
 
+
 def test_v2_title_and_detail():
-    assert confluence_message(409, "application/json", v2("Version must be incremented")) \
+    assert (
+        confluence_message(409, "application/json", v2("Version must be incremented"))
         == "Version must be incremented"
-    assert confluence_message(400, "application/json", v2("Bad limit", "limit > 250")) \
+    )
+    assert (
+        confluence_message(400, "application/json", v2("Bad limit", "limit > 250"))
         == "Bad limit (limit > 250)"
+    )
 
 
 def test_v1_message():
-    body = json.dumps({"statusCode": 404, "data": {"authorized": True}, "message":
-                       "No content found with id: ContentId{id=1}"}).encode()
-    assert confluence_message(404, "application/json;charset=UTF-8", body) \
+    body = json.dumps(
+        {
+            "statusCode": 404,
+            "data": {"authorized": True},
+            "message": "No content found with id: ContentId{id=1}",
+        }
+    ).encode()
+    assert (
+        confluence_message(404, "application/json;charset=UTF-8", body)
         == "No content found with id: ContentId{id=1}"
+    )
 
 
 def test_gateway_scope_message():
     body = b'{"code":401,"message":"Unauthorized; scope does not match"}'
-    assert confluence_message(401, "application/json", body) \
-        == "Unauthorized; scope does not match"
+    assert confluence_message(401, "application/json", body) == "Unauthorized; scope does not match"
 
 
 def test_html_page_reduced_to_one_short_line():
-    page = ("<!DOCTYPE html><html><head><title>502 Bad\n Gateway</title><style>body{}</style>"
-            "</head><body><h1>Bad Gateway</h1>" + "<p>lots of text</p>" * 500
-            + "</body></html>").encode()
+    page = (
+        "<!DOCTYPE html><html><head><title>502 Bad\n Gateway</title><style>body{}</style>"
+        "</head><body><h1>Bad Gateway</h1>" + "<p>lots of text</p>" * 500 + "</body></html>"
+    ).encode()
     text = confluence_message(502, "text/html; charset=utf-8", page)
     assert text == "an HTML error page: 502 Bad Gateway"
     assert "<" not in text and "\n" not in text
@@ -76,13 +89,15 @@ def test_html_page_reduced_to_one_short_line():
 def test_html_without_title_and_without_content_type():
     page = b"<html><body><h1>Service &amp; Co down</h1></body></html>"
     assert confluence_message(503, "", page) == "an HTML error page: Service & Co down"
-    assert confluence_message(503, "text/html", b"<html><body>x</body></html>") \
-        == "an HTML error page"
+    assert (
+        confluence_message(503, "text/html", b"<html><body>x</body></html>") == "an HTML error page"
+    )
 
 
 def test_plain_text_first_line_only():
-    assert confluence_message(401, "text/plain", b"\n  Unauthorized  \nsecond line") \
-        == "Unauthorized"
+    assert (
+        confluence_message(401, "text/plain", b"\n  Unauthorized  \nsecond line") == "Unauthorized"
+    )
 
 
 def test_empty_and_unhelpful_bodies():
@@ -97,6 +112,7 @@ def test_long_messages_are_cut():
 
 
 # --- status -> error class ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "status, cls, words, exit_code",
@@ -142,6 +158,7 @@ def test_429_carries_the_retry_hint():
 
 # --- Retry-After ---------------------------------------------------------------------------------
 
+
 def test_retry_after_seconds_and_dates():
     assert parse_retry_after("7") == 7.0
     assert parse_retry_after(" 1.5 ") == 1.5
@@ -157,6 +174,7 @@ def test_retry_after_seconds_and_dates():
 
 # --- links and URLs -------------------------------------------------------------------------------
 
+
 def client(base="https://acme.atlassian.net", **kw):
     return Client(base, "me@example.com", TOKEN, debug=False, **kw)
 
@@ -170,25 +188,44 @@ def test_cursor_of():
 @pytest.mark.parametrize(
     "base, link, expected",
     [
-        ("https://acme.atlassian.net", "/wiki/api/v2/pages?cursor=x",
-         "https://acme.atlassian.net/wiki/api/v2/pages?cursor=x"),
+        (
+            "https://acme.atlassian.net",
+            "/wiki/api/v2/pages?cursor=x",
+            "https://acme.atlassian.net/wiki/api/v2/pages?cursor=x",
+        ),
         # v1 search links are relative to the wiki base
-        ("https://acme.atlassian.net", "/rest/api/search?cql=type%3Dpage&cursor=y",
-         "https://acme.atlassian.net/wiki/rest/api/search?cql=type%3Dpage&cursor=y"),
+        (
+            "https://acme.atlassian.net",
+            "/rest/api/search?cql=type%3Dpage&cursor=y",
+            "https://acme.atlassian.net/wiki/rest/api/search?cql=type%3Dpage&cursor=y",
+        ),
         # scoped tokens: the site-relative next is rebased on the gateway
-        ("https://api.atlassian.com/ex/confluence/c1", "/wiki/api/v2/pages?cursor=x",
-         "https://api.atlassian.com/ex/confluence/c1/wiki/api/v2/pages?cursor=x"),
-        ("https://api.atlassian.com/ex/confluence/c1",
-         "https://acme.atlassian.net/wiki/api/v2/pages?cursor=x",
-         "https://api.atlassian.com/ex/confluence/c1/wiki/api/v2/pages?cursor=x"),
-        ("https://api.atlassian.com/ex/confluence/c1",
-         "/ex/confluence/c1/wiki/api/v2/pages?cursor=x",
-         "https://api.atlassian.com/ex/confluence/c1/wiki/api/v2/pages?cursor=x"),
+        (
+            "https://api.atlassian.com/ex/confluence/c1",
+            "/wiki/api/v2/pages?cursor=x",
+            "https://api.atlassian.com/ex/confluence/c1/wiki/api/v2/pages?cursor=x",
+        ),
+        (
+            "https://api.atlassian.com/ex/confluence/c1",
+            "https://acme.atlassian.net/wiki/api/v2/pages?cursor=x",
+            "https://api.atlassian.com/ex/confluence/c1/wiki/api/v2/pages?cursor=x",
+        ),
+        (
+            "https://api.atlassian.com/ex/confluence/c1",
+            "/ex/confluence/c1/wiki/api/v2/pages?cursor=x",
+            "https://api.atlassian.com/ex/confluence/c1/wiki/api/v2/pages?cursor=x",
+        ),
         # an absolute link to another host never takes the credentials there
-        ("https://acme.atlassian.net", "https://evil.example.com/wiki/api/v2/pages?cursor=z",
-         "https://acme.atlassian.net/wiki/api/v2/pages?cursor=z"),
-        ("https://proxy.example.com/conf", "/conf/wiki/api/v2/spaces?cursor=q",
-         "https://proxy.example.com/conf/wiki/api/v2/spaces?cursor=q"),
+        (
+            "https://acme.atlassian.net",
+            "https://evil.example.com/wiki/api/v2/pages?cursor=z",
+            "https://acme.atlassian.net/wiki/api/v2/pages?cursor=z",
+        ),
+        (
+            "https://proxy.example.com/conf",
+            "/conf/wiki/api/v2/spaces?cursor=q",
+            "https://proxy.example.com/conf/wiki/api/v2/spaces?cursor=q",
+        ),
     ],
 )
 def test_rebase(base, link, expected):
@@ -208,8 +245,10 @@ def test_url_building_and_foreign_hosts():
 
 def test_absolute_web_urls():
     c = client("https://api.atlassian.com/ex/confluence/c1", web_url="https://acme.atlassian.net")
-    assert c.absolute("/spaces/DEMO/pages/1/Home") \
+    assert (
+        c.absolute("/spaces/DEMO/pages/1/Home")
         == "https://acme.atlassian.net/wiki/spaces/DEMO/pages/1/Home"
+    )
     assert c.absolute("/wiki/spaces/DEMO") == "https://acme.atlassian.net/wiki/spaces/DEMO"
     assert c.absolute("https://x.example.com/a") == "https://x.example.com/a"
     assert c.absolute(None) == ""

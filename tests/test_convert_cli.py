@@ -44,12 +44,15 @@ def test_fixture_file_converts() -> None:
     assert result.stdout == (DATA / "01_space_home.md").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("args", "data", "message"), [
-    (["--to", "markdown", "/nonexistent/file.xml"], None, "cannot read /nonexistent/file.xml"),
-    (["--to", "storage"], b"\xff\xfeabc", "stdin is not UTF-8 text (byte 0xff at offset 0)"),
-    (["--to", "html"], b"", "Invalid value for '--to'"),
-    ([], b"", "Missing option '--to'"),
-])
+@pytest.mark.parametrize(
+    ("args", "data", "message"),
+    [
+        (["--to", "markdown", "/nonexistent/file.xml"], None, "cannot read /nonexistent/file.xml"),
+        (["--to", "storage"], b"\xff\xfeabc", "stdin is not UTF-8 text (byte 0xff at offset 0)"),
+        (["--to", "html"], b"", "Invalid value for '--to'"),
+        ([], b"", "Missing option '--to'"),
+    ],
+)
 def test_clear_one_line_errors(args, data, message) -> None:
     result = run(*args, input=data)
     assert result.exit_code == 2
@@ -60,17 +63,27 @@ def test_clear_one_line_errors(args, data, message) -> None:
 
 def test_through_the_ctk_entry_point() -> None:
     proc = subprocess.run(
-        [sys.executable, "-c", "from ctk_core.cli import main; main(prog_name='ctk')",
-         "convert", "--to", "storage"],
-        input=MARKDOWN.encode(), capture_output=True, timeout=60)
+        [
+            sys.executable,
+            "-c",
+            "from ctk_core.cli import main; main(prog_name='ctk')",
+            "convert",
+            "--to",
+            "storage",
+        ],
+        input=MARKDOWN.encode(),
+        capture_output=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.decode("utf-8") == STORAGE + "\n"
 
 
 def test_importing_the_command_does_not_import_a_markdown_parser() -> None:
-    code = ("import sys, ctk_core.commands.convert, ctk_core.convert\n"
-            "print(sorted(m for m in sys.modules if m.startswith(('markdown_it', 'cmarkgfm'))))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    code = (
+        "import sys, ctk_core.commands.convert, ctk_core.convert\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('markdown_it', 'cmarkgfm'))))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"

@@ -65,11 +65,11 @@ ACCEPTED = [
     "| a | b | c |\n| :-- | --: | :-: |\n| 1 | **2** | `3` |\n| 4 |\n",
     "| | |\n| - | - |\n| x | y |\n",
     "|a|b|\n|-|-|\n",
-    "[link](https://example.com/a_b \"title\") and https://example.com/x.\n",
+    '[link](https://example.com/a_b "title") and https://example.com/x.\n',
     "[page](<confluence-page:A page>) [p2](confluence-page://DEV/Title) "
     "[@acc](confluence-user:557058:abc) [Done](confluence-status:Green)\n",
     "[file](confluence-attachment:Page/report%25.pdf?ri:version-at-save=2)\n",
-    "![alt *em* `c`](confluence-attachment:a.png?ac:width=300 \"t\")\n",
+    '![alt *em* `c`](confluence-attachment:a.png?ac:width=300 "t")\n',
     "![](https://example.com/i.png)\n![two](https://example.com/j.png)\n",
     "![a](x.png)\n\n![b](y.png)\n",
     "[![img](x.png)](https://example.com)\n",
@@ -90,8 +90,8 @@ ACCEPTED = [
     "R\\&D \\[note\\] a \\< b, C:\\\\path, \\~home \\|x\\| 1\\. &amp; &copy; &nbsp;\n",
     "a < b and <https://example.com/x> and <mailto:a@b.example>\n",
     "line\\\nbreak\n",
-    "[x](https://example.com/a\\_b \"t \\\"q\\\"\") ![a\\[b\\]](x.png)\n",
-    "```py\\_x title=\"a\"\ncode \\* &amp;\n```\n",
+    '[x](https://example.com/a\\_b "t \\"q\\"") ![a\\[b\\]](x.png)\n',
+    '```py\\_x title="a"\ncode \\* &amp;\n```\n',
     "`code \\with \\* and &amp;`\n",
     "```py&copy;x\ncode\n```\n",
     "| a \\| b | c |\n| - | - |\n| 1 | 2 |\n",
@@ -126,7 +126,7 @@ REFUSED = [
     "- [ ] \n  after a space\n",
     "no\u00a0break\n",
     "| a |\n| - |\nbar\n",
-    "[x](javascript:alert(1) \"t\")\n" + "<b>x</b>",
+    '[x](javascript:alert(1) "t")\n' + "<b>x</b>",
 ]
 
 
@@ -136,12 +136,15 @@ def test_what_markdown_it_py_must_parse_is_refused(md: str) -> None:
     assert _both(md)[1]  # and markdown-it-py still converts it
 
 
-@pytest.mark.parametrize("md", [
-    "[a](<https://example.com/a b>)\n",  # cmark-gfm would write a%20b
-    "[a](https://example.com/%7E)\n",  # ... and cannot tell it from ~
-    "![a](<x y.png>)\n",
-    "[a](https://bücher.example)\n",
-])
+@pytest.mark.parametrize(
+    "md",
+    [
+        "[a](<https://example.com/a b>)\n",  # cmark-gfm would write a%20b
+        "[a](https://example.com/%7E)\n",  # ... and cannot tell it from ~
+        "![a](<x y.png>)\n",
+        "[a](https://bücher.example)\n",
+    ],
+)
 def test_an_ordinary_target_cmark_gfm_may_have_encoded_is_refused(md: str) -> None:
     assert fast_parse.parse(md) is None
 
@@ -182,13 +185,24 @@ def test_the_benchmark_pages(size: int) -> None:
 # generated Markdown
 # ---------------------------------------------------------------------------------------------
 
-_plain_words = st.text(alphabet="abcxyz ABC 019 .,:;?!'\"()/é日", min_size=1,
-                       max_size=10).map(str.strip).filter(bool)
-_targets = st.sampled_from([
-    "https://example.com/a_b", "<confluence-page:A page>", "confluence-page://DEV/T",
-    "confluence-user:557058:abc", "confluence-status:Green", "confluence-attachment:a.png",
-    "#anchor", "https://example.com/x \"a title\"", "<>",
-])
+_plain_words = (
+    st.text(alphabet="abcxyz ABC 019 .,:;?!'\"()/é日", min_size=1, max_size=10)
+    .map(str.strip)
+    .filter(bool)
+)
+_targets = st.sampled_from(
+    [
+        "https://example.com/a_b",
+        "<confluence-page:A page>",
+        "confluence-page://DEV/T",
+        "confluence-user:557058:abc",
+        "confluence-status:Green",
+        "confluence-attachment:a.png",
+        "#anchor",
+        'https://example.com/x "a title"',
+        "<>",
+    ]
+)
 
 
 def _inline_plain(leaf):
@@ -200,8 +214,21 @@ def _inline_plain(leaf):
         leaf.map(lambda s: f"`{s}`"),
         st.tuples(leaf, _targets).map(lambda t: f"[{t[0]}]({t[1]})"),
         st.tuples(leaf, _targets).map(lambda t: f"![{t[0]}]({t[1]})"),
-        st.sampled_from([":smile:", "https://example.com/q?x=1", "  \n", "\n", " ", "[", "]",
-                         "!", "R\\&D", "&amp;", "\\[x\\]"]),
+        st.sampled_from(
+            [
+                ":smile:",
+                "https://example.com/q?x=1",
+                "  \n",
+                "\n",
+                " ",
+                "[",
+                "]",
+                "!",
+                "R\\&D",
+                "&amp;",
+                "\\[x\\]",
+            ]
+        ),
     )
 
 
@@ -210,19 +237,25 @@ _inline_md = st.lists(_inline_plain(_plain_words), min_size=1, max_size=6).map("
 
 def _plain_block(children):
     return blocks(
-        _inline_md, children, fence="```", code_chars="ab \n\t*_`#>-x",
+        _inline_md,
+        children,
+        fence="```",
+        code_chars="ab \n\t*_`#>-x",
         cells=_inline_md.map(lambda s: s.replace("\n", " ").replace("|", "")),
         extra=[
             st.lists(children, min_size=1, max_size=3).map(
-                lambda items: "\n\n".join("+ " + i.replace("\n", "\n  ") for i in items)),
+                lambda items: "\n\n".join("+ " + i.replace("\n", "\n  ") for i in items)
+            ),
             st.sampled_from(["---", "***", "    code", "Setext\n===", ""]),
         ],
     )
 
 
 plain_docs = st.recursive(_plain_block(_inline_md), _plain_block, max_leaves=8).flatmap(
-    lambda first: st.lists(st.recursive(_plain_block(_inline_md), _plain_block, max_leaves=6),
-                           max_size=4).map(lambda rest: "\n\n".join([first, *rest]) + "\n"))
+    lambda first: st.lists(
+        st.recursive(_plain_block(_inline_md), _plain_block, max_leaves=6), max_size=4
+    ).map(lambda rest: "\n\n".join([first, *rest]) + "\n")
+)
 
 # what Markdown's grammar cares about, without what the fast parse refuses outright
 markdown_soup = st.text(alphabet="ab x*_`[]()!|:#-+=.>1)\n\t é\u00a0\"'", max_size=120)
@@ -257,29 +290,47 @@ def test_much_generated_plain_markdown_takes_the_fast_parse() -> None:
     assert accepted >= len(examples) // 4, (accepted, len(examples))
 
 
-@pytest.mark.parametrize("md", [
-    "**a **b** c**\n", "****foo****\n", "**:**0**0**\n", "__a **b** c__\n",
-    "- **a **b** c**\n", "* **x**\n", "***\n\n**x**\n",
-])
+@pytest.mark.parametrize(
+    "md",
+    [
+        "**a **b** c**\n",
+        "****foo****\n",
+        "**:**0**0**\n",
+        "__a **b** c__\n",
+        "- **a **b** c**\n",
+        "* **x**\n",
+        "***\n\n**x**\n",
+    ],
+)
 def test_a_strong_cmark_gfm_would_not_write_is_left_to_markdown_it_py(md: str) -> None:
     assert fast_parse.parse(md) is None
 
 
-@pytest.mark.parametrize("md", [
-    "a\n:-\n", "a\n|-|\n", "> a\n> :-\n", "- a\n  -:\n", "a\n---|\n",  # GFM: tables
-    "*:***0**[0](https://example.com/a_b)**:**\n",  # CommonMark 0.31 pairs all of these
-    "2 * 3\n", "x_ y\n",
-    "-   \n  \n\n- 0\n",  # an empty item then a blank line
-    "1\t\n1\n",  # a tab ending a line
-    "> \n\t> x\n",  # a tab before a quote marker
-    "\t- tab indented\n",
-    " 1.  item\n    # x\n", ">\n    >\n",  # indented four, but not into the item
-    "```\n  \t",  # blanks on a last line without a line end
-    "`` `0` `0`\n",  # a backtick run left as text
-    "- \\\n a\n",  # a hard break opening a paragraph
-    "<ac:A>\n", "<ri:x>\n",  # storage, not autolinks
-    "a `code\n   more` b\n",  # a code span over a line end
-])
+@pytest.mark.parametrize(
+    "md",
+    [
+        "a\n:-\n",
+        "a\n|-|\n",
+        "> a\n> :-\n",
+        "- a\n  -:\n",
+        "a\n---|\n",  # GFM: tables
+        "*:***0**[0](https://example.com/a_b)**:**\n",  # CommonMark 0.31 pairs all of these
+        "2 * 3\n",
+        "x_ y\n",
+        "-   \n  \n\n- 0\n",  # an empty item then a blank line
+        "1\t\n1\n",  # a tab ending a line
+        "> \n\t> x\n",  # a tab before a quote marker
+        "\t- tab indented\n",
+        " 1.  item\n    # x\n",
+        ">\n    >\n",  # indented four, but not into the item
+        "```\n  \t",  # blanks on a last line without a line end
+        "`` `0` `0`\n",  # a backtick run left as text
+        "- \\\n a\n",  # a hard break opening a paragraph
+        "<ac:A>\n",
+        "<ri:x>\n",  # storage, not autolinks
+        "a `code\n   more` b\n",  # a code span over a line end
+    ],
+)
 def test_where_cmark_gfm_and_markdown_it_py_part_the_input_is_refused(md: str) -> None:
     assert fast_parse.parse(md) is None
     _, slow = _both(md)
@@ -289,76 +340,76 @@ def test_where_cmark_gfm_and_markdown_it_py_part_the_input_is_refused(md: str) -
 # Found by a review that hunted for inputs on which the two parsers part; each must be
 # refused or read the same.
 REVIEWED = [
-    '**a **b** c** [x](&ast;&ast;&ast;&ast;)\n',  # lost-strong
-    'a&NewLine;b\n',  # newline-entity
+    "**a **b** c** [x](&ast;&ast;&ast;&ast;)\n",  # lost-strong
+    "a&NewLine;b\n",  # newline-entity
     '[a](x "b&NewLine;c")\n',  # newline-entity-title
-    '![a\tb](x)\n',  # tab-alt
+    "![a\tb](x)\n",  # tab-alt
     '[a](x "a\tb")\n',  # tab-title
     '```py title="a\tb"\nx\n```\n',  # tab-info
-    '<mailto:a&amp;b>\n',  # autolink-entity
-    'see ``foo\n   bar`` here\n',  # code-across-lines
+    "<mailto:a&amp;b>\n",  # autolink-entity
+    "see ``foo\n   bar`` here\n",  # code-across-lines
     '](<em title="x">a](</em>\n',  # raw-after-](
     '](<img src="x"/>\n',  # raw-img-after-](
-    '](<!-- c -->\n',  # comment-after-](
-    '](<o.>\n',  # raw-tag-dot
-    '](<confluence-page:Home>\n',  # ctk-autolink-after-](
-    '<_>_\n',  # underscore-tag
-    '- first line\\\n continued\n',  # hardbreak-lazy
-    '> a\\\n b\n',  # hardbreak-lazy-quote
-    ' 1.  item\n    # x\n',  # lazy-indented
-    '>>=\n    1. x\n',  # lazy-indented2
-    '>\n    >\n',  # empty-quote-indented
-    '0.   - y\n    - z\n',  # nested-list-lazy
-    '>>\t\ta\n',  # tabs-nested-quote
-    '>>- \tT\n',  # tabs-quote-list
-    '```\n ',  # eof-blank
-    '```\\&lt;\n',  # info-escape-entity
-    '[](\\&amp;)\n',  # dest-escape-entity
+    "](<!-- c -->\n",  # comment-after-](
+    "](<o.>\n",  # raw-tag-dot
+    "](<confluence-page:Home>\n",  # ctk-autolink-after-](
+    "<_>_\n",  # underscore-tag
+    "- first line\\\n continued\n",  # hardbreak-lazy
+    "> a\\\n b\n",  # hardbreak-lazy-quote
+    " 1.  item\n    # x\n",  # lazy-indented
+    ">>=\n    1. x\n",  # lazy-indented2
+    ">\n    >\n",  # empty-quote-indented
+    "0.   - y\n    - z\n",  # nested-list-lazy
+    ">>\t\ta\n",  # tabs-nested-quote
+    ">>- \tT\n",  # tabs-quote-list
+    "```\n ",  # eof-blank
+    "```\\&lt;\n",  # info-escape-entity
+    "[](\\&amp;)\n",  # dest-escape-entity
     '[a](b "\\&amp;")\n',  # title-escape-entity
-    '[x](confluence-page:a\\&amp;b)\n',  # ctk-dest-escape-entity
-    'a[](\\\nb)\n',  # dest-backslash-newline
-    '[](( )\n',  # dest-paren-space
-    '[a](<\t>)\n',  # angle-dest-tab
-    '1. + ---\n\n\t;\n',  # hr-nested-item
-    '> a|b\n-|-\n',  # table-quote-header
-    '- a | b\n  --|--\n',  # table-list-header
-    '```|\n-|\n',  # table-fence-header
-    '| a |\n| - |\n|\n',  # table-lone-pipe-row
-    '|\n-|\n-|\n',  # table-para-pipe
-    'x*⹒y*\n',  # unicode-punct
-    'x*؝y*\n',  # unicode-punct2
-    '`` `a`-`a`\n',  # backtick-bug
-    '- ```\n  code\n\n- next\n',  # unclosed-fence-tight
-    '[see [a](b) and [1]](c)\n',  # nested-link
-    '# a | b\n--|--\n',  # table-heading-header
-    '| a | b |\n| - |\n| - |\n',  # table-delim-as-header
+    "[x](confluence-page:a\\&amp;b)\n",  # ctk-dest-escape-entity
+    "a[](\\\nb)\n",  # dest-backslash-newline
+    "[](( )\n",  # dest-paren-space
+    "[a](<\t>)\n",  # angle-dest-tab
+    "1. + ---\n\n\t;\n",  # hr-nested-item
+    "> a|b\n-|-\n",  # table-quote-header
+    "- a | b\n  --|--\n",  # table-list-header
+    "```|\n-|\n",  # table-fence-header
+    "| a |\n| - |\n|\n",  # table-lone-pipe-row
+    "|\n-|\n-|\n",  # table-para-pipe
+    "x*⹒y*\n",  # unicode-punct
+    "x*؝y*\n",  # unicode-punct2
+    "`` `a`-`a`\n",  # backtick-bug
+    "- ```\n  code\n\n- next\n",  # unclosed-fence-tight
+    "[see [a](b) and [1]](c)\n",  # nested-link
+    "# a | b\n--|--\n",  # table-heading-header
+    "| a | b |\n| - |\n| - |\n",  # table-delim-as-header
     "[a](( 'x')\n",  # dest-unbalanced-paren
-    '- 1. ```\n\n  x\n',  # unclosed-fence-nested
+    "- 1. ```\n\n  x\n",  # unclosed-fence-nested
 ]
 
 
 # ... and by a second review
 REVIEWED += [
-    '**a **b** c** <https://x/a_b> <https://x/a_b> <https://x/a_b> <https://x/a_b>\n',
-    '__ _\n\n**a **b** c**\n' + '<https://x/a_b> ' * 7 + '\n',
-    '- a\n  ___\n\n  b\n',
-    '- a\n  ***\n\n  b\n',
-    ' 1.  item\nfoo\n    # x\n',
-    ' 1.  item\n     foo\n    # x\n',
-    '- a\n    >\n      >\n',
-    '>-)\n    >\n',
-    '>***\n     >\n',
-    'a |\n---\n',
-    '|a|\n---\n',
-    'a|\n--\n',
-    '|\\\n--',
-    ']|\n--',
-    '* |\n--\n',
-    '- ```\n\n- c\n```\n',
-    '1. ```\n   a\n\n2. b\n   ```\n',
-    '> - ```\n    >```\n',
-    'a\n    ```\n 0. ```\n',
-    '``` a ``` `x\n   ```y` ```z```\n',
+    "**a **b** c** <https://x/a_b> <https://x/a_b> <https://x/a_b> <https://x/a_b>\n",
+    "__ _\n\n**a **b** c**\n" + "<https://x/a_b> " * 7 + "\n",
+    "- a\n  ___\n\n  b\n",
+    "- a\n  ***\n\n  b\n",
+    " 1.  item\nfoo\n    # x\n",
+    " 1.  item\n     foo\n    # x\n",
+    "- a\n    >\n      >\n",
+    ">-)\n    >\n",
+    ">***\n     >\n",
+    "a |\n---\n",
+    "|a|\n---\n",
+    "a|\n--\n",
+    "|\\\n--",
+    "]|\n--",
+    "* |\n--\n",
+    "- ```\n\n- c\n```\n",
+    "1. ```\n   a\n\n2. b\n   ```\n",
+    "> - ```\n    >```\n",
+    "a\n    ```\n 0. ```\n",
+    "``` a ``` `x\n   ```y` ```z```\n",
 ]
 
 

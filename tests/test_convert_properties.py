@@ -68,5 +68,6 @@ def test_arbitrary_text_as_storage_never_crashes(text: str) -> None:
     assert isinstance(md, str)
     back = markdown_to_storage(md)
     assert_well_formed(back)
-    assert storage_to_markdown(back) == storage_to_markdown(markdown_to_storage(
-        storage_to_markdown(back)))
+    assert storage_to_markdown(back) == storage_to_markdown(
+        markdown_to_storage(storage_to_markdown(back))
+    )

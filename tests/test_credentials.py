@@ -29,13 +29,19 @@ def mode_of(path) -> int:
 
 
 def stored(**extra):
-    fields = {"domain": "acme", "email": "me@example.com", "api_token": TOKEN,
-              "token_type": "classic", "created_at": "2026-01-02T03:04:05Z"}
+    fields = {
+        "domain": "acme",
+        "email": "me@example.com",
+        "api_token": TOKEN,
+        "token_type": "classic",
+        "created_at": "2026-01-02T03:04:05Z",
+    }
     fields.update(extra)
     return fields
 
 
 # --- where the file lives ---------------------------------------------------------------------
+
 
 def test_default_folder_is_xdg_config(private_environment):
     assert credentials.config_dir() == private_environment / ".config" / "ctk"
@@ -54,6 +60,7 @@ def test_home_fallback_without_xdg(monkeypatch, tmp_path):
 
 
 # --- writing: 0700 folder, 0600 file, atomic -----------------------------------------------------
+
 
 def test_write_creates_private_folder_and_file_whatever_the_umask():
     old = os.umask(0)
@@ -111,6 +118,7 @@ def test_delete_file():
 
 # --- reading: permissions ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mode", [0o640, 0o604, 0o644, 0o660, 0o606])
 def test_group_or_other_accessible_file_is_refused(mode):
     path = credentials.write_file(stored())
@@ -141,6 +149,7 @@ def test_corrupt_file_is_a_clear_error():
 
 
 # --- env over file, field by field ------------------------------------------------------------
+
 
 def test_env_overrides_file_field_by_field(monkeypatch):
     credentials.write_file(stored())
@@ -182,8 +191,11 @@ def test_scoped_token_uses_the_gateway(monkeypatch):
 
 @pytest.mark.parametrize(
     "missing, env_name",
-    [("domain", "CONFLUENCE_DOMAIN"), ("email", "CONFLUENCE_EMAIL"),
-     ("api_token", "CONFLUENCE_API_TOKEN")],
+    [
+        ("domain", "CONFLUENCE_DOMAIN"),
+        ("email", "CONFLUENCE_EMAIL"),
+        ("api_token", "CONFLUENCE_API_TOKEN"),
+    ],
 )
 def test_missing_field_is_named_with_both_ways_to_provide_it(monkeypatch, missing, env_name):
     fields = stored()
@@ -238,6 +250,7 @@ def test_repr_never_shows_the_token():
 
 
 # --- domain normalisation ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "value, expected",
@@ -305,6 +318,7 @@ def test_domain_normalisation_never_crashes_and_yields_a_dns_label(value):
 
 
 # --- CTK_BASE_URL and the test overrides ---------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "value, expected",
@@ -379,19 +393,42 @@ def test_cloud_id_is_checked():
         credentials.gateway_url("../../evil", {})
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost",
-                                  "LOCALHOST", "app.localhost", "::ffff:127.0.0.1"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "127.1.2.3",
+        "::1",
+        "[::1]",
+        "localhost",
+        "LOCALHOST",
+        "app.localhost",
+        "::ffff:127.0.0.1",
+    ],
+)
 def test_loopback_hosts(host):
     assert credentials.is_loopback_host(host)
 
 
-@pytest.mark.parametrize("host", ["10.0.0.1", "example.com", "localhost.example.com", "",
-                                  None, "0.0.0.0", "::", "::ffff:10.0.0.1"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "10.0.0.1",
+        "example.com",
+        "localhost.example.com",
+        "",
+        None,
+        "0.0.0.0",
+        "::",
+        "::ffff:10.0.0.1",
+    ],
+)
 def test_not_loopback_hosts(host):
     assert not credentials.is_loopback_host(host)
 
 
 # --- masking
+
 
 def test_mask_token():
     assert credentials.mask_token(TOKEN) == "ATAT…cdef"

@@ -26,6 +26,7 @@ def mode_of(path) -> int:
 
 # --- private folders --------------------------------------------------------------------------
 
+
 def test_log_dir_created_private(tmp_path, monkeypatch):
     target = tmp_path / "logs"
     monkeypatch.setenv("CTK_LOG_DIR", str(target))
@@ -118,6 +119,7 @@ def test_fallback_is_chosen_once_per_process(tmp_path):
 
 # --- private files ----------------------------------------------------------------------------
 
+
 def test_save_full_result_is_private_and_unpredictable(tmp_path, monkeypatch):
     monkeypatch.setenv("CTK_LOG_DIR", str(tmp_path / "logs"))
     p1 = files.save_full_result('{"a":1}')
@@ -145,21 +147,25 @@ def test_create_private_file_never_follows_a_planted_symlink(tmp_path, monkeypat
 
 # --- safe names -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("title, expected", [
-    ("report.pdf", "report.pdf"),
-    ("../../etc/passwd", "_._etc_passwd"),
-    ("a/b\\c.txt", "a_b_c.txt"),
-    ("..", "attachment"),
-    ("...hidden", "hidden"),
-    (".bashrc", "bashrc"),
-    ("nul\x00byte.txt", "nul_byte.txt"),
-    ("bell\x07\nnew\rline.txt", "bellnewline.txt"),
-    ("", "attachment"),
-    (None, "attachment"),
-    ("   ", "attachment"),
-    ("dots..in..middle.txt", "dots.in.middle.txt"),
-    ("caf\u00e9 \u2014 notes.md", "caf\u00e9 \u2014 notes.md"),
-])
+
+@pytest.mark.parametrize(
+    "title, expected",
+    [
+        ("report.pdf", "report.pdf"),
+        ("../../etc/passwd", "_._etc_passwd"),
+        ("a/b\\c.txt", "a_b_c.txt"),
+        ("..", "attachment"),
+        ("...hidden", "hidden"),
+        (".bashrc", "bashrc"),
+        ("nul\x00byte.txt", "nul_byte.txt"),
+        ("bell\x07\nnew\rline.txt", "bellnewline.txt"),
+        ("", "attachment"),
+        (None, "attachment"),
+        ("   ", "attachment"),
+        ("dots..in..middle.txt", "dots.in.middle.txt"),
+        ("caf\u00e9 \u2014 notes.md", "caf\u00e9 \u2014 notes.md"),
+    ],
+)
 def test_safe_filename(title, expected):
     assert files.safe_filename(title) == expected
 
@@ -200,6 +206,7 @@ def test_unique_destination_counts_dangling_symlinks_as_taken(tmp_path):
 
 
 # --- atomic writer ----------------------------------------------------------------------------
+
 
 def test_atomic_writer_success(tmp_path):
     dest = tmp_path / "out.bin"
@@ -248,6 +255,7 @@ def test_atomic_writer_mode(tmp_path):
 
 
 # --- upload confinement -----------------------------------------------------------------------
+
 
 @pytest.fixture
 def upload_tree(tmp_path, monkeypatch):

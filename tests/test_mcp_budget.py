@@ -28,8 +28,11 @@ def _size(policy: Policy) -> int:
 
 def named_write_actions(resource: Resource, text: str) -> list[str]:
     """The resource's write actions whose name appears in ``text`` as a word."""
-    return [op.name for op in resource.operations if op.write
-            and re.search(rf"(?<![\w-]){re.escape(op.name)}(?![\w-])", text)]
+    return [
+        op.name
+        for op in resource.operations
+        if op.write and re.search(rf"(?<![\w-]){re.escape(op.name)}(?![\w-])", text)
+    ]
 
 
 def _noop(ctx, **kw):
@@ -37,11 +40,16 @@ def _noop(ctx, **kw):
 
 
 def test_the_check_finds_a_named_write_action():
-    res = Resource(name="notes", summary="Notes", description="List notes; delete old ones.",
-                   operations=[Operation("list", "List notes.", _noop),
-                               Operation("delete", "Delete a note.", _noop, write=True,
-                                         destructive=True),
-                               Operation("add", "Add a note.", _noop, write=True)])
+    res = Resource(
+        name="notes",
+        summary="Notes",
+        description="List notes; delete old ones.",
+        operations=[
+            Operation("list", "List notes.", _noop),
+            Operation("delete", "Delete a note.", _noop, write=True, destructive=True),
+            Operation("add", "Add a note.", _noop, write=True),
+        ],
+    )
     assert named_write_actions(res, mcp_server.tool_description(res, OFF)) == ["delete"]
     assert named_write_actions(res, "undeleted, address, add_more, created-date") == []
 
@@ -51,7 +59,8 @@ def test_no_write_action_named_when_writes_are_off(resource):
     text = mcp_server.tool_description(resource, OFF) + "\n" + mcp_server.tool_title(resource)
     assert named_write_actions(resource, text) == [], (
         f"{resource.tool_name}'s description names write actions with writes off: put write "
-        "guidance in the write operations' summaries, not in Resource.description")
+        "guidance in the write operations' summaries, not in Resource.description"
+    )
 
 
 @pytest.mark.parametrize("resource", CATALOG.resources, ids=lambda r: r.tool_name)
@@ -62,7 +71,7 @@ def test_every_enabled_action_listed_with_its_required_arguments(resource):
         for op in policy.enabled_operations(resource):
             line = next((x for x in lines if x.startswith(f"{op.name}(")), None)
             assert line is not None, op.name
-            shown = line[len(op.name) + 1:line.index(")")].split(",")
+            shown = line[len(op.name) + 1 : line.index(")")].split(",")
             for param in op.all_params:
                 assert param.name in schema["properties"], (op.name, param.name)
                 if param.required:
@@ -76,5 +85,6 @@ def test_tools_list_within_budget():
     size = _size(OFF)
     assert size <= BUDGET_BYTES, (
         f"tools/list with writes off is {size} bytes, over the {BUDGET_BYTES}-byte budget "
-        "(design.md section 11): shorten descriptions, summaries or parameter help")
+        "(design.md section 11): shorten descriptions, summaries or parameter help"
+    )
     assert _size(ON) > size  # the write actions do add to it when enabled

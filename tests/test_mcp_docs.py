@@ -28,7 +28,8 @@ def current_section(text: str) -> str:
 def test_tool_reference_matches_the_catalog():
     expected = generated()
     assert current_section(DOC.read_text(encoding="utf-8")) == expected, (
-        "docs/mcp.md is out of date: run `python tests/test_mcp_docs.py` to regenerate it")
+        "docs/mcp.md is out of date: run `python tests/test_mcp_docs.py` to regenerate it"
+    )
 
 
 def test_every_tool_and_action_is_documented():
@@ -43,8 +44,9 @@ def test_every_tool_and_action_is_documented():
 
 def test_documented_variables_exist_in_the_code():
     text = DOC.read_text(encoding="utf-8")
-    source = "".join(p.read_text(encoding="utf-8")
-                     for p in (DOC.parents[1] / "ctk_core").rglob("*.py"))
+    source = "".join(
+        p.read_text(encoding="utf-8") for p in (DOC.parents[1] / "ctk_core").rglob("*.py")
+    )
     for name in set(re.findall(r"\bCTK_[A-Z_]+\b", text)):
         assert name in source, f"docs/mcp.md mentions {name}, which no code reads"
 

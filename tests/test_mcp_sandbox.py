@@ -42,8 +42,7 @@ def test_read_calls_against_the_sandbox(ctk_mcp, mode, confluence_sandbox):
     # the text block is the same data as compact JSON
     result = mcp.call("manage_spaces", {"action": "get", "space_id": "DEMO"})
     text = mcp.text(result)
-    assert text == json.dumps(result.structured_content, separators=(",", ":"),
-                              ensure_ascii=False)
+    assert text == json.dumps(result.structured_content, separators=(",", ":"), ensure_ascii=False)
 
 
 def test_confluence_errors_are_actionable(ctk_mcp, mode):
@@ -76,6 +75,7 @@ def test_no_auth_mode(ctk_mcp):
 
 # --- policy, generated from the catalog -------------------------------------------------------
 
+
 def test_writes_off_hides_and_refuses_every_write_action(ctk_mcp, confluence_sandbox):
     before = len(confluence_sandbox.requests.entries())
     mcp = ctk_mcp({"CTK_ENABLE_WRITES": "maybe"})  # not understood: stays off
@@ -84,8 +84,9 @@ def test_writes_off_hides_and_refuses_every_write_action(ctk_mcp, confluence_san
         tool = tools.get(resource.tool_name)
         if tool is not None:
             assert op.name not in tool.input_schema["properties"]["action"]["enum"]
-            assert not any(line.startswith(f"{op.name}(")
-                           for line in action_lines(tool.description))
+            assert not any(
+                line.startswith(f"{op.name}(") for line in action_lines(tool.description)
+            )
         args = {"action": op.name, **{p.name: "1" for p in op.all_params if p.required}}
         assert mcp.error(resource.tool_name, args) == WRITES_DISABLED_MESSAGE
     for resource in RESOURCES:
@@ -104,14 +105,23 @@ def test_writes_on_offers_every_action(ctk_mcp, mode):
     for resource in RESOURCES:
         tool = tools[resource.tool_name]
         assert tool.input_schema == mcp_server.tool_schema(resource, policy)
-        assert tool.input_schema["properties"]["action"]["enum"] == \
-            [op.name for op in resource.operations]
+        assert tool.input_schema["properties"]["action"]["enum"] == [
+            op.name for op in resource.operations
+        ]
         assert len(action_lines(tool.description)) == len(resource.operations)
         expected = policy.annotations(resource)
         ann = tool.annotations
-        assert (ann.read_only_hint, ann.destructive_hint, ann.idempotent_hint,
-                ann.open_world_hint) == (expected["readOnlyHint"], expected["destructiveHint"],
-                                         expected["idempotentHint"], expected["openWorldHint"])
+        assert (
+            ann.read_only_hint,
+            ann.destructive_hint,
+            ann.idempotent_hint,
+            ann.open_world_hint,
+        ) == (
+            expected["readOnlyHint"],
+            expected["destructiveHint"],
+            expected["idempotentHint"],
+            expected["openWorldHint"],
+        )
 
 
 def test_write_through_mcp_when_enabled(ctk_mcp, confluence_sandbox):
@@ -144,6 +154,7 @@ def test_every_schema_is_valid_and_every_action_documented():
 
 
 # --- the response cap with real data ----------------------------------------------------------
+
 
 def test_truncated_list_is_valid_json_with_saved_file(ctk_mcp, confluence_sandbox, tmp_path):
     state = confluence_sandbox.state

@@ -22,30 +22,57 @@ WIDGETS = Resource(
     summary="Demo widgets",
     description="Widgets of the demo shop: list, read, create, delete.",
     operations=[
-        Operation("list", "List widgets.", _noop, paged=True, params=[
-            Param("kind", help="Widget kind.", choices=("small", "large"), default="small"),
-            Param("tags", "list", "Tags to match.", choices=("red", "blue")),
-        ]),
-        Operation("get", "Get one widget.", _noop, params=[
-            Param("widget_id", help="Widget id.", required=True, positional=True),
-            Param("verbose", "bool", "Include details.", default=False),
-        ]),
-        Operation("create", "Create a widget.", _noop, write=True, params=[
-            Param("name", help="Widget name.", required=True),
-            Param("count", "int", "How many.", default=1, minimum=1, maximum=10),
-            Param("weight", "float", "Weight in kg."),
-        ]),
-        Operation("delete", "Delete a widget.", _noop, write=True, destructive=True,
-                  idempotent=True, params=[
-                      Param("widget_id", help="Widget id.", required=True, positional=True),
-                  ]),
+        Operation(
+            "list",
+            "List widgets.",
+            _noop,
+            paged=True,
+            params=[
+                Param("kind", help="Widget kind.", choices=("small", "large"), default="small"),
+                Param("tags", "list", "Tags to match.", choices=("red", "blue")),
+            ],
+        ),
+        Operation(
+            "get",
+            "Get one widget.",
+            _noop,
+            params=[
+                Param("widget_id", help="Widget id.", required=True, positional=True),
+                Param("verbose", "bool", "Include details.", default=False),
+            ],
+        ),
+        Operation(
+            "create",
+            "Create a widget.",
+            _noop,
+            write=True,
+            params=[
+                Param("name", help="Widget name.", required=True),
+                Param("count", "int", "How many.", default=1, minimum=1, maximum=10),
+                Param("weight", "float", "Weight in kg."),
+            ],
+        ),
+        Operation(
+            "delete",
+            "Delete a widget.",
+            _noop,
+            write=True,
+            destructive=True,
+            idempotent=True,
+            params=[
+                Param("widget_id", help="Widget id.", required=True, positional=True),
+            ],
+        ),
     ],
 )
 
 GADGETS = Resource(
-    name="gadgets", summary="Demo gadgets", tool="manage_gadgets",
-    operations=[Operation("add", "Add a gadget.", _noop, write=True,
-                          params=[Param("name", required=True)])],
+    name="gadgets",
+    summary="Demo gadgets",
+    tool="manage_gadgets",
+    operations=[
+        Operation("add", "Add a gadget.", _noop, write=True, params=[Param("name", required=True)])
+    ],
 )
 
 READ = Policy(writes_enabled=False)
@@ -62,39 +89,63 @@ def test_schema_shape_writes_off():
     assert props["action"] == {"type": "string", "enum": ["list", "get"]}
     # union of the read actions' params only: the write-only ones are absent
     assert set(props) == {"action", "kind", "tags", "limit", "cursor", "widget_id", "verbose"}
-    assert props["kind"] == {"type": "string", "description": "Widget kind.",
-                             "enum": ["small", "large"], "default": "small"}
-    assert props["tags"] == {"type": "array", "items": {"type": "string", "enum": ["red", "blue"]},
-                             "description": "Tags to match."}
+    assert props["kind"] == {
+        "type": "string",
+        "description": "Widget kind.",
+        "enum": ["small", "large"],
+        "default": "small",
+    }
+    assert props["tags"] == {
+        "type": "array",
+        "items": {"type": "string", "enum": ["red", "blue"]},
+        "description": "Tags to match.",
+    }
     # the core paging params are explained once, in the server instructions: the schema sent
     # gives limit only its type, the strict one the server validates with keeps the bounds
     assert props["limit"] == {"type": "integer"} and props["cursor"] == {"type": "string"}
     strict = mcp_server.tool_schema(WIDGETS, READ, strict=True)["properties"]
     assert strict["limit"] == {"type": "integer", "minimum": 1, "maximum": 250, "default": 25}
-    assert {k: v for k, v in strict.items() if k != "limit"} == \
-        {k: v for k, v in props.items() if k != "limit"}
-    assert props["verbose"] == {"type": "boolean", "description": "Include details.",
-                                "default": False}
+    assert {k: v for k, v in strict.items() if k != "limit"} == {
+        k: v for k, v in props.items() if k != "limit"
+    }
+    assert props["verbose"] == {
+        "type": "boolean",
+        "description": "Include details.",
+        "default": False,
+    }
 
 
 def test_schema_writes_on_adds_write_actions_and_params():
     props = mcp_server.tool_schema(WIDGETS, WRITE)["properties"]
     assert props["action"]["enum"] == ["list", "get", "create", "delete"]
-    assert props["count"] == {"type": "integer", "description": "How many.", "minimum": 1,
-                              "maximum": 10, "default": 1}
+    assert props["count"] == {
+        "type": "integer",
+        "description": "How many.",
+        "minimum": 1,
+        "maximum": 10,
+        "default": 1,
+    }
     assert props["weight"] == {"type": "number", "description": "Weight in kg."}
     assert props["name"]["type"] == "string"
 
 
 def test_shared_param_with_different_declarations_is_merged_loosely():
-    res = Resource(name="things", summary="Things", operations=[
-        Operation("a", "A.", _noop, params=[Param("n", "int", "Count.", minimum=1, maximum=5,
-                                                  default=2)]),
-        Operation("b", "B.", _noop, params=[Param("n", "int", "Count.", minimum=0, maximum=9)]),
-        Operation("c", "C.", _noop, params=[Param("mode", choices=("x",))]),
-        Operation("d", "D.", _noop, params=[Param("mode", choices=("y",)), Param("v", "int")]),
-        Operation("e", "E.", _noop, params=[Param("v", "str")]),
-    ])
+    res = Resource(
+        name="things",
+        summary="Things",
+        operations=[
+            Operation(
+                "a",
+                "A.",
+                _noop,
+                params=[Param("n", "int", "Count.", minimum=1, maximum=5, default=2)],
+            ),
+            Operation("b", "B.", _noop, params=[Param("n", "int", "Count.", minimum=0, maximum=9)]),
+            Operation("c", "C.", _noop, params=[Param("mode", choices=("x",))]),
+            Operation("d", "D.", _noop, params=[Param("mode", choices=("y",)), Param("v", "int")]),
+            Operation("e", "E.", _noop, params=[Param("v", "str")]),
+        ],
+    )
     props = mcp_server.tool_schema(res, READ)["properties"]
     assert props["n"] == {"type": "integer", "description": "Count.", "minimum": 0, "maximum": 9}
     assert props["mode"]["enum"] == ["x", "y"]
@@ -115,9 +166,22 @@ def test_description_lists_enabled_actions_compactly():
     on = mcp_server.tool_description(WIDGETS, WRITE)
     assert "\ncreate(name): Create a widget [write]" in on
     assert "\ndelete(widget_id): Delete a widget [deletes]" in on
-    res = Resource(name="docs", summary="Docs", operations=[
-        Operation("get", "Get a doc.", _noop, params=[
-            Param("doc_id", positional=True), Param("title"), Param("n", "int", required=True)])])
+    res = Resource(
+        name="docs",
+        summary="Docs",
+        operations=[
+            Operation(
+                "get",
+                "Get a doc.",
+                _noop,
+                params=[
+                    Param("doc_id", positional=True),
+                    Param("title"),
+                    Param("n", "int", required=True),
+                ],
+            )
+        ],
+    )
     assert mcp_server.tool_description(res, READ) == "get(doc_id?,n): Get a doc"
 
 
@@ -125,21 +189,34 @@ def test_description_does_not_fall_back_to_summary():
     # the summary may name write actions ("list, create, ..."); the title covers it
     text = mcp_server.tool_description(GADGETS, WRITE)
     assert text == "add(name): Add a gadget [write]"
-    lead = Resource(name="notes", summary="Notes: list, create",
-                    description="Notes.\n\n  Indented.",
-                    operations=[Operation("list", "List notes.", _noop)])
+    lead = Resource(
+        name="notes",
+        summary="Notes: list, create",
+        description="Notes.\n\n  Indented.",
+        operations=[Operation("list", "List notes.", _noop)],
+    )
     assert mcp_server.tool_description(lead, READ) == "Notes.\nIndented.\nlist(): List notes"
 
 
 def test_annotations_from_policy():
     off = mcp_server.tool_annotations(WIDGETS, READ)
-    assert off == {"title": "Widgets", "readOnlyHint": True, "destructiveHint": False,
-                   "idempotentHint": True, "openWorldHint": True}
+    assert off == {
+        "title": "Widgets",
+        "readOnlyHint": True,
+        "destructiveHint": False,
+        "idempotentHint": True,
+        "openWorldHint": True,
+    }
     on = mcp_server.tool_annotations(WIDGETS, WRITE)
     assert on["readOnlyHint"] is False and on["destructiveHint"] is True
     assert on["idempotentHint"] is False  # create is not idempotent
-    assert set(on) == {"title", "readOnlyHint", "destructiveHint", "idempotentHint",
-                       "openWorldHint"}
+    assert set(on) == {
+        "title",
+        "readOnlyHint",
+        "destructiveHint",
+        "idempotentHint",
+        "openWorldHint",
+    }
 
 
 def test_tools_payload_omits_disabled_and_empty_tools():
@@ -161,8 +238,10 @@ def test_schema_validation_messages_name_the_argument():
         "enum": ({"action": "list", "kind": "huge"}, "Argument 'kind'"),
         "action": ({"action": "frob"}, "Unknown action 'frob' for manage_widgets"),
         "no action": ({}, "Missing required argument 'action'"),
-        "extra for action": ({"action": "list", "widget_id": "1"},
-                             "Action 'list' of manage_widgets does not take 'widget_id'"),
+        "extra for action": (
+            {"action": "list", "widget_id": "1"},
+            "Action 'list' of manage_widgets does not take 'widget_id'",
+        ),
         "required": ({"action": "get"}, "needs 'widget_id'"),
     }
     from ctk_core.errors import UsageError
@@ -191,6 +270,7 @@ def test_null_arguments_count_as_absent():
 
 # --- the response cap -------------------------------------------------------------------------
 
+
 def test_small_results_are_compact_json(tmp_path):
     text, structured = mcp_server.cap_result({"a": [1, 2], "b": "x"}, 1000, {})
     assert text == '{"a":[1,2],"b":"x"}' and structured == {"a": [1, 2], "b": "x"}
@@ -198,8 +278,10 @@ def test_small_results_are_compact_json(tmp_path):
 
 def test_long_list_truncated_to_valid_json(tmp_path):
     env = {"CTK_LOG_DIR": str(tmp_path / "logs")}
-    result = {"results": [{"id": str(i), "title": f"Page {i}" * 5} for i in range(500)],
-              "next_cursor": "abc"}
+    result = {
+        "results": [{"id": str(i), "title": f"Page {i}" * 5} for i in range(500)],
+        "next_cursor": "abc",
+    }
     text, structured = mcp_server.cap_result(result, 4000, env)
     assert len(text.encode()) <= 4000
     data = json.loads(text)
@@ -268,10 +350,20 @@ def test_max_response_bytes_setting(caplog):
 
 # --- HTTP exposure ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("host, loopback", [
-    ("127.0.0.1", True), ("localhost", True), ("::1", True), ("127.0.0.5", True),
-    ("0.0.0.0", False), ("192.168.1.4", False), ("example.com", False), ("::", False),
-])
+
+@pytest.mark.parametrize(
+    "host, loopback",
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("127.0.0.5", True),
+        ("0.0.0.0", False),
+        ("192.168.1.4", False),
+        ("example.com", False),
+        ("::", False),
+    ],
+)
 def test_is_loopback(host, loopback):
     assert mcp_server.is_loopback(host) is loopback
 

@@ -28,6 +28,7 @@ def _record(name):
     def run(ctx, **kw):
         CALLS.append((name, kw))
         return {"action": name, "args": kw, "frontend": ctx.frontend}
+
     return run
 
 
@@ -44,8 +45,10 @@ def _boom(ctx, **kw):
 
 
 def _big(ctx, n):
-    return {"results": [{"id": str(i), "title": f"Widget number {i}"} for i in range(n)],
-            "next_cursor": None}
+    return {
+        "results": [{"id": str(i), "title": f"Widget number {i}"} for i in range(n)],
+        "next_cursor": None,
+    }
 
 
 def _text(ctx):
@@ -66,29 +69,58 @@ def _slow(ctx):
 
 
 WIDGETS = Resource(
-    name="widgets", summary="Demo widgets",
+    name="widgets",
+    summary="Demo widgets",
     operations=[
-        Operation("list", "List widgets.", _record("list"), paged=True, params=[
-            Param("kind", help="Widget kind.", choices=("small", "large")),
-        ]),
-        Operation("get", "Get a widget.", _missing, params=[
-            Param("widget_id", help="Widget id.", required=True)]),
+        Operation(
+            "list",
+            "List widgets.",
+            _record("list"),
+            paged=True,
+            params=[
+                Param("kind", help="Widget kind.", choices=("small", "large")),
+            ],
+        ),
+        Operation(
+            "get",
+            "Get a widget.",
+            _missing,
+            params=[Param("widget_id", help="Widget id.", required=True)],
+        ),
         Operation("bump", "Conflict demo.", _conflict),
         Operation("boom", "Always fails.", _boom),
         Operation("big", "A long list.", _big, params=[Param("n", "int", required=True)]),
         Operation("text", "Plain text.", _text),
         Operation("listing", "A bare list.", _listing),
         Operation("slow", "Reports progress.", _slow),
-        Operation("create", "Create a widget.", _record("create"), write=True, params=[
-            Param("name", help="Name.", required=True)]),
-        Operation("delete", "Delete a widget.", _record("delete"), write=True, destructive=True,
-                  idempotent=True, params=[Param("widget_id", required=True)]),
+        Operation(
+            "create",
+            "Create a widget.",
+            _record("create"),
+            write=True,
+            params=[Param("name", help="Name.", required=True)],
+        ),
+        Operation(
+            "delete",
+            "Delete a widget.",
+            _record("delete"),
+            write=True,
+            destructive=True,
+            idempotent=True,
+            params=[Param("widget_id", required=True)],
+        ),
     ],
 )
-GADGETS = Resource(name="gadgets", summary="Demo gadgets", operations=[
-    Operation("list", "List gadgets.", _record("gadgets.list"))])
-ADMIN = Resource(name="admin", summary="Write-only tool", operations=[
-    Operation("purge", "Purge.", _record("purge"), write=True, destructive=True)])
+GADGETS = Resource(
+    name="gadgets",
+    summary="Demo gadgets",
+    operations=[Operation("list", "List gadgets.", _record("gadgets.list"))],
+)
+ADMIN = Resource(
+    name="admin",
+    summary="Write-only tool",
+    operations=[Operation("purge", "Purge.", _record("purge"), write=True, destructive=True)],
+)
 CATALOG = SimpleNamespace(resources=[WIDGETS, GADGETS, ADMIN])
 
 
@@ -105,8 +137,9 @@ def anyio_backend():
 def make_server(env=None, no_auth=False):
     env = {**os.environ, **(env or {})}
     policy = Policy.from_environ(env, known_tools=[r.tool_name for r in CATALOG.resources])
-    return mcp_server.build_server(CATALOG, policy, env, no_auth=no_auth,
-                                   context=Context("mcp", environ=env))
+    return mcp_server.build_server(
+        CATALOG, policy, env, no_auth=no_auth, context=Context("mcp", environ=env)
+    )
 
 
 def text_of(result) -> str:
@@ -126,8 +159,12 @@ async def test_list_tools_writes_off(mode):
         assert "create" not in w.description and "delete" not in w.description
         assert "name" not in w.input_schema["properties"]
         ann = w.annotations
-        assert (ann.read_only_hint, ann.destructive_hint, ann.idempotent_hint,
-                ann.open_world_hint) == (True, False, True, True)
+        assert (
+            ann.read_only_hint,
+            ann.destructive_hint,
+            ann.idempotent_hint,
+            ann.open_world_hint,
+        ) == (True, False, True, True)
         assert w.title == "Widgets" and ann.title is None  # sent once, as the tool title
         assert "CTK_ENABLE_WRITES" in client.instructions
         assert client.server_info.name == "ctk"
@@ -167,8 +204,11 @@ async def test_write_refused_when_writes_off(mode):
 
     CALLS.clear()
     async with Client(make_server(), mode=mode) as client:
-        for args in ({"action": "create", "name": "x"}, {"action": "create"},
-                     {"action": "delete", "widget_id": 5, "junk": True}):
+        for args in (
+            {"action": "create", "name": "x"},
+            {"action": "create"},
+            {"action": "delete", "widget_id": 5, "junk": True},
+        ):
             res = await client.call_tool("manage_widgets", args)
             assert res.is_error and text_of(res) == WRITES_DISABLED_MESSAGE
         res = await client.call_tool("manage_admin", {"action": "purge"})
@@ -183,8 +223,11 @@ async def test_write_allowed_when_writes_on(mode):
     async with Client(make_server({"CTK_ENABLE_WRITES": "true"}), mode=mode) as client:
         res = await client.call_tool("manage_widgets", {"action": "create", "name": "w1"})
         assert not res.is_error
-        assert res.structured_content == {"action": "create", "args": {"name": "w1"},
-                                          "frontend": "mcp"}
+        assert res.structured_content == {
+            "action": "create",
+            "args": {"name": "w1"},
+            "frontend": "mcp",
+        }
     assert CALLS == [("create", {"name": "w1"})]
 
 
@@ -192,12 +235,14 @@ async def test_read_call_compact_json_and_structured(mode):
     from mcp import Client
 
     async with Client(make_server(), mode=mode) as client:
-        res = await client.call_tool("manage_widgets",
-                                     {"action": "list", "kind": "large", "limit": 5})
+        res = await client.call_tool(
+            "manage_widgets", {"action": "list", "kind": "large", "limit": 5}
+        )
         assert not res.is_error
         text = text_of(res)
-        assert text == ('{"action":"list","args":{"kind":"large","limit":5,"cursor":null},'
-                        '"frontend":"mcp"}')
+        assert text == (
+            '{"action":"list","args":{"kind":"large","limit":5,"cursor":null},"frontend":"mcp"}'
+        )
         assert res.structured_content == json.loads(text)
         res = await client.call_tool("manage_widgets", {"action": "text"})
         assert text_of(res) == "plain text result" and res.structured_content is None
@@ -205,18 +250,21 @@ async def test_read_call_compact_json_and_structured(mode):
         assert text_of(res) == "[1,2,3]" and not res.is_error
 
 
-@pytest.mark.parametrize("args, expected", [
-    ({"action": "list", "bogus": 1}, "Unknown argument 'bogus' for manage_widgets"),
-    ({"action": "list", "limit": "ten"}, "Argument 'limit' must be of type integer"),
-    ({"action": "list", "limit": 999}, "Argument 'limit'"),
-    ({"action": "list", "kind": "medium"}, "Argument 'kind'"),
-    ({"action": "frobnicate"}, "Unknown action 'frobnicate' for manage_widgets"),
-    ({"action": 42}, "Argument 'action' must be of type string"),
-    ({}, "Missing required argument 'action'"),
-    (None, "Missing required argument 'action'"),
-    ({"action": "get"}, "Action 'get' of manage_widgets needs 'widget_id'"),
-    ({"action": "list", "widget_id": "1"}, "does not take 'widget_id'"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        ({"action": "list", "bogus": 1}, "Unknown argument 'bogus' for manage_widgets"),
+        ({"action": "list", "limit": "ten"}, "Argument 'limit' must be of type integer"),
+        ({"action": "list", "limit": 999}, "Argument 'limit'"),
+        ({"action": "list", "kind": "medium"}, "Argument 'kind'"),
+        ({"action": "frobnicate"}, "Unknown action 'frobnicate' for manage_widgets"),
+        ({"action": 42}, "Argument 'action' must be of type string"),
+        ({}, "Missing required argument 'action'"),
+        (None, "Missing required argument 'action'"),
+        ({"action": "get"}, "Action 'get' of manage_widgets needs 'widget_id'"),
+        ({"action": "list", "widget_id": "1"}, "does not take 'widget_id'"),
+    ],
+)
 async def test_bad_arguments_are_is_error_and_server_survives(mode, args, expected):
     from mcp import Client
 
@@ -303,8 +351,9 @@ async def test_progress_reaches_the_caller(mode):
         seen.append((progress, total, message))
 
     async with Client(make_server(), mode=mode) as client:
-        res = await client.call_tool("manage_widgets", {"action": "slow"},
-                                     progress_callback=on_progress)
+        res = await client.call_tool(
+            "manage_widgets", {"action": "slow"}, progress_callback=on_progress
+        )
         assert res.structured_content == {"done": 3}
         # without a callback the same call works and sends nothing
         assert not (await client.call_tool("manage_widgets", {"action": "slow"})).is_error

@@ -39,13 +39,15 @@ def server_env(sandbox, **extra) -> dict[str, str]:
 
 # --- stdio ------------------------------------------------------------------------------------
 
+
 @pytest.mark.anyio
 async def test_stdio_subprocess_with_the_sdk_client(confluence_sandbox):
     from mcp import Client, StdioServerParameters
 
     command = ctk_command()
-    params = StdioServerParameters(command=command[0], args=[*command[1:], "mcp"],
-                                   env=server_env(confluence_sandbox))
+    params = StdioServerParameters(
+        command=command[0], args=[*command[1:], "mcp"], env=server_env(confluence_sandbox)
+    )
     async with Client(params) as client:
         names = [t.name for t in (await client.list_tools()).tools]
         assert "manage_spaces" in names and "manage_users" in names
@@ -53,8 +55,9 @@ async def test_stdio_subprocess_with_the_sdk_client(confluence_sandbox):
         assert not result.is_error
         keys = [s["key"] for s in json.loads(result.content[0].text)["results"]]
         assert "DEMO" in keys
-        result = await client.call_tool("manage_spaces", {"action": "create", "key": "X",
-                                                          "name": "x"})
+        result = await client.call_tool(
+            "manage_spaces", {"action": "create", "key": "X", "name": "x"}
+        )
         assert result.is_error and result.content[0].text == WRITES_DISABLED_MESSAGE
 
 
@@ -74,35 +77,80 @@ def _read_answer(proc, want_id):
 
 
 def test_stdio_survives_junk_and_malformed_requests(confluence_sandbox):
-    proc = subprocess.Popen([*ctk_command(), "mcp"], env=server_env(confluence_sandbox),
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*ctk_command(), "mcp"],
+        env=server_env(confluence_sandbox),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _rpc(proc, "this is not json {{{")
-        _rpc(proc, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": {"name": "junk-test", "version": "0"}}})
+        _rpc(
+            proc,
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "junk-test", "version": "0"},
+                },
+            },
+        )
         assert _read_answer(proc, 1)["result"]["serverInfo"]["name"] == "ctk"
         _rpc(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
         _rpc(proc, "[1, 2, 3]")
         _rpc(proc, {"jsonrpc": "2.0", "id": 2, "method": "no/such/method"})
         assert _read_answer(proc, 2)["error"]["code"] == -32601
-        _rpc(proc, {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
-                    "params": {"name": "manage_spaces", "arguments": {"action": 5, "x": None}}})
+        _rpc(
+            proc,
+            {
+                "jsonrpc": "2.0",
+                "id": 3,
+                "method": "tools/call",
+                "params": {"name": "manage_spaces", "arguments": {"action": 5, "x": None}},
+            },
+        )
         answer = _read_answer(proc, 3)["result"]
         assert answer["isError"] is True and "'action'" in answer["content"][0]["text"]
-        _rpc(proc, {"jsonrpc": "2.0", "id": 4, "method": "tools/call",
-                    "params": {"name": "manage_spaces", "arguments": "not an object"}})
+        _rpc(
+            proc,
+            {
+                "jsonrpc": "2.0",
+                "id": 4,
+                "method": "tools/call",
+                "params": {"name": "manage_spaces", "arguments": "not an object"},
+            },
+        )
         assert _read_answer(proc, 4)["error"]["code"] == -32602  # a protocol error, no crash
         _rpc(proc, {"jsonrpc": "2.0", "id": 41, "method": "tools/call"})
         assert _read_answer(proc, 41)["error"]["code"] == -32602
-        _rpc(proc, {"jsonrpc": "2.0", "id": 5, "method": "tools/call",
-                    "params": {"name": "manage_spaces",
-                               "arguments": {"action": "list", "limit": "many"}}})
+        _rpc(
+            proc,
+            {
+                "jsonrpc": "2.0",
+                "id": 5,
+                "method": "tools/call",
+                "params": {
+                    "name": "manage_spaces",
+                    "arguments": {"action": "list", "limit": "many"},
+                },
+            },
+        )
         answer = _read_answer(proc, 5)["result"]
         assert answer["isError"] is True and "'limit'" in answer["content"][0]["text"]
-        _rpc(proc, {"jsonrpc": "2.0", "id": 6, "method": "tools/call",
-                    "params": {"name": "manage_spaces", "arguments": {"action": "list"}}})
+        _rpc(
+            proc,
+            {
+                "jsonrpc": "2.0",
+                "id": 6,
+                "method": "tools/call",
+                "params": {"name": "manage_spaces", "arguments": {"action": "list"}},
+            },
+        )
         answer = _read_answer(proc, 6)["result"]
         assert not answer.get("isError") and answer["structuredContent"]["results"]
         assert proc.poll() is None  # still serving
@@ -116,16 +164,39 @@ def test_stdio_survives_junk_and_malformed_requests(confluence_sandbox):
 
 def test_stdio_with_the_global_sandbox_flag():
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONFLUENCE_")}
-    proc = subprocess.Popen([*ctk_command(), "--sandbox", "mcp"], env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*ctk_command(), "--sandbox", "mcp"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        _rpc(proc, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
-            "clientInfo": {"name": "sandbox-test", "version": "0"}}})
+        _rpc(
+            proc,
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "sandbox-test", "version": "0"},
+                },
+            },
+        )
         _read_answer(proc, 1)
         _rpc(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
-        _rpc(proc, {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-                    "params": {"name": "manage_spaces", "arguments": {"action": "list"}}})
+        _rpc(
+            proc,
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {"name": "manage_spaces", "arguments": {"action": "list"}},
+            },
+        )
         answer = _read_answer(proc, 2)["result"]
         assert "DEMO" in [s["key"] for s in answer["structuredContent"]["results"]]
     finally:
@@ -135,14 +206,20 @@ def test_stdio_with_the_global_sandbox_flag():
 
 
 def test_stdio_without_credentials_refuses_to_start():
-    proc = subprocess.run([*ctk_command(), "mcp"], capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [*ctk_command(), "mcp"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 3
     assert proc.stdout == ""
     assert "ctk auth" in proc.stderr and "--no-auth" in proc.stderr
 
 
 # --- streamable HTTP --------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -156,10 +233,14 @@ def http_server(confluence_sandbox):
 
     def start(*args: str, **env: str):
         port = free_port()
-        proc = subprocess.Popen([*ctk_command(), "mcp", "--port", str(port), *args],
-                                env=server_env(confluence_sandbox, **env),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [*ctk_command(), "mcp", "--port", str(port), *args],
+            env=server_env(confluence_sandbox, **env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         procs.append(proc)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -183,12 +264,28 @@ def http_server(confluence_sandbox):
 
 
 def post(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {},
-        "clientInfo": {"name": "t", "version": "0"}}}).encode()
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-        **(headers or {})})
+    body = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "0"},
+            },
+        }
+    ).encode()
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream",
+            **(headers or {}),
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, dict(response.headers), response.read()
@@ -237,15 +334,25 @@ async def test_http_loopback_without_token(http_server):
 
 
 def test_http_non_loopback_without_token_refused(confluence_sandbox):
-    proc = subprocess.run([*ctk_command(), "mcp", "--port", str(free_port()), "--host",
-                           "0.0.0.0"], env=server_env(confluence_sandbox), capture_output=True,
-                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [*ctk_command(), "mcp", "--port", str(free_port()), "--host", "0.0.0.0"],
+        env=server_env(confluence_sandbox),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 4
     assert "CTK_MCP_TOKEN" in proc.stderr and "0.0.0.0" in proc.stderr
 
 
 def test_host_needs_port(confluence_sandbox):
-    proc = subprocess.run([*ctk_command(), "mcp", "--host", "127.0.0.1"],
-                          env=server_env(confluence_sandbox), capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [*ctk_command(), "mcp", "--host", "127.0.0.1"],
+        env=server_env(confluence_sandbox),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 2 and "--port" in proc.stderr

@@ -66,7 +66,6 @@ def test_large_upload_is_streamed(ctk_cli, confluence_sandbox, tmp_path):
     env = {**os.environ, **ctk_cli.env, "CTK_ENABLE_WRITES": "true"}
     proc, peak_kib = run_ctk_measured(["attachments", "upload", page_id, str(source)], env)
     assert proc.returncode == 0, proc.stderr
-    att = next(a for a in confluence_sandbox.state.attachments.values()
-               if a["title"] == "big.bin")
+    att = next(a for a in confluence_sandbox.state.attachments.values() if a["title"] == "big.bin")
     assert att["fileSize"] == size
     assert peak_kib < 90 * 1024, f"peak RSS {peak_kib} KiB: the upload is not streamed"

@@ -15,9 +15,24 @@ from resource_support import cli_json
 from ctk_core.policy import WRITES_DISABLED_MESSAGE
 
 WRITES = {"CTK_ENABLE_WRITES": "true"}
-PAGE_FIELDS = ["id", "title", "status", "space_id", "space_key", "parent_id", "parent_type",
-               "position", "version", "version_message", "author_id", "owner_id", "created_at",
-               "updated_at", "updated_by", "web_url"]
+PAGE_FIELDS = [
+    "id",
+    "title",
+    "status",
+    "space_id",
+    "space_key",
+    "parent_id",
+    "parent_type",
+    "position",
+    "version",
+    "version_message",
+    "author_id",
+    "owner_id",
+    "created_at",
+    "updated_at",
+    "updated_by",
+    "web_url",
+]
 
 
 def cli_fails(ctk_cli, code, *args, env=None, input=None):
@@ -34,9 +49,18 @@ def demo(confluence_sandbox):
     folder = next(f for f in state.folders.values() if f["title"] == "Meeting Notes")
     space = sb.space_id("DEMO")
     ids = {"space": space, "home": state.spaces[space]["homepageId"], "folder": folder["id"]}
-    for title in ("Architecture", "Getting Started", "Installation", "Installing on Linux",
-                  "Release Notes", "Release 1.0", "Release 1.1", "2024-01-15 Planning",
-                  "Configuration", "Team Handbook"):
+    for title in (
+        "Architecture",
+        "Getting Started",
+        "Installation",
+        "Installing on Linux",
+        "Release Notes",
+        "Release 1.0",
+        "Release 1.1",
+        "2024-01-15 Planning",
+        "Configuration",
+        "Team Handbook",
+    ):
         ids[title] = sb.page_id(title, "DEMO")
     return ids
 
@@ -76,8 +100,9 @@ def test_get_formats_versions_and_ancestors(ctk_cli, ctk_mcp, confluence_sandbox
     pid = demo["Architecture"]
     storage = cli_json(ctk_cli, "pages", "get", pid, "--format", "storage")
     assert storage["body"] == body_of(confluence_sandbox, pid)
-    view = ctk_mcp().call_json("manage_pages", {"action": "get", "page_id": pid,
-                                                "body_format": "view"})
+    view = ctk_mcp().call_json(
+        "manage_pages", {"action": "get", "page_id": pid, "body_format": "view"}
+    )
     assert view["body_format"] == "view" and "Architecture" in view["body"]
     assert confluence_sandbox.requests.entries()[-1]["query"]["body-format"] == ["view"]
     old = cli_json(ctk_cli, "pages", "get", pid, "--version", "1", "--format", "storage")
@@ -86,7 +111,10 @@ def test_get_formats_versions_and_ancestors(ctk_cli, ctk_mcp, confluence_sandbox
     assert old["body"] == first["body"]
     deep = cli_json(ctk_cli, "pages", "get", demo["Installing on Linux"], "--include-ancestors")
     assert [(a["title"], a["type"]) for a in deep["ancestors"]] == [
-        ("Demo Space", "page"), ("Getting Started", "page"), ("Installation", "page")]
+        ("Demo Space", "page"),
+        ("Getting Started", "page"),
+        ("Installation", "page"),
+    ]
     text = ctk_cli("pages", "get", demo["Installing on Linux"], "--include-ancestors").stdout
     assert "Demo Space > Getting Started > Installation" in text
     assert "# Installing on Linux" in text
@@ -95,35 +123,44 @@ def test_get_formats_versions_and_ancestors(ctk_cli, ctk_mcp, confluence_sandbox
 def test_get_by_title_both_ways(ctk_cli, ctk_mcp, demo):
     by_id = cli_json(ctk_cli, "pages", "get", demo["Release 1.0"])
     by_title = cli_json(ctk_cli, "pages", "get", "--space", "DEMO", "--title", "Release 1.0")
-    command = cli_json(ctk_cli, "pages", "get-by-title", "--space", "DEMO", "--title",
-                       "Release 1.0")
+    command = cli_json(
+        ctk_cli, "pages", "get-by-title", "--space", "DEMO", "--title", "Release 1.0"
+    )
     session = ctk_mcp()
-    action = session.call_json("manage_pages", {"action": "get_by_title",
-                                                "space_id": demo["space"],
-                                                "title": "Release 1.0"})
-    delegated = session.call_json("manage_pages", {"action": "get", "space_id": "DEMO",
-                                                   "title": "Release 1.0"})
+    action = session.call_json(
+        "manage_pages",
+        {"action": "get_by_title", "space_id": demo["space"], "title": "Release 1.0"},
+    )
+    delegated = session.call_json(
+        "manage_pages", {"action": "get", "space_id": "DEMO", "title": "Release 1.0"}
+    )
     assert by_id == by_title == command == action == delegated
-    err = cli_fails(ctk_cli, 5, "pages", "get-by-title", "--space", "DEMO", "--title",
-                    "release 1.0")
+    err = cli_fails(
+        ctk_cli, 5, "pages", "get-by-title", "--space", "DEMO", "--title", "release 1.0"
+    )
     assert "No page titled 'release 1.0'" in err
-    assert "not visible" in cli_fails(ctk_cli, 5, "pages", "get", "--space", "NOPE", "--title",
-                                      "Release 1.0")
-    assert "No page titled" in session.error("manage_pages", {
-        "action": "get_by_title", "space_id": "TEAM", "title": "Release 1.0"})
+    assert "not visible" in cli_fails(
+        ctk_cli, 5, "pages", "get", "--space", "NOPE", "--title", "Release 1.0"
+    )
+    assert "No page titled" in session.error(
+        "manage_pages", {"action": "get_by_title", "space_id": "TEAM", "title": "Release 1.0"}
+    )
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (("pages", "get"), 2, "Give a page_id, or space_id and title"),
-    (("pages", "get", "--space", "DEMO"), 2, "Give a page_id, or space_id and title"),
-    (("pages", "get", "123", "--title", "x"), 2, "not both"),
-    (("pages", "get", "abc"), 2, "not a Confluence id"),
-    (("pages", "get", "99999999"), 5, "not found"),
-    (("pages", "get", "{Architecture}", "--version", "99"), 5, "Version 99"),
-    (("pages", "get", "{Architecture}", "--version", "0"), 2, "0"),
-    (("pages", "get", "{Architecture}", "--format", "html"), 2, "html"),
-    (("pages", "get-by-title", "--space", "DEMO"), 2, "title"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (("pages", "get"), 2, "Give a page_id, or space_id and title"),
+        (("pages", "get", "--space", "DEMO"), 2, "Give a page_id, or space_id and title"),
+        (("pages", "get", "123", "--title", "x"), 2, "not both"),
+        (("pages", "get", "abc"), 2, "not a Confluence id"),
+        (("pages", "get", "99999999"), 5, "not found"),
+        (("pages", "get", "{Architecture}", "--version", "99"), 5, "Version 99"),
+        (("pages", "get", "{Architecture}", "--version", "0"), 2, "0"),
+        (("pages", "get", "{Architecture}", "--format", "html"), 2, "html"),
+        (("pages", "get-by-title", "--space", "DEMO"), 2, "title"),
+    ],
+)
 def test_get_bad_inputs(ctk_cli, demo, args, code, message):
     args = tuple(demo["Architecture"] if a == "{Architecture}" else a for a in args)
     assert message in cli_fails(ctk_cli, code, *args)
@@ -132,14 +169,18 @@ def test_get_bad_inputs(ctk_cli, demo, args, code, message):
 def test_get_bad_inputs_mcp(ctk_mcp, demo):
     session = ctk_mcp()
     assert "page_id" in session.error("manage_pages", {"action": "get"})
-    assert "not a Confluence id" in session.error("manage_pages",
-                                                  {"action": "get", "page_id": "x1"})
-    assert "not found" in session.error("manage_pages",
-                                        {"action": "get", "page_id": "424242"}).lower()
-    assert session.error("manage_pages", {"action": "get", "page_id": demo["Architecture"],
-                                          "body_format": "pdf"})
-    assert session.error("manage_pages", {"action": "get", "page_id": demo["Architecture"],
-                                          "colour": "red"})
+    assert "not a Confluence id" in session.error(
+        "manage_pages", {"action": "get", "page_id": "x1"}
+    )
+    assert (
+        "not found" in session.error("manage_pages", {"action": "get", "page_id": "424242"}).lower()
+    )
+    assert session.error(
+        "manage_pages", {"action": "get", "page_id": demo["Architecture"], "body_format": "pdf"}
+    )
+    assert session.error(
+        "manage_pages", {"action": "get", "page_id": demo["Architecture"], "colour": "red"}
+    )
 
 
 # ------------------------------------------------------------------------------ list
@@ -147,26 +188,38 @@ def test_get_bad_inputs_mcp(ctk_mcp, demo):
 
 def test_list_paging_filters_and_sort(ctk_cli, ctk_mcp, confluence_sandbox, demo):
     state = confluence_sandbox.state
-    current = sorted(p["id"] for p in state.pages.values()
-                     if p["spaceId"] == demo["space"] and p["status"] == "current")
+    current = sorted(
+        p["id"]
+        for p in state.pages.values()
+        if p["spaceId"] == demo["space"] and p["status"] == "current"
+    )
     first = cli_json(ctk_cli, "pages", "list", "--space", "DEMO", "--limit", "5")
     assert len(first["results"]) == 5 and first["next_cursor"]
     assert list(first["results"][0]) == PAGE_FIELDS
-    second = ctk_mcp().call_json("manage_pages", {"action": "list", "space_id": demo["space"],
-                                                  "limit": 5, "cursor": first["next_cursor"]})
+    second = ctk_mcp().call_json(
+        "manage_pages",
+        {"action": "list", "space_id": demo["space"], "limit": 5, "cursor": first["next_cursor"]},
+    )
     assert not {p["id"] for p in first["results"]} & {p["id"] for p in second["results"]}
     everything = cli_json(ctk_cli, "pages", "list", "--space", "DEMO", "--limit", "4", "--all")
     assert sorted(p["id"] for p in everything["results"]) == current
     assert everything["next_cursor"] is None
     titled = cli_json(ctk_cli, "pages", "list", "--space", "DEMO", "--title", "Release 1.1")
     assert [p["id"] for p in titled["results"]] == [demo["Release 1.1"]]
-    by_title = cli_json(ctk_cli, "pages", "list", "--space", "DEMO", "--sort", "-title",
-                        "--limit", "250")
+    by_title = cli_json(
+        ctk_cli, "pages", "list", "--space", "DEMO", "--sort", "-title", "--limit", "250"
+    )
     titles = [p["title"] for p in by_title["results"]]
     assert titles == sorted(titles, key=str.lower, reverse=True)
     table = ctk_cli("pages", "list", "--space", "DEMO")
-    assert table.stdout.splitlines()[0].split() == ["id", "title", "status", "version",
-                                                    "parent_id", "updated_at"]
+    assert table.stdout.splitlines()[0].split() == [
+        "id",
+        "title",
+        "status",
+        "version",
+        "parent_id",
+        "updated_at",
+    ]
 
 
 def test_list_status_and_bad_inputs(ctk_cli, confluence_sandbox, demo):
@@ -186,54 +239,74 @@ def test_list_status_and_bad_inputs(ctk_cli, confluence_sandbox, demo):
 
 def test_children_of_pages_and_folders(ctk_cli, ctk_mcp, demo):
     home = cli_json(ctk_cli, "pages", "children", demo["home"])
-    mcp = ctk_mcp().call_json("manage_pages", {"action": "get_children",
-                                               "page_id": demo["home"]})
+    mcp = ctk_mcp().call_json("manage_pages", {"action": "get_children", "page_id": demo["home"]})
     assert home == mcp
     kinds = {c["title"]: c["type"] for c in home["results"]}
-    assert kinds == {"Getting Started": "page", "Architecture": "page", "Release Notes": "page",
-                     "Meeting Notes": "folder", "Team Handbook": "page"}
+    assert kinds == {
+        "Getting Started": "page",
+        "Architecture": "page",
+        "Release Notes": "page",
+        "Meeting Notes": "folder",
+        "Team Handbook": "page",
+    }
     in_folder = cli_json(ctk_cli, "pages", "children", demo["folder"])
-    assert [c["title"] for c in in_folder["results"]] == ["2024-01-15 Planning",
-                                                          "2024-02-12 Retrospective"]
-    paged = cli_json(ctk_cli, "pages", "children", demo["home"], "--limit", "2",
-                     "--sort", "-title")
+    assert [c["title"] for c in in_folder["results"]] == [
+        "2024-01-15 Planning",
+        "2024-02-12 Retrospective",
+    ]
+    paged = cli_json(ctk_cli, "pages", "children", demo["home"], "--limit", "2", "--sort", "-title")
     assert [c["title"] for c in paged["results"]] == ["Team Handbook", "Release Notes"]
     assert paged["next_cursor"]
     assert cli_json(ctk_cli, "pages", "children", demo["Release 1.0"]) == {
-        "results": [], "next_cursor": None}
-    assert "No page or folder with id 777777" in cli_fails(ctk_cli, 5, "pages", "children",
-                                                           "777777")
+        "results": [],
+        "next_cursor": None,
+    }
+    assert "No page or folder with id 777777" in cli_fails(
+        ctk_cli, 5, "pages", "children", "777777"
+    )
     cli_fails(ctk_cli, 2, "pages", "children", "--sort", "size", demo["home"])
 
 
 def test_tree_of_a_page(ctk_cli, ctk_mcp, demo):
     tree = cli_json(ctk_cli, "pages", "tree", demo["Getting Started"])
     rows = {r["title"]: r for r in tree["results"]}
-    assert set(rows) == {"Installation", "Installing on Linux", "Installing on macOS",
-                         "Configuration", "Environment Variables"}
+    assert set(rows) == {
+        "Installation",
+        "Installing on Linux",
+        "Installing on macOS",
+        "Configuration",
+        "Environment Variables",
+    }
     assert rows["Installing on Linux"]["depth"] == 2
     assert rows["Installing on Linux"]["parent_id"] == demo["Installation"]
-    shallow = ctk_mcp().call_json("manage_pages", {"action": "get_descendants",
-                                                   "page_id": demo["Getting Started"],
-                                                   "depth": 1})
+    shallow = ctk_mcp().call_json(
+        "manage_pages",
+        {"action": "get_descendants", "page_id": demo["Getting Started"], "depth": 1},
+    )
     assert {r["title"] for r in shallow["results"]} == {"Installation", "Configuration"}
     text = ctk_cli("pages", "tree", demo["Getting Started"]).stdout.splitlines()
     assert text[0] == f"Installation  ({demo['Installation']})"
     assert text[1] == f"  Installing on Linux  ({demo['Installing on Linux']})"
     folder = cli_json(ctk_cli, "pages", "tree", demo["folder"])
-    assert {r["title"] for r in folder["results"]} == {"2024-01-15 Planning",
-                                                       "2024-02-12 Retrospective"}
+    assert {r["title"] for r in folder["results"]} == {
+        "2024-01-15 Planning",
+        "2024-02-12 Retrospective",
+    }
 
 
 def test_tree_of_a_space(ctk_cli, ctk_mcp, confluence_sandbox, demo):
     whole = cli_json(ctk_cli, "pages", "tree", "--space", "DEMO", "--depth", "10", "--all")
     rows = {r["title"]: r for r in whole["results"]}
-    visible = {p["title"] for p in confluence_sandbox.state.pages.values()
-               if p["spaceId"] == demo["space"] and p["status"] == "current"}
+    visible = {
+        p["title"]
+        for p in confluence_sandbox.state.pages.values()
+        if p["spaceId"] == demo["space"] and p["status"] == "current"
+    }
     assert set(rows) == visible | {"Meeting Notes"}
     assert rows["Demo Space"]["depth"] == 0
     assert {tuple(r) for r in whole["results"]} == {
-        ("id", "type", "title", "status", "depth", "parent_id", "position")}
+        ("id", "type", "title", "status", "depth", "parent_id", "position")
+    }
     assert rows["Meeting Notes"]["type"] == "folder" and rows["Meeting Notes"]["depth"] == 1
     assert rows["Installing on Linux"]["depth"] == 3
     # paging through the space tree yields the same rows
@@ -263,18 +336,27 @@ def test_tree_bad_inputs(ctk_cli, ctk_mcp, demo):
     assert "not both" in cli_fails(ctk_cli, 2, "pages", "tree", demo["home"], "--space", "DEMO")
     assert "space_id" in cli_fails(ctk_cli, 2, "pages", "tree")
     cli_fails(ctk_cli, 2, "pages", "tree", demo["home"], "--depth", "11")
-    assert "Invalid cursor" in ctk_mcp().error("manage_pages", {
-        "action": "get_descendants", "space_id": "DEMO", "cursor": "garbage"})
+    assert "Invalid cursor" in ctk_mcp().error(
+        "manage_pages", {"action": "get_descendants", "space_id": "DEMO", "cursor": "garbage"}
+    )
     cli_fails(ctk_cli, 5, "pages", "tree", "--space", "NOPE")
 
 
 def test_ancestors_with_titles_and_types(ctk_cli, ctk_mcp, demo):
     cli = cli_json(ctk_cli, "pages", "ancestors", demo["2024-01-15 Planning"])
-    mcp = ctk_mcp().call_json("manage_pages", {"action": "get_ancestors",
-                                               "page_id": demo["2024-01-15 Planning"]})
-    assert cli == mcp == {"results": [
-        {"id": demo["home"], "type": "page", "title": "Demo Space"},
-        {"id": demo["folder"], "type": "folder", "title": "Meeting Notes"}]}
+    mcp = ctk_mcp().call_json(
+        "manage_pages", {"action": "get_ancestors", "page_id": demo["2024-01-15 Planning"]}
+    )
+    assert (
+        cli
+        == mcp
+        == {
+            "results": [
+                {"id": demo["home"], "type": "page", "title": "Demo Space"},
+                {"id": demo["folder"], "type": "folder", "title": "Meeting Notes"},
+            ]
+        }
+    )
     of_folder = cli_json(ctk_cli, "pages", "ancestors", demo["folder"])
     assert of_folder["results"] == [{"id": demo["home"], "type": "page", "title": "Demo Space"}]
     assert cli_json(ctk_cli, "pages", "ancestors", demo["home"]) == {"results": []}
@@ -286,13 +368,13 @@ def test_ancestors_with_titles_and_types(ctk_cli, ctk_mcp, demo):
 
 def test_versions(ctk_cli, ctk_mcp, demo):
     cli = cli_json(ctk_cli, "pages", "versions", demo["Architecture"])
-    assert cli == ctk_mcp().call_json("manage_pages", {"action": "list_versions",
-                                                       "page_id": demo["Architecture"]})
+    assert cli == ctk_mcp().call_json(
+        "manage_pages", {"action": "list_versions", "page_id": demo["Architecture"]}
+    )
     assert sorted(v["number"] for v in cli["results"]) == [1, 2, 3, 4]
     messages = {v["number"]: v["message"] for v in cli["results"]}
     assert messages[2] == "First real content" and messages[4] == "Add the diagram"
-    assert list(cli["results"][0]) == ["number", "author_id", "message", "minor_edit",
-                                       "created_at"]
+    assert list(cli["results"][0]) == ["number", "author_id", "message", "minor_edit", "created_at"]
     two = cli_json(ctk_cli, "pages", "versions", demo["Architecture"], "--limit", "2")
     assert len(two["results"]) == 2 and two["next_cursor"]
     cli_fails(ctk_cli, 5, "pages", "versions", "55555555")
@@ -302,9 +384,13 @@ def _expected_diff(sandbox, pid, old, new):
     page = sandbox.state.pages[pid]
     bodies = {v["number"]: v["body"] for v in page["versions"]}
     bodies[page["version"]["number"]] = page["body"]
-    lines = difflib.unified_diff(markdown(bodies[old]).splitlines(),
-                                 markdown(bodies[new]).splitlines(),
-                                 f"{pid} version {old}", f"{pid} version {new}", lineterm="")
+    lines = difflib.unified_diff(
+        markdown(bodies[old]).splitlines(),
+        markdown(bodies[new]).splitlines(),
+        f"{pid} version {old}",
+        f"{pid} version {new}",
+        lineterm="",
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -315,8 +401,9 @@ def test_diff_default_previous_to_current(ctk_cli, ctk_mcp, confluence_sandbox, 
     assert (cli["from_version"], cli["to_version"]) == (3, 4)
     assert cli["diff"] == _expected_diff(confluence_sandbox, pid, 3, 4)
     assert re.search(r"^@@ -\d+(,\d+)? \+\d+(,\d+)? @@", cli["diff"], re.M)
-    assert cli["lines_added"] == sum(1 for line in cli["diff"].splitlines()[2:]
-                                     if line.startswith("+"))
+    assert cli["lines_added"] == sum(
+        1 for line in cli["diff"].splitlines()[2:] if line.startswith("+")
+    )
     text = ctk_cli("pages", "diff", pid).stdout
     assert text.startswith(f"--- {pid} version 3\n+++ {pid} version 4\n@@ ")
 
@@ -327,8 +414,9 @@ def test_diff_chosen_versions(ctk_cli, ctk_mcp, confluence_sandbox, demo):
     assert early["title_changed"] is True
     assert early["diff"] == _expected_diff(confluence_sandbox, pid, 1, 2)
     assert "-Draft: to be written." in early["diff"]
-    span = ctk_mcp().call_json("manage_pages", {"action": "diff", "page_id": pid,
-                                                "from_version": 1, "to_version": 4})
+    span = ctk_mcp().call_json(
+        "manage_pages", {"action": "diff", "page_id": pid, "from_version": 1, "to_version": 4}
+    )
     assert span["diff"] == _expected_diff(confluence_sandbox, pid, 1, 4)
     to3 = cli_json(ctk_cli, "pages", "diff", pid, "--to", "3")
     assert (to3["from_version"], to3["to_version"]) == (2, 3)
@@ -350,22 +438,24 @@ def test_diff_bad_inputs(ctk_cli, demo):
 def test_outline_and_section(ctk_cli, ctk_mcp, confluence_sandbox, demo):
     pid = demo["Getting Started"]
     outline = cli_json(ctk_cli, "pages", "outline", pid)
-    assert outline == ctk_mcp().call_json("manage_pages", {"action": "get_outline",
-                                                           "page_id": pid})
+    assert outline == ctk_mcp().call_json("manage_pages", {"action": "get_outline", "page_id": pid})
     assert [(h["id"], h["level"], h["text"]) for h in outline["headings"]] == [
-        ("getting-started", 1, "Getting Started"), ("before-you-begin", 2, "Before you begin"),
-        ("next-steps", 2, "Next steps")]
+        ("getting-started", 1, "Getting Started"),
+        ("before-you-begin", 2, "Before you begin"),
+        ("next-steps", 2, "Next steps"),
+    ]
     assert outline["size"] == len(body_of(confluence_sandbox, pid))
     text = ctk_cli("pages", "outline", pid).stdout
     assert "  ## Before you begin  [before-you-begin, " in text
     storage = body_of(confluence_sandbox, pid)
     raw = cli_json(ctk_cli, "pages", "section", pid, "Before you begin", "--format", "storage")
     start = storage.index("<h2>Before you begin</h2>")
-    assert raw["body"] == storage[start:storage.index("<h2>Next steps</h2>")]
-    md = ctk_mcp().call_json("manage_pages", {"action": "get_section", "page_id": pid,
-                                              "heading": "next-steps"})
+    assert raw["body"] == storage[start : storage.index("<h2>Next steps</h2>")]
+    md = ctk_mcp().call_json(
+        "manage_pages", {"action": "get_section", "page_id": pid, "heading": "next-steps"}
+    )
     assert md["body"].startswith("## Next steps")
-    assert md["body"] == markdown(storage[storage.index("<h2>Next steps</h2>"):])
+    assert md["body"] == markdown(storage[storage.index("<h2>Next steps</h2>") :])
     assert ctk_cli("pages", "section", pid, "next steps").stdout.startswith("## Next steps")
 
 
@@ -397,8 +487,10 @@ WRITE_CALLS = [
 
 @pytest.mark.parametrize("action, args", WRITE_CALLS, ids=[c[0] for c in WRITE_CALLS])
 def test_writes_refused_when_disabled(ctk_cli, ctk_mcp, confluence_sandbox, demo, action, args):
-    args = {k: (demo["Release 1.1"] if v == "{page}" else demo["home"] if v == "{home}" else v)
-            for k, v in args.items()}
+    args = {
+        k: (demo["Release 1.1"] if v == "{page}" else demo["home"] if v == "{home}" else v)
+        for k, v in args.items()
+    }
     before = json.dumps(confluence_sandbox.state.pages, sort_keys=True)
     confluence_sandbox.requests.clear()
     assert WRITES_DISABLED_MESSAGE in ctk_mcp().error("manage_pages", {"action": action, **args})
@@ -415,49 +507,133 @@ def test_writes_refused_when_disabled(ctk_cli, ctk_mcp, confluence_sandbox, demo
     assert not [e for e in confluence_sandbox.requests.entries() if e["method"] != "GET"]
 
 
-def test_create_markdown_storage_file_and_stdin(ctk_cli, ctk_mcp, confluence_sandbox, demo,
-                                                tmp_path):
+def test_create_markdown_storage_file_and_stdin(
+    ctk_cli, ctk_mcp, confluence_sandbox, demo, tmp_path
+):
     state = confluence_sandbox.state
-    made = cli_json(ctk_cli, "pages", "create", "--space", "DEMO", "--title", "Fresh",
-                    "--body", "# Fresh\n\nSome *text*.", env=WRITES)
+    made = cli_json(
+        ctk_cli,
+        "pages",
+        "create",
+        "--space",
+        "DEMO",
+        "--title",
+        "Fresh",
+        "--body",
+        "# Fresh\n\nSome *text*.",
+        env=WRITES,
+    )
     assert list(made) == PAGE_FIELDS and made["version"] == 1
     assert made["parent_id"] == demo["home"] and made["space_key"] == "DEMO"
     assert "<em>text</em>" in state.pages[made["id"]]["body"]
     source = tmp_path / "body.html"
     source.write_text('<p>raw &nbsp; <ac:emoticon ac:name="smile" /></p>', encoding="utf-8")
-    raw = cli_json(ctk_cli, "pages", "create", "--space", demo["space"], "--title", "Raw",
-                   "--body-file", str(source), "--content-format", "storage",
-                   "--parent", demo["folder"], env=WRITES)
+    raw = cli_json(
+        ctk_cli,
+        "pages",
+        "create",
+        "--space",
+        demo["space"],
+        "--title",
+        "Raw",
+        "--body-file",
+        str(source),
+        "--content-format",
+        "storage",
+        "--parent",
+        demo["folder"],
+        env=WRITES,
+    )
     assert state.pages[raw["id"]]["body"] == source.read_text(encoding="utf-8")
     assert raw["parent_id"] == demo["folder"] and raw["parent_type"] == "folder"
-    piped = cli_json(ctk_cli, "pages", "create", "--space", "DEMO", "--title", "Piped",
-                     "--parent", raw["id"], "--body-file", "-", input="piped **in**\n",
-                     env=WRITES)
+    piped = cli_json(
+        ctk_cli,
+        "pages",
+        "create",
+        "--space",
+        "DEMO",
+        "--title",
+        "Piped",
+        "--parent",
+        raw["id"],
+        "--body-file",
+        "-",
+        input="piped **in**\n",
+        env=WRITES,
+    )
     assert "<strong>in</strong>" in state.pages[piped["id"]]["body"]
-    empty = ctk_mcp(WRITES).call_json("manage_pages", {"action": "create", "space_id": "TEAM",
-                                                       "title": "Blank"})
+    empty = ctk_mcp(WRITES).call_json(
+        "manage_pages", {"action": "create", "space_id": "TEAM", "title": "Blank"}
+    )
     assert state.pages[empty["id"]]["body"] == "" and empty["space_key"] == "TEAM"
 
 
 def test_create_bad_inputs(ctk_cli, ctk_mcp, confluence_sandbox, demo):
     count = len(confluence_sandbox.state.pages)
-    err = cli_fails(ctk_cli, 2, "pages", "create", "--space", "DEMO", "--title", "Bad",
-                    "--body", "<p>open", "--content-format", "storage", env=WRITES)
+    err = cli_fails(
+        ctk_cli,
+        2,
+        "pages",
+        "create",
+        "--space",
+        "DEMO",
+        "--title",
+        "Bad",
+        "--body",
+        "<p>open",
+        "--content-format",
+        "storage",
+        env=WRITES,
+    )
     assert "not well-formed" in err
     cli_fails(ctk_cli, 2, "pages", "create", "--space", "DEMO", env=WRITES)
-    cli_fails(ctk_cli, 2, "pages", "create", "--space", "DEMO", "--title", "X", "--body", "a",
-              "--body-file", "-", input="b", env=WRITES)
+    cli_fails(
+        ctk_cli,
+        2,
+        "pages",
+        "create",
+        "--space",
+        "DEMO",
+        "--title",
+        "X",
+        "--body",
+        "a",
+        "--body-file",
+        "-",
+        input="b",
+        env=WRITES,
+    )
     cli_fails(ctk_cli, 5, "pages", "create", "--space", "NOPE", "--title", "X", env=WRITES)
-    assert "Architecture" in cli_fails(ctk_cli, 6, "pages", "create", "--space", "DEMO",
-                                       "--title", "Architecture", env=WRITES)
-    cli_fails(ctk_cli, 2, "pages", "create", "--space", "DEMO", "--title", "X", "--parent",
-              "p1", env=WRITES)
+    assert "Architecture" in cli_fails(
+        ctk_cli, 6, "pages", "create", "--space", "DEMO", "--title", "Architecture", env=WRITES
+    )
+    cli_fails(
+        ctk_cli,
+        2,
+        "pages",
+        "create",
+        "--space",
+        "DEMO",
+        "--title",
+        "X",
+        "--parent",
+        "p1",
+        env=WRITES,
+    )
     session = ctk_mcp(WRITES)
-    assert "title" in session.error("manage_pages", {"action": "create", "space_id": "DEMO",
-                                                     "title": "  "})
-    assert "DOCTYPE" in session.error("manage_pages", {
-        "action": "create", "space_id": "DEMO", "title": "Evil", "content_format": "storage",
-        "body": '<!DOCTYPE x [<!ENTITY a "b">]><p>&a;</p>'})
+    assert "title" in session.error(
+        "manage_pages", {"action": "create", "space_id": "DEMO", "title": "  "}
+    )
+    assert "DOCTYPE" in session.error(
+        "manage_pages",
+        {
+            "action": "create",
+            "space_id": "DEMO",
+            "title": "Evil",
+            "content_format": "storage",
+            "body": '<!DOCTYPE x [<!ENTITY a "b">]><p>&a;</p>',
+        },
+    )
     assert len(confluence_sandbox.state.pages) == count
 
 
@@ -465,8 +641,17 @@ def test_update_title_only_keeps_body(ctk_cli, confluence_sandbox, demo):
     pid = demo["Release 1.1"]
     page = confluence_sandbox.state.pages[pid]
     body = page["body"]
-    out = cli_json(ctk_cli, "pages", "update", pid, "--title", "Release 1.1 (final)",
-                   "--message", "rename", env=WRITES)
+    out = cli_json(
+        ctk_cli,
+        "pages",
+        "update",
+        pid,
+        "--title",
+        "Release 1.1 (final)",
+        "--message",
+        "rename",
+        env=WRITES,
+    )
     assert out["title"] == "Release 1.1 (final)" and out["version"] == 2
     assert page["body"] == body and page["version"]["message"] == "rename"
 
@@ -474,19 +659,24 @@ def test_update_title_only_keeps_body(ctk_cli, confluence_sandbox, demo):
 def test_update_body_and_bad_inputs(ctk_cli, ctk_mcp, confluence_sandbox, demo):
     pid = demo["Release 1.0"]
     session = ctk_mcp(WRITES)
-    out = session.call_json("manage_pages", {"action": "update", "page_id": pid,
-                                             "body": "Just *one* line."})
+    out = session.call_json(
+        "manage_pages", {"action": "update", "page_id": pid, "body": "Just *one* line."}
+    )
     page = confluence_sandbox.state.pages[pid]
     assert out["version"] == 2 and page["title"] == "Release 1.0"
     assert "<em>one</em>" in page["body"]
-    assert "Nothing to update" in session.error("manage_pages", {"action": "update",
-                                                                 "page_id": pid})
-    assert "not well-formed" in session.error("manage_pages", {
-        "action": "update", "page_id": pid, "body": "<b>x", "content_format": "storage"})
+    assert "Nothing to update" in session.error(
+        "manage_pages", {"action": "update", "page_id": pid}
+    )
+    assert "not well-formed" in session.error(
+        "manage_pages",
+        {"action": "update", "page_id": pid, "body": "<b>x", "content_format": "storage"},
+    )
     cli_fails(ctk_cli, 5, "pages", "update", "8888888", "--title", "x", env=WRITES)
     cli_fails(ctk_cli, 2, "pages", "update", pid, "--title", " ", env=WRITES)
-    assert "already exists" in cli_fails(ctk_cli, 6, "pages", "update", pid, "--title",
-                                         "Architecture", env=WRITES)
+    assert "already exists" in cli_fails(
+        ctk_cli, 6, "pages", "update", pid, "--title", "Architecture", env=WRITES
+    )
     assert page["version"]["number"] == 2
 
 
@@ -494,43 +684,92 @@ def test_conflict_second_update_from_same_base_loses(ctk_cli, confluence_sandbox
     pid = demo["Configuration"]
     page = confluence_sandbox.state.pages[pid]
     base = page["version"]["number"]
-    first = cli_json(ctk_cli, "pages", "update", pid, "--body", "first edit",
-                     "--version", str(base + 1), env=WRITES)
+    first = cli_json(
+        ctk_cli,
+        "pages",
+        "update",
+        pid,
+        "--body",
+        "first edit",
+        "--version",
+        str(base + 1),
+        env=WRITES,
+    )
     assert first["version"] == base + 1
     kept = page["body"]
     # the second writer read the same base version: refused before anything is sent
     confluence_sandbox.requests.clear()
-    err = cli_fails(ctk_cli, 6, "pages", "update", pid, "--body", "second edit",
-                    "--version", str(base + 1), env=WRITES)
+    err = cli_fails(
+        ctk_cli,
+        6,
+        "pages",
+        "update",
+        pid,
+        "--body",
+        "second edit",
+        "--version",
+        str(base + 1),
+        env=WRITES,
+    )
     assert f"current version is {base + 1}" in err and "Nothing was overwritten" in err
     assert not confluence_sandbox.requests.find("PUT")
     # with title, body and version all given ctk does not read first: Confluence's 409
-    err = cli_fails(ctk_cli, 6, "pages", "update", pid, "--title", "Configuration", "--body",
-                    "third edit", "--version", str(base + 1), env=WRITES)
+    err = cli_fails(
+        ctk_cli,
+        6,
+        "pages",
+        "update",
+        pid,
+        "--title",
+        "Configuration",
+        "--body",
+        "third edit",
+        "--version",
+        str(base + 1),
+        env=WRITES,
+    )
     assert f"current version is {base + 1}" in err
     assert [e["status"] for e in confluence_sandbox.requests.find("PUT")] == [409]
     assert page["body"] == kept and "first edit" in kept
     assert page["version"]["number"] == base + 1
 
 
-def test_update_section_keeps_unknown_macros_byte_for_byte(ctk_cli, ctk_mcp,
-                                                          confluence_sandbox, demo):
+def test_update_section_keeps_unknown_macros_byte_for_byte(
+    ctk_cli, ctk_mcp, confluence_sandbox, demo
+):
     pid = demo["Release 1.1"]
     page = confluence_sandbox.state.pages[pid]
     before = page["body"]
-    head = before[:before.index("<h2>Fixed</h2>")]
+    head = before[: before.index("<h2>Fixed</h2>")]
     assert 'ac:name="roadmap"' in head and 'ac:name="jira"' in head
-    out = cli_json(ctk_cli, "pages", "update-section", pid, "Fixed", "--body",
-                   "- Only one fix", "--message", "trim", env=WRITES)
+    out = cli_json(
+        ctk_cli,
+        "pages",
+        "update-section",
+        pid,
+        "Fixed",
+        "--body",
+        "- Only one fix",
+        "--message",
+        "trim",
+        env=WRITES,
+    )
     assert out["section_id"] == "fixed" and out["heading_replaced"] is False
     assert out["version"] == 2 and page["version"]["message"] == "trim"
     assert page["body"].startswith(head + "<h2>Fixed</h2><ul>")
-    tail = page["body"][len(head):]
+    tail = page["body"][len(head) :]
     assert "Only one fix" in tail and "Uploads" not in tail
     # a body that starts with a heading replaces the heading too
-    again = ctk_mcp(WRITES).call_json("manage_pages", {
-        "action": "update_section", "page_id": pid, "heading": "fixed",
-        "body": "<h2>Fixed bugs</h2><p>none</p>", "content_format": "storage"})
+    again = ctk_mcp(WRITES).call_json(
+        "manage_pages",
+        {
+            "action": "update_section",
+            "page_id": pid,
+            "heading": "fixed",
+            "body": "<h2>Fixed bugs</h2><p>none</p>",
+            "content_format": "storage",
+        },
+    )
     assert again["heading_replaced"] is True
     assert page["body"] == head + "<h2>Fixed bugs</h2><p>none</p>"
 
@@ -543,27 +782,56 @@ def test_update_section_in_the_middle(ctk_cli, confluence_sandbox, demo, tmp_pat
     end = before.index("<h2>Next steps</h2>")
     source = tmp_path / "section.md"
     source.write_text("Nothing to prepare.\n", encoding="utf-8")
-    cli_json(ctk_cli, "pages", "update-section", pid, "before-you-begin", "--body-file",
-             str(source), env=WRITES)
+    cli_json(
+        ctk_cli,
+        "pages",
+        "update-section",
+        pid,
+        "before-you-begin",
+        "--body-file",
+        str(source),
+        env=WRITES,
+    )
     after = page["body"]
     assert after[:start] == before[:start]
     assert after.endswith(before[end:])
-    assert "Nothing to prepare." in after[start:len(after) - len(before[end:])]
+    assert "Nothing to prepare." in after[start : len(after) - len(before[end:])]
 
 
 def test_update_section_bad_inputs(ctk_cli, ctk_mcp, confluence_sandbox, demo):
     pid = demo["Getting Started"]
     before = confluence_sandbox.state.pages[pid]["body"]
     cli_fails(ctk_cli, 5, "pages", "update-section", pid, "Nowhere", "--body", "x", env=WRITES)
-    assert "body" in cli_fails(ctk_cli, 2, "pages", "update-section", pid, "next-steps",
-                               env=WRITES)
-    cli_fails(ctk_cli, 2, "pages", "update-section", pid, "next-steps", "--body", "<p>",
-              "--content-format", "storage", env=WRITES)
-    assert "current version is 1" in cli_fails(ctk_cli, 6, "pages", "update-section", pid,
-                                               "next-steps", "--body", "x", "--version", "1",
-                                               env=WRITES)
-    assert "body" in ctk_mcp(WRITES).error("manage_pages", {
-        "action": "update_section", "page_id": pid, "heading": "next-steps"})
+    assert "body" in cli_fails(ctk_cli, 2, "pages", "update-section", pid, "next-steps", env=WRITES)
+    cli_fails(
+        ctk_cli,
+        2,
+        "pages",
+        "update-section",
+        pid,
+        "next-steps",
+        "--body",
+        "<p>",
+        "--content-format",
+        "storage",
+        env=WRITES,
+    )
+    assert "current version is 1" in cli_fails(
+        ctk_cli,
+        6,
+        "pages",
+        "update-section",
+        pid,
+        "next-steps",
+        "--body",
+        "x",
+        "--version",
+        "1",
+        env=WRITES,
+    )
+    assert "body" in ctk_mcp(WRITES).error(
+        "manage_pages", {"action": "update_section", "page_id": pid, "heading": "next-steps"}
+    )
     assert confluence_sandbox.state.pages[pid]["body"] == before
 
 
@@ -578,26 +846,38 @@ def test_move_parent_and_position(ctk_cli, ctk_mcp, confluence_sandbox, demo):
     assert json.loads(put["body"])["parentId"] == demo["folder"]
     session = ctk_mcp(WRITES)
     r10, r11 = demo["Release 1.0"], demo["Release 1.1"]
-    out = session.call_json("manage_pages", {"action": "move", "page_id": r11,
-                                             "position": "before", "target_id": r10})
+    out = session.call_json(
+        "manage_pages", {"action": "move", "page_id": r11, "position": "before", "target_id": r10}
+    )
     assert out == {"id": r11, "moved": True, "position": "before", "target_id": r10}
     order = cli_json(ctk_cli, "pages", "children", demo["Release Notes"])
     assert [c["id"] for c in order["results"]] == [r11, r10]
     assert confluence_sandbox.requests.find(
-        "PUT", f"/wiki/rest/api/content/{r11}/move/before/{r10}")
+        "PUT", f"/wiki/rest/api/content/{r11}/move/before/{r10}"
+    )
     cli_json(ctk_cli, "pages", "move", r11, "--position", "append", "--target", r10, env=WRITES)
     assert state.pages[r11]["parentId"] == r10
 
 
 def test_move_bad_inputs(ctk_cli, demo):
     pid = demo["Release 1.0"]
-    assert "not both" in cli_fails(ctk_cli, 2, "pages", "move", pid, "--parent", demo["home"],
-                                   "--position", "after", "--target", demo["home"],
-                                   env=WRITES)
+    assert "not both" in cli_fails(
+        ctk_cli,
+        2,
+        "pages",
+        "move",
+        pid,
+        "--parent",
+        demo["home"],
+        "--position",
+        "after",
+        "--target",
+        demo["home"],
+        env=WRITES,
+    )
     assert "Say where" in cli_fails(ctk_cli, 2, "pages", "move", pid, env=WRITES)
     cli_fails(ctk_cli, 2, "pages", "move", pid, "--position", "after", env=WRITES)
-    cli_fails(ctk_cli, 2, "pages", "move", pid, "--position", "under", "--target", "1",
-              env=WRITES)
+    cli_fails(ctk_cli, 2, "pages", "move", pid, "--position", "under", "--target", "1", env=WRITES)
     cli_fails(ctk_cli, 2, "pages", "move", pid, "--parent", pid, env=WRITES)
     cli_fails(ctk_cli, 5, "pages", "move", pid, "--parent", "9999999", env=WRITES)
 
@@ -606,48 +886,61 @@ def test_more_bad_inputs_mcp(ctk_mcp, confluence_sandbox, demo):
     """The MCP side of the bad inputs above: each an isError result, nothing changed."""
     state = confluence_sandbox.state
     pid, arch = demo["Release 1.0"], demo["Architecture"]
-    before = {k: (p["body"], p["version"]["number"], p["parentId"], p["status"])
-              for k, p in state.pages.items()}
+    before = {
+        k: (p["body"], p["version"]["number"], p["parentId"], p["status"])
+        for k, p in state.pages.items()
+    }
     session = ctk_mcp(WRITES)
     for args, fragment in (
-            ({"action": "move", "page_id": pid}, "Say where"),
-            ({"action": "move", "page_id": pid, "target_parent_id": pid}, "own parent"),
-            ({"action": "move", "page_id": pid, "target_parent_id": demo["home"],
-              "position": "after", "target_id": demo["home"]}, "not both"),
-            ({"action": "move", "page_id": pid, "position": "under", "target_id": arch},
-             "position"),
-            ({"action": "move", "page_id": pid, "target_parent_id": "9999999"}, "9999999"),
-            ({"action": "restore_version", "page_id": arch}, "version"),
-            ({"action": "restore_version", "page_id": arch, "version": 0}, "version"),
-            ({"action": "restore_version", "page_id": arch, "version": 99}, "no version 99"),
-            ({"action": "delete", "page_id": pid, "purge": True}, "not in the trash"),
-            ({"action": "delete", "page_id": "7777777"}, "7777777"),
-            ({"action": "diff", "page_id": pid}, "nothing to compare"),
-            ({"action": "diff", "page_id": arch, "from_version": 9}, "Version 9"),
-            ({"action": "get_section", "page_id": arch, "heading": "Nowhere"}, "No section"),
-            ({"action": "get_outline", "page_id": "x"}, "not a Confluence id"),
-            ({"action": "list_versions", "page_id": "55555555"}, "not found"),
-            ({"action": "get_children", "page_id": "777777"}, "No page or folder"),
-            ({"action": "get_ancestors", "page_id": "123456789"}, "123456789"),
-            ({"action": "list", "space_id": "NOSUCH"}, "NOSUCH"),
-            ({"action": "list", "space_id": "DEMO", "limit": 251}, "limit")):
+        ({"action": "move", "page_id": pid}, "Say where"),
+        ({"action": "move", "page_id": pid, "target_parent_id": pid}, "own parent"),
+        (
+            {
+                "action": "move",
+                "page_id": pid,
+                "target_parent_id": demo["home"],
+                "position": "after",
+                "target_id": demo["home"],
+            },
+            "not both",
+        ),
+        ({"action": "move", "page_id": pid, "position": "under", "target_id": arch}, "position"),
+        ({"action": "move", "page_id": pid, "target_parent_id": "9999999"}, "9999999"),
+        ({"action": "restore_version", "page_id": arch}, "version"),
+        ({"action": "restore_version", "page_id": arch, "version": 0}, "version"),
+        ({"action": "restore_version", "page_id": arch, "version": 99}, "no version 99"),
+        ({"action": "delete", "page_id": pid, "purge": True}, "not in the trash"),
+        ({"action": "delete", "page_id": "7777777"}, "7777777"),
+        ({"action": "diff", "page_id": pid}, "nothing to compare"),
+        ({"action": "diff", "page_id": arch, "from_version": 9}, "Version 9"),
+        ({"action": "get_section", "page_id": arch, "heading": "Nowhere"}, "No section"),
+        ({"action": "get_outline", "page_id": "x"}, "not a Confluence id"),
+        ({"action": "list_versions", "page_id": "55555555"}, "not found"),
+        ({"action": "get_children", "page_id": "777777"}, "No page or folder"),
+        ({"action": "get_ancestors", "page_id": "123456789"}, "123456789"),
+        ({"action": "list", "space_id": "NOSUCH"}, "NOSUCH"),
+        ({"action": "list", "space_id": "DEMO", "limit": 251}, "limit"),
+    ):
         message = session.error("manage_pages", args)
         assert fragment.lower() in message.lower(), (args, message)
-    after = {k: (p["body"], p["version"]["number"], p["parentId"], p["status"])
-             for k, p in state.pages.items()}
+    after = {
+        k: (p["body"], p["version"]["number"], p["parentId"], p["status"])
+        for k, p in state.pages.items()
+    }
     assert after == before
 
 
 def test_delete_trash_then_purge(ctk_cli, ctk_mcp, confluence_sandbox, demo):
     pid = demo["Release 1.0"]
-    assert "not in the trash" in cli_fails(ctk_cli, 2, "pages", "delete", pid, "--purge",
-                                           env=WRITES)
+    assert "not in the trash" in cli_fails(
+        ctk_cli, 2, "pages", "delete", pid, "--purge", env=WRITES
+    )
     assert confluence_sandbox.state.pages[pid]["status"] == "current"
-    assert cli_json(ctk_cli, "pages", "delete", pid, env=WRITES) == {"id": pid,
-                                                                     "status": "trashed"}
+    assert cli_json(ctk_cli, "pages", "delete", pid, env=WRITES) == {"id": pid, "status": "trashed"}
     assert confluence_sandbox.state.pages[pid]["status"] == "trashed"
-    out = ctk_mcp(WRITES).call_json("manage_pages", {"action": "delete", "page_id": pid,
-                                                     "purge": True})
+    out = ctk_mcp(WRITES).call_json(
+        "manage_pages", {"action": "delete", "page_id": pid, "purge": True}
+    )
     assert out == {"id": pid, "status": "purged"}
     page = confluence_sandbox.state.pages.get(pid)
     assert page is None or page["status"] not in ("current", "trashed")
@@ -667,9 +960,13 @@ def test_delete_asks_on_a_terminal(ctk_cli, confluence_sandbox, demo):
     def run(*extra, answer=b""):
         master, slave = pty.openpty()
         try:
-            proc = subprocess.Popen([sys.executable, "-c", code, "pages", "delete", pid, *extra],
-                                    stdin=slave, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, env=env)
+            proc = subprocess.Popen(
+                [sys.executable, "-c", code, "pages", "delete", pid, *extra],
+                stdin=slave,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
             if answer:
                 os.write(master, answer)
             out, err = proc.communicate(timeout=60)
@@ -691,14 +988,14 @@ def test_restore_version(ctk_cli, ctk_mcp, confluence_sandbox, demo):
     page = confluence_sandbox.state.pages[pid]
     v2 = next(v for v in page["versions"] if v["number"] == 2)
     out = cli_json(ctk_cli, "pages", "restore", pid, "2", env=WRITES)
-    assert out == {"id": pid, "restored_version": 2, "version": 5,
-                   "message": "Restored version 2"}
+    assert out == {"id": pid, "restored_version": 2, "version": 5, "message": "Restored version 2"}
     assert page["body"] == v2["body"] and page["version"]["number"] == 5
     post = confluence_sandbox.requests.find("POST", f"/wiki/rest/api/content/{pid}/version")
     assert json.loads(post[-1]["body"])["params"]["versionNumber"] == 2
-    again = ctk_mcp(WRITES).call_json("manage_pages", {"action": "restore_version",
-                                                       "page_id": pid, "version": 1,
-                                                       "message": "back to the draft"})
+    again = ctk_mcp(WRITES).call_json(
+        "manage_pages",
+        {"action": "restore_version", "page_id": pid, "version": 1, "message": "back to the draft"},
+    )
     assert again["version"] == 6 and page["version"]["message"] == "back to the draft"
     cli_fails(ctk_cli, 2, "pages", "restore", pid, "0", env=WRITES)
     cli_fails(ctk_cli, 2, "pages", "restore", pid, env=WRITES)
@@ -718,23 +1015,48 @@ def test_every_request_matches_the_spec(ctk_cli, confluence_sandbox, demo):
         pytest.skip("the OpenAPI files (../shared/spec or $CTK_SPEC_DIR) are absent")
     a, r10, r11 = demo["Architecture"], demo["Release 1.0"], demo["Release 1.1"]
     runs = [
-        ("get", a, "--include-ancestors"), ("get", a, "--version", "2", "--format", "view"),
+        ("get", a, "--include-ancestors"),
+        ("get", a, "--version", "2", "--format", "view"),
         ("get", "--space", "DEMO", "--title", "Architecture"),
-        ("list", "--space", "DEMO", "--status", "current,archived", "--sort", "-title",
-         "--limit", "3"),
-        ("children", demo["home"], "--sort", "title"), ("children", demo["folder"]),
-        ("tree", a, "--depth", "3"), ("tree", "--space", "DEMO", "--limit", "4"),
-        ("ancestors", demo["2024-01-15 Planning"]), ("versions", a, "--sort", "-modified-date"),
-        ("diff", a), ("outline", a), ("section", a, "components"),
-        ("create", "--space", "DEMO", "--title", "Contract", "--parent", demo["folder"],
-         "--body", "x"),
+        (
+            "list",
+            "--space",
+            "DEMO",
+            "--status",
+            "current,archived",
+            "--sort",
+            "-title",
+            "--limit",
+            "3",
+        ),
+        ("children", demo["home"], "--sort", "title"),
+        ("children", demo["folder"]),
+        ("tree", a, "--depth", "3"),
+        ("tree", "--space", "DEMO", "--limit", "4"),
+        ("ancestors", demo["2024-01-15 Planning"]),
+        ("versions", a, "--sort", "-modified-date"),
+        ("diff", a),
+        ("outline", a),
+        ("section", a, "components"),
+        (
+            "create",
+            "--space",
+            "DEMO",
+            "--title",
+            "Contract",
+            "--parent",
+            demo["folder"],
+            "--body",
+            "x",
+        ),
         ("update", r10, "--title", "R10", "--message", "m"),
         ("update", r10, "--title", "R10b", "--body", "b", "--version", "3"),
         ("update-section", r11, "Fixed", "--body", "- one"),
         ("move", r10, "--parent", demo["folder"]),
         ("move", r11, "--position", "after", "--target", r10),
         ("restore", a, "2", "--message", "m"),
-        ("delete", r10), ("delete", r10, "--purge"),
+        ("delete", r10),
+        ("delete", r10, "--purge"),
     ]
     confluence_sandbox.requests.clear()
     for args in runs:
@@ -743,8 +1065,13 @@ def test_every_request_matches_the_spec(ctk_cli, confluence_sandbox, demo):
     problems = []
     for entry in confluence_sandbox.requests.entries():
         body = json.loads(entry["body"]) if entry["body"] else None
-        for problem in specs.request_problems(entry["method"], entry["path"], entry["query"],
-                                              body, entry["headers"].get("content-type")):
+        for problem in specs.request_problems(
+            entry["method"],
+            entry["path"],
+            entry["query"],
+            body,
+            entry["headers"].get("content-type"),
+        ):
             problems.append(f"{entry['method']} {entry['path']}: {problem}")
     assert problems == []
     methods = {e["method"] for e in confluence_sandbox.requests.entries()}

@@ -14,14 +14,14 @@ from ctk_core import pagetext as pt
 UNKNOWN_MACRO = (
     '<ac:structured-macro ac:name="roadmap" ac:schema-version="1" ac:macro-id="abc">'
     '<ac:parameter ac:name="x">1 &gt; 0</ac:parameter><ac:plain-text-body><![CDATA[<h1>not a '
-    'heading</h1> & <b>]]></ac:plain-text-body></ac:structured-macro>'
+    "heading</h1> & <b>]]></ac:plain-text-body></ac:structured-macro>"
 )
 
 PAGE = (
     "<p>Intro &nbsp; text</p>"
     "<h1>Overview &amp; <em>goals</em></h1><p>one</p>\n"
-    + UNKNOWN_MACRO +
-    "<h2>Details</h2><p>two<br>lines</p><!-- <h2>commented</h2> -->"
+    + UNKNOWN_MACRO
+    + "<h2>Details</h2><p>two<br>lines</p><!-- <h2>commented</h2> -->"
     "<h2>Details</h2><p>again</p>"
     "<h1>Next</h1><p>three</p>  \n"
 )
@@ -48,10 +48,12 @@ def test_section_ranges_stop_at_same_or_higher_level():
 
 
 def test_layout_cells_are_containers():
-    body = ('<ac:layout><ac:layout-section ac:type="two_equal"><ac:layout-cell><h2>Left</h2>'
-            '<p>l</p></ac:layout-cell><ac:layout-cell><h2>Right</h2><p>r</p><table><tr><td>'
-            '<h1>in a table</h1></td></tr></table></ac:layout-cell></ac:layout-section>'
-            '</ac:layout>')
+    body = (
+        '<ac:layout><ac:layout-section ac:type="two_equal"><ac:layout-cell><h2>Left</h2>'
+        "<p>l</p></ac:layout-cell><ac:layout-cell><h2>Right</h2><p>r</p><table><tr><td>"
+        "<h1>in a table</h1></td></tr></table></ac:layout-cell></ac:layout-section>"
+        "</ac:layout>"
+    )
     sections = pt.outline(body)
     assert [s.text for s in sections] == ["Left", "Right"]
     assert pt.section_storage(body, sections[0]) == "<h2>Left</h2><p>l</p>"
@@ -63,8 +65,7 @@ def test_find_section_by_id_text_and_case():
     assert pt.find_section(sections, "next").text == "Next"
     assert pt.find_section(sections, "Overview & goals").id == "overview-goals"
     assert pt.find_section(sections, "## overview &  GOALS").id == "overview-goals"
-    assert pt.find_section(sections, "details-2").start > pt.find_section(sections,
-                                                                          "details").start
+    assert pt.find_section(sections, "details-2").start > pt.find_section(sections, "details").start
 
 
 def test_find_section_errors():
@@ -93,22 +94,31 @@ def test_starts_with_heading():
     assert not pt.starts_with_heading("plain text")
 
 
-@pytest.mark.parametrize("good", [
-    "", "<p>a&nbsp;b &amp; &#169; &copy;</p>", UNKNOWN_MACRO, "<p>x</p><br/>",
-    '<ac:image><ri:attachment ri:filename="a.png" /></ac:image>',
-])
+@pytest.mark.parametrize(
+    "good",
+    [
+        "",
+        "<p>a&nbsp;b &amp; &#169; &copy;</p>",
+        UNKNOWN_MACRO,
+        "<p>x</p><br/>",
+        '<ac:image><ri:attachment ri:filename="a.png" /></ac:image>',
+    ],
+)
 def test_check_storage_accepts(good):
     pt.check_storage(good)
 
 
-@pytest.mark.parametrize("bad, where", [
-    ("<p>a", "end of the body"),
-    ("<p>a</b>", "line 1"),
-    ("<p>ok</p>\n<p>x</q>", "line 2"),
-    ("<p>&bogus;</p>", "line 1"),
-    ("<x:y>1</x:y>", "line 1"),
-    ('<!DOCTYPE x [<!ENTITY a "b">]><p>&a;</p>', "DOCTYPE"),
-])
+@pytest.mark.parametrize(
+    "bad, where",
+    [
+        ("<p>a", "end of the body"),
+        ("<p>a</b>", "line 1"),
+        ("<p>ok</p>\n<p>x</q>", "line 2"),
+        ("<p>&bogus;</p>", "line 1"),
+        ("<x:y>1</x:y>", "line 1"),
+        ('<!DOCTYPE x [<!ENTITY a "b">]><p>&a;</p>', "DOCTYPE"),
+    ],
+)
 def test_check_storage_refuses(bad, where):
     with pytest.raises(UsageError, match=where):
         pt.check_storage(bad)
@@ -124,8 +134,10 @@ def test_unified_diff_has_line_numbers_and_counts():
     assert pt.unified_diff("same\n", "same\n", from_label="a", to_label="b") == ("", 0, 0)
 
 
-@given(st.lists(st.sampled_from(["a", "b", "c", "+x", "-y", "---", "+++"]), max_size=12),
-       st.lists(st.sampled_from(["a", "b", "c", "+x", "-y", "---", "+++"]), max_size=12))
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", "+x", "-y", "---", "+++"]), max_size=12),
+    st.lists(st.sampled_from(["a", "b", "c", "+x", "-y", "---", "+++"]), max_size=12),
+)
 def test_unified_diff_applies_back(old_lines, new_lines):
     old, new = "\n".join(old_lines), "\n".join(new_lines)
     text, added, removed = pt.unified_diff(old, new, from_label="a", to_label="b", context=0)
@@ -143,7 +155,7 @@ def test_unified_diff_applies_back(old_lines, new_lines):
         start = int(header.split()[1][1:].split(",")[0])
         count = header.split()[1][1:].split(",")
         start = start if len(count) == 1 or count[1] != "0" else start + 1
-        result += old_lines[pos:start - 1]
+        result += old_lines[pos : start - 1]
         pos = start - 1
         i += 1
         while i < len(lines) and not lines[i].startswith("@@ -"):
@@ -156,25 +168,33 @@ def test_unified_diff_applies_back(old_lines, new_lines):
     assert result == new_lines
 
 
-_blocks = st.sampled_from([
-    "<p>t</p>", "<h1>A</h1>", "<h2>B</h2>", "<h3>C</h3>", UNKNOWN_MACRO, "\n",
-    '<ac:layout><ac:layout-section><ac:layout-cell><h2>L</h2><p>x</p></ac:layout-cell>'
-    '</ac:layout-section></ac:layout>', "<ul><li><h2>nested</h2></li></ul>",
-])
+_blocks = st.sampled_from(
+    [
+        "<p>t</p>",
+        "<h1>A</h1>",
+        "<h2>B</h2>",
+        "<h3>C</h3>",
+        UNKNOWN_MACRO,
+        "\n",
+        "<ac:layout><ac:layout-section><ac:layout-cell><h2>L</h2><p>x</p></ac:layout-cell>"
+        "</ac:layout-section></ac:layout>",
+        "<ul><li><h2>nested</h2></li></ul>",
+    ]
+)
 
 
 @given(st.lists(_blocks, max_size=10), st.data())
 def test_any_section_splice_changes_only_its_range(blocks, data):
     storage = "".join(blocks)
     sections = pt.outline(storage)
-    assert all(storage[s.start:s.heading_end].startswith("<h") for s in sections)
+    assert all(storage[s.start : s.heading_end].startswith("<h") for s in sections)
     assert all(s.start < s.heading_end <= s.end for s in sections)
     assert len({s.id for s in sections}) == len(sections)
     if not sections:
         return
     section = data.draw(st.sampled_from(sections))
     out = pt.splice(storage, section, "<p>NEW</p>", keep_heading=True)
-    assert out[:section.heading_end] == storage[:section.heading_end]
-    assert out[section.heading_end:section.heading_end + 10] == "<p>NEW</p>"
-    assert out[section.heading_end + 10:] == storage[section.end:]
+    assert out[: section.heading_end] == storage[: section.heading_end]
+    assert out[section.heading_end : section.heading_end + 10] == "<p>NEW</p>"
+    assert out[section.heading_end + 10 :] == storage[section.end :]
     pt.check_storage(out)

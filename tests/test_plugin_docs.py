@@ -12,13 +12,15 @@ from ctk_core import hookspecs
 from ctk_core.plugin import Operation, Param, Resource
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "plugins.md").read_text(encoding="utf-8")
-HOOKS = [name for name, fn in vars(hookspecs).items()
-         if name.startswith("ctk_") and inspect.isfunction(fn)]
+HOOKS = [
+    name
+    for name, fn in vars(hookspecs).items()
+    if name.startswith("ctk_") and inspect.isfunction(fn)
+]
 
 
 def test_there_are_hooks():
-    assert set(HOOKS) == {"ctk_register_resources", "ctk_register_commands",
-                          "ctk_sandbox_routes"}
+    assert set(HOOKS) == {"ctk_register_resources", "ctk_register_commands", "ctk_sandbox_routes"}
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -33,5 +35,7 @@ def test_every_declaration_field_is_documented(cls):
     for field in dataclasses.fields(cls):
         assert field.name in heading, (cls.__name__, field.name)
         rows = [line for line in DOC.splitlines() if line.startswith("| `")]
-        assert any(f"`{field.name}`" in row.split(" | ")[0] for row in rows), \
-            (cls.__name__, field.name)
+        assert any(f"`{field.name}`" in row.split(" | ")[0] for row in rows), (
+            cls.__name__,
+            field.name,
+        )

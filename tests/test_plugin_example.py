@@ -34,8 +34,7 @@ def _pyproject() -> tuple[str, str, dict[str, str]]:
 def example_plugin(plugins):  # noqa: F811
     dist, version, eps = _pyproject()
     for name, module in eps.items():
-        plugins.install(name, None, module=module, dist=dist, version=version,
-                        package_dir=EXAMPLE)
+        plugins.install(name, None, module=module, dist=dist, version=version, package_dir=EXAMPLE)
     load_catalog(reload=True)
     return plugins
 
@@ -85,8 +84,11 @@ def test_get_and_bad_inputs(ctk_cli):
 
 
 def test_complete_follows_the_policy(ctk_cli):
-    task = next(t for t in ctk_cli("--json", "tasks", "list").json()["results"]
-                if t["status"] == "incomplete")
+    task = next(
+        t
+        for t in ctk_cli("--json", "tasks", "list").json()["results"]
+        if t["status"] == "incomplete"
+    )
     refused = ctk_cli("tasks", "complete", task["id"])
     assert refused.exit_code == 4 and refused.stderr == f"Error: {WRITES_DISABLED_MESSAGE}\n"
     done = ctk_cli("--json", "tasks", "complete", task["id"], env={"CTK_ENABLE_WRITES": "true"})
@@ -96,8 +98,9 @@ def test_complete_follows_the_policy(ctk_cli):
 
 
 def test_in_a_real_process(ctk_cli, example_plugin):
-    result = ctk_cli("--json", "tasks", "list", subprocess=True,
-                     env={"PYTHONPATH": example_plugin.pythonpath})
+    result = ctk_cli(
+        "--json", "tasks", "list", subprocess=True, env={"PYTHONPATH": example_plugin.pythonpath}
+    )
     assert result.exit_code == 0, result
     assert len(result.json()["results"]) == 3
 
@@ -109,10 +112,12 @@ def test_through_mcp(ctk_mcp):
     assert tool.input_schema["properties"]["action"]["enum"] == ["list", "get"]
     listed = session.call_json("manage_tasks", {"action": "list", "status": "incomplete"})
     assert len(listed["results"]) == 2
-    refused = session.error("manage_tasks", {"action": "complete",
-                                             "task_id": listed["results"][0]["id"]})
+    refused = session.error(
+        "manage_tasks", {"action": "complete", "task_id": listed["results"][0]["id"]}
+    )
     assert WRITES_DISABLED_MESSAGE in refused
     writer = ctk_mcp({"CTK_ENABLE_WRITES": "true"})
-    done = writer.call_json("manage_tasks", {"action": "complete",
-                                             "task_id": listed["results"][0]["id"]})
+    done = writer.call_json(
+        "manage_tasks", {"action": "complete", "task_id": listed["results"][0]["id"]}
+    )
     assert done["status"] == "complete"

@@ -34,8 +34,9 @@ def test_list_table_for_people(ctk_cli):
 
 
 def test_list_filters_are_sent(ctk_cli, confluence_sandbox):
-    result = ctk_cli("--json", "spaces", "list", "--keys", "TEAM", "--type", "global",
-                     "--status", "current")
+    result = ctk_cli(
+        "--json", "spaces", "list", "--keys", "TEAM", "--type", "global", "--status", "current"
+    )
     assert [s["key"] for s in result.json()["results"]] == ["TEAM"]
     request = confluence_sandbox.requests.entries()[-1]
     assert request["query"]["keys"] == ["TEAM"]
@@ -51,15 +52,18 @@ def test_list_filters_are_sent(ctk_cli, confluence_sandbox):
 def test_list_pages_with_limit_cursor_and_all(ctk_cli):
     first = ctk_cli("--json", "spaces", "list", "--limit", "1").json()
     assert len(first["results"]) == 1 and first["next_cursor"]
-    second = ctk_cli("--json", "spaces", "list", "--limit", "1", "--cursor",
-                     first["next_cursor"]).json()
+    second = ctk_cli(
+        "--json", "spaces", "list", "--limit", "1", "--cursor", first["next_cursor"]
+    ).json()
     assert second["results"][0]["key"] != first["results"][0]["key"]
     everything = ctk_cli("--json", "spaces", "list", "--limit", "1", "--all")
     assert everything.exit_code == 0, everything
     data = everything.json()
     assert data["next_cursor"] is None
-    assert [s["key"] for s in data["results"][:2]] == [first["results"][0]["key"],
-                                                       second["results"][0]["key"]]
+    assert [s["key"] for s in data["results"][:2]] == [
+        first["results"][0]["key"],
+        second["results"][0]["key"],
+    ]
     assert data == ctk_cli("--json", "spaces", "list", "--limit", "250").json()
     table = ctk_cli("spaces", "list", "--limit", "1", "--all")
     assert table.exit_code == 0 and "DEMO" in table.stdout and "TEAM" in table.stdout
@@ -86,18 +90,21 @@ def test_get_key_value_view(ctk_cli):
     assert any(line.split()[:2] == ["key", "DEMO"] for line in lines)
 
 
-@pytest.mark.parametrize("args, code, fragment", [
-    (["spaces", "get"], 2, "Missing argument 'SPACE_ID'"),
-    (["spaces", "get", "NOPE"], 5, "No space with key 'NOPE'"),
-    (["spaces", "get", "999999"], 5, "not found"),
-    (["spaces", "get-by-key", "NOPE"], 5, "No space with key 'NOPE'"),
-    (["spaces", "get-by-key"], 2, "Missing argument 'KEY'"),
-    (["spaces", "list", "--limit", "abc"], 2, "'abc' is not a valid integer"),
-    (["spaces", "list", "--limit", "0"], 2, "0 is not in the range"),
-    (["spaces", "list", "--type", "weird"], 2, "'weird' is not one of"),
-    (["spaces", "list", "--bogus"], 2, "No such option '--bogus'"),
-    (["spaces", "list", "--cursor", "garbage!"], 2, None),
-])
+@pytest.mark.parametrize(
+    "args, code, fragment",
+    [
+        (["spaces", "get"], 2, "Missing argument 'SPACE_ID'"),
+        (["spaces", "get", "NOPE"], 5, "No space with key 'NOPE'"),
+        (["spaces", "get", "999999"], 5, "not found"),
+        (["spaces", "get-by-key", "NOPE"], 5, "No space with key 'NOPE'"),
+        (["spaces", "get-by-key"], 2, "Missing argument 'KEY'"),
+        (["spaces", "list", "--limit", "abc"], 2, "'abc' is not a valid integer"),
+        (["spaces", "list", "--limit", "0"], 2, "0 is not in the range"),
+        (["spaces", "list", "--type", "weird"], 2, "'weird' is not one of"),
+        (["spaces", "list", "--bogus"], 2, "No such option '--bogus'"),
+        (["spaces", "list", "--cursor", "garbage!"], 2, None),
+    ],
+)
 def test_bad_inputs(ctk_cli, args, code, fragment):
     result = ctk_cli(*args)
     assert result.exit_code == code, result
@@ -120,13 +127,24 @@ def test_create_refused_when_writes_are_off(ctk_cli, confluence_sandbox):
 
 def test_create_with_writes_on(ctk_cli, confluence_sandbox):
     ctk_cli.env["CTK_ENABLE_WRITES"] = "true"
-    result = ctk_cli("--json", "spaces", "create", "NEW", "--name", "New space",
-                     "--description", "Made by a test.")
+    result = ctk_cli(
+        "--json",
+        "spaces",
+        "create",
+        "NEW",
+        "--name",
+        "New space",
+        "--description",
+        "Made by a test.",
+    )
     assert result.exit_code == 0, result
     space = result.json()
     assert list(space) == FIELDS
-    assert (space["key"], space["name"], space["description"]) == \
-        ("NEW", "New space", "Made by a test.")
+    assert (space["key"], space["name"], space["description"]) == (
+        "NEW",
+        "New space",
+        "Made by a test.",
+    )
     assert confluence_sandbox.state.spaces[space["id"]]["key"] == "NEW"
     assert ctk_cli("--json", "spaces", "get", "NEW").json()["id"] == space["id"]
     again = ctk_cli("spaces", "create", "NEW", "--name", "Again")
@@ -134,10 +152,13 @@ def test_create_with_writes_on(ctk_cli, confluence_sandbox):
     assert again.stderr.startswith("Error: ")
 
 
-@pytest.mark.parametrize("args, code", [
-    (["spaces", "create", "NEW"], 2),                           # --name missing
-    (["spaces", "create", "bad key!", "--name", "X"], 2),       # key rule, checked locally
-])
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (["spaces", "create", "NEW"], 2),  # --name missing
+        (["spaces", "create", "bad key!", "--name", "X"], 2),  # key rule, checked locally
+    ],
+)
 def test_create_bad_inputs(ctk_cli, args, code):
     result = ctk_cli(*args, env={"CTK_ENABLE_WRITES": "1"})
     assert result.exit_code == code, result
@@ -159,25 +180,31 @@ def test_mcp_matches_the_cli(ctk_mcp, ctk_cli):
     assert len(paged["results"]) == 1 and paged["next_cursor"]
 
 
-@pytest.mark.parametrize("arguments, fragment", [
-    ({"action": "get"}, "space_id"),                                  # missing argument
-    ({"action": "get", "space_id": "NOPE"}, "No space with key 'NOPE'"),  # unknown key
-    ({"action": "list", "limit": "ten"}, "limit"),                    # wrong type
-    ({"action": "create", "key": "X", "name": "Y"}, WRITES_DISABLED_MESSAGE),
-    ({"action": "get_by_key"}, "key"),                                 # missing argument
-    ({"action": "get_by_key", "key": "NOPE"}, "No space with key 'NOPE'"),  # unknown key
-    ({"action": "list", "type": "weird"}, "'type': 'weird' is not one of"),
-    ({"action": "list", "keys": 7}, "'keys' must be of type array"),  # wrong type
-])
+@pytest.mark.parametrize(
+    "arguments, fragment",
+    [
+        ({"action": "get"}, "space_id"),  # missing argument
+        ({"action": "get", "space_id": "NOPE"}, "No space with key 'NOPE'"),  # unknown key
+        ({"action": "list", "limit": "ten"}, "limit"),  # wrong type
+        ({"action": "create", "key": "X", "name": "Y"}, WRITES_DISABLED_MESSAGE),
+        ({"action": "get_by_key"}, "key"),  # missing argument
+        ({"action": "get_by_key", "key": "NOPE"}, "No space with key 'NOPE'"),  # unknown key
+        ({"action": "list", "type": "weird"}, "'type': 'weird' is not one of"),
+        ({"action": "list", "keys": 7}, "'keys' must be of type array"),  # wrong type
+    ],
+)
 def test_mcp_bad_inputs(ctk_mcp, arguments, fragment):
     assert fragment in ctk_mcp().error("manage_spaces", arguments)
 
 
-@pytest.mark.parametrize("arguments, fragment", [
-    ({"action": "create", "key": "NEW"}, "name"),                      # missing argument
-    ({"action": "create", "key": "bad key!", "name": "X"}, "letters and digits"),
-    ({"action": "create", "key": 5, "name": "X"}, "key"),              # wrong type
-])
+@pytest.mark.parametrize(
+    "arguments, fragment",
+    [
+        ({"action": "create", "key": "NEW"}, "name"),  # missing argument
+        ({"action": "create", "key": "bad key!", "name": "X"}, "letters and digits"),
+        ({"action": "create", "key": 5, "name": "X"}, "key"),  # wrong type
+    ],
+)
 def test_mcp_create_bad_inputs(ctk_mcp, confluence_sandbox, arguments, fragment):
     before = len(confluence_sandbox.state.spaces)
     assert fragment in ctk_mcp({"CTK_ENABLE_WRITES": "true"}).error("manage_spaces", arguments)
@@ -186,14 +213,15 @@ def test_mcp_create_bad_inputs(ctk_mcp, confluence_sandbox, arguments, fragment)
 
 def test_mcp_create_with_writes_on(ctk_mcp, confluence_sandbox):
     session = ctk_mcp({"CTK_ENABLE_WRITES": "true"})
-    space = session.call_json("manage_spaces", {"action": "create", "key": "MCP",
-                                                "name": "From MCP"})
-    assert space["key"] == "MCP" and confluence_sandbox.state.spaces[space["id"]]["name"] == \
-        "From MCP"
+    space = session.call_json(
+        "manage_spaces", {"action": "create", "key": "MCP", "name": "From MCP"}
+    )
+    assert (
+        space["key"] == "MCP" and confluence_sandbox.state.spaces[space["id"]]["name"] == "From MCP"
+    )
 
 
-def test_debug_runs_never_show_the_token(ctk_cli, ctk_mcp, confluence_sandbox,
-                                         private_environment):
+def test_debug_runs_never_show_the_token(ctk_cli, ctk_mcp, confluence_sandbox, private_environment):
     """--debug logs every request to stderr and to a file: still never the token (the wrapped
     fixtures and the autouse check above look at every output and the log folder)."""
     ok = ctk_cli("--debug", "spaces", "list")

@@ -17,11 +17,17 @@ def test_get_current_is_the_authenticated_user(ctk_cli, confluence_sandbox):
     assert result.exit_code == 0, result
     me = result.json()
     user = _users(confluence_sandbox)[confluence_sandbox.state.current_user]
-    assert me == {"account_id": user["accountId"], "display_name": user["displayName"],
-                  "account_type": "atlassian", "email": user["email"]}
+    assert me == {
+        "account_id": user["accountId"],
+        "display_name": user["displayName"],
+        "account_type": "atlassian",
+        "email": user["email"],
+    }
     text = ctk_cli("users", "get-current")
-    assert any(line.split()[:1] == ["display_name"] and user["displayName"] in line
-               for line in text.stdout.splitlines())
+    assert any(
+        line.split()[:1] == ["display_name"] and user["displayName"] in line
+        for line in text.stdout.splitlines()
+    )
 
 
 def test_search_matches_word_prefixes(ctk_cli, confluence_sandbox):
@@ -49,8 +55,9 @@ def test_search_pages(ctk_cli, confluence_sandbox):
     first = ctk_cli("--json", "users", "search", "a*", "--limit", "1").json()
     if len(everyone) > 1:
         assert first["next_cursor"]
-        second = ctk_cli("--json", "users", "search", "a*", "--limit", "1",
-                         "--cursor", first["next_cursor"]).json()
+        second = ctk_cli(
+            "--json", "users", "search", "a*", "--limit", "1", "--cursor", first["next_cursor"]
+        ).json()
         assert second["results"][0] == everyone[1]
     assert first["results"][0] == everyone[0]
 
@@ -85,14 +92,17 @@ def test_get_reports_the_ids_not_found(ctk_cli, confluence_sandbox):
     assert [u["account_id"] for u in result.json()["results"]] == [known]
 
 
-@pytest.mark.parametrize("args, code, fragment", [
-    (["users", "get"], 2, "Missing argument 'ACCOUNT_ID...'"),
-    (["users", "get", "nobody-1"], 5, "No user with account id 'nobody-1'"),
-    (["users", "search"], 2, "Missing argument 'QUERY'"),
-    (["users", "search", "  "], 2, "'query' must not be empty"),
-    (["users", "search", "x", "--limit", "many"], 2, "'many' is not a valid integer"),
-    (["users", "get-current", "extra"], 2, "unexpected extra argument"),
-])
+@pytest.mark.parametrize(
+    "args, code, fragment",
+    [
+        (["users", "get"], 2, "Missing argument 'ACCOUNT_ID...'"),
+        (["users", "get", "nobody-1"], 5, "No user with account id 'nobody-1'"),
+        (["users", "search"], 2, "Missing argument 'QUERY'"),
+        (["users", "search", "  "], 2, "'query' must not be empty"),
+        (["users", "search", "x", "--limit", "many"], 2, "'many' is not a valid integer"),
+        (["users", "get-current", "extra"], 2, "unexpected extra argument"),
+    ],
+)
 def test_bad_inputs(ctk_cli, args, code, fragment):
     result = ctk_cli(*args)
     assert result.exit_code == code, result
@@ -108,8 +118,9 @@ def test_wrong_credentials_exit_3(ctk_cli):
 
 
 def test_no_credentials_exit_3(ctk_cli):
-    result = ctk_cli("users", "get-current", env={"CONFLUENCE_API_TOKEN": None,
-                                                  "CONFLUENCE_EMAIL": None})
+    result = ctk_cli(
+        "users", "get-current", env={"CONFLUENCE_API_TOKEN": None, "CONFLUENCE_EMAIL": None}
+    )
     assert result.exit_code == 3, result
     assert "CONFLUENCE_EMAIL" in result.stderr or "ctk auth" in result.stderr
 
@@ -130,12 +141,15 @@ def test_mcp_matches_the_cli(ctk_mcp, ctk_cli, confluence_sandbox):
     assert [u["account_id"] for u in both["results"]] == ids
 
 
-@pytest.mark.parametrize("arguments, fragment", [
-    ({"action": "search"}, "query"),
-    ({"action": "get"}, "account_id"),                                 # missing argument
-    ({"action": "get", "account_id": ["nobody-1"]}, "No user with account id 'nobody-1'"),
-    ({"action": "get", "account_id": 42}, "account_id"),
-    ({"action": "search", "query": "x", "limit": 0}, "limit"),
-])
+@pytest.mark.parametrize(
+    "arguments, fragment",
+    [
+        ({"action": "search"}, "query"),
+        ({"action": "get"}, "account_id"),  # missing argument
+        ({"action": "get", "account_id": ["nobody-1"]}, "No user with account id 'nobody-1'"),
+        ({"action": "get", "account_id": 42}, "account_id"),
+        ({"action": "search", "query": "x", "limit": 0}, "limit"),
+    ],
+)
 def test_mcp_bad_inputs(ctk_mcp, arguments, fragment):
     assert fragment in ctk_mcp().error("manage_users", arguments)

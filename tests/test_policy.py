@@ -22,8 +22,7 @@ DELETE = Operation("delete", "Delete.", _run, write=True, destructive=True, idem
 THINGS = Resource("things", "Things.", [READ, LIST, CREATE, UPDATE, DELETE])
 
 
-@pytest.mark.parametrize("value", ["true", "TRUE", "True", "1", "yes", "YES", "on", "On",
-                                   " true "])
+@pytest.mark.parametrize("value", ["true", "TRUE", "True", "1", "yes", "YES", "on", "On", " true "])
 def test_writes_on(value):
     policy = Policy.from_environ({"CTK_ENABLE_WRITES": value}, known_tools=[])
     assert policy.writes_enabled and policy.warnings == []
@@ -51,7 +50,8 @@ def test_other_values_mean_off_with_one_warning(value):
 def test_disabled_tools_are_trimmed_and_unknown_names_warn():
     policy = Policy.from_environ(
         {"CTK_DISABLED_TOOLS": " manage_things , manage_thigns,,manage_users "},
-        known_tools=["manage_things", "manage_users"])
+        known_tools=["manage_things", "manage_users"],
+    )
     assert policy.disabled_tools == {"manage_things", "manage_thigns", "manage_users"}
     assert len(policy.warnings) == 1
     assert "'manage_thigns'" in policy.warnings[0] and "typo" in policy.warnings[0]
@@ -83,27 +83,33 @@ def test_writes_on_offers_everything():
 
 
 def test_disabled_tool_is_refused_even_for_reads():
-    policy = Policy.from_environ({"CTK_DISABLED_TOOLS": "manage_things",
-                                  "CTK_ENABLE_WRITES": "1"}, known_tools=["manage_things"])
+    policy = Policy.from_environ(
+        {"CTK_DISABLED_TOOLS": "manage_things", "CTK_ENABLE_WRITES": "1"},
+        known_tools=["manage_things"],
+    )
     assert not policy.tool_enabled(THINGS)
     with pytest.raises(PolicyError, match="manage_things tool is disabled by CTK_DISABLED_TOOLS"):
         policy.check(THINGS, READ)
 
 
 def test_message_is_the_shared_one():
-    assert WRITES_DISABLED_MESSAGE == \
-        "Writes are disabled: set CTK_ENABLE_WRITES=true to enable them."
+    assert (
+        WRITES_DISABLED_MESSAGE == "Writes are disabled: set CTK_ENABLE_WRITES=true to enable them."
+    )
 
 
-@pytest.mark.parametrize("ops, writes, expected", [
-    ([READ, LIST], False, (True, False, True)),
-    ([READ, LIST], True, (True, False, True)),
-    ([READ, CREATE], False, (True, False, True)),
-    ([READ, CREATE], True, (False, False, False)),
-    ([READ, UPDATE], True, (False, True, True)),
-    ([READ, CREATE, DELETE], True, (False, True, False)),
-    ([READ, DELETE], False, (True, False, True)),
-])
+@pytest.mark.parametrize(
+    "ops, writes, expected",
+    [
+        ([READ, LIST], False, (True, False, True)),
+        ([READ, LIST], True, (True, False, True)),
+        ([READ, CREATE], False, (True, False, True)),
+        ([READ, CREATE], True, (False, False, False)),
+        ([READ, UPDATE], True, (False, True, True)),
+        ([READ, CREATE, DELETE], True, (False, True, False)),
+        ([READ, DELETE], False, (True, False, True)),
+    ],
+)
 def test_annotations_follow_enabled_operations(ops, writes, expected):
     policy = Policy(writes_enabled=writes)
     hints = policy.annotations(Resource("things", "T.", ops))
@@ -117,8 +123,9 @@ def _catalog_cases():
     return [(r, w) for r in load_catalog().resources for w in (False, True)]
 
 
-@pytest.mark.parametrize("resource, writes", _catalog_cases(),
-                         ids=lambda v: getattr(v, "name", str(v)))
+@pytest.mark.parametrize(
+    "resource, writes", _catalog_cases(), ids=lambda v: getattr(v, "name", str(v))
+)
 def test_every_catalog_resource_under_both_settings(resource, writes):
     policy = Policy(writes_enabled=writes)
     enabled = policy.enabled_operations(resource)

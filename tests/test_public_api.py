@@ -25,12 +25,20 @@ def test_paged_operation_gets_limit_and_cursor():
         (Resource("things", "x", []), "no operations"),
         (Resource("things", "x", [Operation("get", "", _noop)]), "summary"),
         (Resource("things", "x", [Operation("rm", "Remove.", _noop, destructive=True)]), "write"),
-        (Resource("things", "x", [Operation("get", "Get.", _noop, params=[Param("x", "dict")])]),
-         "type"),
-        (Resource("things", "x", [Operation("get", "Get.", _noop, params=[Param("action")])]),
-         "reserved"),
-        (Resource("things", "x", [Operation("get", "Get.", _noop),
-                                  Operation("get", "Get.", _noop)]), "unique"),
+        (
+            Resource("things", "x", [Operation("get", "Get.", _noop, params=[Param("x", "dict")])]),
+            "type",
+        ),
+        (
+            Resource("things", "x", [Operation("get", "Get.", _noop, params=[Param("action")])]),
+            "reserved",
+        ),
+        (
+            Resource(
+                "things", "x", [Operation("get", "Get.", _noop), Operation("get", "Get.", _noop)]
+            ),
+            "unique",
+        ),
     ],
 )
 def test_malformed_resources_are_named(resource, fragment):
@@ -39,5 +47,8 @@ def test_malformed_resources_are_named(resource, fragment):
 
 
 def test_valid_resource_passes():
-    validate_resource(Resource("things", "Things.", [Operation("get", "Get one.", _noop,
-                                                               params=[Param("thing_id")])]))
+    validate_resource(
+        Resource(
+            "things", "Things.", [Operation("get", "Get one.", _noop, params=[Param("thing_id")])]
+        )
+    )

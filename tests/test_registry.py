@@ -54,8 +54,12 @@ def test_third_party_plugin_is_loaded_with_its_distribution(plugins):  # noqa: F
     plugins.install("notes", resource_source("notes"), dist="ctk-notes", version="2.3")
     catalog = load_catalog(reload=True)
     info = catalog.plugin_of("notes")
-    assert (info.name, info.dist, info.version, info.status) == ("notes", "ctk-notes", "2.3",
-                                                                 "loaded")
+    assert (info.name, info.dist, info.version, info.status) == (
+        "notes",
+        "ctk-notes",
+        "2.3",
+        "loaded",
+    )
     assert not info.builtin
     assert info.tools == ["manage_notes"]
     assert {"spaces", "users", "notes"} <= {r.name for r in catalog.resources}
@@ -82,16 +86,26 @@ def test_missing_module_is_reported(plugins, capsys):  # noqa: F811
     assert "'ghost'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ("register(Resource('Bad Name', 'x', [Operation('get', 'Get.', run)]))", "snake_case"),
-    ("register(Resource('things', 'x', []))", "no operations"),
-    ("register('not a resource')", "expected a ctk_core.Resource"),
-    ("register(Resource('things', 'x', [Operation('get', 'Get.', run, "
-     "params=[Param('n', 'dict')])]))", "type"),
-    ("raise ValueError('plugin bug')", "ctk_register_resources raised ValueError: plugin bug"),
-])
-def test_malformed_registration_fails_only_that_plugin(plugins, capsys, body,  # noqa: F811
-                                                       fragment):
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ("register(Resource('Bad Name', 'x', [Operation('get', 'Get.', run)]))", "snake_case"),
+        ("register(Resource('things', 'x', []))", "no operations"),
+        ("register('not a resource')", "expected a ctk_core.Resource"),
+        (
+            "register(Resource('things', 'x', [Operation('get', 'Get.', run, "
+            "params=[Param('n', 'dict')])]))",
+            "type",
+        ),
+        ("raise ValueError('plugin bug')", "ctk_register_resources raised ValueError: plugin bug"),
+    ],
+)
+def test_malformed_registration_fails_only_that_plugin(
+    plugins,  # noqa: F811
+    capsys,
+    body,
+    fragment,
+):
     source = f"""
 from ctk_core import Operation, Param, Resource, hookimpl
 
@@ -116,8 +130,9 @@ def ctk_register_resources(register):
 
 
 def test_duplicate_resource_names_both_plugins(plugins, capsys):  # noqa: F811
-    plugins.install("myspaces", resource_source("spaces", tool="manage_my_spaces"),
-                    dist="ctk-myspaces")
+    plugins.install(
+        "myspaces", resource_source("spaces", tool="manage_my_spaces"), dist="ctk-myspaces"
+    )
     catalog = load_catalog(reload=True)
     info = next(p for p in catalog.plugins if p.name == "myspaces")
     assert info.status == "failed"
@@ -154,13 +169,16 @@ def test_resource_cannot_take_a_core_command_name(plugins):  # noqa: F811
 
 
 def test_misspelt_hook_fails_the_plugin(plugins):  # noqa: F811
-    plugins.install("typo", """
+    plugins.install(
+        "typo",
+        """
 from ctk_core import hookimpl
 
 @hookimpl
 def ctk_register_resource(register):
     pass
-""")
+""",
+    )
     info = next(p for p in load_catalog(reload=True).plugins if p.name == "typo")
     assert info.status == "failed" and "unknown hook 'ctk_register_resource'" in info.error
 
@@ -179,14 +197,20 @@ def test_no_trace_by_default(capsys):
 
 
 def test_call_per_plugin_isolates_failures(plugins, capsys):  # noqa: F811
-    plugins.install("cmds", """
+    plugins.install(
+        "cmds",
+        """
 from ctk_core import hookimpl
 
 @hookimpl
 def ctk_register_commands(cli):
     raise RuntimeError("no commands today")
-""", dist="ctk-cmds")
-    plugins.install("good", """
+""",
+        dist="ctk-cmds",
+    )
+    plugins.install(
+        "good",
+        """
 from ctk_core import hookimpl
 import click
 
@@ -195,14 +219,19 @@ def ctk_register_commands(cli):
     @cli.command()
     def hello():
         "Say hello."
-""")
+""",
+    )
     catalog = load_catalog(reload=True)
     import click
 
     group = click.Group("x")
     seen = []
-    registry.call_per_plugin(catalog, "ctk_register_commands",
-                             on_error=lambda info, exc: seen.append(info.name), cli=group)
+    registry.call_per_plugin(
+        catalog,
+        "ctk_register_commands",
+        on_error=lambda info, exc: seen.append(info.name),
+        cli=group,
+    )
     assert "hello" in group.commands
     assert seen == ["cmds"]
     assert "'cmds' (ctk-cmds 1.0) failed in ctk_register_commands" in capsys.readouterr().err

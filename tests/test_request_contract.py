@@ -51,13 +51,15 @@ V1_ALLOWED = {
     ("DELETE", "/wiki/rest/api/content/{id}/version/{versionNumber}"),
 }
 #: Families of v1 endpoints A.3 lists without naming every path.
-V1_ALLOWED_PREFIXES = ("/wiki/rest/api/user/watch/", "/wiki/rest/api/template",
-                       "/wiki/rest/api/contentbody/convert/")
+V1_ALLOWED_PREFIXES = (
+    "/wiki/rest/api/user/watch/",
+    "/wiki/rest/api/template",
+    "/wiki/rest/api/contentbody/convert/",
+)
 V1_ALLOWED_PATTERNS = ("/restriction",)
 
 #: Built-in plugins: the ones this test must cover completely.
-BUILT_IN = ("spaces", "users", "pages", "folders", "search", "labels", "comments",
-            "attachments")
+BUILT_IN = ("spaces", "users", "pages", "folders", "search", "labels", "comments", "attachments")
 
 Args = Callable[[dict[str, str]], dict[str, Any]]
 #: (resource, action, arguments from the ids gathered so far, name to save the result's id as)
@@ -66,8 +68,13 @@ Step = tuple[str, str, Args, "str | None"]
 
 def steps() -> list[Step]:
     """Every operation with realistic arguments, reads first, deletions last."""
-    def s(resource: str, action: str, args: Args | dict[str, Any] | None = None,
-          save: str | None = None) -> Step:
+
+    def s(
+        resource: str,
+        action: str,
+        args: Args | dict[str, Any] | None = None,
+        save: str | None = None,
+    ) -> Step:
         fn = args if callable(args) else (lambda ids, a=args or {}: dict(a))
         return (resource, action, fn, save)
 
@@ -83,8 +90,16 @@ def steps() -> list[Step]:
         s("users", "get", lambda i: {"account_id": [i["me"]]}),
         # -- pages: reads
         s("pages", "get", lambda i: {"page_id": i["arch"]}),
-        s("pages", "get", lambda i: {"page_id": i["arch"], "version": 2, "body_format": "storage",
-                                     "include_ancestors": True}),
+        s(
+            "pages",
+            "get",
+            lambda i: {
+                "page_id": i["arch"],
+                "version": 2,
+                "body_format": "storage",
+                "include_ancestors": True,
+            },
+        ),
         s("pages", "get", {"space_id": "DEMO", "title": "Architecture", "body_format": "view"}),
         s("pages", "get_by_title", {"space_id": "DEMO", "title": "Data Model"}),
         s("pages", "list", {"space_id": "DEMO", "sort": "title", "status": ["current"]}),
@@ -95,8 +110,7 @@ def steps() -> list[Step]:
         s("pages", "get_descendants", {"space_id": "DEMO"}),
         s("pages", "get_ancestors", lambda i: {"page_id": i["data_model"]}),
         s("pages", "list_versions", lambda i: {"page_id": i["arch"]}),
-        s("pages", "diff", lambda i: {"page_id": i["arch"], "from_version": 1,
-                                      "to_version": 3}),
+        s("pages", "diff", lambda i: {"page_id": i["arch"], "from_version": 1, "to_version": 3}),
         s("pages", "diff", lambda i: {"page_id": i["arch"]}),
         s("pages", "get_outline", lambda i: {"page_id": i["arch"]}),
         s("pages", "get_section", lambda i: {"page_id": i["arch"], "heading": "Components"}),
@@ -109,10 +123,20 @@ def steps() -> list[Step]:
         s("folders", "list", lambda i: {"space_id": i["demo"]}),
         # -- search
         s("search", "cql", {"cql": 'type = page AND space = "DEMO"'}),
-        s("search", "cql", {"cql": 'siteSearch ~ "storage"', "excerpt": "indexed",
-                            "include_archived_spaces": True}),
-        s("search", "quick", {"query": 'sync "agent" \\', "space_id": "DEMO", "type": "page",
-                              "excerpt": "none"}),
+        s(
+            "search",
+            "cql",
+            {
+                "cql": 'siteSearch ~ "storage"',
+                "excerpt": "indexed",
+                "include_archived_spaces": True,
+            },
+        ),
+        s(
+            "search",
+            "quick",
+            {"query": 'sync "agent" \\', "space_id": "DEMO", "type": "page", "excerpt": "none"},
+        ),
         s("search", "quick", lambda i: {"query": "nimbus", "space_id": i["demo"]}),
         # -- labels: reads
         s("labels", "list", lambda i: {"page_id": i["getting"]}),
@@ -121,61 +145,129 @@ def steps() -> list[Step]:
         s("labels", "pages_with_label", lambda i: {"label": "guide", "space_id": i["demo"]}),
         # -- comments: reads
         s("comments", "list_footer", lambda i: {"page_id": i["getting"], "sort": "created-date"}),
-        s("comments", "list_footer", lambda i: {"page_id": i["getting"],
-                                                "body_format": "storage"}),
+        s("comments", "list_footer", lambda i: {"page_id": i["getting"], "body_format": "storage"}),
         s("comments", "list_inline", lambda i: {"page_id": i["data_model"]}),
         s("comments", "list_inline", lambda i: {"page_id": i["data_model"], "resolved": True}),
-        s("comments", "list_inline", lambda i: {"page_id": i["data_model"], "resolved": False,
-                                                "sort": "-modified-date"}),
+        s(
+            "comments",
+            "list_inline",
+            lambda i: {"page_id": i["data_model"], "resolved": False, "sort": "-modified-date"},
+        ),
         s("comments", "get_replies", lambda i: {"comment_id": i["question"]}),
         s("comments", "get_replies", lambda i: {"comment_id": i["open"]}),
         # -- attachments: reads
         s("attachments", "list", lambda i: {"page_id": i["arch"]}),
-        s("attachments", "list", lambda i: {"page_id": i["arch"], "filename": "diagram.png",
-                                            "media_type": "image/png"}),
+        s(
+            "attachments",
+            "list",
+            lambda i: {"page_id": i["arch"], "filename": "diagram.png", "media_type": "image/png"},
+        ),
         s("attachments", "get", lambda i: {"attachment_id": i["att"]}),
-        s("attachments", "download", lambda i: {"attachment_id": i["att"],
-                                                "output": i["tmp"], "overwrite": True}),
+        s(
+            "attachments",
+            "download",
+            lambda i: {"attachment_id": i["att"], "output": i["tmp"], "overwrite": True},
+        ),
         # -- writes
         s("spaces", "create", {"key": "CONTRACT", "name": "Contract", "description": "d"}),
-        s("pages", "create", lambda i: {"space_id": "DEMO", "title": "Contract page",
-                                        "body": "# Hello\n\nSome *text*.\n\n## Part\n\nmore",
-                                        "parent_id": i["getting"]}, save="page"),
-        s("pages", "create", lambda i: {"space_id": i["demo"], "title": "Contract raw",
-                                        "body": "<p>raw</p>", "content_format": "storage",
-                                        "parent_id": i["folder"]}, save="page2"),
-        s("pages", "update_section", lambda i: {"page_id": i["page"], "heading": "Part",
-                                                "body": "- one\n- two", "message": "section"}),
-        s("pages", "update", lambda i: {"page_id": i["page"], "body": "Changed.",
-                                        "message": "edit"}),
+        s(
+            "pages",
+            "create",
+            lambda i: {
+                "space_id": "DEMO",
+                "title": "Contract page",
+                "body": "# Hello\n\nSome *text*.\n\n## Part\n\nmore",
+                "parent_id": i["getting"],
+            },
+            save="page",
+        ),
+        s(
+            "pages",
+            "create",
+            lambda i: {
+                "space_id": i["demo"],
+                "title": "Contract raw",
+                "body": "<p>raw</p>",
+                "content_format": "storage",
+                "parent_id": i["folder"],
+            },
+            save="page2",
+        ),
+        s(
+            "pages",
+            "update_section",
+            lambda i: {
+                "page_id": i["page"],
+                "heading": "Part",
+                "body": "- one\n- two",
+                "message": "section",
+            },
+        ),
+        s(
+            "pages",
+            "update",
+            lambda i: {"page_id": i["page"], "body": "Changed.", "message": "edit"},
+        ),
         s("pages", "update", lambda i: {"page_id": i["page"], "title": "Contract renamed"}),
         s("pages", "move", lambda i: {"page_id": i["page"], "target_parent_id": i["install"]}),
-        s("pages", "move", lambda i: {"page_id": i["page"], "position": "before",
-                                      "target_id": i["install"]}),
-        s("pages", "restore_version", lambda i: {"page_id": i["page"], "version": 1,
-                                                 "message": "back"}),
+        s(
+            "pages",
+            "move",
+            lambda i: {"page_id": i["page"], "position": "before", "target_id": i["install"]},
+        ),
+        s(
+            "pages",
+            "restore_version",
+            lambda i: {"page_id": i["page"], "version": 1, "message": "back"},
+        ),
         s("folders", "create", {"space_id": "DEMO", "title": "Contract folder"}, save="folder2"),
-        s("folders", "create", lambda i: {"space_id": i["demo"], "title": "Nested",
-                                          "parent_id": i["folder2"]}, save="folder3"),
+        s(
+            "folders",
+            "create",
+            lambda i: {"space_id": i["demo"], "title": "Nested", "parent_id": i["folder2"]},
+            save="folder3",
+        ),
         s("labels", "add", lambda i: {"page_id": i["page"], "label": ["one", "two"]}),
         s("labels", "add", lambda i: {"page_id": i["page"], "label": ["three"]}),
         s("labels", "remove", lambda i: {"page_id": i["page"], "label": ["one", "three"]}),
-        s("comments", "add_footer", lambda i: {"page_id": i["page"], "body": "Nice **work**."},
-          save="footer"),
-        s("comments", "add_footer", lambda i: {"page_id": i["page"], "body": "<p>raw</p>",
-                                               "content_format": "storage"}),
+        s(
+            "comments",
+            "add_footer",
+            lambda i: {"page_id": i["page"], "body": "Nice **work**."},
+            save="footer",
+        ),
+        s(
+            "comments",
+            "add_footer",
+            lambda i: {"page_id": i["page"], "body": "<p>raw</p>", "content_format": "storage"},
+        ),
         s("comments", "reply", lambda i: {"comment_id": i["footer"], "body": "Thanks."}),
         s("comments", "reply", lambda i: {"comment_id": i["open"], "body": "Inline reply."}),
-        s("comments", "add_inline", lambda i: {"page_id": i["data_model"],
-                                               "selection": "Content hash",
-                                               "body": "SHA?"}, save="inline"),
+        s(
+            "comments",
+            "add_inline",
+            lambda i: {"page_id": i["data_model"], "selection": "Content hash", "body": "SHA?"},
+            save="inline",
+        ),
         s("comments", "resolve", lambda i: {"comment_id": i["inline"]}),
         s("comments", "reopen", lambda i: {"comment_id": i["inline"]}),
-        s("attachments", "upload", lambda i: {"page_id": i["page"], "file_path": i["upload"],
-                                              "comment": "first"}, save="att2"),
-        s("attachments", "upload", lambda i: {"page_id": i["page"], "file_path": i["upload"],
-                                              "comment": "second", "minor_edit": True,
-                                              "filename": "renamed.txt"}),
+        s(
+            "attachments",
+            "upload",
+            lambda i: {"page_id": i["page"], "file_path": i["upload"], "comment": "first"},
+            save="att2",
+        ),
+        s(
+            "attachments",
+            "upload",
+            lambda i: {
+                "page_id": i["page"],
+                "file_path": i["upload"],
+                "comment": "second",
+                "minor_edit": True,
+                "filename": "renamed.txt",
+            },
+        ),
         # -- deletions
         s("comments", "delete", lambda i: {"comment_id": i["footer"]}),
         s("comments", "delete", lambda i: {"comment_id": i["inline"]}),
@@ -202,10 +294,8 @@ def demo_ids(sandbox: Any, tmp_path: Any) -> dict[str, str]:
         "getting": sandbox.page_id("Getting Started"),
         "install": sandbox.page_id("Installation"),
         "data_model": sandbox.page_id("Data Model"),
-        "folder": next(f["id"] for f in state.folders.values()
-                       if f["title"] == "Meeting Notes"),
-        "att": next(a["id"] for a in state.attachments.values()
-                    if a["title"] == "diagram.png"),
+        "folder": next(f["id"] for f in state.folders.values() if f["title"] == "Meeting Notes"),
+        "att": next(a["id"] for a in state.attachments.values() if a["title"] == "diagram.png"),
         "question": comment("<p>Should we mention"),
         "open": comment("<p>Are revisions really"),
         "tmp": str(tmp_path),
@@ -231,8 +321,9 @@ def drive(sandbox: Any, tmp_path: Any) -> list[str]:
                 args.setdefault("limit", 1)
             result = dispatch.invoke(ctx, resources[resource], op, args, policy)
             if op.paged and result.get("next_cursor"):
-                dispatch.invoke(ctx, resources[resource], op,
-                                {**args, "cursor": result["next_cursor"]}, policy)
+                dispatch.invoke(
+                    ctx, resources[resource], op, {**args, "cursor": result["next_cursor"]}, policy
+                )
         except CtkError as exc:
             failures.append(f"{resource}.{action}({args}): {type(exc).__name__}: {exc}")
             continue
@@ -251,12 +342,15 @@ def request_problems(entry: dict[str, Any]) -> list[str]:
     if op is None:
         return [f"no operation {method} {path} in the specs"]
     if not path.split("/wiki/", 1)[1].startswith("api/v2/"):
-        allowed = (method, op.template) in V1_ALLOWED \
-            or op.template.startswith(V1_ALLOWED_PREFIXES) \
+        allowed = (
+            (method, op.template) in V1_ALLOWED
+            or op.template.startswith(V1_ALLOWED_PREFIXES)
             or any(p in op.template for p in V1_ALLOWED_PATTERNS)
+        )
         if not allowed:
-            return [f"v1 endpoint {method} {op.template} is not one ctk may use "
-                    "(confluence-api.md A.3)"]
+            return [
+                f"v1 endpoint {method} {op.template} is not one ctk may use (confluence-api.md A.3)"
+            ]
     content_type = (entry.get("headers") or {}).get("content-type")
     body: Any = None
     if entry.get("body"):
@@ -270,8 +364,13 @@ def request_problems(entry: dict[str, Any]) -> list[str]:
 def test_every_operation_is_driven():
     catalog = load_catalog()
     covered = {(r, a) for r, a, _, _ in steps()}
-    missing = [f"{r.name}.{op.name}" for r in catalog.resources if r.name in BUILT_IN
-               for op in r.operations if (r.name, op.name) not in covered]
+    missing = [
+        f"{r.name}.{op.name}"
+        for r in catalog.resources
+        if r.name in BUILT_IN
+        for op in r.operations
+        if (r.name, op.name) not in covered
+    ]
     assert not missing, f"operations without a contract step: {', '.join(missing)}"
     names = {r.name for r in catalog.resources}
     assert set(BUILT_IN) <= names, f"built-in plugins not loaded: {set(BUILT_IN) - names}"
@@ -298,20 +397,40 @@ def test_checker_catches_bad_requests():
         {"method": "GET", "path": "/wiki/api/v2/pages/abc", "query": {}},
         {"method": "GET", "path": "/wiki/api/v2/folders", "query": {}},
         {"method": "GET", "path": "/wiki/api/v2/pages/1/labels", "query": {"name": ["x"]}},
-        {"method": "GET", "path": "/wiki/api/v2/pages/1/inline-comments",
-         "query": {"resolution-status": ["closed"]}},
+        {
+            "method": "GET",
+            "path": "/wiki/api/v2/pages/1/inline-comments",
+            "query": {"resolution-status": ["closed"]},
+        },
         {"method": "GET", "path": "/wiki/rest/api/content/1", "query": {}},
         {"method": "GET", "path": "/wiki/rest/api/search", "query": {"limit": ["5"]}},
-        {"method": "POST", "path": "/wiki/api/v2/folders", "query": {},
-         "headers": {"content-type": "application/json"}, "body": '{"title": "no space"}'},
-        {"method": "POST", "path": "/wiki/api/v2/inline-comments", "query": {},
-         "headers": {"content-type": "application/json"},
-         "body": '{"pageId": "1", "inlineCommentProperties": {"textSelectionMatchIndex": "0"}}'},
-        {"method": "POST", "path": "/wiki/rest/api/content/1/label", "query": {},
-         "headers": {"content-type": "application/json"}, "body": '[{"name": "x"}]'},
+        {
+            "method": "POST",
+            "path": "/wiki/api/v2/folders",
+            "query": {},
+            "headers": {"content-type": "application/json"},
+            "body": '{"title": "no space"}',
+        },
+        {
+            "method": "POST",
+            "path": "/wiki/api/v2/inline-comments",
+            "query": {},
+            "headers": {"content-type": "application/json"},
+            "body": '{"pageId": "1", "inlineCommentProperties": {"textSelectionMatchIndex": "0"}}',
+        },
+        {
+            "method": "POST",
+            "path": "/wiki/rest/api/content/1/label",
+            "query": {},
+            "headers": {"content-type": "application/json"},
+            "body": '[{"name": "x"}]',
+        },
     ]
     for entry in bad:
         assert request_problems(entry), entry
-    good = {"method": "GET", "path": "/ex/confluence/abc/wiki/api/v2/pages/1/labels",
-            "query": {"prefix": ["global"], "limit": ["25"]}}
+    good = {
+        "method": "GET",
+        "path": "/ex/confluence/abc/wiki/api/v2/pages/1/labels",
+        "query": {"prefix": ["global"], "limit": ["25"]},
+    }
     assert request_problems(good) == []

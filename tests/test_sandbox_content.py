@@ -56,8 +56,12 @@ def test_label_add_is_idempotent_and_remove_too(site):
     assert first.status_code == 200
     conforms("POST", path, first)
     assert [lb["name"] for lb in first.json()["results"]] == ["roadmap"]
-    again = call(site, "POST", path, json=[{"prefix": "global", "name": "roadmap"},
-                                           {"prefix": "global", "name": "q3"}])
+    again = call(
+        site,
+        "POST",
+        path,
+        json=[{"prefix": "global", "name": "roadmap"}, {"prefix": "global", "name": "q3"}],
+    )
     assert [lb["name"] for lb in again.json()["results"]] == ["roadmap", "q3"]
     listed = call(site, "GET", f"{V2}/pages/{pid}/labels").json()["results"]
     assert sorted(lb["name"] for lb in listed) == ["q3", "roadmap"]
@@ -76,8 +80,9 @@ def test_label_lookups(site):
     all_labels = call(site, "GET", f"{V2}/labels", params={"limit": 250}).json()["results"]
     okr = next(lb for lb in all_labels if lb["name"] == "okr")
     assert okr["prefix"] == "team"
-    pages = call(site, "GET", f"{V2}/labels/{okr['id']}/pages",
-                 params={"body-format": "storage"}).json()["results"]
+    pages = call(
+        site, "GET", f"{V2}/labels/{okr['id']}/pages", params={"body-format": "storage"}
+    ).json()["results"]
     assert [p["title"] for p in pages] == ["Team Goals"]
     assert pages[0]["body"]["storage"]["value"].startswith("<h1>Team Goals")
     only_team = call(site, "GET", f"{V2}/pages/{pid}/labels", params={"prefix": "team"})
@@ -85,8 +90,9 @@ def test_label_lookups(site):
     only_global = call(site, "GET", f"{V2}/pages/{pid}/labels", params={"prefix": "global"})
     assert [lb["name"] for lb in only_global.json()["results"]] == ["team"]
     guide = next(lb for lb in all_labels if lb["name"] == "guide")
-    in_space = call(site, "GET", f"{V2}/labels/{guide['id']}/pages",
-                    params={"space-id": site.space_id("TEAM")}).json()["results"]
+    in_space = call(
+        site, "GET", f"{V2}/labels/{guide['id']}/pages", params={"space-id": site.space_id("TEAM")}
+    ).json()["results"]
     assert in_space == []
 
 
@@ -94,8 +100,7 @@ def test_label_errors(site):
     pid = site.page_id("Release Notes")
     bad = call(site, "POST", f"{V1}/content/{pid}/label", json={"name": "two words"})
     assert bad.status_code == 400 and bad.json()["statusCode"] == 400
-    assert call(site, "POST", f"{V1}/content/999999/label",
-                json={"name": "x"}).status_code == 404
+    assert call(site, "POST", f"{V1}/content/999999/label", json={"name": "x"}).status_code == 404
     assert call(site, "GET", f"{V2}/pages/999999/labels").status_code == 404
     assert call(site, "GET", f"{V2}/labels/999999/pages").status_code == 404
     assert call(site, "DELETE", f"{V1}/content/{pid}/label").status_code == 400
@@ -116,42 +121,66 @@ def test_labels_on_attachments(site):
 
 def test_footer_comment_create_reply_update_delete(site):
     pid = site.page_id("Release 1.0")
-    created = call(site, "POST", f"{V2}/footer-comments",
-                   json={"pageId": pid, "body": storage("Ship it")})
+    created = call(
+        site, "POST", f"{V2}/footer-comments", json={"pageId": pid, "body": storage("Ship it")}
+    )
     assert created.status_code == 201
     conforms("POST", f"{V2}/footer-comments", created)
     comment = created.json()
     assert comment["pageId"] == pid and comment["version"]["number"] == 1
     assert comment["version"]["authorId"] == site.state.current_user
 
-    read = call(site, "GET", f"{V2}/footer-comments/{comment['id']}",
-                params={"body-format": "storage"})
+    read = call(
+        site, "GET", f"{V2}/footer-comments/{comment['id']}", params={"body-format": "storage"}
+    )
     assert read.json()["body"]["storage"]["value"] == "<p>Ship it</p>"
 
-    reply = call(site, "POST", f"{V2}/footer-comments",
-                 json={"parentCommentId": comment["id"],
-                       "body": {"storage": storage("Shipped")}})
+    reply = call(
+        site,
+        "POST",
+        f"{V2}/footer-comments",
+        json={"parentCommentId": comment["id"], "body": {"storage": storage("Shipped")}},
+    )
     assert reply.status_code == 201
     assert reply.json()["parentCommentId"] == comment["id"]
-    kids = call(site, "GET", f"{V2}/footer-comments/{comment['id']}/children",
-                params={"body-format": "storage"}).json()["results"]
+    kids = call(
+        site,
+        "GET",
+        f"{V2}/footer-comments/{comment['id']}/children",
+        params={"body-format": "storage"},
+    ).json()["results"]
     assert [k["body"]["storage"]["value"] for k in kids] == ["<p>Shipped</p>"]
     top = call(site, "GET", f"{V2}/pages/{pid}/footer-comments").json()["results"]
     assert [c["id"] for c in top] == [comment["id"]]  # replies are not top-level
 
-    edited = call(site, "PUT", f"{V2}/footer-comments/{comment['id']}",
-                  json={"version": {"number": 2, "message": "typo"},
-                        "body": storage("Ship it now")})
+    edited = call(
+        site,
+        "PUT",
+        f"{V2}/footer-comments/{comment['id']}",
+        json={"version": {"number": 2, "message": "typo"}, "body": storage("Ship it now")},
+    )
     assert edited.status_code == 200 and edited.json()["version"]["number"] == 2
-    stale = call(site, "PUT", f"{V2}/footer-comments/{comment['id']}",
-                 json={"version": {"number": 2}, "body": storage("again")})
+    stale = call(
+        site,
+        "PUT",
+        f"{V2}/footer-comments/{comment['id']}",
+        json={"version": {"number": 2}, "body": storage("again")},
+    )
     assert stale.status_code == 409
     assert "Current Version: [2]. Provided version: [2]" in stale.json()["errors"][0]["title"]
-    old = call(site, "GET", f"{V2}/footer-comments/{comment['id']}",
-               params={"body-format": "storage", "version": 1})
+    old = call(
+        site,
+        "GET",
+        f"{V2}/footer-comments/{comment['id']}",
+        params={"body-format": "storage", "version": 1},
+    )
     assert old.json()["body"]["storage"]["value"] == "<p>Ship it</p>"
-    adf = call(site, "GET", f"{V2}/footer-comments/{comment['id']}",
-               params={"body-format": "atlas_doc_format"}).json()["body"]
+    adf = call(
+        site,
+        "GET",
+        f"{V2}/footer-comments/{comment['id']}",
+        params={"body-format": "atlas_doc_format"},
+    ).json()["body"]
     assert "Ship it now" in adf["atlas_doc_format"]["value"]
 
     assert call(site, "DELETE", f"{V2}/footer-comments/{comment['id']}").status_code == 204
@@ -161,16 +190,29 @@ def test_footer_comment_create_reply_update_delete(site):
 
 def test_footer_comment_errors(site):
     pid = site.page_id("Release 1.0")
-    both = call(site, "POST", f"{V2}/footer-comments",
-                json={"pageId": pid, "parentCommentId": "1", "body": storage("x")})
+    both = call(
+        site,
+        "POST",
+        f"{V2}/footer-comments",
+        json={"pageId": pid, "parentCommentId": "1", "body": storage("x")},
+    )
     assert both.status_code == 400 and both.json()["errors"][0]["status"] == 400
-    assert call(site, "POST", f"{V2}/footer-comments",
-                json={"pageId": "999999", "body": storage("x")}).status_code == 404
-    assert call(site, "POST", f"{V2}/footer-comments",
-                json={"pageId": pid}).status_code == 400
-    assert call(site, "POST", f"{V2}/footer-comments",
-                json={"pageId": pid, "body": {"representation": "html", "value": "x"}}
-                ).status_code == 400
+    assert (
+        call(
+            site, "POST", f"{V2}/footer-comments", json={"pageId": "999999", "body": storage("x")}
+        ).status_code
+        == 404
+    )
+    assert call(site, "POST", f"{V2}/footer-comments", json={"pageId": pid}).status_code == 400
+    assert (
+        call(
+            site,
+            "POST",
+            f"{V2}/footer-comments",
+            json={"pageId": pid, "body": {"representation": "html", "value": "x"}},
+        ).status_code
+        == 400
+    )
     inline_id = seed.demo_ids()["comment:Are revisions really immutable"]
     assert call(site, "GET", f"{V2}/footer-comments/{inline_id}").status_code == 404
 
@@ -183,8 +225,9 @@ def test_demo_inline_comments_and_resolution_filter(site):
     statuses = sorted(c["resolutionStatus"] for c in everything.json()["results"])
     assert statuses == ["open", "resolved"]
     open_only = call(site, "GET", path, params={"resolution-status": "open"}).json()["results"]
-    assert [c["properties"]["inlineOriginalSelection"] for c in open_only] == \
-        ["immutable revisions"]
+    assert [c["properties"]["inlineOriginalSelection"] for c in open_only] == [
+        "immutable revisions"
+    ]
     marker = open_only[0]["properties"]["inlineMarkerRef"]
     assert f'ac:ref="{marker}"' in site.state.pages[pid]["body"]
     replies = call(site, "GET", f"{V2}/inline-comments/{open_only[0]['id']}/children")
@@ -194,10 +237,20 @@ def test_demo_inline_comments_and_resolution_filter(site):
 
 def test_inline_comment_create_resolve_reopen_delete(site):
     pid = site.page_id("Installing on macOS")
-    created = call(site, "POST", f"{V2}/inline-comments", json={
-        "pageId": pid, "body": storage("Which Homebrew tap?"),
-        "inlineCommentProperties": {"textSelection": "Homebrew", "textSelectionMatchCount": 1,
-                                    "textSelectionMatchIndex": 0}})
+    created = call(
+        site,
+        "POST",
+        f"{V2}/inline-comments",
+        json={
+            "pageId": pid,
+            "body": storage("Which Homebrew tap?"),
+            "inlineCommentProperties": {
+                "textSelection": "Homebrew",
+                "textSelectionMatchCount": 1,
+                "textSelectionMatchIndex": 0,
+            },
+        },
+    )
     assert created.status_code == 201, created.text
     conforms("POST", f"{V2}/inline-comments", created)
     comment = created.json()
@@ -208,36 +261,70 @@ def test_inline_comment_create_resolve_reopen_delete(site):
     cid = comment["id"]
     no_version = call(site, "PUT", f"{V2}/inline-comments/{cid}", json={"resolved": True})
     assert no_version.status_code == 400
-    stale = call(site, "PUT", f"{V2}/inline-comments/{cid}",
-                 json={"version": {"number": 1}, "resolved": True})
+    stale = call(
+        site,
+        "PUT",
+        f"{V2}/inline-comments/{cid}",
+        json={"version": {"number": 1}, "resolved": True},
+    )
     assert stale.status_code == 409
     assert site.state.comments[cid]["resolutionStatus"] == "open"  # nothing half-done
-    resolved = call(site, "PUT", f"{V2}/inline-comments/{cid}",
-                    json={"version": {"number": 2}, "resolved": True})
+    resolved = call(
+        site,
+        "PUT",
+        f"{V2}/inline-comments/{cid}",
+        json={"version": {"number": 2}, "resolved": True},
+    )
     assert resolved.json()["resolutionStatus"] == "resolved"
     assert site.state.comments[cid]["body"] == "<p>Which Homebrew tap?</p>"
     assert resolved.json()["resolutionLastModifierId"] == site.state.current_user
-    listed = call(site, "GET", f"{V2}/pages/{pid}/inline-comments",
-                  params={"resolution-status": "resolved"}).json()["results"]
+    listed = call(
+        site, "GET", f"{V2}/pages/{pid}/inline-comments", params={"resolution-status": "resolved"}
+    ).json()["results"]
     assert [c["id"] for c in listed] == [cid]
-    reopened = call(site, "PUT", f"{V2}/inline-comments/{cid}",
-                    json={"version": {"number": 3}, "body": storage("Reopening"),
-                          "resolved": False})
+    reopened = call(
+        site,
+        "PUT",
+        f"{V2}/inline-comments/{cid}",
+        json={"version": {"number": 3}, "body": storage("Reopening"), "resolved": False},
+    )
     assert reopened.json()["resolutionStatus"] == "reopened"
     assert reopened.json()["version"]["number"] == 3
-    assert call(site, "GET", f"{V2}/pages/{pid}/inline-comments",
-                params={"resolution-status": "resolved"}).json()["results"] == []
+    assert (
+        call(
+            site,
+            "GET",
+            f"{V2}/pages/{pid}/inline-comments",
+            params={"resolution-status": "resolved"},
+        ).json()["results"]
+        == []
+    )
 
-    reply = call(site, "POST", f"{V2}/inline-comments",
-                 json={"parentCommentId": cid, "body": storage("The default one")})
+    reply = call(
+        site,
+        "POST",
+        f"{V2}/inline-comments",
+        json={"parentCommentId": cid, "body": storage("The default one")},
+    )
     assert reply.status_code == 201
     assert reply.json()["properties"]["inlineMarkerRef"] == ref
-    refused = call(site, "PUT", f"{V2}/inline-comments/{reply.json()['id']}",
-                   json={"version": {"number": 2}, "resolved": True})
+    refused = call(
+        site,
+        "PUT",
+        f"{V2}/inline-comments/{reply.json()['id']}",
+        json={"version": {"number": 2}, "resolved": True},
+    )
     assert refused.status_code == 400 and "Replies" in refused.json()["errors"][0]["title"]
     footer_id = seed.demo_ids()["comment:Should we mention the"]
-    assert call(site, "PUT", f"{V2}/footer-comments/{footer_id}",
-                json={"version": {"number": 2}, "resolved": True}).status_code == 400
+    assert (
+        call(
+            site,
+            "PUT",
+            f"{V2}/footer-comments/{footer_id}",
+            json={"version": {"number": 2}, "resolved": True},
+        ).status_code
+        == 400
+    )
 
     assert call(site, "DELETE", f"{V2}/inline-comments/{cid}").status_code == 204
     assert "inline-comment-marker" not in site.state.pages[pid]["body"]
@@ -245,17 +332,24 @@ def test_inline_comment_create_resolve_reopen_delete(site):
     assert reply.json()["id"] not in site.state.comments
 
 
-@pytest.mark.parametrize(("props", "fragment"), [
-    ({"textSelection": "not on this page at all"}, "not found"),
-    ({"textSelection": "macOS", "textSelectionMatchIndex": 5}, "out of range"),
-    ({"textSelection": "macOS", "textSelectionMatchCount": 1}, "occurs 3 time"),
-    ({}, "textSelection"),
-])
+@pytest.mark.parametrize(
+    ("props", "fragment"),
+    [
+        ({"textSelection": "not on this page at all"}, "not found"),
+        ({"textSelection": "macOS", "textSelectionMatchIndex": 5}, "out of range"),
+        ({"textSelection": "macOS", "textSelectionMatchCount": 1}, "occurs 3 time"),
+        ({}, "textSelection"),
+    ],
+)
 def test_inline_comment_selection_errors(site, props, fragment):
     pid = site.page_id("Installing on macOS")
     before = site.state.pages[pid]["body"]
-    resp = call(site, "POST", f"{V2}/inline-comments",
-                json={"pageId": pid, "body": storage("?"), "inlineCommentProperties": props})
+    resp = call(
+        site,
+        "POST",
+        f"{V2}/inline-comments",
+        json={"pageId": pid, "body": storage("?"), "inlineCommentProperties": props},
+    )
     assert resp.status_code == 400
     assert fragment in resp.json()["errors"][0]["title"]
     assert site.state.pages[pid]["body"] == before
@@ -263,10 +357,20 @@ def test_inline_comment_selection_errors(site, props, fragment):
 
 def test_inline_selection_picks_the_asked_occurrence(site):
     pid = site.page_id("Installing on macOS")
-    resp = call(site, "POST", f"{V2}/inline-comments", json={
-        "pageId": pid, "body": storage("second"),
-        "inlineCommentProperties": {"textSelection": "macOS", "textSelectionMatchCount": 3,
-                                    "textSelectionMatchIndex": 1}})
+    resp = call(
+        site,
+        "POST",
+        f"{V2}/inline-comments",
+        json={
+            "pageId": pid,
+            "body": storage("second"),
+            "inlineCommentProperties": {
+                "textSelection": "macOS",
+                "textSelectionMatchCount": 3,
+                "textSelectionMatchIndex": 1,
+            },
+        },
+    )
     assert resp.status_code == 201
     body = site.state.pages[pid]["body"]
     ref = resp.json()["properties"]["inlineMarkerRef"]
@@ -277,15 +381,27 @@ def test_inline_selection_picks_the_asked_occurrence(site):
 # ------------------------------------------------------------------------------ attachments
 
 
-def upload(site, page_id: str, name: str, data: bytes, method: str = "POST",
-           comment: str | None = None, mime: str = "application/octet-stream",
-           headers: dict[str, str] | None = None):
+def upload(
+    site,
+    page_id: str,
+    name: str,
+    data: bytes,
+    method: str = "POST",
+    comment: str | None = None,
+    mime: str = "application/octet-stream",
+    headers: dict[str, str] | None = None,
+):
     fields = {"minorEdit": "false"}
     if comment is not None:
         fields["comment"] = comment
-    return call(site, method, f"{V1}/content/{page_id}/child/attachment",
-                files={"file": (name, data, mime)}, data=fields,
-                headers=NOCHECK if headers is None else headers)
+    return call(
+        site,
+        method,
+        f"{V1}/content/{page_id}/child/attachment",
+        files={"file": (name, data, mime)},
+        data=fields,
+        headers=NOCHECK if headers is None else headers,
+    )
 
 
 def download(site, att: dict) -> bytes:
@@ -306,8 +422,11 @@ def test_upload_reupload_download_byte_for_byte(site):
     assert att_id.startswith("att")
 
     att = call(site, "GET", f"{V2}/attachments/{att_id}").json()
-    assert (att["title"], att["fileSize"], att["comment"]) == ("dump.bin", len(first_bytes),
-                                                              "first cut")
+    assert (att["title"], att["fileSize"], att["comment"]) == (
+        "dump.bin",
+        len(first_bytes),
+        "first cut",
+    )
     assert att["version"]["number"] == 1
     assert download(site, att) == first_bytes
     # the bytes live in a file, not in the JSON state
@@ -356,11 +475,17 @@ def test_upload_without_xsrf_token_is_refused(site):
 def test_upload_errors(site):
     assert upload(site, "999999", "a.txt", b"x").status_code == 404
     pid = site.page_id("API Design")
-    not_multipart = call(site, "POST", f"{V1}/content/{pid}/child/attachment",
-                         json={"file": "x"}, headers=NOCHECK)
+    not_multipart = call(
+        site, "POST", f"{V1}/content/{pid}/child/attachment", json={"file": "x"}, headers=NOCHECK
+    )
     assert not_multipart.status_code == 400
-    no_file = call(site, "POST", f"{V1}/content/{pid}/child/attachment",
-                   files={"comment": (None, "just a comment")}, headers=NOCHECK)
+    no_file = call(
+        site,
+        "POST",
+        f"{V1}/content/{pid}/child/attachment",
+        files={"comment": (None, "just a comment")},
+        headers=NOCHECK,
+    )
     assert no_file.status_code == 400
 
 
@@ -375,8 +500,11 @@ def test_demo_attachments_and_filters(site):
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     getting = site.page_id("Getting Started")
     upload(site, getting, "extra.png", data, mime="image/png")
-    names = lambda **q: [a["title"] for a in call(  # noqa: E731
-        site, "GET", f"{V2}/pages/{getting}/attachments", params=q).json()["results"]]
+
+    def names(**q):
+        answer = call(site, "GET", f"{V2}/pages/{getting}/attachments", params=q)
+        return [a["title"] for a in answer.json()["results"]]
+
     assert names() == ["notes.txt", "extra.png"]
     assert names(mediaType="image/png") == ["extra.png"]
     assert names(filename="notes.txt") == ["notes.txt"]
@@ -393,8 +521,9 @@ def test_attachment_list_pages_with_default_limit_50(site):
     assert len(first["results"]) == 50 and "next" in first["_links"]
     rest = call(site, "GET", first["_links"]["next"]).json()
     assert len(rest["results"]) == 5 and "next" not in rest["_links"]
-    assert call(site, "GET", f"{V2}/pages/{pid}/attachments",
-                params={"limit": 251}).status_code == 400
+    assert (
+        call(site, "GET", f"{V2}/pages/{pid}/attachments", params={"limit": 251}).status_code == 400
+    )
 
 
 def test_attachment_delete_trash_and_purge(site):
@@ -405,8 +534,10 @@ def test_attachment_delete_trash_and_purge(site):
     trashed = call(site, "GET", f"{V2}/pages/{pid}/attachments", params={"status": "trashed"})
     assert [a["id"] for a in trashed.json()["results"]] == [att_id]
     assert call(site, "GET", f"/wiki/download/attachments/{pid}/notes.txt").status_code == 404
-    assert call(site, "DELETE", f"{V2}/attachments/{att_id}",
-                params={"purge": "true"}).status_code == 204
+    assert (
+        call(site, "DELETE", f"{V2}/attachments/{att_id}", params={"purge": "true"}).status_code
+        == 204
+    )
     assert call(site, "GET", f"{V2}/attachments/{att_id}").status_code == 404
     assert att_id not in site.state.attachments
 
@@ -414,8 +545,9 @@ def test_attachment_delete_trash_and_purge(site):
 def test_v1_download_redirects_to_the_download_link(site):
     att_id = seed.demo_ids()["attachment:notes.txt"]
     pid = site.page_id("Getting Started")
-    resp = call(site, "GET", f"{V1}/content/{pid}/child/attachment/{att_id}/download",
-                allow_redirects=False)
+    resp = call(
+        site, "GET", f"{V1}/content/{pid}/child/attachment/{att_id}/download", allow_redirects=False
+    )
     assert resp.status_code == 302
     assert resp.headers["Location"].startswith(site.url + f"/wiki/download/attachments/{pid}/")
     followed = call(site, "GET", f"{V1}/content/{pid}/child/attachment/{att_id}/download")
@@ -428,9 +560,12 @@ def test_attachments_survive_a_restart(confluence_sandbox_factory, tmp_path):
     first = confluence_sandbox_factory(data=data_file)
     with first.session() as session:
         pid = first.page_id("API Design")
-        resp = session.post(first.url + f"{V1}/content/{pid}/child/attachment",
-                            files={"file": ("keep.bin", payload)}, data={"minorEdit": "true"},
-                            headers=NOCHECK)
+        resp = session.post(
+            first.url + f"{V1}/content/{pid}/child/attachment",
+            files={"file": ("keep.bin", payload)},
+            data={"minorEdit": "true"},
+            headers=NOCHECK,
+        )
         att_id = resp.json()["results"][0]["id"]
     first.server.stop()
     second = confluence_sandbox_factory(data=data_file)
@@ -462,11 +597,14 @@ def test_users_endpoints(site):
     assert found.json()["totalSize"] == 1
     everyone = call(site, "GET", f"{V1}/search/user", params={"cql": "type = user"}).json()
     assert everyone["totalSize"] == 3
-    assert call(site, "GET", f"{V1}/search/user",
-                params={"cql": "space = DEMO"}).status_code == 400
+    assert call(site, "GET", f"{V1}/search/user", params={"cql": "space = DEMO"}).status_code == 400
 
-    bulk = call(site, "POST", f"{V2}/users-bulk",
-                json={"accountIds": [seed.SAM, "unknown-id", seed.CURRENT_USER]})
+    bulk = call(
+        site,
+        "POST",
+        f"{V2}/users-bulk",
+        json={"accountIds": [seed.SAM, "unknown-id", seed.CURRENT_USER]},
+    )
     conforms("POST", f"{V2}/users-bulk", bulk)
     assert [u["displayName"] for u in bulk.json()["results"]] == ["Sam O'Connor", "Alex Morgan"]
     assert call(site, "POST", f"{V2}/users-bulk", json={"accountIds": []}).status_code == 400
@@ -475,8 +613,7 @@ def test_users_endpoints(site):
 def test_current_user_follows_the_login_email(site):
     import requests
 
-    resp = requests.get(site.url + f"{V1}/user/current",
-                        auth=("priya@example.com", "any-token"))
+    resp = requests.get(site.url + f"{V1}/user/current", auth=("priya@example.com", "any-token"))
     # the fixture's sandbox accepts only its own credentials
     assert resp.status_code == 401
     with site.session() as session:
@@ -505,11 +642,24 @@ def test_demo_seed_has_what_the_issue_asks_for():
     folder = next(iter(state.folders.values()))
     assert len([p for p in pages if p["parentId"] == folder["id"]]) >= 2
     bodies = "".join(p["body"] for p in pages)
-    for needle in ("<h1>", "<ol>", "<ul><li>", "<th>", 'ac:name="code"',
-                   'ac:name="language"', "<![CDATA[", 'ac:name="info"', 'ac:name="note"',
-                   'ac:name="warning"', "<ri:page ri:content-title=", "<ac:image",
-                   'ri:filename="diagram.png"', "<ri:user ri:account-id=", 'ac:name="jira"',
-                   "<ac:inline-comment-marker ac:ref="):
+    for needle in (
+        "<h1>",
+        "<ol>",
+        "<ul><li>",
+        "<th>",
+        'ac:name="code"',
+        'ac:name="language"',
+        "<![CDATA[",
+        'ac:name="info"',
+        'ac:name="note"',
+        'ac:name="warning"',
+        "<ri:page ri:content-title=",
+        "<ac:image",
+        'ri:filename="diagram.png"',
+        "<ri:user ri:account-id=",
+        'ac:name="jira"',
+        "<ac:inline-comment-marker ac:ref=",
+    ):
         assert needle in bodies, needle
     assert re.search(r"<li>[^<]*<ol><li>", bodies)  # a numbered list inside a list item
     assert re.search(r"<li>[^<]*(?:<[^>]+>[^<]*)*?<ul><li>", bodies)  # a nested bullet list
@@ -517,11 +667,11 @@ def test_demo_seed_has_what_the_issue_asks_for():
     assert len({lb for ids in state.content_labels.values() for lb in ids}) >= 5
     kinds = [(c["kind"], bool(c["parentCommentId"])) for c in state.comments.values()]
     assert ("footer", True) in kinds and ("footer", False) in kinds
-    inline = [c for c in state.comments.values() if c["kind"] == "inline"
-              and not c["parentCommentId"]]
+    inline = [
+        c for c in state.comments.values() if c["kind"] == "inline" and not c["parentCommentId"]
+    ]
     assert sorted(c["resolutionStatus"] for c in inline) == ["open", "resolved"]
-    assert sorted(a["mediaType"] for a in state.attachments.values()) == ["image/png",
-                                                                         "text/plain"]
+    assert sorted(a["mediaType"] for a in state.attachments.values()) == ["image/png", "text/plain"]
     assert len(state.users) == 3 and state.current_user == seed.CURRENT_USER
 
 
@@ -530,9 +680,9 @@ def test_demo_png_is_a_valid_png():
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, chunks = 8, {}
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        tag, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        tag, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
         assert zlib.crc32(tag + body) & 0xFFFFFFFF == crc
         chunks[tag] = body
         pos += 12 + length
@@ -578,12 +728,18 @@ def _body(boundary: str, parts: list[tuple[str, bytes]]) -> bytes:
 def test_multipart_parser_across_chunk_sizes(monkeypatch, tmp_path: Path, chunk):
     monkeypatch.setattr(multipart, "CHUNK", chunk)
     payload = b"--not-the-boundary\r\n" + bytes(range(256)) * 3 + b"\r\n--b0und"
-    body = _body("b0undary", [
-        ('Content-Disposition: form-data; name="file"; filename*=UTF-8\'\'na%C3%AFve.bin\r\n'
-         "Content-Type: application/octet-stream", payload),
-        ('Content-Disposition: form-data; name="comment"', "héllo".encode()),
-        ('Content-Disposition: form-data; name="file"; filename="C:\\\\tmp\\\\empty.txt"', b""),
-    ])
+    body = _body(
+        "b0undary",
+        [
+            (
+                "Content-Disposition: form-data; name=\"file\"; filename*=UTF-8''na%C3%AFve.bin\r\n"
+                "Content-Type: application/octet-stream",
+                payload,
+            ),
+            ('Content-Disposition: form-data; name="comment"', "héllo".encode()),
+            ('Content-Disposition: form-data; name="file"; filename="C:\\\\tmp\\\\empty.txt"', b""),
+        ],
+    )
     parts = multipart.parse(io.BytesIO(body), b"b0undary", tmp_path)
     assert [p.name for p in parts] == ["file", "comment", "file"]
     assert parts[0].filename == "naïve.bin" and parts[0].path is not None
@@ -627,11 +783,13 @@ def test_attach_file_streams_a_file_into_the_store(site, tmp_path: Path):
 
 # ------------------------------------------------------------------------------ selections
 
-REPEATS = ("<p>alpha beta alpha</p><p>gamma <strong>alpha</strong></p>"
-           '<ac:structured-macro ac:name="info"><ac:parameter ac:name="title">alpha'
-           "</ac:parameter><ac:rich-text-body><p>T&amp;C\n   apply</p></ac:rich-text-body>"
-           '</ac:structured-macro><ac:structured-macro ac:name="code"><ac:plain-text-body>'
-           "<![CDATA[alpha < omega]]></ac:plain-text-body></ac:structured-macro>")
+REPEATS = (
+    "<p>alpha beta alpha</p><p>gamma <strong>alpha</strong></p>"
+    '<ac:structured-macro ac:name="info"><ac:parameter ac:name="title">alpha'
+    "</ac:parameter><ac:rich-text-body><p>T&amp;C\n   apply</p></ac:rich-text-body>"
+    '</ac:structured-macro><ac:structured-macro ac:name="code"><ac:plain-text-body>'
+    "<![CDATA[alpha < omega]]></ac:plain-text-body></ac:structured-macro>"
+)
 
 
 def test_selection_counts_visible_text_by_block():
@@ -645,11 +803,14 @@ def test_selection_counts_visible_text_by_block():
 def test_selection_marks_the_asked_occurrence():
     body, found = selection.mark(REPEATS, "alpha", 2, "r1")
     assert found == 4
-    assert '<strong><ac:inline-comment-marker ac:ref="r1">alpha</ac:inline-comment-marker>' \
+    assert (
+        '<strong><ac:inline-comment-marker ac:ref="r1">alpha</ac:inline-comment-marker>'
         "</strong>" in body
+    )
     body, _ = selection.mark(REPEATS, "T&C apply", 0, "r2")
-    assert '<ac:inline-comment-marker ac:ref="r2">T&amp;C\n   apply</ac:inline-comment-marker>' \
-        in body
+    assert (
+        '<ac:inline-comment-marker ac:ref="r2">T&amp;C\n   apply</ac:inline-comment-marker>' in body
+    )
     assert selection.unmark(body, "r2") == REPEATS
     unchanged, found = selection.mark(REPEATS, "alpha", 3, "r3")  # inside CDATA
     assert (unchanged, found) == (REPEATS, 4)

@@ -22,23 +22,41 @@ from ctk_core.sandbox.server import build_router
 
 V2 = "/wiki/api/v2"
 V1 = "/wiki/rest/api"
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
-       b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
-       b"\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+    b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 V2_ERROR = {
-    "type": "object", "required": ["errors"],
-    "properties": {"errors": {"type": "array", "minItems": 1, "items": {
-        "type": "object", "required": ["status", "code", "title"],
-        "properties": {"status": {"type": "integer"}, "code": {"type": "string"},
-                       "title": {"type": "string"}, "detail": {"type": ["string", "null"]}}}}},
+    "type": "object",
+    "required": ["errors"],
+    "properties": {
+        "errors": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["status", "code", "title"],
+                "properties": {
+                    "status": {"type": "integer"},
+                    "code": {"type": "string"},
+                    "title": {"type": "string"},
+                    "detail": {"type": ["string", "null"]},
+                },
+            },
+        }
+    },
 }
 V1_ERROR = {
-    "type": "object", "required": ["statusCode", "data", "message"],
-    "properties": {"statusCode": {"type": "integer"}, "message": {"type": "string"},
-                   "reason": {"type": "string"},
-                   "data": {"type": "object", "required": ["authorized", "valid", "errors",
-                                                          "successful"]}},
+    "type": "object",
+    "required": ["statusCode", "data", "message"],
+    "properties": {
+        "statusCode": {"type": "integer"},
+        "message": {"type": "string"},
+        "reason": {"type": "string"},
+        "data": {"type": "object", "required": ["authorized", "valid", "errors", "successful"]},
+    },
 }
 
 
@@ -63,9 +81,13 @@ class Case:
 
 
 def _page_update(ctx: dict[str, str]) -> dict[str, Any]:
-    return {"id": ctx["page"], "status": "current", "title": "Getting Started (edited)",
-            "body": {"representation": "storage", "value": "<p>Edited.</p>"},
-            "version": {"number": int(ctx["page_version"]) + 1, "message": "contract"}}
+    return {
+        "id": ctx["page"],
+        "status": "current",
+        "title": "Getting Started (edited)",
+        "body": {"representation": "storage", "value": "<p>Edited.</p>"},
+        "version": {"number": int(ctx["page_version"]) + 1, "message": "contract"},
+    }
 
 
 def _stale_update(ctx: dict[str, str]) -> dict[str, Any]:
@@ -81,62 +103,153 @@ def _storage(text: str) -> dict[str, str]:
 CASES: list[Case] = [
     # spaces
     Case("GET", f"{V2}/spaces"),
-    Case("GET", f"{V2}/spaces", query={"keys": "DEMO,TEAM", "description-format": "plain",
-                                       "include-icon": "true", "sort": "-name"},
-         name="GET spaces filtered"),
-    Case("GET", f"{V2}/spaces/{{id}}", {"id": "space"},
-         query={"description-format": "view", "include-labels": "true"}),
-    Case("GET", f"{V2}/spaces/{{id}}/pages", {"id": "space"},
-         query={"depth": "all", "body-format": "storage", "limit": 5}),
-    Case("POST", f"{V1}/space", body={"key": "NEWS", "name": "News",
-                                      "description": {"plain": {"value": "Company news",
-                                                                "representation": "plain"}}}),
-    Case("POST", f"{V1}/space", body={"key": "DEMO", "name": "Again"}, status=400,
-         name="POST space duplicate key"),
+    Case(
+        "GET",
+        f"{V2}/spaces",
+        query={
+            "keys": "DEMO,TEAM",
+            "description-format": "plain",
+            "include-icon": "true",
+            "sort": "-name",
+        },
+        name="GET spaces filtered",
+    ),
+    Case(
+        "GET",
+        f"{V2}/spaces/{{id}}",
+        {"id": "space"},
+        query={"description-format": "view", "include-labels": "true"},
+    ),
+    Case(
+        "GET",
+        f"{V2}/spaces/{{id}}/pages",
+        {"id": "space"},
+        query={"depth": "all", "body-format": "storage", "limit": 5},
+    ),
+    Case(
+        "POST",
+        f"{V1}/space",
+        body={
+            "key": "NEWS",
+            "name": "News",
+            "description": {"plain": {"value": "Company news", "representation": "plain"}},
+        },
+    ),
+    Case(
+        "POST",
+        f"{V1}/space",
+        body={"key": "DEMO", "name": "Again"},
+        status=400,
+        name="POST space duplicate key",
+    ),
     # pages
     Case("GET", f"{V2}/pages"),
-    Case("GET", f"{V2}/pages", query={"space-id": "{space}", "body-format": "atlas_doc_format",
-                                      "sort": "-modified-date", "status": "current"},
-         name="GET pages adf"),
-    Case("GET", f"{V2}/pages", query={"limit": 300}, status=400, name="GET pages limit>250",
-         valid_request=False),
-    Case("POST", f"{V2}/pages", body=lambda c: {"spaceId": c["space"], "status": "current",
-                                                "title": "Contract page",
-                                                "body": _storage("Hello")}),
-    Case("POST", f"{V2}/pages", body=lambda c: {"spaceId": c["space"], "title": "Getting Started",
-                                                "body": _storage("dup")},
-         status=400, name="POST pages duplicate title"),
-    Case("GET", f"{V2}/pages/{{id}}", {"id": "page"},
-         query={"body-format": "storage", "include-labels": "true",
-                "include-versions": "true"}),
-    Case("GET", f"{V2}/pages/{{id}}", {"id": "versioned"},
-         query={"body-format": "view", "version": 1}, name="GET page historic view"),
+    Case(
+        "GET",
+        f"{V2}/pages",
+        query={
+            "space-id": "{space}",
+            "body-format": "atlas_doc_format",
+            "sort": "-modified-date",
+            "status": "current",
+        },
+        name="GET pages adf",
+    ),
+    Case(
+        "GET",
+        f"{V2}/pages",
+        query={"limit": 300},
+        status=400,
+        name="GET pages limit>250",
+        valid_request=False,
+    ),
+    Case(
+        "POST",
+        f"{V2}/pages",
+        body=lambda c: {
+            "spaceId": c["space"],
+            "status": "current",
+            "title": "Contract page",
+            "body": _storage("Hello"),
+        },
+    ),
+    Case(
+        "POST",
+        f"{V2}/pages",
+        body=lambda c: {"spaceId": c["space"], "title": "Getting Started", "body": _storage("dup")},
+        status=400,
+        name="POST pages duplicate title",
+    ),
+    Case(
+        "GET",
+        f"{V2}/pages/{{id}}",
+        {"id": "page"},
+        query={"body-format": "storage", "include-labels": "true", "include-versions": "true"},
+    ),
+    Case(
+        "GET",
+        f"{V2}/pages/{{id}}",
+        {"id": "versioned"},
+        query={"body-format": "view", "version": 1},
+        name="GET page historic view",
+    ),
     Case("GET", f"{V2}/pages/{{id}}", {"id": "missing"}, status=404, name="GET page missing"),
     Case("PUT", f"{V2}/pages/{{id}}", {"id": "page"}, body=_page_update),
-    Case("PUT", f"{V2}/pages/{{id}}", {"id": "page"}, body=_stale_update, status=409,
-         name="PUT page stale version"),
+    Case(
+        "PUT",
+        f"{V2}/pages/{{id}}",
+        {"id": "page"},
+        body=_stale_update,
+        status=409,
+        name="PUT page stale version",
+    ),
     Case("DELETE", f"{V2}/pages/{{id}}", {"id": "leaf"}, status=204),
-    Case("PUT", f"{V2}/pages/{{id}}/title", {"id": "page"},
-         body={"status": "current", "title": "Renamed"}),
+    Case(
+        "PUT",
+        f"{V2}/pages/{{id}}/title",
+        {"id": "page"},
+        body={"status": "current", "title": "Renamed"},
+    ),
     Case("GET", f"{V2}/pages/{{id}}/direct-children", {"id": "home"}),
     Case("GET", f"{V2}/pages/{{id}}/children", {"id": "page"}),
     Case("GET", f"{V2}/pages/{{id}}/descendants", {"id": "home"}, query={"depth": 3}),
     Case("GET", f"{V2}/pages/{{id}}/ancestors", {"id": "leaf"}),
-    Case("GET", f"{V2}/pages/{{id}}/versions", {"id": "versioned"},
-         query={"body-format": "storage"}),
-    Case("GET", f"{V2}/pages/{{page-id}}/versions/{{version-number}}",
-         {"page-id": "versioned", "version-number": "2"}),
-    Case("PUT", f"{V1}/content/{{pageId}}/move/{{position}}/{{targetId}}",
-         {"pageId": "leaf", "position": "append", "targetId": "home"}),
-    Case("POST", f"{V1}/content/{{id}}/version", {"id": "versioned"},
-         body={"operationKey": "restore",
-               "params": {"versionNumber": 1, "message": "Back to v1", "restoreTitle": False}}),
-    Case("POST", f"{V1}/content/{{id}}/version", {"id": "versioned"},
-         body={"operationKey": "restore", "params": {"versionNumber": 99, "message": "no"}},
-         status=400, name="POST restore missing version"),
+    Case(
+        "GET", f"{V2}/pages/{{id}}/versions", {"id": "versioned"}, query={"body-format": "storage"}
+    ),
+    Case(
+        "GET",
+        f"{V2}/pages/{{page-id}}/versions/{{version-number}}",
+        {"page-id": "versioned", "version-number": "2"},
+    ),
+    Case(
+        "PUT",
+        f"{V1}/content/{{pageId}}/move/{{position}}/{{targetId}}",
+        {"pageId": "leaf", "position": "append", "targetId": "home"},
+    ),
+    Case(
+        "POST",
+        f"{V1}/content/{{id}}/version",
+        {"id": "versioned"},
+        body={
+            "operationKey": "restore",
+            "params": {"versionNumber": 1, "message": "Back to v1", "restoreTitle": False},
+        },
+    ),
+    Case(
+        "POST",
+        f"{V1}/content/{{id}}/version",
+        {"id": "versioned"},
+        body={"operationKey": "restore", "params": {"versionNumber": 99, "message": "no"}},
+        status=400,
+        name="POST restore missing version",
+    ),
     # folders
-    Case("POST", f"{V2}/folders", body=lambda c: {"spaceId": c["space"], "title": "Contract",
-                                                  "parentId": c["home"]}),
+    Case(
+        "POST",
+        f"{V2}/folders",
+        body=lambda c: {"spaceId": c["space"], "title": "Contract", "parentId": c["home"]},
+    ),
     Case("GET", f"{V2}/folders/{{id}}", {"id": "folder"}),
     Case("DELETE", f"{V2}/folders/{{id}}", {"id": "folder"}, status=204),
     Case("GET", f"{V2}/folders/{{id}}/direct-children", {"id": "folder"}),
@@ -147,55 +260,120 @@ CASES: list[Case] = [
     Case("GET", f"{V2}/labels"),
     Case("GET", f"{V2}/labels/{{id}}/pages", {"id": "label"}),
     Case("GET", f"{V1}/content/{{id}}/label", {"id": "page"}),
-    Case("POST", f"{V1}/content/{{id}}/label", {"id": "page"},
-         body=[{"prefix": "global", "name": "contract"}]),
-    Case("DELETE", f"{V1}/content/{{id}}/label", {"id": "page"}, query={"name": "{label_name}"},
-         status=204),
-    Case("DELETE", f"{V1}/content/{{id}}/label/{{label}}", {"id": "page", "label": "label_name"},
-         status=204),
+    Case(
+        "POST",
+        f"{V1}/content/{{id}}/label",
+        {"id": "page"},
+        body=[{"prefix": "global", "name": "contract"}],
+    ),
+    Case(
+        "DELETE",
+        f"{V1}/content/{{id}}/label",
+        {"id": "page"},
+        query={"name": "{label_name}"},
+        status=204,
+    ),
+    Case(
+        "DELETE",
+        f"{V1}/content/{{id}}/label/{{label}}",
+        {"id": "page", "label": "label_name"},
+        status=204,
+    ),
     # comments
     Case("GET", f"{V2}/footer-comments", query={"body-format": "storage"}),
-    Case("POST", f"{V2}/footer-comments", body=lambda c: {"pageId": c["page"],
-                                                          "body": _storage("Nice page")},
-         status=201),
-    Case("GET", f"{V2}/footer-comments/{{comment-id}}", {"comment-id": "footer_comment"},
-         query={"body-format": "storage"}),
-    Case("PUT", f"{V2}/footer-comments/{{comment-id}}", {"comment-id": "footer_comment"},
-         body={"version": {"number": 2}, "body": _storage("Edited comment")}),
-    Case("DELETE", f"{V2}/footer-comments/{{comment-id}}", {"comment-id": "footer_comment"},
-         status=204),
+    Case(
+        "POST",
+        f"{V2}/footer-comments",
+        body=lambda c: {"pageId": c["page"], "body": _storage("Nice page")},
+        status=201,
+    ),
+    Case(
+        "GET",
+        f"{V2}/footer-comments/{{comment-id}}",
+        {"comment-id": "footer_comment"},
+        query={"body-format": "storage"},
+    ),
+    Case(
+        "PUT",
+        f"{V2}/footer-comments/{{comment-id}}",
+        {"comment-id": "footer_comment"},
+        body={"version": {"number": 2}, "body": _storage("Edited comment")},
+    ),
+    Case(
+        "DELETE",
+        f"{V2}/footer-comments/{{comment-id}}",
+        {"comment-id": "footer_comment"},
+        status=204,
+    ),
     Case("GET", f"{V2}/footer-comments/{{id}}/children", {"id": "footer_comment"}),
     Case("GET", f"{V2}/inline-comments", query={"body-format": "storage"}),
-    Case("POST", f"{V2}/inline-comments", body=lambda c: {"parentCommentId": c["inline_comment"],
-                                                          "body": _storage("Agreed")},
-         status=201),
+    Case(
+        "POST",
+        f"{V2}/inline-comments",
+        body=lambda c: {"parentCommentId": c["inline_comment"], "body": _storage("Agreed")},
+        status=201,
+    ),
     Case("GET", f"{V2}/inline-comments/{{comment-id}}", {"comment-id": "inline_comment"}),
-    Case("PUT", f"{V2}/inline-comments/{{comment-id}}", {"comment-id": "inline_comment"},
-         body={"version": {"number": 2}, "body": _storage("Resolved now"), "resolved": True}),
-    Case("DELETE", f"{V2}/inline-comments/{{comment-id}}", {"comment-id": "inline_comment"},
-         status=204),
+    Case(
+        "PUT",
+        f"{V2}/inline-comments/{{comment-id}}",
+        {"comment-id": "inline_comment"},
+        body={"version": {"number": 2}, "body": _storage("Resolved now"), "resolved": True},
+    ),
+    Case(
+        "DELETE",
+        f"{V2}/inline-comments/{{comment-id}}",
+        {"comment-id": "inline_comment"},
+        status=204,
+    ),
     Case("GET", f"{V2}/inline-comments/{{id}}/children", {"id": "inline_comment"}),
     Case("GET", f"{V2}/pages/{{id}}/footer-comments", {"id": "commented"}),
-    Case("GET", f"{V2}/pages/{{id}}/inline-comments", {"id": "inline_page"},
-         query={"resolution-status": "open"}),
+    Case(
+        "GET",
+        f"{V2}/pages/{{id}}/inline-comments",
+        {"id": "inline_page"},
+        query={"resolution-status": "open"},
+    ),
     # attachments
     Case("GET", f"{V2}/pages/{{id}}/attachments", {"id": "attached"}),
     Case("GET", f"{V2}/attachments/{{id}}", {"id": "attachment"}),
     Case("DELETE", f"{V2}/attachments/{{id}}", {"id": "attachment"}, status=204),
-    Case("GET", "/wiki/download/attachments/{page_id}/{filename}",
-         {"page_id": "attached", "filename": "attachment_name"}, in_spec=False),
-    Case("GET", f"{V1}/content/{{id}}/child/attachment/{{att_id}}/download",
-         {"id": "attached", "att_id": "attachment"}),
-    Case("POST", f"{V1}/content/{{id}}/child/attachment", {"id": "page"},
-         files={"file": ("pixel.png", PNG, "image/png")},
-         data={"comment": "a pixel", "minorEdit": "false"},
-         headers={"X-Atlassian-Token": "nocheck"}),
-    Case("POST", f"{V1}/content/{{id}}/child/attachment", {"id": "page"},
-         files={"file": ("pixel.png", PNG, "image/png")}, data={"minorEdit": "false"},
-         status=403, name="POST attachment without XSRF token"),
-    Case("PUT", f"{V1}/content/{{id}}/child/attachment", {"id": "attached"},
-         files={"file": ("{attachment_name}", b"new bytes", "application/octet-stream")},
-         data={"comment": "v2", "minorEdit": "true"}, headers={"X-Atlassian-Token": "nocheck"}),
+    Case(
+        "GET",
+        "/wiki/download/attachments/{page_id}/{filename}",
+        {"page_id": "attached", "filename": "attachment_name"},
+        in_spec=False,
+    ),
+    Case(
+        "GET",
+        f"{V1}/content/{{id}}/child/attachment/{{att_id}}/download",
+        {"id": "attached", "att_id": "attachment"},
+    ),
+    Case(
+        "POST",
+        f"{V1}/content/{{id}}/child/attachment",
+        {"id": "page"},
+        files={"file": ("pixel.png", PNG, "image/png")},
+        data={"comment": "a pixel", "minorEdit": "false"},
+        headers={"X-Atlassian-Token": "nocheck"},
+    ),
+    Case(
+        "POST",
+        f"{V1}/content/{{id}}/child/attachment",
+        {"id": "page"},
+        files={"file": ("pixel.png", PNG, "image/png")},
+        data={"minorEdit": "false"},
+        status=403,
+        name="POST attachment without XSRF token",
+    ),
+    Case(
+        "PUT",
+        f"{V1}/content/{{id}}/child/attachment",
+        {"id": "attached"},
+        files={"file": ("{attachment_name}", b"new bytes", "application/octet-stream")},
+        data={"comment": "v2", "minorEdit": "true"},
+        headers={"X-Atlassian-Token": "nocheck"},
+    ),
     # users
     Case("GET", f"{V1}/user/current"),
     Case("GET", f"{V1}/user", query={"accountId": "{user}"}),
@@ -204,98 +382,218 @@ CASES: list[Case] = [
     Case("POST", f"{V2}/users-bulk", body=lambda c: {"accountIds": [c["user"]]}),
     # search
     Case("GET", f"{V1}/search", query={"cql": "space = DEMO AND type = page", "limit": 5}),
-    Case("GET", f"{V1}/content/search",
-         query={"cql": 'label = "{label_name}"', "expand": "space,body.storage,version"}),
-    Case("GET", f"{V1}/search", query={"cql": "frobnicate = 3"}, status=400,
-         name="GET search bad CQL"),
+    Case(
+        "GET",
+        f"{V1}/content/search",
+        query={"cql": 'label = "{label_name}"', "expand": "space,body.storage,version"},
+    ),
+    Case(
+        "GET",
+        f"{V1}/search",
+        query={"cql": "frobnicate = 3"},
+        status=400,
+        name="GET search bad CQL",
+    ),
     # more shapes of the content endpoints (H-CONTENT)
-    Case("POST", f"{V2}/inline-comments", body=lambda c: {
-        "pageId": c["inline_page"], "body": _storage("On the selection"),
-        "inlineCommentProperties": {"textSelection": "chain of", "textSelectionMatchCount": 1,
-                                    "textSelectionMatchIndex": 0}},
-         status=201, name="POST inline-comments on a selection"),
-    Case("POST", f"{V2}/inline-comments", body=lambda c: {
-        "pageId": c["inline_page"], "body": _storage("Nowhere"),
-        "inlineCommentProperties": {"textSelection": "no such words on the page"}},
-         status=400, name="POST inline-comments selection not found"),
-    Case("GET", f"{V2}/pages/{{id}}/footer-comments", {"id": "commented"},
-         query={"body-format": "atlas_doc_format", "sort": "-created-date", "limit": 1},
-         name="GET page footer-comments adf"),
-    Case("GET", f"{V2}/footer-comments/{{comment-id}}", {"comment-id": "footer_comment"},
-         query={"body-format": "view", "include-versions": "true"},
-         name="GET footer-comment view with versions"),
-    Case("GET", f"{V2}/inline-comments/{{comment-id}}", {"comment-id": "inline_comment"},
-         query={"body-format": "atlas_doc_format"}, name="GET inline-comment adf"),
-    Case("PUT", f"{V2}/footer-comments/{{comment-id}}", {"comment-id": "footer_comment"},
-         body={"version": {"number": 1}, "body": _storage("Stale")}, status=409,
-         name="PUT footer-comment stale version"),
-    Case("GET", f"{V2}/pages/{{id}}/attachments", {"id": "attached"},
-         query={"filename": "{attachment_name}", "mediaType": "image/png",
-                "sort": "-modified-date", "limit": 5}, name="GET page attachments filtered"),
-    Case("GET", f"{V2}/attachments/{{id}}", {"id": "attachment"},
-         query={"include-versions": "true", "include-labels": "true", "version": 1},
-         name="GET attachment with versions and labels"),
-    Case("GET", f"{V2}/attachments/{{id}}", {"id": "missing"}, status=404,
-         name="GET attachment missing"),
-    Case("POST", f"{V1}/content/{{id}}/child/attachment", {"id": "attached"},
-         files={"file": ("{attachment_name}", PNG, "image/png")}, data={"minorEdit": "false"},
-         headers={"X-Atlassian-Token": "nocheck"}, status=400,
-         name="POST attachment with an existing name"),
-    Case("GET", f"{V2}/labels", query={"prefix": "global", "sort": "-name", "limit": 3},
-         name="GET labels by prefix"),
-    Case("POST", f"{V1}/content/{{id}}/label", {"id": "page"},
-         body={"prefix": "global", "name": "bad label"}, status=400,
-         name="POST label with a space"),
-    Case("GET", f"{V1}/user", query={"accountId": "nobody-known"}, status=404,
-         name="GET user unknown"),
-    Case("GET", f"{V1}/search",
-         query={"cql": 'text ~ "install*" AND type IN (page, comment) ORDER BY title',
-                "expand": "content.space,content.version", "excerpt": "highlight"},
-         name="GET search text with excerpts"),
-    Case("GET", f"{V1}/search",
-         query={"cql": "type IN (folder, attachment, comment)", "limit": 250,
-                "includeArchivedSpaces": "true"}, name="GET search other types"),
-    Case("GET", f"{V1}/content/search",
-         query={"cql": "type = comment OR type = attachment",
-                "expand": "space,version,ancestors,container,history,body.storage"},
-         name="GET content search comments and attachments"),
-    Case("GET", f"{V1}/content/search", query={"cql": 'title ~ "*x"'}, status=400,
-         name="GET content search bad CQL"),
+    Case(
+        "POST",
+        f"{V2}/inline-comments",
+        body=lambda c: {
+            "pageId": c["inline_page"],
+            "body": _storage("On the selection"),
+            "inlineCommentProperties": {
+                "textSelection": "chain of",
+                "textSelectionMatchCount": 1,
+                "textSelectionMatchIndex": 0,
+            },
+        },
+        status=201,
+        name="POST inline-comments on a selection",
+    ),
+    Case(
+        "POST",
+        f"{V2}/inline-comments",
+        body=lambda c: {
+            "pageId": c["inline_page"],
+            "body": _storage("Nowhere"),
+            "inlineCommentProperties": {"textSelection": "no such words on the page"},
+        },
+        status=400,
+        name="POST inline-comments selection not found",
+    ),
+    Case(
+        "GET",
+        f"{V2}/pages/{{id}}/footer-comments",
+        {"id": "commented"},
+        query={"body-format": "atlas_doc_format", "sort": "-created-date", "limit": 1},
+        name="GET page footer-comments adf",
+    ),
+    Case(
+        "GET",
+        f"{V2}/footer-comments/{{comment-id}}",
+        {"comment-id": "footer_comment"},
+        query={"body-format": "view", "include-versions": "true"},
+        name="GET footer-comment view with versions",
+    ),
+    Case(
+        "GET",
+        f"{V2}/inline-comments/{{comment-id}}",
+        {"comment-id": "inline_comment"},
+        query={"body-format": "atlas_doc_format"},
+        name="GET inline-comment adf",
+    ),
+    Case(
+        "PUT",
+        f"{V2}/footer-comments/{{comment-id}}",
+        {"comment-id": "footer_comment"},
+        body={"version": {"number": 1}, "body": _storage("Stale")},
+        status=409,
+        name="PUT footer-comment stale version",
+    ),
+    Case(
+        "GET",
+        f"{V2}/pages/{{id}}/attachments",
+        {"id": "attached"},
+        query={
+            "filename": "{attachment_name}",
+            "mediaType": "image/png",
+            "sort": "-modified-date",
+            "limit": 5,
+        },
+        name="GET page attachments filtered",
+    ),
+    Case(
+        "GET",
+        f"{V2}/attachments/{{id}}",
+        {"id": "attachment"},
+        query={"include-versions": "true", "include-labels": "true", "version": 1},
+        name="GET attachment with versions and labels",
+    ),
+    Case(
+        "GET",
+        f"{V2}/attachments/{{id}}",
+        {"id": "missing"},
+        status=404,
+        name="GET attachment missing",
+    ),
+    Case(
+        "POST",
+        f"{V1}/content/{{id}}/child/attachment",
+        {"id": "attached"},
+        files={"file": ("{attachment_name}", PNG, "image/png")},
+        data={"minorEdit": "false"},
+        headers={"X-Atlassian-Token": "nocheck"},
+        status=400,
+        name="POST attachment with an existing name",
+    ),
+    Case(
+        "GET",
+        f"{V2}/labels",
+        query={"prefix": "global", "sort": "-name", "limit": 3},
+        name="GET labels by prefix",
+    ),
+    Case(
+        "POST",
+        f"{V1}/content/{{id}}/label",
+        {"id": "page"},
+        body={"prefix": "global", "name": "bad label"},
+        status=400,
+        name="POST label with a space",
+    ),
+    Case(
+        "GET",
+        f"{V1}/user",
+        query={"accountId": "nobody-known"},
+        status=404,
+        name="GET user unknown",
+    ),
+    Case(
+        "GET",
+        f"{V1}/search",
+        query={
+            "cql": 'text ~ "install*" AND type IN (page, comment) ORDER BY title',
+            "expand": "content.space,content.version",
+            "excerpt": "highlight",
+        },
+        name="GET search text with excerpts",
+    ),
+    Case(
+        "GET",
+        f"{V1}/search",
+        query={
+            "cql": "type IN (folder, attachment, comment)",
+            "limit": 250,
+            "includeArchivedSpaces": "true",
+        },
+        name="GET search other types",
+    ),
+    Case(
+        "GET",
+        f"{V1}/content/search",
+        query={
+            "cql": "type = comment OR type = attachment",
+            "expand": "space,version,ancestors,container,history,body.storage",
+        },
+        name="GET content search comments and attachments",
+    ),
+    Case(
+        "GET",
+        f"{V1}/content/search",
+        query={"cql": 'title ~ "*x"'},
+        status=400,
+        name="GET content search bad CQL",
+    ),
 ]
 
 
 def demo_context(state: Any) -> dict[str, str]:
     """Ids in the demo site that the table's rows refer to, found through the state."""
     demo = state.space_by_key("DEMO")
-    pages = [p for p in state.pages.values() if p["spaceId"] == demo["id"]
-             and p["status"] == "current"]
+    pages = [
+        p for p in state.pages.values() if p["spaceId"] == demo["id"] and p["status"] == "current"
+    ]
     by_title = {p["title"]: p for p in pages}
 
     def kids(node_id: str) -> list[dict[str, Any]]:
         return [p for p in pages if p.get("parentId") == node_id]
 
     page = next(p for p in pages if p["id"] != demo["homepageId"] and kids(p["id"]))
-    leaf = next(p for p in pages if not kids(p["id"]) and not state.folders.get(p["parentId"])
-                and p.get("parentId") != demo["homepageId"] and p["id"] != demo["homepageId"])
+    leaf = next(
+        p
+        for p in pages
+        if not kids(p["id"])
+        and not state.folders.get(p["parentId"])
+        and p.get("parentId") != demo["homepageId"]
+        and p["id"] != demo["homepageId"]
+    )
     versioned = max(pages, key=lambda p: p["version"]["number"])
     comments = list(state.comments.values())
-    footer = next(c for c in comments if c.get("kind") == "footer"
-                  and not c.get("parentCommentId"))
-    inline = next(c for c in comments if c.get("kind") == "inline"
-                  and not c.get("parentCommentId"))
+    footer = next(c for c in comments if c.get("kind") == "footer" and not c.get("parentCommentId"))
+    inline = next(c for c in comments if c.get("kind") == "inline" and not c.get("parentCommentId"))
     attachment = next(iter(state.attachments.values()))
     label_ids = state.content_labels.get(page["id"]) or next(
-        v for v in state.content_labels.values() if v)
+        v for v in state.content_labels.values() if v
+    )
     label = state.labels[label_ids[0]]
     ctx = {
-        "space": demo["id"], "home": demo["homepageId"], "page": page["id"],
-        "page_version": str(page["version"]["number"]), "leaf": leaf["id"],
-        "versioned": versioned["id"], "missing": "999999999", "folder": next(iter(state.folders)),
-        "label": label["id"], "label_name": label["name"],
-        "footer_comment": footer["id"], "inline_comment": inline["id"],
-        "commented": footer["pageId"], "inline_page": inline["pageId"],
-        "attachment": attachment["id"], "attached": attachment["pageId"],
-        "attachment_name": attachment["title"], "user": state.current_user,
+        "space": demo["id"],
+        "home": demo["homepageId"],
+        "page": page["id"],
+        "page_version": str(page["version"]["number"]),
+        "leaf": leaf["id"],
+        "versioned": versioned["id"],
+        "missing": "999999999",
+        "folder": next(iter(state.folders)),
+        "label": label["id"],
+        "label_name": label["name"],
+        "footer_comment": footer["id"],
+        "inline_comment": inline["id"],
+        "commented": footer["pageId"],
+        "inline_page": inline["pageId"],
+        "attachment": attachment["id"],
+        "attached": attachment["pageId"],
+        "attachment_name": attachment["title"],
+        "user": state.current_user,
     }
     assert "Getting Started" in by_title and versioned["version"]["number"] >= 2
     return ctx
@@ -349,12 +647,20 @@ def test_contract(case: Case, specs, confluence_sandbox):
         files = {k: (_fill(v[0], ctx), v[1], v[2]) for k, v in case.files.items()}
     if case.in_spec:
         content_type = "multipart/form-data" if files else "application/json"
-        problems = specs.request_problems(case.method, path, query, body,
-                                          content_type if (body is not None or files) else None)
+        problems = specs.request_problems(
+            case.method, path, query, body, content_type if (body is not None or files) else None
+        )
         assert bool(problems) != case.valid_request, problems
     with confluence_sandbox.session() as session:
-        resp = session.request(case.method, confluence_sandbox.url + path, params=query,
-                               json=body, files=files, data=case.data, headers=case.headers)
+        resp = session.request(
+            case.method,
+            confluence_sandbox.url + path,
+            params=query,
+            json=body,
+            files=files,
+            data=case.data,
+            headers=case.headers,
+        )
     assert resp.status_code == case.status, resp.text[:500]
     if resp.status_code == 204:
         assert resp.content == b""
@@ -373,8 +679,11 @@ def test_contract(case: Case, specs, confluence_sandbox):
     specs.validate_response(case.method, path, resp.status_code, resp.json())
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.method == "GET" and c.status == 200
-                                  and c.in_spec], ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if c.method == "GET" and c.status == 200 and c.in_spec],
+    ids=lambda c: c.id,
+)
 def test_contract_through_gateway(case: Case, specs, confluence_sandbox):
     """The same GETs through the scoped-token gateway form answer the same bodies."""
     ctx = demo_context(confluence_sandbox.state)

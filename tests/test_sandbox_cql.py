@@ -17,23 +17,64 @@ from ctk_core.testing import running_sandbox
 NOW = datetime(2024, 3, 15, 12, 0, tzinfo=timezone.utc)
 
 ITEMS = [
-    {"id": "1", "type": "page", "space.key": "DEMO", "space.id": "10", "title": "Getting Started",
-     "text": "Getting Started. Install the tool with pip and run it.", "labels": ["guide"],
-     "ancestors": [], "parent": None, "creator": "u1", "contributors": ["u1", "u2"],
-     "created": NOW - timedelta(days=30), "lastModified": NOW - timedelta(days=2)},
-    {"id": "2", "type": "page", "space.key": "DEMO", "space.id": "10", "title": "Release Notes",
-     "text": "Release Notes. Version 2.0 brings faster search.", "labels": ["release", "guide"],
-     "ancestors": ["1"], "parent": "1", "creator": "u2", "contributors": ["u2"],
-     "created": datetime(2024, 1, 31, 10, 0, tzinfo=timezone.utc),
-     "lastModified": NOW - timedelta(days=10)},
-    {"id": "3", "type": "comment", "space.key": "TEAM", "space.id": "20", "title": "Re: Plan",
-     "text": "Looks good to me", "labels": [], "container": "2", "creator": "u1",
-     "contributors": ["u1"], "created": "2024-02-01T08:00:00Z",
-     "lastModified": "2024-02-01T08:00:00Z"},
-    {"id": "att4", "type": "attachment", "space.key": "DEMO", "space.id": "10",
-     "title": "diagram.png", "text": "diagram.png architecture diagram", "labels": [],
-     "container": "1", "creator": "u3", "contributors": ["u3"],
-     "created": NOW - timedelta(hours=1), "lastModified": NOW - timedelta(hours=1)},
+    {
+        "id": "1",
+        "type": "page",
+        "space.key": "DEMO",
+        "space.id": "10",
+        "title": "Getting Started",
+        "text": "Getting Started. Install the tool with pip and run it.",
+        "labels": ["guide"],
+        "ancestors": [],
+        "parent": None,
+        "creator": "u1",
+        "contributors": ["u1", "u2"],
+        "created": NOW - timedelta(days=30),
+        "lastModified": NOW - timedelta(days=2),
+    },
+    {
+        "id": "2",
+        "type": "page",
+        "space.key": "DEMO",
+        "space.id": "10",
+        "title": "Release Notes",
+        "text": "Release Notes. Version 2.0 brings faster search.",
+        "labels": ["release", "guide"],
+        "ancestors": ["1"],
+        "parent": "1",
+        "creator": "u2",
+        "contributors": ["u2"],
+        "created": datetime(2024, 1, 31, 10, 0, tzinfo=timezone.utc),
+        "lastModified": NOW - timedelta(days=10),
+    },
+    {
+        "id": "3",
+        "type": "comment",
+        "space.key": "TEAM",
+        "space.id": "20",
+        "title": "Re: Plan",
+        "text": "Looks good to me",
+        "labels": [],
+        "container": "2",
+        "creator": "u1",
+        "contributors": ["u1"],
+        "created": "2024-02-01T08:00:00Z",
+        "lastModified": "2024-02-01T08:00:00Z",
+    },
+    {
+        "id": "att4",
+        "type": "attachment",
+        "space.key": "DEMO",
+        "space.id": "10",
+        "title": "diagram.png",
+        "text": "diagram.png architecture diagram",
+        "labels": [],
+        "container": "1",
+        "creator": "u3",
+        "contributors": ["u3"],
+        "created": NOW - timedelta(hours=1),
+        "lastModified": NOW - timedelta(hours=1),
+    },
 ]
 
 
@@ -53,10 +94,10 @@ def ids(query: str, user: str = "u1") -> list[str]:
         ("space = DEMO and type = page", ["1", "2"]),
         ("space.id = 20", ["3"]),
         ("title = 'release notes'", ["2"]),
-        ("title != \"Release Notes\"", ["1", "3", "att4"]),
+        ('title != "Release Notes"', ["1", "3", "att4"]),
         ("title ~ start*", ["1"]),
         ("title !~ release", ["1", "3", "att4"]),
-        ("text ~ \"pip install\"", ["1"]),
+        ('text ~ "pip install"', ["1"]),
         ("text ~ '\"install the tool\"'", ["1"]),
         ("text ~ '\"tool install\"'", []),
         ("siteSearch ~ diagram", ["att4"]),
@@ -76,7 +117,7 @@ def ids(query: str, user: str = "u1") -> list[str]:
         ("created < 2024-02-01", ["2"]),
         ("created <= 2024-02-01", ["2", "3"]),
         ("lastModified > now('-7d')", ["1", "att4"]),
-        ("lastModified < now(\"-1w\")", ["2", "3"]),
+        ('lastModified < now("-1w")', ["2", "3"]),
         ("created > startOfDay()", ["att4"]),
         ("created < now('+1w')", ["1", "2", "3", "att4"]),
         ("not type = page", ["3", "att4"]),
@@ -104,7 +145,7 @@ def test_order_by_several_fields():
         ("label ~ foo", "operator '~'"),
         ("title > 5", "operator '>'"),
         ("type = page order by label", "ORDER BY label"),
-        ("title = \"unterminated", "unterminated string"),
+        ('title = "unterminated', "unterminated string"),
         ("type = page and", "field name"),
         ("(type = page", "')'"),
         ("created > yesterday", "invalid date"),
@@ -127,7 +168,7 @@ def test_invalid_queries_name_the_problem(query, fragment):
 
 
 def test_tokenizer_handles_escapes_and_both_quotes():
-    toks = cql.tokenize("title = \"say \\\"hi\\\"\" and label = 'it\\'s'")
+    toks = cql.tokenize('title = "say \\"hi\\"" and label = \'it\\\'s\'')
     strings = [t.text for t in toks if t.kind == "string"]
     assert strings == ['say "hi"', "it's"]
 
@@ -154,14 +195,26 @@ def test_dates_and_offsets():
 
 
 def test_search_words_skip_negated_clauses():
-    q = parse("text ~ \"alpha beta*\" and not title ~ gamma and title !~ delta")
+    q = parse('text ~ "alpha beta*" and not title ~ gamma and title !~ delta')
     assert q.search_words() == [("alpha", False), ("beta", True)]
     q2 = parse("not text !~ omega")
     assert q2.search_words() == [("omega", False)]
 
 
-_PIECES = [*'ab =~!<>()",\'*-:.', "AND ", "OR ", "NOT ", "IN ", "title", "label", "created",
-           "now(", "ORDER BY ", "2024-01-31", "\\"]
+_PIECES = [
+    *"ab =~!<>()\",'*-:.",
+    "AND ",
+    "OR ",
+    "NOT ",
+    "IN ",
+    "title",
+    "label",
+    "created",
+    "now(",
+    "ORDER BY ",
+    "2024-01-31",
+    "\\",
+]
 
 
 @given(st.lists(st.sampled_from(_PIECES), max_size=20).map("".join))
@@ -186,7 +239,6 @@ def test_user_fields_table():
 # ------------------------------------------------------------------------------ over HTTP
 
 
-
 @pytest.fixture(scope="module")
 def site():
     """One demo sandbox for the read-only searches of this module."""
@@ -196,8 +248,9 @@ def site():
 
 def search(site, cql: str, **params):
     with site.session() as session:
-        return session.get(site.url + "/wiki/rest/api/search",
-                           params={"cql": cql, "limit": 250, **params})
+        return session.get(
+            site.url + "/wiki/rest/api/search", params={"cql": cql, "limit": 250, **params}
+        )
 
 
 def titles(site, cql: str, **params) -> list[str]:
@@ -211,11 +264,26 @@ def known(name: str) -> str:
 
 
 GUIDES = ["Getting Started", "Installation", "Configuration"]
-DEMO_PAGES = ["Demo Space", "Getting Started", "Installation", "Installing on Linux",
-              "Installing on macOS", "Configuration", "Environment Variables", "Architecture",
-              "Data Model", "API Design", "Release Notes", "Release 1.0", "Release 1.1",
-              "2024-01-15 Planning", "2024-02-12 Retrospective", "Team Handbook",
-              "Code Review Guidelines", "On-call Rotation"]
+DEMO_PAGES = [
+    "Demo Space",
+    "Getting Started",
+    "Installation",
+    "Installing on Linux",
+    "Installing on macOS",
+    "Configuration",
+    "Environment Variables",
+    "Architecture",
+    "Data Model",
+    "API Design",
+    "Release Notes",
+    "Release 1.0",
+    "Release 1.1",
+    "2024-01-15 Planning",
+    "2024-02-12 Retrospective",
+    "Team Handbook",
+    "Code Review Guidelines",
+    "On-call Rotation",
+]
 
 # (CQL, expected titles in any order); ids are filled in from the demo seed.
 KNOWN_ANSWERS = [
@@ -225,13 +293,24 @@ KNOWN_ANSWERS = [
     ("type = attachment", ["diagram.png", "notes.txt"]),
     ("type = comment AND container = {page:Data Model}", ["Re: Data Model"] * 3),
     ("label = guide", GUIDES),
-    ("label IN (architecture, release-notes)",
-     ["Architecture", "Data Model", "Release 1.0", "Release 1.1"]),
-    ("label = meeting-notes AND parent = {folder:Meeting Notes}",
-     ["2024-01-15 Planning", "2024-02-12 Retrospective"]),
-    ("ancestor = {page:Getting Started}",
-     ["Installation", "Installing on Linux", "Installing on macOS", "Configuration",
-      "Environment Variables"]),
+    (
+        "label IN (architecture, release-notes)",
+        ["Architecture", "Data Model", "Release 1.0", "Release 1.1"],
+    ),
+    (
+        "label = meeting-notes AND parent = {folder:Meeting Notes}",
+        ["2024-01-15 Planning", "2024-02-12 Retrospective"],
+    ),
+    (
+        "ancestor = {page:Getting Started}",
+        [
+            "Installation",
+            "Installing on Linux",
+            "Installing on macOS",
+            "Configuration",
+            "Environment Variables",
+        ],
+    ),
     ("parent = {page:Architecture}", ["Data Model", "API Design"]),
     ('title ~ "install*"', ["Installation", "Installing on Linux", "Installing on macOS"]),
     ('title = "Release 1.0"', ["Release 1.0"]),
@@ -241,27 +320,43 @@ KNOWN_ANSWERS = [
     ('text ~ "homebrew"', ["Installing on macOS"]),
     ("siteSearch ~ diagram", ["Architecture", "diagram.png", "Re: Architecture"]),
     ("type = attachment AND text ~ checklist", ["notes.txt"]),
-    ("creator = {user:Sam O'Connor} AND type = page",
-     ["Installing on Linux", "Installing on macOS", "Release 1.1", "Code Review Guidelines",
-      "Onboarding Checklist"]),
+    (
+        "creator = {user:Sam O'Connor} AND type = page",
+        [
+            "Installing on Linux",
+            "Installing on macOS",
+            "Release 1.1",
+            "Code Review Guidelines",
+            "Onboarding Checklist",
+        ],
+    ),
     ("contributor = currentUser() AND label = architecture", ["Architecture"]),
     ('created < "2024-01-10" AND type = page', ["Demo Space", "Getting Started"]),
-    ("created >= 2024/01/22 AND created < 2024/01/25 AND type = page",
-     ["On-call Rotation", "Team Space", "Team Goals"]),
+    (
+        "created >= 2024/01/22 AND created < 2024/01/25 AND type = page",
+        ["On-call Rotation", "Team Space", "Team Goals"],
+    ),
     ('created = "2024-01-15"', ["Meeting Notes", "2024-01-15 Planning"]),
     ('lastModified > now("-7d")', ["Architecture", "Release 1.1"]),
-    ('lastModified < now("-1w") AND space = TEAM',
-     ["Team Space", "Team Goals", "Onboarding Checklist"]),
+    (
+        'lastModified < now("-1w") AND space = TEAM',
+        ["Team Space", "Team Goals", "Onboarding Checklist"],
+    ),
     ("space.id = {space:TEAM} AND title ~ team", ["Team Space", "Team Goals"]),
-    ("id IN ({page:API Design}, {folder:Meeting Notes}, {attachment:notes.txt})",
-     ["API Design", "Meeting Notes", "notes.txt"]),
-    ("type = page AND NOT label = guide AND ancestor = {page:Getting Started}",
-     ["Installing on Linux", "Installing on macOS", "Environment Variables"]),
+    (
+        "id IN ({page:API Design}, {folder:Meeting Notes}, {attachment:notes.txt})",
+        ["API Design", "Meeting Notes", "notes.txt"],
+    ),
+    (
+        "type = page AND NOT label = guide AND ancestor = {page:Getting Started}",
+        ["Installing on Linux", "Installing on macOS", "Environment Variables"],
+    ),
     ("(label = guide OR label = team) AND space IN (DEMO, TEAM)", [*GUIDES, "Team Goals"]),
-    ("space NOT IN (DEMO) AND type = page", ["Team Space", "Team Goals",
-                                             "Onboarding Checklist"]),
-    ("type = page AND space = DEMO AND lastModified > startOfYear(\"-100y\") AND "
-     "title ~ rotation", ["On-call Rotation"]),
+    ("space NOT IN (DEMO) AND type = page", ["Team Space", "Team Goals", "Onboarding Checklist"]),
+    (
+        'type = page AND space = DEMO AND lastModified > startOfYear("-100y") AND title ~ rotation',
+        ["On-call Rotation"],
+    ),
 ]
 
 
@@ -281,28 +376,40 @@ def test_at_least_25_distinct_queries():
     assert len({q for q, _ in KNOWN_ANSWERS}) >= 25
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("type = page AND space = TEAM ORDER BY created DESC",
-     ["Onboarding Checklist", "Team Goals", "Team Space"]),
-    ('title ~ "release" AND type = page ORDER BY title',
-     ["Release 1.0", "Release 1.1", "Release Notes"]),
-    ("label = guide ORDER BY lastModified DESC, title ASC",
-     ["Configuration", "Installation", "Getting Started"]),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "type = page AND space = TEAM ORDER BY created DESC",
+            ["Onboarding Checklist", "Team Goals", "Team Space"],
+        ),
+        (
+            'title ~ "release" AND type = page ORDER BY title',
+            ["Release 1.0", "Release 1.1", "Release Notes"],
+        ),
+        (
+            "label = guide ORDER BY lastModified DESC, title ASC",
+            ["Configuration", "Installation", "Getting Started"],
+        ),
+    ],
+)
 def test_search_order_by(site, query, expected):
     assert titles(site, query) == expected
 
 
-@pytest.mark.parametrize(("query", "fragment"), [
-    ("frobnicate = 3", "'frobnicate'"),
-    ("title > 3", "operator '>'"),
-    ("type = page AND", "field name"),
-    ("label ~ guide", "operator '~'"),
-    ('created > "yesterday"', "invalid date"),
-    ("space = currentSpace()", "currentSpace()"),
-    ("order by title", "no condition"),
-    ('user.fullname ~ "alex"', "'user.fullname'"),
-])
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        ("frobnicate = 3", "'frobnicate'"),
+        ("title > 3", "operator '>'"),
+        ("type = page AND", "field name"),
+        ("label ~ guide", "operator '~'"),
+        ('created > "yesterday"', "invalid date"),
+        ("space = currentSpace()", "currentSpace()"),
+        ("order by title", "no condition"),
+        ('user.fullname ~ "alex"', "'user.fullname'"),
+    ],
+)
 def test_invalid_cql_answers_400(site, query, fragment):
     for path in ("/wiki/rest/api/search", "/wiki/rest/api/content/search"):
         with site.session() as session:
@@ -357,9 +464,13 @@ def test_search_result_shape_and_highlighting(site):
 
 def test_content_search_expands_body_and_space(site):
     with site.session() as session:
-        resp = session.get(site.url + "/wiki/rest/api/content/search",
-                           params={"cql": 'title = "Installation"',
-                                   "expand": "body.storage,space,version,ancestors"})
+        resp = session.get(
+            site.url + "/wiki/rest/api/content/search",
+            params={
+                "cql": 'title = "Installation"',
+                "expand": "body.storage,space,version,ancestors",
+            },
+        )
     data = resp.json()
     assert data["size"] == 1
     content = data["results"][0]
@@ -371,8 +482,9 @@ def test_content_search_expands_body_and_space(site):
 
 def test_search_through_the_gateway(site):
     with site.session() as session:
-        resp = session.get(site.gateway_url + "/wiki/rest/api/search",
-                           params={"cql": "label = guide", "limit": 1})
+        resp = session.get(
+            site.gateway_url + "/wiki/rest/api/search", params={"cql": "label = guide", "limit": 1}
+        )
     data = resp.json()
     assert data["totalSize"] == 3
     assert data["_links"]["base"] == site.gateway_url + "/wiki"
@@ -389,14 +501,23 @@ def test_archived_spaces_only_when_asked(confluence_sandbox):
 def test_search_sees_new_content(confluence_sandbox):
     sandbox = confluence_sandbox
     with sandbox.session() as session:
-        created = session.post(sandbox.url + "/wiki/api/v2/pages", json={
-            "spaceId": sandbox.space_id("TEAM"), "title": "Quarterly zeppelin review",
-            "body": {"representation": "storage", "value": "<p>Zeppelins are back.</p>"}})
+        created = session.post(
+            sandbox.url + "/wiki/api/v2/pages",
+            json={
+                "spaceId": sandbox.space_id("TEAM"),
+                "title": "Quarterly zeppelin review",
+                "body": {"representation": "storage", "value": "<p>Zeppelins are back.</p>"},
+            },
+        )
         assert created.status_code == 200, created.text
-        session.post(sandbox.url + f"/wiki/rest/api/content/{created.json()['id']}/label",
-                     json={"prefix": "global", "name": "airships"})
+        session.post(
+            sandbox.url + f"/wiki/rest/api/content/{created.json()['id']}/label",
+            json={"prefix": "global", "name": "airships"},
+        )
     assert titles(sandbox, "text ~ zeppelin*") == ["Quarterly zeppelin review"]
-    assert titles(sandbox, "label = airships AND creator = currentUser()") == \
-        ["Quarterly zeppelin review"]
-    assert titles(sandbox, 'lastModified >= startOfDay() AND space = TEAM') == \
-        ["Quarterly zeppelin review"]
+    assert titles(sandbox, "label = airships AND creator = currentUser()") == [
+        "Quarterly zeppelin review"
+    ]
+    assert titles(sandbox, "lastModified >= startOfDay() AND space = TEAM") == [
+        "Quarterly zeppelin review"
+    ]

@@ -51,8 +51,9 @@ def test_server_errors(confluence_sandbox, kind):
 
 def test_503_with_retry_after_in_v1_shape(confluence_sandbox):
     confluence_sandbox.fault("503,retry_after=7,count=1")
-    resp = requests.get(f"{confluence_sandbox.url}/wiki/rest/api/user/current",
-                        auth=confluence_sandbox.auth)
+    resp = requests.get(
+        f"{confluence_sandbox.url}/wiki/rest/api/user/current", auth=confluence_sandbox.auth
+    )
     assert resp.status_code == 503 and resp.headers["Retry-After"] == "7"
     assert resp.json()["statusCode"] == 503
 
@@ -72,8 +73,9 @@ def test_close_on_a_keep_alive_session_then_recover(confluence_sandbox):
     with confluence_sandbox.session() as session:
         assert get_spaces(confluence_sandbox, session).status_code == 200
         confluence_sandbox.fault("close,count=1")
-        with pytest.raises((requests.exceptions.ConnectionError,
-                            requests.exceptions.ChunkedEncodingError)):
+        with pytest.raises(
+            (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)
+        ):
             get_spaces(confluence_sandbox, session)
         assert get_spaces(confluence_sandbox, session).status_code == 200
 
@@ -149,8 +151,7 @@ def test_runtime_admin_endpoint(confluence_sandbox):
 def test_admin_requests_are_not_faulted_or_logged(confluence_sandbox):
     confluence_sandbox.fault("500")
     assert requests.get(f"{confluence_sandbox.url}/__sandbox__/faults").status_code == 200
-    assert requests.get(f"{confluence_sandbox.url}/__sandbox__/requests").json() == {
-        "requests": []}
+    assert requests.get(f"{confluence_sandbox.url}/__sandbox__/requests").json() == {"requests": []}
 
 
 def test_faults_given_at_start(confluence_sandbox_factory):
@@ -159,23 +160,25 @@ def test_faults_given_at_start(confluence_sandbox_factory):
     assert get_spaces(sandbox).status_code == 200
 
 
-@pytest.mark.parametrize("spec,message", [
-    ("teapot", "unknown fault kind"),
-    ("429,every", "key=value"),
-    ("429,every=0", "every"),
-    ("429,count=0", "count"),
-    ("500,colour=red", "unknown fault option"),
-    ("latency,ms=slow", "bad number"),
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    "spec,message",
+    [
+        ("teapot", "unknown fault kind"),
+        ("429,every", "key=value"),
+        ("429,every=0", "every"),
+        ("429,count=0", "count"),
+        ("500,colour=red", "unknown fault option"),
+        ("latency,ms=slow", "bad number"),
+        ("", "empty"),
+    ],
+)
 def test_bad_fault_specs(spec, message):
     with pytest.raises(ValueError, match=message):
         parse_fault(spec)
 
 
 def test_parse_fault_fills_defaults():
-    assert parse_fault("429") == {"kind": "429", "every": 1, "probability": 1.0,
-                                  "retry_after": 1.0}
+    assert parse_fault("429") == {"kind": "429", "every": 1, "probability": 1.0, "retry_after": 1.0}
     assert parse_fault("latency,path=/wiki/,method=get")["method"] == "GET"
     faults = Faults(["500,count=1"])
     assert faults.pick("GET", "/wiki/x")[1]["kind"] == "500"
@@ -189,7 +192,8 @@ def test_close_during_a_streamed_download(confluence_sandbox):
         url = confluence_sandbox.wiki_url + listed.json()["downloadLink"]
         full = session.get(url).content
         confluence_sandbox.fault({"kind": "close", "count": 1, "path": "/wiki/download/"})
-        with pytest.raises((requests.exceptions.ConnectionError,
-                            requests.exceptions.ChunkedEncodingError)):
+        with pytest.raises(
+            (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)
+        ):
             session.get(url)
         assert session.get(url).content == full

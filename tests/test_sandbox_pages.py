@@ -26,16 +26,24 @@ class Api:
         return self.call("GET", path, 200, params=params).json()
 
     def create_page(self, space_id, title, body="<p>x</p>", parent_id=None, expect=200, **query):
-        data = {"spaceId": space_id, "status": "current", "title": title,
-                "body": {"representation": "storage", "value": body}}
+        data = {
+            "spaceId": space_id,
+            "status": "current",
+            "title": title,
+            "body": {"representation": "storage", "value": body},
+        }
         if parent_id:
             data["parentId"] = parent_id
         return self.call("POST", f"{V2}/pages", expect, json=data, params=query)
 
     def update_page(self, page, expect=200, **changes):
-        data = {"id": page["id"], "status": "current", "title": page["title"],
-                "body": {"representation": "storage", "value": "<p>updated</p>"},
-                "version": {"number": page["version"]["number"] + 1}}
+        data = {
+            "id": page["id"],
+            "status": "current",
+            "title": page["title"],
+            "body": {"representation": "storage", "value": "<p>updated</p>"},
+            "version": {"number": page["version"]["number"] + 1},
+        }
         data.update(changes)
         return self.call("PUT", f"{V2}/pages/{page['id']}", expect, json=data)
 
@@ -73,16 +81,32 @@ def test_create_then_read_page(api, demo, confluence_sandbox):
 
 
 def test_create_with_adf_and_wiki_bodies(api, demo):
-    adf = ('{"type":"doc","version":1,"content":[{"type":"paragraph","content":'
-           '[{"type":"text","text":"from adf"}]}]}')
-    page = api.call("POST", f"{V2}/pages", 200, json={
-        "spaceId": demo["space"], "title": "ADF page",
-        "body": {"atlas_doc_format": {"representation": "atlas_doc_format", "value": adf}}}).json()
+    adf = (
+        '{"type":"doc","version":1,"content":[{"type":"paragraph","content":'
+        '[{"type":"text","text":"from adf"}]}]}'
+    )
+    page = api.call(
+        "POST",
+        f"{V2}/pages",
+        200,
+        json={
+            "spaceId": demo["space"],
+            "title": "ADF page",
+            "body": {"atlas_doc_format": {"representation": "atlas_doc_format", "value": adf}},
+        },
+    ).json()
     body = api.get(f"{V2}/pages/{page['id']}", **{"body-format": "storage"})["body"]
     assert body["storage"]["value"] == "<p>from adf</p>"
-    bad = api.call("POST", f"{V2}/pages", 400, json={
-        "spaceId": demo["space"], "title": "Bad", "body": {"representation": "nope",
-                                                           "value": "x"}})
+    bad = api.call(
+        "POST",
+        f"{V2}/pages",
+        400,
+        json={
+            "spaceId": demo["space"],
+            "title": "Bad",
+            "body": {"representation": "nope", "value": "x"},
+        },
+    )
     assert "representation" in bad.json()["errors"][0]["title"]
 
 
@@ -90,12 +114,14 @@ def test_duplicate_title_is_refused_with_the_real_message(api, demo):
     resp = api.create_page(demo["space"], "Getting Started", expect=400)
     assert resp.json()["errors"][0]["title"] == (
         "A page with this title already exists: A page already exists with the title "
-        "Getting Started in the space with key DEMO")
+        "Getting Started in the space with key DEMO"
+    )
 
 
 def test_create_over_5_mb_answers_413(api, demo):
-    resp = api.create_page(demo["space"], "Huge", "<p>" + "x" * (5 * 1024 * 1024) + "</p>",
-                           expect=413)
+    resp = api.create_page(
+        demo["space"], "Huge", "<p>" + "x" * (5 * 1024 * 1024) + "</p>", expect=413
+    )
     assert resp.json()["errors"][0]["status"] == 413
 
 
@@ -110,33 +136,46 @@ def test_create_checks_space_and_parent(api, demo, confluence_sandbox):
 
 def test_update_and_version_conflict(api, demo):
     page = api.create_page(demo["space"], "Versioned").json()
-    updated = api.update_page(page, title="Versioned v2",
-                              version={"number": 2, "message": "second"}).json()
+    updated = api.update_page(
+        page, title="Versioned v2", version={"number": 2, "message": "second"}
+    ).json()
     assert updated["version"]["number"] == 2 and updated["title"] == "Versioned v2"
     assert updated["version"]["message"] == "second"
     stale = api.update_page(page, expect=409)  # sends number 2 again: current is 2
     error = stale.json()["errors"][0]
     assert error["status"] == 409 and error["code"] == "CONFLICT"
-    assert error["title"] == ("Version must be incremented when updating a page. "
-                              "Current Version: [2]. Provided version: [2]")
+    assert error["title"] == (
+        "Version must be incremented when updating a page. "
+        "Current Version: [2]. Provided version: [2]"
+    )
     skipped = api.update_page(updated, version={"number": 5}, expect=409)
     assert "Provided version: [5]" in skipped.json()["errors"][0]["title"]
-    missing = api.call("PUT", f"{V2}/pages/{page['id']}", 400,
-                       json={"id": page["id"], "title": "x"})
+    missing = api.call(
+        "PUT", f"{V2}/pages/{page['id']}", 400, json={"id": page["id"], "title": "x"}
+    )
     assert "version" in missing.json()["errors"][0]["title"]
 
 
 def test_versions_history_and_historic_read(api, demo):
     page = api.create_page(demo["space"], "History", "<p>one</p>").json()
-    page = api.update_page(page, body={"representation": "storage", "value": "<p>two</p>"},
-                           version={"number": 2, "message": "m2"}).json()
-    api.update_page(page, title="History 3", body={"representation": "storage",
-                                                   "value": "<p>three</p>"},
-                    version={"number": 3, "message": "m3"})
+    page = api.update_page(
+        page,
+        body={"representation": "storage", "value": "<p>two</p>"},
+        version={"number": 2, "message": "m2"},
+    ).json()
+    api.update_page(
+        page,
+        title="History 3",
+        body={"representation": "storage", "value": "<p>three</p>"},
+        version={"number": 3, "message": "m3"},
+    )
     versions = api.get(f"{V2}/pages/{page['id']}/versions", **{"body-format": "storage"})
     assert [v["number"] for v in versions["results"]] == [3, 2, 1]
     assert [v["page"]["body"]["storage"]["value"] for v in versions["results"]] == [
-        "<p>three</p>", "<p>two</p>", "<p>one</p>"]
+        "<p>three</p>",
+        "<p>two</p>",
+        "<p>one</p>",
+    ]
     oldest = api.get(f"{V2}/pages/{page['id']}/versions", sort="modified-date")
     assert [v["number"] for v in oldest["results"]] == [1, 2, 3]
     v1 = api.get(f"{V2}/pages/{page['id']}", version=1, **{"body-format": "storage"})
@@ -153,29 +192,50 @@ def test_versions_history_and_historic_read(api, demo):
 
 def test_restore_an_old_version_through_v1(api, demo):
     page = api.create_page(demo["space"], "Restorable", "<p>original</p>").json()
-    api.update_page(page, title="Restorable renamed",
-                    body={"representation": "storage", "value": "<p>changed</p>"})
-    restored = api.call("POST", f"{V1}/content/{page['id']}/version", 200, json={
-        "operationKey": "restore",
-        "params": {"versionNumber": 1, "message": "undo", "restoreTitle": True}}).json()
+    api.update_page(
+        page,
+        title="Restorable renamed",
+        body={"representation": "storage", "value": "<p>changed</p>"},
+    )
+    restored = api.call(
+        "POST",
+        f"{V1}/content/{page['id']}/version",
+        200,
+        json={
+            "operationKey": "restore",
+            "params": {"versionNumber": 1, "message": "undo", "restoreTitle": True},
+        },
+    ).json()
     assert restored["number"] == 3 and restored["message"] == "undo"
     now = api.get(f"{V2}/pages/{page['id']}", **{"body-format": "storage"})
     assert now["title"] == "Restorable" and now["body"]["storage"]["value"] == "<p>original</p>"
     assert now["version"]["number"] == 3
-    current = api.call("POST", f"{V1}/content/{page['id']}/version", 400, json={
-        "operationKey": "restore", "params": {"versionNumber": 3, "message": "x"}})
+    current = api.call(
+        "POST",
+        f"{V1}/content/{page['id']}/version",
+        400,
+        json={"operationKey": "restore", "params": {"versionNumber": 3, "message": "x"}},
+    )
     assert current.json()["statusCode"] == 400
 
 
 def test_rename_through_title_endpoint(api, demo):
     page = api.create_page(demo["space"], "Old name", "<p>keep</p>").json()
-    renamed = api.call("PUT", f"{V2}/pages/{page['id']}/title", 200,
-                       json={"status": "current", "title": "New name"}).json()
+    renamed = api.call(
+        "PUT",
+        f"{V2}/pages/{page['id']}/title",
+        200,
+        json={"status": "current", "title": "New name"},
+    ).json()
     assert renamed["title"] == "New name" and renamed["version"]["number"] == 2
     body = api.get(f"{V2}/pages/{page['id']}", **{"body-format": "storage"})["body"]
     assert body["storage"]["value"] == "<p>keep</p>"
-    api.call("PUT", f"{V2}/pages/{page['id']}/title", 400,
-             json={"status": "current", "title": "Getting Started"})
+    api.call(
+        "PUT",
+        f"{V2}/pages/{page['id']}/title",
+        400,
+        json={"status": "current", "title": "Getting Started"},
+    )
 
 
 def test_trash_purge_and_restore(api, demo, confluence_sandbox):
@@ -186,14 +246,20 @@ def test_trash_purge_and_restore(api, demo, confluence_sandbox):
     trashed = api.get(f"{V2}/pages/{parent['id']}")
     assert trashed["status"] == "trashed"
     assert parent["id"] not in [p["id"] for p in api.get(f"{V2}/pages", limit=250)["results"]]
-    assert parent["id"] in [p["id"] for p in
-                            api.get(f"{V2}/pages", status="trashed", limit=250)["results"]]
+    assert parent["id"] in [
+        p["id"] for p in api.get(f"{V2}/pages", status="trashed", limit=250)["results"]
+    ]
     moved_up = api.get(f"{V2}/pages/{child['id']}")
     assert moved_up["parentId"] == demo["home"]
     # a trashed page's title is free again, and restoring it then is refused
     again = api.create_page(demo["space"], "Doomed").json()
-    restore = {"id": parent["id"], "status": "current", "title": "Doomed",
-               "body": {"representation": "storage", "value": ""}, "version": {"number": 2}}
+    restore = {
+        "id": parent["id"],
+        "status": "current",
+        "title": "Doomed",
+        "body": {"representation": "storage", "value": ""},
+        "version": {"number": 2},
+    }
     api.call("PUT", f"{V2}/pages/{parent['id']}", 400, json=restore)
     api.call("DELETE", f"{V2}/pages/{again['id']}", 204)
     back = api.call("PUT", f"{V2}/pages/{parent['id']}", 200, json=restore).json()
@@ -207,18 +273,28 @@ def test_tree_children_descendants_ancestors(api, demo):
     a = api.create_page(demo["space"], "Tree A").json()
     b = api.create_page(demo["space"], "Tree B", parent_id=a["id"]).json()
     c = api.create_page(demo["space"], "Tree C", parent_id=b["id"]).json()
-    folder = api.call("POST", f"{V2}/folders", 200, json={
-        "spaceId": demo["space"], "title": "Tree folder", "parentId": a["id"]}).json()
+    folder = api.call(
+        "POST",
+        f"{V2}/folders",
+        200,
+        json={"spaceId": demo["space"], "title": "Tree folder", "parentId": a["id"]},
+    ).json()
     d = api.create_page(demo["space"], "Tree D", parent_id=folder["id"]).json()
     assert d["parentType"] == "folder"
     direct = api.get(f"{V2}/pages/{a['id']}/direct-children")["results"]
-    assert [(x["title"], x["type"]) for x in direct] == [("Tree B", "page"),
-                                                         ("Tree folder", "folder")]
+    assert [(x["title"], x["type"]) for x in direct] == [
+        ("Tree B", "page"),
+        ("Tree folder", "folder"),
+    ]
     pages_only = api.get(f"{V2}/pages/{a['id']}/children")["results"]
     assert [x["title"] for x in pages_only] == ["Tree B"]
     desc = api.get(f"{V2}/pages/{a['id']}/descendants", depth=5)["results"]
     assert [(x["title"], x["depth"]) for x in desc] == [
-        ("Tree B", 1), ("Tree C", 2), ("Tree folder", 1), ("Tree D", 2)]
+        ("Tree B", 1),
+        ("Tree C", 2),
+        ("Tree folder", 1),
+        ("Tree D", 2),
+    ]
     shallow = api.get(f"{V2}/pages/{a['id']}/descendants", depth=1)["results"]
     assert [x["title"] for x in shallow] == ["Tree B", "Tree folder"]
     api.call("GET", f"{V2}/pages/{a['id']}/descendants", 400, params={"depth": 11})
@@ -237,8 +313,9 @@ def test_move_before_after_append_and_loops(api, demo):
     loose = api.create_page(demo["space"], "Move loose").json()
 
     def order():
-        return [x["title"] for x in
-                api.get(f"{V2}/pages/{parent['id']}/direct-children")["results"]]
+        return [
+            x["title"] for x in api.get(f"{V2}/pages/{parent['id']}/direct-children")["results"]
+        ]
 
     assert order() == ["Move one", "Move two"]
     moved = api.call("PUT", f"{V1}/content/{loose['id']}/move/before/{two['id']}", 200).json()
@@ -272,18 +349,22 @@ def test_update_parent_moves_within_space_only(api, demo, confluence_sandbox):
     assert moved["parentId"] == a["id"]
     team_home = confluence_sandbox.state.space_by_key("TEAM")["homepageId"]
     api.update_page(moved, parentId=team_home, expect=400)
-    api.update_page(moved, spaceId=confluence_sandbox.state.space_by_key("TEAM")["id"],
-                    expect=400)
+    api.update_page(moved, spaceId=confluence_sandbox.state.space_by_key("TEAM")["id"], expect=400)
     api.update_page(api.get(f"{V2}/pages/{a['id']}"), parentId=b["id"], expect=400)  # loop
 
 
 def test_folders_create_read_delete(api, demo):
-    folder = api.call("POST", f"{V2}/folders", 200, json={
-        "spaceId": demo["space"], "title": "Plans"}).json()
+    folder = api.call(
+        "POST", f"{V2}/folders", 200, json={"spaceId": demo["space"], "title": "Plans"}
+    ).json()
     assert folder["type"] == "folder" and folder["parentId"] == demo["home"]
     assert folder["_links"]["webui"] == f"/spaces/DEMO/folder/{folder['id']}"
-    inner = api.call("POST", f"{V2}/folders", 200, json={
-        "spaceId": demo["space"], "title": "Inner", "parentId": folder["id"]}).json()
+    inner = api.call(
+        "POST",
+        f"{V2}/folders",
+        200,
+        json={"spaceId": demo["space"], "title": "Inner", "parentId": folder["id"]},
+    ).json()
     page = api.create_page(demo["space"], "In folder", parent_id=inner["id"]).json()
     assert api.get(f"{V2}/folders/{folder['id']}")["title"] == "Plans"
     kids = api.get(f"{V2}/folders/{folder['id']}/direct-children")["results"]
@@ -305,9 +386,16 @@ def test_spaces_list_get_create(api, confluence_sandbox):
     demo = api.get(f"{V2}/spaces/{listed[1]['id']}", **{"description-format": "plain"})
     assert demo["description"]["plain"]["value"]
     assert demo["_links"]["webui"] == "/spaces/DEMO"
-    created = api.call("POST", f"{V1}/space", 200, json={
-        "key": "OPS", "name": "Operations",
-        "description": {"plain": {"value": "Runbooks", "representation": "plain"}}}).json()
+    created = api.call(
+        "POST",
+        f"{V1}/space",
+        200,
+        json={
+            "key": "OPS",
+            "name": "Operations",
+            "description": {"plain": {"value": "Runbooks", "representation": "plain"}},
+        },
+    ).json()
     assert created["key"] == "OPS" and created["description"]["plain"]["value"] == "Runbooks"
     got = api.get(f"{V2}/spaces", keys="OPS")["results"][0]
     assert got["id"] == str(created["id"]) and got["homepageId"]

@@ -50,8 +50,11 @@ def walk(sandbox, first_path, follow="body"):
 def test_walk_600_items_with_limit_250_sees_each_once(confluence_sandbox, big_space, follow):
     path = f"{V2}/spaces/{big_space['id']}/pages?depth=root&limit=250"
     seen, pages = walk(confluence_sandbox, path, follow)
-    expected = {p["id"] for p in confluence_sandbox.state.pages.values()
-                if p["spaceId"] == big_space["id"] and not p.get("parentId")}
+    expected = {
+        p["id"]
+        for p in confluence_sandbox.state.pages.values()
+        if p["spaceId"] == big_space["id"] and not p.get("parentId")
+    }
     assert len(expected) == 601  # 600 + the home page
     assert len(seen) == len(set(seen)) == 601
     assert set(seen) == expected
@@ -74,16 +77,19 @@ def test_default_limit_is_25_and_last_page_has_no_next(confluence_sandbox, big_s
     with confluence_sandbox.session() as session:
         first = session.get(f"{confluence_sandbox.url}{V2}/spaces/{big_space['id']}/pages")
         assert len(first.json()["results"]) == 25
-        last = session.get(f"{confluence_sandbox.url}{V2}/spaces/{big_space['id']}/pages",
-                           params={"limit": 1, "cursor": encode_cursor(600)})
+        last = session.get(
+            f"{confluence_sandbox.url}{V2}/spaces/{big_space['id']}/pages",
+            params={"limit": 1, "cursor": encode_cursor(600)},
+        )
     assert len(last.json()["results"]) == 1
     assert "next" not in last.json()["_links"]
     assert 'rel="next"' not in last.headers["Link"]
     assert 'rel="base"' in last.headers["Link"]
 
 
-@pytest.mark.parametrize("params", [{"limit": 251}, {"limit": 0}, {"limit": "ten"},
-                                    {"cursor": "not-a-cursor"}])
+@pytest.mark.parametrize(
+    "params", [{"limit": 251}, {"limit": 0}, {"limit": "ten"}, {"cursor": "not-a-cursor"}]
+)
 def test_bad_limit_or_cursor_answers_400(confluence_sandbox, params):
     with confluence_sandbox.session() as session:
         resp = session.get(f"{confluence_sandbox.url}{V2}/pages", params=params)

@@ -23,19 +23,33 @@ def test_state_survives_a_restart(tmp_path, confluence_sandbox_factory):
     with first.session() as session:
         space = session.post(f"{first.url}{V1}/space", json={"key": "KEEP", "name": "Kept"})
         space_id = str(space.json()["id"])
-        page = session.post(f"{first.url}{V2}/pages", json={
-            "spaceId": space_id, "title": "Remember me",
-            "body": {"representation": "storage", "value": "<p>v1</p>"}}).json()
-        session.put(f"{first.url}{V2}/pages/{page['id']}", json={
-            "id": page["id"], "status": "current", "title": "Remember me",
-            "body": {"representation": "storage", "value": "<p>v2</p>"},
-            "version": {"number": 2}}).raise_for_status()
-        folder = session.post(f"{first.url}{V2}/folders", json={
-            "spaceId": space_id, "title": "Kept folder"}).json()
-        upload = session.post(f"{first.url}{V1}/content/{page['id']}/child/attachment",
-                              files={"file": ("notes.bin", bytes(range(256)) * 4)},
-                              data={"minorEdit": "false"},
-                              headers={"X-Atlassian-Token": "nocheck"})
+        page = session.post(
+            f"{first.url}{V2}/pages",
+            json={
+                "spaceId": space_id,
+                "title": "Remember me",
+                "body": {"representation": "storage", "value": "<p>v1</p>"},
+            },
+        ).json()
+        session.put(
+            f"{first.url}{V2}/pages/{page['id']}",
+            json={
+                "id": page["id"],
+                "status": "current",
+                "title": "Remember me",
+                "body": {"representation": "storage", "value": "<p>v2</p>"},
+                "version": {"number": 2},
+            },
+        ).raise_for_status()
+        folder = session.post(
+            f"{first.url}{V2}/folders", json={"spaceId": space_id, "title": "Kept folder"}
+        ).json()
+        upload = session.post(
+            f"{first.url}{V1}/content/{page['id']}/child/attachment",
+            files={"file": ("notes.bin", bytes(range(256)) * 4)},
+            data={"minorEdit": "false"},
+            headers={"X-Atlassian-Token": "nocheck"},
+        )
         assert upload.status_code == 200, upload.text
     first.server.stop()
     assert json.loads(data.read_text())["cloudId"] == cloud_id
@@ -47,12 +61,14 @@ def test_state_survives_a_restart(tmp_path, confluence_sandbox_factory):
     second = confluence_sandbox_factory(data=str(data), seed="empty")  # the file wins
     assert second.cloud_id == cloud_id
     with second.session() as session:
-        got = session.get(f"{second.url}{V2}/pages/{page['id']}",
-                          params={"body-format": "storage"}).json()
+        got = session.get(
+            f"{second.url}{V2}/pages/{page['id']}", params={"body-format": "storage"}
+        ).json()
         assert got["title"] == "Remember me" and got["body"]["storage"]["value"] == "<p>v2</p>"
         assert got["version"]["number"] == 2
-        old = session.get(f"{second.url}{V2}/pages/{page['id']}",
-                          params={"body-format": "storage", "version": 1}).json()
+        old = session.get(
+            f"{second.url}{V2}/pages/{page['id']}", params={"body-format": "storage", "version": 1}
+        ).json()
         assert old["body"]["storage"]["value"] == "<p>v1</p>"
         assert session.get(f"{second.url}{V2}/folders/{folder['id']}").status_code == 200
         keys = [s["key"] for s in session.get(f"{second.url}{V2}/spaces").json()["results"]]
@@ -62,10 +78,16 @@ def test_state_survives_a_restart(tmp_path, confluence_sandbox_factory):
         download = session.get(second.wiki_url + link)
         assert download.status_code == 200 and download.content == bytes(range(256)) * 4
         # new ids do not collide with the restored ones
-        restored = set(second.state.pages) | set(second.state.folders) | set(
-            second.state.spaces) | set(second.state.comments) | set(second.state.labels)
-        fresh = session.post(f"{second.url}{V2}/pages", json={
-            "spaceId": space_id, "title": "After restart"}).json()
+        restored = (
+            set(second.state.pages)
+            | set(second.state.folders)
+            | set(second.state.spaces)
+            | set(second.state.comments)
+            | set(second.state.labels)
+        )
+        fresh = session.post(
+            f"{second.url}{V2}/pages", json={"spaceId": space_id, "title": "After restart"}
+        ).json()
     assert fresh["id"] not in restored
 
 
@@ -74,8 +96,9 @@ def test_every_change_is_written(tmp_path, confluence_sandbox_factory):
     sandbox = confluence_sandbox_factory(data=str(data))
     space = sandbox.state.space_by_key("DEMO")
     with sandbox.session() as session:
-        page = session.post(f"{sandbox.url}{V2}/pages", json={
-            "spaceId": space["id"], "title": "Written"}).json()
+        page = session.post(
+            f"{sandbox.url}{V2}/pages", json={"spaceId": space["id"], "title": "Written"}
+        ).json()
         assert page["id"] in json.loads(data.read_text())["pages"]
         session.delete(f"{sandbox.url}{V2}/pages/{page['id']}").raise_for_status()
         assert json.loads(data.read_text())["pages"][page["id"]]["status"] == "trashed"
@@ -113,9 +136,21 @@ def test_module_with_data_file_survives_restart(tmp_path):
     data = tmp_path / "cli.json"
 
     def run_once(action):
-        proc = subprocess.Popen([sys.executable, "-m", "ctk_core.sandbox", "--port", "0",
-                                 "--data", str(data), "--no-plugins"],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ctk_core.sandbox",
+                "--port",
+                "0",
+                "--data",
+                str(data),
+                "--no-plugins",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         try:
             assert proc.stdout is not None
             return action(proc.stdout.readline().strip())
@@ -124,13 +159,15 @@ def test_module_with_data_file_survives_restart(tmp_path):
             assert proc.wait(timeout=10) == 0
 
     def create(url):
-        resp = requests.post(f"{url}{V1}/space", json={"key": "CLI", "name": "From CLI"},
-                             auth=("a@example.com", "t"))
+        resp = requests.post(
+            f"{url}{V1}/space", json={"key": "CLI", "name": "From CLI"}, auth=("a@example.com", "t")
+        )
         assert resp.status_code == 200
 
     def read(url):
-        resp = requests.get(f"{url}{V2}/spaces", params={"keys": "CLI"},
-                            auth=("a@example.com", "t"))
+        resp = requests.get(
+            f"{url}{V2}/spaces", params={"keys": "CLI"}, auth=("a@example.com", "t")
+        )
         return [s["name"] for s in resp.json()["results"]]
 
     run_once(create)

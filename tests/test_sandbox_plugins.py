@@ -6,7 +6,7 @@ from plugin_support import plugins  # noqa: F401 - the fixture
 
 from ctk_core import registry
 
-TASKS_PLUGIN = '''
+TASKS_PLUGIN = """
 from ctk_core import hookimpl
 from ctk_core.sandbox.server import HttpError, json_response, paginate
 
@@ -23,16 +23,16 @@ def ctk_sandbox_routes(router):
         if id != "1":
             raise HttpError(404, "no such task")
         return json_response({"id": id, "user": req.user})
-'''
+"""
 
-BROKEN_PLUGIN = '''
+BROKEN_PLUGIN = """
 from ctk_core import hookimpl
 
 
 @hookimpl
 def ctk_sandbox_routes(router):
     raise RuntimeError("this plugin cannot add its routes")
-'''
+"""
 
 
 def test_plugin_routes_are_served(plugins, confluence_sandbox_factory, capfd):  # noqa: F811

@@ -51,8 +51,10 @@ def test_caller_is_the_user_with_that_email(confluence_sandbox):
     with requests.Session() as session:
         session.auth = (other["email"], confluence_sandbox.token)
         space = state.space_by_key("DEMO")
-        page = session.post(f"{confluence_sandbox.url}{V2}/pages", json={
-            "spaceId": space["id"], "title": "By another user"}).json()
+        page = session.post(
+            f"{confluence_sandbox.url}{V2}/pages",
+            json={"spaceId": space["id"], "title": "By another user"},
+        ).json()
     assert page["authorId"] == other["accountId"]
 
 
@@ -65,9 +67,11 @@ def test_tenant_info_and_gateway(confluence_sandbox):
         gated = session.get(f"{confluence_sandbox.url}/ex/confluence/{cloud_id}{V2}/spaces")
         assert gated.status_code == 200
         assert gated.json()["_links"]["base"] == (
-            f"{confluence_sandbox.url}/ex/confluence/{cloud_id}/wiki")
-        v1 = session.get(f"{confluence_sandbox.url}/ex/confluence/{cloud_id}"
-                         "/wiki/rest/api/user/current")
+            f"{confluence_sandbox.url}/ex/confluence/{cloud_id}/wiki"
+        )
+        v1 = session.get(
+            f"{confluence_sandbox.url}/ex/confluence/{cloud_id}/wiki/rest/api/user/current"
+        )
         assert v1.status_code == 200
         wrong = session.get(f"{confluence_sandbox.url}/ex/confluence/not-the-id{V2}/spaces")
         assert wrong.status_code == 404
@@ -84,8 +88,11 @@ def test_unknown_routes_and_methods(confluence_sandbox):
         assert outside.status_code == 404
         wrong_method = session.patch(f"{confluence_sandbox.url}{V2}/spaces")
         assert wrong_method.status_code == 405
-        bad_json = session.post(f"{confluence_sandbox.url}{V2}/pages", data=b"{nope",
-                                headers={"Content-Type": "application/json"})
+        bad_json = session.post(
+            f"{confluence_sandbox.url}{V2}/pages",
+            data=b"{nope",
+            headers={"Content-Type": "application/json"},
+        )
         assert bad_json.status_code == 400
         assert "JSON" in bad_json.json()["errors"][0]["title"]
 
@@ -95,8 +102,10 @@ def test_request_log_lists_requests_without_authorization(confluence_sandbox):
         session.get(f"{confluence_sandbox.url}{V2}/pages", params={"limit": 5, "id": "1,2"})
         session.post(f"{confluence_sandbox.url}{V2}/folders", json={"title": "x"})
         log = requests.get(f"{confluence_sandbox.url}/__sandbox__/requests").json()["requests"]
-    assert [(e["method"], e["path"]) for e in log] == [("GET", f"{V2}/pages"),
-                                                       ("POST", f"{V2}/folders")]
+    assert [(e["method"], e["path"]) for e in log] == [
+        ("GET", f"{V2}/pages"),
+        ("POST", f"{V2}/folders"),
+    ]
     assert log[0]["query"] == {"limit": ["5"], "id": ["1,2"]}
     assert log[0]["status"] == 200 and log[1]["status"] == 400
     assert json.loads(log[1]["body"]) == {"title": "x"}
@@ -111,8 +120,10 @@ def test_request_log_lists_requests_without_authorization(confluence_sandbox):
 def test_admin_reset_and_info(confluence_sandbox):
     with confluence_sandbox.session() as session:
         space = confluence_sandbox.state.space_by_key("DEMO")
-        session.post(f"{confluence_sandbox.url}{V2}/pages",
-                     json={"spaceId": space["id"], "title": "Before reset"})
+        session.post(
+            f"{confluence_sandbox.url}{V2}/pages",
+            json={"spaceId": space["id"], "title": "Before reset"},
+        )
     assert any(p["title"] == "Before reset" for p in confluence_sandbox.state.pages.values())
     resp = requests.post(f"{confluence_sandbox.url}/__sandbox__/reset", json={"seed": "empty"})
     assert resp.status_code == 200
@@ -120,8 +131,12 @@ def test_admin_reset_and_info(confluence_sandbox):
     requests.post(f"{confluence_sandbox.url}/__sandbox__/reset", json={})
     assert confluence_sandbox.state.space_by_key("DEMO") is not None
     assert not any(p["title"] == "Before reset" for p in confluence_sandbox.state.pages.values())
-    assert requests.post(f"{confluence_sandbox.url}/__sandbox__/reset",
-                         json={"seed": "nope"}).status_code == 400
+    assert (
+        requests.post(
+            f"{confluence_sandbox.url}/__sandbox__/reset", json={"seed": "nope"}
+        ).status_code
+        == 400
+    )
     info = requests.get(f"{confluence_sandbox.url}/__sandbox__/info").json()
     assert info["cloudId"] == confluence_sandbox.cloud_id
     assert f"GET {V2}/pages/{{id}}" in info["routes"]
@@ -157,16 +172,35 @@ def test_chunked_request_body(confluence_sandbox):
         yield payload[10:]
 
     with confluence_sandbox.session() as session:
-        resp = session.post(f"{confluence_sandbox.url}{V2}/pages", data=chunks(),
-                            headers={"Content-Type": "application/json"})
+        resp = session.post(
+            f"{confluence_sandbox.url}{V2}/pages",
+            data=chunks(),
+            headers={"Content-Type": "application/json"},
+        )
     assert resp.status_code == 200 and resp.json()["title"] == "Chunked"
 
 
 def test_module_prints_its_url_first_and_stops_on_sigterm(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "ctk_core.sandbox", "--port", "0",
-                             "--seed", "empty", "--email", "me@example.com", "--token", "t0k",
-                             "--fault", "503,count=1,path=/wiki/api/v2/spaces"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ctk_core.sandbox",
+            "--port",
+            "0",
+            "--seed",
+            "empty",
+            "--email",
+            "me@example.com",
+            "--token",
+            "t0k",
+            "--fault",
+            "503,count=1,path=/wiki/api/v2/spaces",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()
@@ -181,11 +215,16 @@ def test_module_prints_its_url_first_and_stops_on_sigterm(tmp_path):
         assert proc.wait(timeout=10) == 0
 
 
-@pytest.mark.parametrize("argv", [["--fault", "teapot"], ["--fault", "429,every=x"],
-                                  ["--seed", "huge"]])
+@pytest.mark.parametrize(
+    "argv", [["--fault", "teapot"], ["--fault", "429,every=x"], ["--seed", "huge"]]
+)
 def test_module_rejects_bad_arguments(argv):
-    done = subprocess.run([sys.executable, "-m", "ctk_core.sandbox", *argv],
-                          capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-m", "ctk_core.sandbox", *argv],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 2 and done.stdout == ""
     assert "error" in done.stderr
 

@@ -14,8 +14,17 @@ from ctk_core.helpers import clean_excerpt, cql_string
 from ctk_core.sandbox import cql as sandbox_cql
 from ctk_plugins.search import build_quick_cql, plain_words
 
-HIT_FIELDS = ["id", "type", "title", "status", "space_key", "space_name", "excerpt",
-              "last_modified", "web_url"]
+HIT_FIELDS = [
+    "id",
+    "type",
+    "title",
+    "status",
+    "space_key",
+    "space_name",
+    "excerpt",
+    "last_modified",
+    "web_url",
+]
 
 
 def last_search(sandbox):
@@ -42,8 +51,9 @@ def test_cql_same_in_both_front_ends(ctk_cli, ctk_mcp, confluence_sandbox):
 
 
 def test_cql_hits_of_other_types_keep_space_and_title(ctk_cli, confluence_sandbox):
-    data = cli_json(ctk_cli, "search", "cql", "type IN (folder, comment, attachment)",
-                    "--limit", "50")
+    data = cli_json(
+        ctk_cli, "search", "cql", "type IN (folder, comment, attachment)", "--limit", "50"
+    )
     kinds = {h["type"] for h in data["results"]}
     assert kinds == {"folder", "comment", "attachment"}
     assert all(h["space_key"] == "DEMO" and h["title"] for h in data["results"])
@@ -54,8 +64,9 @@ def test_excerpt_modes(ctk_cli, ctk_mcp):
     query = 'siteSearch ~ "storage" AND title = "API Design"'
     bold = cli_json(ctk_cli, "search", "cql", query)["results"][0]["excerpt"]
     assert "**storage**" in bold and "@@@" not in bold
-    plain = ctk_mcp().call_json("manage_search",
-                                {"action": "cql", "cql": query, "excerpt": "indexed"})
+    plain = ctk_mcp().call_json(
+        "manage_search", {"action": "cql", "cql": query, "excerpt": "indexed"}
+    )
     assert "storage" in plain["results"][0]["excerpt"]
     assert "**" not in plain["results"][0]["excerpt"]
     none = cli_json(ctk_cli, "search", "cql", query, "--excerpt", "none")
@@ -66,14 +77,17 @@ def test_cql_paging_and_all(ctk_cli, ctk_mcp, confluence_sandbox):
     query = 'type = page AND space = "DEMO" ORDER BY title'
     first = cli_json(ctk_cli, "search", "cql", query, "--limit", "3")
     assert len(first["results"]) == 3 and first["next_cursor"]
-    second = ctk_mcp().call_json("manage_search", {"action": "cql", "cql": query, "limit": 3,
-                                                   "cursor": first["next_cursor"]})
+    second = ctk_mcp().call_json(
+        "manage_search", {"action": "cql", "cql": query, "limit": 3, "cursor": first["next_cursor"]}
+    )
     assert not {h["id"] for h in first["results"]} & {h["id"] for h in second["results"]}
     everything = cli_json(ctk_cli, "search", "cql", query, "--limit", "4", "--all")
     titles = [h["title"] for h in everything["results"]]
-    demo_pages = [p for p in confluence_sandbox.state.pages.values()
-                  if p["spaceId"] == confluence_sandbox.space_id("DEMO")
-                  and p["status"] == "current"]
+    demo_pages = [
+        p
+        for p in confluence_sandbox.state.pages.values()
+        if p["spaceId"] == confluence_sandbox.space_id("DEMO") and p["status"] == "current"
+    ]
     assert len(titles) == len(demo_pages) and titles == sorted(titles, key=str.lower)
     assert everything["next_cursor"] is None
 
@@ -89,8 +103,9 @@ def test_archived_spaces_only_when_asked(ctk_cli, ctk_mcp, confluence_sandbox):
     assert [h["title"] for h in found["results"]] == ["Zeppelin plans"]
     assert found["results"][0]["space_key"] == "OLD"
     assert last_search(confluence_sandbox)["includeArchivedSpaces"] == ["true"]
-    mcp = ctk_mcp().call_json("manage_search", {"action": "quick", "query": "zeppelin",
-                                                "include_archived_spaces": True})
+    mcp = ctk_mcp().call_json(
+        "manage_search", {"action": "quick", "query": "zeppelin", "include_archived_spaces": True}
+    )
     assert [h["title"] for h in mcp["results"]] == ["Zeppelin plans"]
 
 
@@ -98,12 +113,23 @@ def test_quick_builds_safe_cql(ctk_cli, ctk_mcp, confluence_sandbox):
     data = cli_json(ctk_cli, "search", "quick", "--text", "sync agent")
     assert data["cql"] == 'siteSearch ~ "sync agent"'
     assert "Architecture" in {h["title"] for h in data["results"]}
-    scoped = ctk_mcp().call_json("manage_search", {
-        "action": "quick", "query": "onboarding", "space_id": "TEAM", "type": "page"})
+    scoped = ctk_mcp().call_json(
+        "manage_search",
+        {"action": "quick", "query": "onboarding", "space_id": "TEAM", "type": "page"},
+    )
     assert scoped["cql"] == 'siteSearch ~ "onboarding" AND space = "TEAM" AND type = page'
     assert {h["space_key"] for h in scoped["results"]} == {"TEAM"}
-    by_id = cli_json(ctk_cli, "search", "quick", "--text", "onboarding", "--space",
-                     confluence_sandbox.space_id("TEAM"), "--type", "page")
+    by_id = cli_json(
+        ctk_cli,
+        "search",
+        "quick",
+        "--text",
+        "onboarding",
+        "--space",
+        confluence_sandbox.space_id("TEAM"),
+        "--type",
+        "page",
+    )
     assert by_id["results"] == scoped["results"]
     tricky = 'say "hi" \\ bye'
     weird = cli_json(ctk_cli, "search", "quick", "--text", tricky)
@@ -114,8 +140,9 @@ def test_quick_builds_safe_cql(ctk_cli, ctk_mcp, confluence_sandbox):
 
 def test_quick_finds_a_quoted_phrase(ctk_cli, confluence_sandbox):
     state = confluence_sandbox.state
-    state.create_page(confluence_sandbox.space_id("DEMO"), "Quotes",
-                      '<p>the "quoted" word and a back\\slash</p>')
+    state.create_page(
+        confluence_sandbox.space_id("DEMO"), "Quotes", '<p>the "quoted" word and a back\\slash</p>'
+    )
     data = cli_json(ctk_cli, "search", "quick", "--text", '"quoted"')
     assert [h["title"] for h in data["results"]] == ["Quotes"]
 
@@ -123,8 +150,7 @@ def test_quick_finds_a_quoted_phrase(ctk_cli, confluence_sandbox):
 def test_table_view(ctk_cli):
     result = ctk_cli("search", "quick", "--text", "installer")
     assert result.exit_code == 0, result
-    assert result.stdout.splitlines()[0].split() == ["id", "type", "space_key", "title",
-                                                     "excerpt"]
+    assert result.stdout.splitlines()[0].split() == ["id", "type", "space_key", "title", "excerpt"]
 
 
 def test_tool_description_teaches_cql(ctk_mcp):
@@ -132,23 +158,34 @@ def test_tool_description_teaches_cql(ctk_mcp):
     assert tool.description.count("AND") >= 4 and "siteSearch ~" in tool.description
     assert 'space = "DEMO"' in tool.description
     schema = tool.input_schema
-    assert {"cql", "query", "space_id", "type", "include_archived_spaces", "excerpt", "limit",
-            "cursor"} <= set(schema["properties"])
+    assert {
+        "cql",
+        "query",
+        "space_id",
+        "type",
+        "include_archived_spaces",
+        "excerpt",
+        "limit",
+        "cursor",
+    } <= set(schema["properties"])
 
 
-@pytest.mark.parametrize("args, code, fragment", [
-    (["search", "cql"], 2, "Missing argument 'CQL'"),
-    (["search", "cql", "   "], 2, "'cql'"),
-    (["search", "cql", "type = = page"], 2, "parse"),
-    (["search", "cql", "type = page", "--limit", "0"], 2, "0 is not in the range"),
-    (["search", "cql", "type = page", "--excerpt", "loud"], 2, "'loud' is not one of"),
-    (["search", "cql", "type = page", "--cursor", "garbage!"], 2, "cursor"),
-    (["search", "quick"], 2, "--text"),
-    (["search", "quick", "--text", ":-) !!"], 2, "no words"),
-    (["search", "quick", "--text", "x", "--type", "video"], 2, "'video' is not one of"),
-    (["search", "quick", "--text", "x", "--space", "NOPE"], 5, "No space with key 'NOPE'"),
-    (["search", "quick", "--text", "x", "--space", "424242"], 5, "not found"),
-])
+@pytest.mark.parametrize(
+    "args, code, fragment",
+    [
+        (["search", "cql"], 2, "Missing argument 'CQL'"),
+        (["search", "cql", "   "], 2, "'cql'"),
+        (["search", "cql", "type = = page"], 2, "parse"),
+        (["search", "cql", "type = page", "--limit", "0"], 2, "0 is not in the range"),
+        (["search", "cql", "type = page", "--excerpt", "loud"], 2, "'loud' is not one of"),
+        (["search", "cql", "type = page", "--cursor", "garbage!"], 2, "cursor"),
+        (["search", "quick"], 2, "--text"),
+        (["search", "quick", "--text", ":-) !!"], 2, "no words"),
+        (["search", "quick", "--text", "x", "--type", "video"], 2, "'video' is not one of"),
+        (["search", "quick", "--text", "x", "--space", "NOPE"], 5, "No space with key 'NOPE'"),
+        (["search", "quick", "--text", "x", "--space", "424242"], 5, "not found"),
+    ],
+)
 def test_bad_inputs_cli(ctk_cli, args, code, fragment):
     assert_refused(ctk_cli(*args), code, fragment)
 
@@ -159,16 +196,18 @@ def test_bad_inputs_mcp(ctk_mcp):
     assert "parse" in mcp.error("manage_search", {"action": "cql", "cql": "title ~"}).lower()
     assert "query" in mcp.error("manage_search", {"action": "quick"})
     assert "query" in mcp.error("manage_search", {"action": "quick", "query": "  "})
-    assert "type" in mcp.error("manage_search", {"action": "quick", "query": "x",
-                                                 "type": "video"})
-    assert "limit" in mcp.error("manage_search", {"action": "cql", "cql": "type = page",
-                                                  "limit": "many"})
-    assert "NOPE" in mcp.error("manage_search", {"action": "quick", "query": "x",
-                                                 "space_id": "NOPE"})
+    assert "type" in mcp.error("manage_search", {"action": "quick", "query": "x", "type": "video"})
+    assert "limit" in mcp.error(
+        "manage_search", {"action": "cql", "cql": "type = page", "limit": "many"}
+    )
+    assert "NOPE" in mcp.error(
+        "manage_search", {"action": "quick", "query": "x", "space_id": "NOPE"}
+    )
     assert mcp.call_json("manage_search", {"action": "quick", "query": "nimbus"})["results"]
 
 
 # -- pure helpers ---------------------------------------------------------------------------------
+
 
 def test_clean_excerpt():
     assert clean_excerpt("a @@@hl@@@b@@@endhl@@@ &amp;\n  c") == "a **b** & c"
@@ -186,7 +225,7 @@ def test_quick_cql_round_trips_any_text(text):
     words = plain_words(text)
     if not re.search(r"\w", words):
         return  # quick refuses these before any request (see test_bad_inputs_*)
-    query = sandbox_cql.parse(build_quick_cql(words, "DE\"MO", "page"))
+    query = sandbox_cql.parse(build_quick_cql(words, 'DE"MO', "page"))
     clauses = [c for c, _ in query.clauses()]
     assert [c.field.lower() for c in clauses] == ["sitesearch", "space", "type"]
     assert clauses[0].values[0].text == words
@@ -196,8 +235,18 @@ def test_quick_cql_round_trips_any_text(text):
 
 def test_real_process(ctk_cli):
     """One run as a real ``ctk`` process (entry points, environment, exit code)."""
-    result = ctk_cli("--json", "search", "quick", "--text", "nimbus", "--space", "DEMO",
-                     "--limit", "2", subprocess=True)
+    result = ctk_cli(
+        "--json",
+        "search",
+        "quick",
+        "--text",
+        "nimbus",
+        "--space",
+        "DEMO",
+        "--limit",
+        "2",
+        subprocess=True,
+    )
     assert result.exit_code == 0, result
     data = result.json()
     assert len(data["results"]) == 2 and data["next_cursor"]

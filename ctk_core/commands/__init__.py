@@ -8,18 +8,29 @@ them import requests or mcp). A test checks that every entry resolves to a Click
 from __future__ import annotations
 
 CORE_COMMANDS: dict[str, tuple[str, str]] = {
-    "auth": ("ctk_core.commands.auth:auth_command",
-             "Save credentials for a Confluence Cloud site."),
-    "status": ("ctk_core.commands.auth:status_command",
-               "Show where credentials come from and for which site."),
-    "logout": ("ctk_core.commands.auth:logout_command",
-               "Remove the saved credentials file."),
-    "mcp": ("ctk_core.commands.mcp:command",
-            "Serve the tools to AI assistants over MCP (stdio or HTTP)."),
-    "convert": ("ctk_core.commands.convert:command",
-                "Convert between Markdown and Confluence storage format."),
-    "plugins": ("ctk_core.commands.plugins:command",
-                "List the loaded plugins, their resources and tools."),
-    "sandbox": ("ctk_core.commands.sandbox:command",
-                "Run or reset the offline Confluence sandbox."),
+    "auth": (
+        "ctk_core.commands.auth:auth_command",
+        "Save credentials for a Confluence Cloud site.",
+    ),
+    "status": (
+        "ctk_core.commands.auth:status_command",
+        "Show where credentials come from and for which site.",
+    ),
+    "logout": ("ctk_core.commands.auth:logout_command", "Remove the saved credentials file."),
+    "mcp": (
+        "ctk_core.commands.mcp:command",
+        "Serve the tools to AI assistants over MCP (stdio or HTTP).",
+    ),
+    "convert": (
+        "ctk_core.commands.convert:command",
+        "Convert between Markdown and Confluence storage format.",
+    ),
+    "plugins": (
+        "ctk_core.commands.plugins:command",
+        "List the loaded plugins, their resources and tools.",
+    ),
+    "sandbox": (
+        "ctk_core.commands.sandbox:command",
+        "Run or reset the offline Confluence sandbox.",
+    ),
 }

@@ -68,13 +68,26 @@ def _as_json(ctx: click.Context) -> bool:
     return bool(getattr(ctx.find_root().obj, "json", False))
 
 
-def _client(base: str, email: str, token: str, environ: Mapping[str, str],
-            web_url: str | None = None, token_type: str = "classic") -> Any:
+def _client(
+    base: str,
+    email: str,
+    token: str,
+    environ: Mapping[str, str],
+    web_url: str | None = None,
+    token_type: str = "classic",
+) -> Any:
     from ctk_core.client import Client, debug_enabled
     from ctk_core.ratelimit import limiter_from_environment
 
-    return Client(base, email, token, web_url=web_url, token_type=token_type,
-                  limiter=limiter_from_environment(environ), debug=debug_enabled(environ))
+    return Client(
+        base,
+        email,
+        token,
+        web_url=web_url,
+        token_type=token_type,
+        limiter=limiter_from_environment(environ),
+        debug=debug_enabled(environ),
+    )
 
 
 def verify(client: Any) -> dict[str, Any] | None:
@@ -102,8 +115,9 @@ def _identity(user: dict[str, Any] | None, email: str) -> str:
     return f"{name} ({account})" if account else str(name)
 
 
-def detect(domain: str, email: str, token: str, environ: Mapping[str, str],
-           token_type: str = "auto") -> dict[str, Any]:
+def detect(
+    domain: str, email: str, token: str, environ: Mapping[str, str], token_type: str = "auto"
+) -> dict[str, Any]:
     """Find out how this token works: classic on the site, or scoped through the gateway.
 
     Returns ``{"token_type", "cloud_id", "base_url", "user"}``; raises AuthError when the token
@@ -114,14 +128,22 @@ def detect(domain: str, email: str, token: str, environ: Mapping[str, str],
         base = credentials.validate_base_url(override)
         client = _client(base, email, token, environ)
         chosen = "classic" if token_type == "auto" else token_type
-        return {"token_type": chosen, "cloud_id": environ.get("CONFLUENCE_CLOUD_ID") or None,
-                "base_url": base, "user": verify(client)}
+        return {
+            "token_type": chosen,
+            "cloud_id": environ.get("CONFLUENCE_CLOUD_ID") or None,
+            "base_url": base,
+            "user": verify(client),
+        }
     site = credentials.site_url(domain, environ)
     if token_type in ("auto", "classic"):
         client = _client(site, email, token, environ)
         try:
-            return {"token_type": "classic", "cloud_id": None, "base_url": site,
-                    "user": verify(client)}
+            return {
+                "token_type": "classic",
+                "cloud_id": None,
+                "base_url": site,
+                "user": verify(client),
+            }
         except AuthError:
             if token_type == "classic":
                 raise
@@ -131,12 +153,15 @@ def detect(domain: str, email: str, token: str, environ: Mapping[str, str],
     try:
         user = verify(client)
     except AuthError:
-        how = ("both as a classic token and as a scoped token through the gateway"
-               if token_type == "auto" else "as a scoped token through the gateway")
+        how = (
+            "both as a classic token and as a scoped token through the gateway"
+            if token_type == "auto"
+            else "as a scoped token through the gateway"
+        )
         raise AuthError(
             f"The email and token were refused for {domain}.atlassian.net, {how}.",
             hint=f"Check the email and token (create one at {TOKEN_PAGE}), then run `ctk auth` "
-                 "again.",
+            "again.",
         ) from None
     return {"token_type": "scoped", "cloud_id": cloud_id, "base_url": gateway, "user": user}
 
@@ -148,8 +173,7 @@ def tenant_cloud_id(site: str, environ: Mapping[str, str]) -> str:
         data = client.request("GET", site + "/_edge/tenant_info", auth=False)
     except CtkError as exc:
         raise AuthError(
-            f"The token was refused by {site} and its cloud id could not be read "
-            f"({exc.message})",
+            f"The token was refused by {site} and its cloud id could not be read ({exc.message})",
             hint="Check the domain, email and token, then run `ctk auth` again.",
         ) from None
     cloud_id = data.get("cloudId") if isinstance(data, dict) else None
@@ -176,8 +200,10 @@ def _prompt_domain(value: str) -> str:
 def _check_email(value: str) -> str:
     value = (value or "").strip()
     if "@" not in value or any(ch.isspace() for ch in value) or len(value) > 254:
-        raise UsageError(f"{value!r} does not look like an email address.",
-                         hint="Use the email of your Atlassian account.")
+        raise UsageError(
+            f"{value!r} does not look like an email address.",
+            hint="Use the email of your Atlassian account.",
+        )
     return value
 
 
@@ -189,16 +215,22 @@ def _prompt_email(value: str) -> str:
 
 
 @click.command("auth")
-@click.option("--domain", metavar="SITE",
-              help="Your site: acme, acme.atlassian.net or its URL.")
+@click.option("--domain", metavar="SITE", help="Your site: acme, acme.atlassian.net or its URL.")
 @click.option("--email", metavar="EMAIL", help="The email of your Atlassian account.")
-@click.option("--token-stdin", is_flag=True,
-              help="Read the API token from standard input (for scripts).")
-@click.option("--token-type", type=click.Choice(["auto", "classic", "scoped"]), default="auto",
-              show_default=True, help="Skip detection when you know the kind of token.")
+@click.option(
+    "--token-stdin", is_flag=True, help="Read the API token from standard input (for scripts)."
+)
+@click.option(
+    "--token-type",
+    type=click.Choice(["auto", "classic", "scoped"]),
+    default="auto",
+    show_default=True,
+    help="Skip detection when you know the kind of token.",
+)
 @click.pass_context
-def auth_command(ctx: click.Context, domain: str | None, email: str | None, token_stdin: bool,
-                 token_type: str) -> None:
+def auth_command(
+    ctx: click.Context, domain: str | None, email: str | None, token_stdin: bool, token_type: str
+) -> None:
     """Save credentials for a Confluence Cloud site (verified first).
 
     Prompts for the site, the email and the API token (hidden). For scripts:
@@ -214,11 +246,14 @@ def auth_command(ctx: click.Context, domain: str | None, email: str | None, toke
         if not token:
             raise UsageError("No API token on standard input.")
     else:
-        domain = (credentials.normalize_domain(domain) if domain
-                  else click.prompt("Confluence site (e.g. acme for acme.atlassian.net)",
-                                    value_proc=_prompt_domain))
-        email = _check_email(email) if email else click.prompt("Email",
-                                                               value_proc=_prompt_email)
+        domain = (
+            credentials.normalize_domain(domain)
+            if domain
+            else click.prompt(
+                "Confluence site (e.g. acme for acme.atlassian.net)", value_proc=_prompt_domain
+            )
+        )
+        email = _check_email(email) if email else click.prompt("Email", value_proc=_prompt_email)
         click.echo(f"Create an API token at {TOKEN_PAGE}")
         click.echo(scope_text())
         token = click.prompt("API token", hide_input=True).strip()
@@ -235,17 +270,23 @@ def auth_command(ctx: click.Context, domain: str | None, email: str | None, toke
         "created_at": credentials.now_iso(),
     }
     path = credentials.write_file(fields, credentials.credentials_path(env))
-    kind = "a scoped token through the gateway" if found["token_type"] == "scoped" \
+    kind = (
+        "a scoped token through the gateway"
+        if found["token_type"] == "scoped"
         else "a classic token"
-    click.echo(f"Authenticated as {_identity(found['user'], email)} on "
-               f"{domain}.atlassian.net with {kind}.")
+    )
+    click.echo(
+        f"Authenticated as {_identity(found['user'], email)} on {domain}.atlassian.net with {kind}."
+    )
     click.echo(f"Saved to {path} (readable only by you).")
     if token_stdin:
         click.echo(scope_text())
     overriding = [name for name in credentials.ENV_VARS.values() if env.get(name)]
     if overriding:
-        click.echo("Note: " + ", ".join(overriding) + " set in the environment override the "
-                   "saved values.", err=True)
+        click.echo(
+            "Note: " + ", ".join(overriding) + " set in the environment override the saved values.",
+            err=True,
+        )
 
 
 def _source(creds: credentials.Credentials, name: str) -> str:
@@ -263,7 +304,8 @@ def status_report(environ: Mapping[str, str]) -> tuple[dict[str, Any], credentia
         "token": credentials.mask_token(creds.api_token) or None,
         "token_source": _source(creds, "api_token"),
         "token_type": creds.token_type,
-        "token_type_source": _source(creds, "token_type") if "token_type" in creds.sources
+        "token_type_source": _source(creds, "token_type")
+        if "token_type" in creds.sources
         else "default",
         "cloud_id": creds.cloud_id,
         "stored_at": creds.created_at,
@@ -286,15 +328,25 @@ def status_command(ctx: click.Context, check: bool) -> None:
     report, creds = status_report(env)
     identity: str | None = None
     if check and not report["missing"]:
-        client = _client(report["base_url"], creds.email or "", creds.api_token or "", env,
-                         web_url=creds.web_url(env), token_type=creds.token_type)
+        client = _client(
+            report["base_url"],
+            creds.email or "",
+            creds.api_token or "",
+            env,
+            web_url=creds.web_url(env),
+            token_type=creds.token_type,
+        )
         user = verify(client)
         identity = _identity(user, creds.email or "")
-        report["check"] = {"ok": True, "identity": identity,
-                           "account_id": (user or {}).get("accountId")}
+        report["check"] = {
+            "ok": True,
+            "identity": identity,
+            "account_id": (user or {}).get("accountId"),
+        }
     if _as_json(ctx):
         click.echo(json.dumps(report, ensure_ascii=False))
     else:
+
         def show(value: Any, source: str) -> str:
             if value in (None, ""):
                 return "(not set)"
@@ -309,8 +361,9 @@ def status_command(ctx: click.Context, check: bool) -> None:
         if report["cloud_id"]:
             rows.append(("cloud id", show(report["cloud_id"], _source(creds, "cloud_id"))))
         rows.append(("stored at", report["stored_at"] or "(not stored)"))
-        rows.append(("file", report["file"] + ("" if report["file_exists"] else
-                                              "  (does not exist)")))
+        rows.append(
+            ("file", report["file"] + ("" if report["file_exists"] else "  (does not exist)"))
+        )
         if report["base_url"]:
             suffix = "  [env CTK_BASE_URL]" if creds.base_url_override else ""
             rows.append(("requests go to", report["base_url"] + suffix))
@@ -334,9 +387,19 @@ def logout_command() -> None:
         click.echo(f"No credentials file at {path}; nothing to remove.")
     still = [name for name in credentials.ENV_VARS.values() if env.get(name)]
     if still:
-        click.echo("Still set in the environment (not changed by ctk logout): "
-                   + ", ".join(still) + ". Unset them to stop using those credentials.")
+        click.echo(
+            "Still set in the environment (not changed by ctk logout): "
+            + ", ".join(still)
+            + ". Unset them to stop using those credentials."
+        )
 
 
-__all__ = ["READ_SCOPES", "WRITE_SCOPES", "auth_command", "detect", "logout_command",
-           "status_command", "verify"]
+__all__ = [
+    "READ_SCOPES",
+    "WRITE_SCOPES",
+    "auth_command",
+    "detect",
+    "logout_command",
+    "status_command",
+    "verify",
+]

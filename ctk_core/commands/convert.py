@@ -34,8 +34,13 @@ def _read(file: str) -> str:
 
 
 @click.command("convert")
-@click.option("--to", "target", required=True, type=click.Choice(["markdown", "storage"]),
-              help="Output format: Markdown (from storage XHTML) or storage (from Markdown).")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Choice(["markdown", "storage"]),
+    help="Output format: Markdown (from storage XHTML) or storage (from Markdown).",
+)
 @click.argument("file", required=False, default="-", metavar="[FILE]")
 def command(target: str, file: str) -> None:
     """Convert between Markdown and Confluence storage format (XHTML).

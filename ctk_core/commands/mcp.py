@@ -39,14 +39,24 @@ def _setup_logging() -> None:
 
 
 @click.command("mcp", short_help="Serve the tools to AI assistants over MCP (stdio or HTTP).")
-@click.option("--port", type=click.IntRange(1, 65535), default=None,
-              help="Serve streamable HTTP on this port (path /mcp) instead of stdio.")
-@click.option("--host", default=None, metavar="HOST",
-              help="Address for --port (default 127.0.0.1). Any non-loopback address needs "
-                   "CTK_MCP_TOKEN.")
-@click.option("--no-auth", is_flag=True,
-              help="Serve without credentials (to inspect the tools); every call then says how "
-                   "to authenticate.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve streamable HTTP on this port (path /mcp) instead of stdio.",
+)
+@click.option(
+    "--host",
+    default=None,
+    metavar="HOST",
+    help="Address for --port (default 127.0.0.1). Any non-loopback address needs CTK_MCP_TOKEN.",
+)
+@click.option(
+    "--no-auth",
+    is_flag=True,
+    help="Serve without credentials (to inspect the tools); every call then says how "
+    "to authenticate.",
+)
 def command(port: int | None, host: str | None, no_auth: bool) -> None:
     """Serve ctk's tools over the Model Context Protocol.
 
@@ -64,7 +74,9 @@ def command(port: int | None, host: str | None, no_auth: bool) -> None:
     if port is not None and token is not None and len(token) < 16:
         logging.getLogger("ctk.mcp").warning(
             "CTK_MCP_TOKEN is short (%d characters): use a long random secret, for example "
-            "the output of `openssl rand -hex 32`.", len(token))
+            "the output of `openssl rand -hex 32`.",
+            len(token),
+        )
 
     from ctk_core import mcp_server
 
@@ -83,8 +95,9 @@ def command(port: int | None, host: str | None, no_auth: bool) -> None:
             raise AuthError(
                 f"{err.message} The MCP server needs credentials.",
                 hint="Run `ctk auth` (or set CONFLUENCE_DOMAIN, CONFLUENCE_EMAIL and "
-                     "CONFLUENCE_API_TOKEN), try it offline with `ctk --sandbox mcp`, or pass "
-                     "--no-auth to only inspect the tools.") from None
+                "CONFLUENCE_API_TOKEN), try it offline with `ctk --sandbox mcp`, or pass "
+                "--no-auth to only inspect the tools.",
+            ) from None
         context = Context(frontend="mcp", client=client)
 
     server = mcp_server.build_server(no_auth=no_auth, context=context)

@@ -25,9 +25,17 @@ def command(as_json: bool) -> None:
     if not rows:
         click.echo("No plugins found (entry-point group 'ctk').", err=True)
         return
-    table = [{"name": r["name"], "distribution": r["distribution"], "version": r["version"],
-              "resources": ", ".join(r["resources"]), "tools": ", ".join(r["tools"]),
-              "status": r["status"]} for r in rows]
+    table = [
+        {
+            "name": r["name"],
+            "distribution": r["distribution"],
+            "version": r["version"],
+            "resources": ", ".join(r["resources"]),
+            "tools": ", ".join(r["tools"]),
+            "status": r["status"],
+        }
+        for r in rows
+    ]
     click.echo(output.table(table))
     for info in catalog.plugins:
         if info.error and info.status == "failed":

@@ -54,8 +54,9 @@ def start_embedded(environ: MutableMapping[str, str] | None = None, seed: str = 
     return server
 
 
-@click.group(name="sandbox", context_settings={"help_option_names": ["-h", "--help"]},
-             no_args_is_help=True)
+@click.group(
+    name="sandbox", context_settings={"help_option_names": ["-h", "--help"]}, no_args_is_help=True
+)
 def command() -> None:
     """Run or reset the offline Confluence sandbox.
 
@@ -64,20 +65,45 @@ def command() -> None:
 
 
 @command.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (keep it on loopback).")
-@click.option("--port", type=click.IntRange(0, 65535), default=8089, show_default=True,
-              help="Port to listen on (0 picks a free one).")
-@click.option("--data", type=click.Path(dir_okay=False), default=None,
-              help="JSON file the sandbox keeps its data in [default: the persistent sandbox "
-                   "of ctk --sandbox].")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (keep it on loopback).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8089,
+    show_default=True,
+    help="Port to listen on (0 picks a free one).",
+)
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="JSON file the sandbox keeps its data in [default: the persistent sandbox "
+    "of ctk --sandbox].",
+)
 @click.option("--memory", is_flag=True, help="Keep data in memory only (forgotten on exit).")
-@click.option("--seed", type=click.Choice(SEEDS), default="demo", show_default=True,
-              help="Content for a new sandbox.")
+@click.option(
+    "--seed",
+    type=click.Choice(SEEDS),
+    default="demo",
+    show_default=True,
+    help="Content for a new sandbox.",
+)
 @click.option("--email", default=None, help="Only accept this email (default: any).")
 @click.option("--token", default=None, help="Only accept this API token (default: any).")
-def serve(host: str, port: int, data: str | None, memory: bool, seed: str,
-          email: str | None, token: str | None) -> None:
+def serve(
+    host: str,
+    port: int,
+    data: str | None,
+    memory: bool,
+    seed: str,
+    email: str | None,
+    token: str | None,
+) -> None:
     """Run the sandbox in the foreground and print its URL (Ctrl-C stops it)."""
     from ctk_core.sandbox import SandboxServer
 
@@ -85,16 +111,23 @@ def serve(host: str, port: int, data: str | None, memory: bool, seed: str,
     if not memory:
         path = Path(data) if data else data_path()
         _private_folder(path)
-    server = SandboxServer(host=host, port=port, seed=seed,
-                           data=str(path) if path else None, email=email, token=token)
+    server = SandboxServer(
+        host=host, port=port, seed=seed, data=str(path) if path else None, email=email, token=token
+    )
     if path is not None and path.exists():
         os.chmod(path, 0o600)
     click.echo(server.url, nl=True)
-    click.echo(f"Sandbox serving on {server.url} "
-               f"({'data in ' + str(path) if path else 'in memory'}). Use it with:", err=True)
-    click.echo(f"  export CTK_BASE_URL={server.url} "
-               f"CONFLUENCE_EMAIL={email or server.state.current_email()} "
-               f"CONFLUENCE_API_TOKEN={'<your --token>' if token else 'sandbox'}", err=True)
+    click.echo(
+        f"Sandbox serving on {server.url} "
+        f"({'data in ' + str(path) if path else 'in memory'}). Use it with:",
+        err=True,
+    )
+    click.echo(
+        f"  export CTK_BASE_URL={server.url} "
+        f"CONFLUENCE_EMAIL={email or server.state.current_email()} "
+        f"CONFLUENCE_API_TOKEN={'<your --token>' if token else 'sandbox'}",
+        err=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -104,8 +137,12 @@ def serve(host: str, port: int, data: str | None, memory: bool, seed: str,
 
 
 @command.command()
-@click.option("--data", type=click.Path(dir_okay=False), default=None,
-              help="Data file to remove [default: the persistent sandbox].")
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Data file to remove [default: the persistent sandbox].",
+)
 def reset(data: str | None) -> None:
     """Forget everything the persistent sandbox remembers (it starts afresh next time)."""
     path = Path(data) if data else data_path()
@@ -120,7 +157,8 @@ def reset(data: str | None) -> None:
             shutil.rmtree(candidate)
             removed.append(candidate)
     if removed:
-        click.echo(f"Removed {', '.join(str(p) for p in removed)}: the sandbox starts afresh "
-                   "next time.")
+        click.echo(
+            f"Removed {', '.join(str(p) for p in removed)}: the sandbox starts afresh next time."
+        )
     else:
         click.echo(f"Nothing to reset: {path} does not exist.")

@@ -35,12 +35,30 @@ _EDGE_SPACE = (" ", "\t", "\n", "\f", "\r")
 _WS = re.compile(r"[ \t\n\f\r]+")
 _RENAME = {"b": "strong", "i": "em", "del": "s", "strike": "s"}
 _EMPHASIS = {"strong", "em", "s"}
-_BLOCK_MACROS = frozenset({"code", "noformat", "info", "note", "warning", "tip", "expand", "toc",
-                           "panel", "section", "column", "details", "children", "pagetree"})
-_BLOCK_PREFIXED = frozenset({"ac:layout", "ac:layout-section", "ac:layout-cell", "ac:task-list",
-                             "ac:rich-text-body"})
-_INLINE_PREFIXED = frozenset({"ac:link", "ac:image", "ac:emoticon", "ac:placeholder",
-                              "ac:inline-comment-marker"})
+_BLOCK_MACROS = frozenset(
+    {
+        "code",
+        "noformat",
+        "info",
+        "note",
+        "warning",
+        "tip",
+        "expand",
+        "toc",
+        "panel",
+        "section",
+        "column",
+        "details",
+        "children",
+        "pagetree",
+    }
+)
+_BLOCK_PREFIXED = frozenset(
+    {"ac:layout", "ac:layout-section", "ac:layout-cell", "ac:task-list", "ac:rich-text-body"}
+)
+_INLINE_PREFIXED = frozenset(
+    {"ac:link", "ac:image", "ac:emoticon", "ac:placeholder", "ac:inline-comment-marker"}
+)
 _TEXT_ALIGN = re.compile(r"\s*text-align:\s*(left|center|right)\s*;?\s*\Z", re.IGNORECASE)
 
 Canon = tuple  # (tag, attrs, children) or str
@@ -191,15 +209,19 @@ class _Normaliser:
         if key in ("ul", "ol"):
             attrs = [(k, v) for k, v in node.attrs if not (k == "start" and v.strip() == "1")]
             items = tuple(
-                ("li", _attrs(c.attrs), self.container(c.children, d)) if isinstance(c, Element)
-                and c.key == "li" else self.other(c, d)
-                for c in node.children if not _space(c)
+                ("li", _attrs(c.attrs), self.container(c.children, d))
+                if isinstance(c, Element) and c.key == "li"
+                else self.other(c, d)
+                for c in node.children
+                if not _space(c)
             )
             return (key, _attrs(attrs), items)
         if key == "table":
             return self.table(node, d)
-        if key == "pre" and not node.attrs and all(
-            isinstance(c, (Text, CData)) for c in node.children
+        if (
+            key == "pre"
+            and not node.attrs
+            and all(isinstance(c, (Text, CData)) for c in node.children)
         ):
             return ("macro:code", (), (("plain-text-body", (), (xhtml.text_content(node),)),))
         if key in ("ac:structured-macro", "ac:macro"):
@@ -295,11 +317,13 @@ class _Normaliser:
                         params.append((child.get("ac:name") or "", value))
                     continue
             if isinstance(child, Element) and child.key == "ac:plain-text-body":
-                children.append(("plain-text-body", _attrs(child.attrs),
-                                 (xhtml.text_content(child),)))
+                children.append(
+                    ("plain-text-body", _attrs(child.attrs), (xhtml.text_content(child),))
+                )
             elif isinstance(child, Element) and child.key == "ac:rich-text-body":
-                children.append(("rich-text-body", _attrs(child.attrs),
-                                 self.container(child.children, depth)))
+                children.append(
+                    ("rich-text-body", _attrs(child.attrs), self.container(child.children, depth))
+                )
             else:
                 children.append(self.other(child, depth))
         return ("macro:" + name, _attrs(params + attrs), tuple(children))
@@ -329,17 +353,22 @@ class _Normaliser:
             if key in _EMPHASIS and not node.attrs:
                 inner = _tidy(self._inline_items(self._expand(node.children), d))
                 out.extend(_lift_spaces(key, (), inner, drop_empty=True))
-            elif key == "code" and not node.attrs and all(
-                isinstance(c, (Text, CData)) for c in node.children
+            elif (
+                key == "code"
+                and not node.attrs
+                and all(isinstance(c, (Text, CData)) for c in node.children)
             ):
                 text = xhtml.text_content(node).replace("\n", " ")
                 if text:
                     out.append(("code", (), (text,)))
             elif key == "br":
                 out.append(("br", _attrs(node.attrs), ()))
-            elif key == "a" and (node.get("href") or "").startswith("#") and {
-                k for k, _ in node.attrs
-            } == {"href"} and len(node.get("href") or "") > 1:
+            elif (
+                key == "a"
+                and (node.get("href") or "").startswith("#")
+                and {k for k, _ in node.attrs} == {"href"}
+                and len(node.get("href") or "") > 1
+            ):
                 anchor = (node.get("href") or "")[1:]
                 text = xhtml.text_content(node)
                 body = _tidy(self._inline_items(self._expand(node.children), d), edges=True)
@@ -349,14 +378,21 @@ class _Normaliser:
                 out.append(("ac:link", (("ac:anchor", anchor),), (("body", (), body),)))
                 if text[-1:] in _EDGE_SPACE:
                     out.append(" ")
-            elif key == "img" and node.get("src") is not None and {
-                k for k, _ in node.attrs
-            } <= {"src", "alt", "title"}:
+            elif (
+                key == "img"
+                and node.get("src") is not None
+                and {k for k, _ in node.attrs} <= {"src", "alt", "title"}
+            ):
                 attrs = [("ac:alt", " ".join((node.get("alt") or "").split()))]
                 if node.get("title") is not None:
                     attrs.append(("ac:title", node.get("title") or ""))
-                out.append(("ac:image", _attrs(a for a in attrs if a[1] or a[0] != "ac:alt"),
-                            (("ri:url", (("ri:value", node.get("src") or ""),), ()),)))
+                out.append(
+                    (
+                        "ac:image",
+                        _attrs(a for a in attrs if a[1] or a[0] != "ac:alt"),
+                        (("ri:url", (("ri:value", node.get("src") or ""),), ()),),
+                    )
+                )
             elif key == "ac:link":
                 body_text = xhtml.text_content(node)
                 if body_text[:1] in _EDGE_SPACE:
@@ -367,8 +403,7 @@ class _Normaliser:
             elif key == "ac:image":
                 attrs = [(k, " ".join(v.split()) if k == "ac:alt" else v) for k, v in node.attrs]
                 kids = tuple(self.other(c, d) for c in node.children if not _space(c))
-                out.append(("ac:image", _attrs(a for a in attrs if a[1] or a[0] != "ac:alt"),
-                            kids))
+                out.append(("ac:image", _attrs(a for a in attrs if a[1] or a[0] != "ac:alt"), kids))
             elif key in ("ac:structured-macro", "ac:macro"):
                 out.append(self.macro(node, d))
             elif ":" in key:
@@ -378,8 +413,7 @@ class _Normaliser:
                 if node.void:
                     out.append((node.name, _attrs(node.attrs), ()))
                 else:
-                    out.extend(_lift_spaces(node.name, _attrs(node.attrs), inner,
-                                            drop_empty=False))
+                    out.extend(_lift_spaces(node.name, _attrs(node.attrs), inner, drop_empty=False))
         return out
 
     def ac_link(self, el: Element, depth: int):
@@ -394,8 +428,7 @@ class _Normaliser:
             elif isinstance(child, Element) and child.key == "ac:plain-text-link-body":
                 body = _tidy([_WS.sub(" ", xhtml.text_content(child))], edges=True)
             elif isinstance(child, Element) and child.key == "ac:link-body":
-                body = _tidy(self._inline_items(self._expand(child.children), depth),
-                             edges=True)
+                body = _tidy(self._inline_items(self._expand(child.children), depth), edges=True)
             else:
                 rest.append(self.other(child, depth))
         if not body:

@@ -9,30 +9,93 @@ from ctk_core.convert import xhtml
 
 #: Confluence's own emoticon names, written ``:name:`` in Markdown.
 EMOTICONS = frozenset(
-    {"smile", "sad", "cheeky", "laugh", "wink", "thumbs-up", "thumbs-down", "information",
-     "tick", "cross", "warning", "plus", "minus", "question", "light-on", "light-off",
-     "yellow-star", "red-star", "green-star", "blue-star", "heart", "broken-heart"}
+    {
+        "smile",
+        "sad",
+        "cheeky",
+        "laugh",
+        "wink",
+        "thumbs-up",
+        "thumbs-down",
+        "information",
+        "tick",
+        "cross",
+        "warning",
+        "plus",
+        "minus",
+        "question",
+        "light-on",
+        "light-off",
+        "yellow-star",
+        "red-star",
+        "green-star",
+        "blue-star",
+        "heart",
+        "broken-heart",
+    }
 )
 EMOTICON_RE = re.compile(r":(" + "|".join(sorted(EMOTICONS, key=len, reverse=True)) + r"):")
 
 #: Panel macros and the GFM alert each becomes (and back). ``[!CAUTION]`` has no panel of its
 #: own and becomes a ``warning`` panel.
 ALERT_OF_PANEL = {"info": "NOTE", "tip": "TIP", "note": "IMPORTANT", "warning": "WARNING"}
-PANEL_OF_ALERT = {"NOTE": "info", "TIP": "tip", "IMPORTANT": "note", "WARNING": "warning",
-                  "CAUTION": "warning"}
+PANEL_OF_ALERT = {
+    "NOTE": "info",
+    "TIP": "tip",
+    "IMPORTANT": "note",
+    "WARNING": "warning",
+    "CAUTION": "warning",
+}
 
 #: Macro attributes that carry no content; they are not kept when a macro becomes Markdown.
 IGNORED_MACRO_ATTRS = frozenset({"ac:name", "ac:schema-version", "ac:macro-id"})
 
 #: HTML elements that live inside a paragraph. Any other unprefixed element is block-level.
 INLINE_HTML = frozenset(
-    {"a", "abbr", "acronym", "b", "bdi", "bdo", "big", "br", "cite", "code", "data", "del",
-     "dfn", "em", "font", "i", "img", "ins", "kbd", "label", "mark", "q", "s", "samp", "small",
-     "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var", "wbr"}
+    {
+        "a",
+        "abbr",
+        "acronym",
+        "b",
+        "bdi",
+        "bdo",
+        "big",
+        "br",
+        "cite",
+        "code",
+        "data",
+        "del",
+        "dfn",
+        "em",
+        "font",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "label",
+        "mark",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strike",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "tt",
+        "u",
+        "var",
+        "wbr",
+    }
 )
 
 PAGE, ATTACHMENT, USER, SPACE, STATUS = (
-    "confluence-page", "confluence-attachment", "confluence-user", "confluence-space",
+    "confluence-page",
+    "confluence-attachment",
+    "confluence-user",
+    "confluence-space",
     "confluence-status",
 )
 SCHEMES = (PAGE, ATTACHMENT, USER, SPACE, STATUS)
@@ -58,15 +121,19 @@ def decode(value: str) -> str:
     return unquote(value, errors="replace") if "%" in value else value
 
 
-def build_url(scheme: str, path: str, space: str | None = None,
-              query: list[tuple[str, str]] | None = None, anchor: str | None = None) -> str:
+def build_url(
+    scheme: str,
+    path: str,
+    space: str | None = None,
+    query: list[tuple[str, str]] | None = None,
+    anchor: str | None = None,
+) -> str:
     """Assemble ``scheme:[//space/]path[?k=v&...][#anchor]`` (components already encoded)."""
     if space is None and path.startswith("/"):
         path = "%2F" + path[1:]  # would read as a space key
     url = scheme + ":" + (f"//{space}/" if space is not None else "") + path
     if query:
-        url += "?" + "&".join(f"{encode(k, query=True)}={encode(v, query=True)}"
-                              for k, v in query)
+        url += "?" + "&".join(f"{encode(k, query=True)}={encode(v, query=True)}" for k, v in query)
     if anchor is not None:
         url += "#" + encode(anchor)
     return url
@@ -77,8 +144,14 @@ class CtkLink:
 
     __slots__ = ("scheme", "space", "path", "query", "anchor")
 
-    def __init__(self, scheme: str, space: str | None, path: str,
-                 query: list[tuple[str, str]], anchor: str | None) -> None:
+    def __init__(
+        self,
+        scheme: str,
+        space: str | None,
+        path: str,
+        query: list[tuple[str, str]],
+        anchor: str | None,
+    ) -> None:
         self.scheme = scheme
         self.space = space
         self.path = path

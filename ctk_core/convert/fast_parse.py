@@ -56,7 +56,8 @@ _REFUSED_STRINGS = ("~~", "[TOC", "]:", "&#", "&NewLine;", "\\ ", "\\\t", "]((")
 _TAG_OPEN = re.compile(
     r"(?:(?<!\]\()(?<!\\)|(?<=\\\\))<(?=[A-Za-z_:/!?])"
     r"(?!(?!confluence-|(?:" + "|".join(sorted(xhtml.KNOWN_PREFIXES)) + r"):)"
-    r"[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>&]*>)")
+    r"[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>&]*>)"
+)
 # a backslash before an entity: cmark-gfm decodes it in link targets, titles and info strings
 _ESCAPED_ENTITY = re.compile(r"\\&[A-Za-z][A-Za-z0-9]*;")
 _MARKER = re.compile(r"([-+*]|\d{1,9}[.)])(?=[ \t]|\Z)( *)")
@@ -68,16 +69,17 @@ _NON_ASCII_BY_DELIMITER = re.compile(r"(?<=[*_])[^\x00-\x7f]|[^\x00-\x7f](?=[*_]
 # (the quantifiers over blanks are possessive: each line then costs linear time)
 _STAR_LINE = re.compile(
     r"\n[ \t>]*+(?:(?:[-+]|\d{1,9}[.)])[ \t>]++)*+"
-    r"(?:[*_](?:[ \t]|\n|\Z)|[*_]{3}|(?:[*_][ \t]*+){3,}(?=\n|\Z))")
-_EMPTY_ITEM = re.compile(
-    r"\n[ \t>]*+(?:(?:[-+*]|\d{1,9}[.)])(?:[ \t>]++|(?=\n|\Z)))++(?=\n|\Z)")
+    r"(?:[*_](?:[ \t]|\n|\Z)|[*_]{3}|(?:[*_][ \t]*+){3,}(?=\n|\Z))"
+)
+_EMPTY_ITEM = re.compile(r"\n[ \t>]*+(?:(?:[-+*]|\d{1,9}[.)])(?:[ \t>]++|(?=\n|\Z)))++(?=\n|\Z)")
 _BLOCK_STARTS = frozenset("#>-*+`~=")
 _DELIMITER_ROW = re.compile(r"\n[ \t>]*+[|:\-][|:\- \t]*+(?=\n|\Z)")
 _LINE_PREFIX = re.compile(r"[ \t>]*+(?:(?:[-+*]|\d{1,9}[.)])[ \t>]++)*+")
 # a thematic break after indentation or list markers: one may end a list item
 _RULE_IN_ITEM = re.compile(
     r"\n(?:[ \t>]*+(?:(?:[-+*]|\d{1,9}[.)])[ \t>]++)++|[ \t>]*?[ \t])[ \t>]*+"
-    r"(?:[-*_][ \t]*+){3,}(?=\n|\Z)")
+    r"(?:[-*_][ \t]*+){3,}(?=\n|\Z)"
+)
 _BACKTICKS = re.compile(r"`+")
 _AUTOLINK = re.compile(r'<a href="([^"]*)">\1</a>')
 _TAB_AT_LINE_END = re.compile(r"\t[ \t]*\n")
@@ -111,8 +113,13 @@ class Token:
     hidden = False
     level = 0
 
-    def __init__(self, type: str, tag: str = "", content: str = "",
-                 attrs: Mapping[str, Any] = MappingProxyType({})) -> None:
+    def __init__(
+        self,
+        type: str,
+        tag: str = "",
+        content: str = "",
+        attrs: Mapping[str, Any] = MappingProxyType({}),
+    ) -> None:
         self.type = type
         self.tag = tag
         self.content = content
@@ -137,7 +144,8 @@ def _renderer() -> Any:
 
             def render(text: str) -> str:
                 return cmarkgfm.markdown_to_html_with_extensions(
-                    text, options=options, extensions=["table"])
+                    text, options=options, extensions=["table"]
+                )
 
             _render = render
         return _render
@@ -152,8 +160,11 @@ def parse(text: str) -> list[Node] | None:
         html = _renderer()(text)
     except UnicodeEncodeError:  # lone surrogates (markdown_to_storage replaces them first)
         return None
-    if (("<strong>" in html and _lost_strong(text, html)) or _ATTR_LINE_BREAK.search(html)
-            or ("<table>" in html and _TABLE_GOES_ON.search(text) is not None)):
+    if (
+        ("<strong>" in html and _lost_strong(text, html))
+        or _ATTR_LINE_BREAK.search(html)
+        or ("<table>" in html and _TABLE_GOES_ON.search(text) is not None)
+    ):
         return None
     try:
         nodes = _blocks(ElementTree.fromstring(f"<r>{html.replace(chr(9), '&#9;')}</r>"), 1)
@@ -186,8 +197,9 @@ def _check_unescaped(nodes: list[Node]) -> None:
             if tokens and tokens[0].type == "text" and tokens[0].content.startswith("["):
                 raise _Refused
             for t in tokens:
-                if t.type == "text" and ("://" in t.content
-                                         or dialect.EMOTICON_RE.search(t.content)):
+                if t.type == "text" and (
+                    "://" in t.content or dialect.EMOTICON_RE.search(t.content)
+                ):
                     raise _Refused
         elif tok.type == "fence" and ("\\" in tok.info or "&" in tok.info):
             raise _Refused
@@ -195,18 +207,20 @@ def _check_unescaped(nodes: list[Node]) -> None:
 
 def _refused(text: str) -> bool:
     lines = "\n" + text  # the line patterns start at a line end
-    return (any(s in text for s in _REFUSED_STRINGS)
-            or (text.count("<") != text.count("](<") and _TAG_OPEN.search(text) is not None)
-            or ("\\|" in text and "`" in text)
-            or ("\\&" in text and _ESCAPED_ENTITY.search(text) is not None)
-            or _DEEP_LINE.search(lines) is not None
-            or _EMPTY_ITEM.search(lines) is not None
-            or _RULE_IN_ITEM.search(lines) is not None
-            or ("-" in text and _table_without_pipes(lines))
-            or (not text.isascii() and _odd_unicode(text))
-            or ("\t" in text and _odd_tab(text))
-            or _lines_refused(text)
-            or (text[-1:] in (" ", "\t") and not text[text.rfind("\n") + 1:].strip(" \t")))
+    return (
+        any(s in text for s in _REFUSED_STRINGS)
+        or (text.count("<") != text.count("](<") and _TAG_OPEN.search(text) is not None)
+        or ("\\|" in text and "`" in text)
+        or ("\\&" in text and _ESCAPED_ENTITY.search(text) is not None)
+        or _DEEP_LINE.search(lines) is not None
+        or _EMPTY_ITEM.search(lines) is not None
+        or _RULE_IN_ITEM.search(lines) is not None
+        or ("-" in text and _table_without_pipes(lines))
+        or (not text.isascii() and _odd_unicode(text))
+        or ("\t" in text and _odd_tab(text))
+        or _lines_refused(text)
+        or (text[-1:] in (" ", "\t") and not text[text.rfind("\n") + 1 :].strip(" \t"))
+    )
 
 
 _QUOTE = -1
@@ -233,7 +247,7 @@ def _lines_refused(text: str) -> bool:
         if "\t" in line[:column]:
             return True
         body = line[column:]
-        quoted = line[:line.rfind(">", 0, column) + 1]
+        quoted = line[: line.rfind(">", 0, column) + 1]
         if fence is not None:
             char, length, opened_at, opened_quoted = fence
             if quoted != opened_quoted:
@@ -312,11 +326,15 @@ def _table_without_pipes(lines: str) -> bool:
     for m in _DELIMITER_ROW.finditer(lines):
         row = m.group(0)
         start = m.start()
-        above = lines[lines.rfind("\n", 0, start) + 1:start]
+        above = lines[lines.rfind("\n", 0, start) + 1 : start]
         if "-" in row and ("|" in row or ":" in row):
             head = above.lstrip(" \t")
-            if ("|" not in above or head[:1] in _BLOCK_STARTS or head[:1].isdigit()
-                    or ("-" in above and _DELIMITER_ROW.fullmatch("\n" + above))):
+            if (
+                "|" not in above
+                or head[:1] in _BLOCK_STARTS
+                or head[:1].isdigit()
+                or ("-" in above and _DELIMITER_ROW.fullmatch("\n" + above))
+            ):
                 return True
         elif row.strip(" \t\n>") == "|":
             return True  # a row of a lone "|"
@@ -327,8 +345,8 @@ def _table_without_pipes(lines: str) -> bool:
 
 def _odd_unicode(text: str) -> bool:
     return _UNICODE_SPACE.search(text) is not None or any(
-        unicodedata.category(m.group(0))[0] in "SP"
-        for m in _NON_ASCII_BY_DELIMITER.finditer(text))
+        unicodedata.category(m.group(0))[0] in "SP" for m in _NON_ASCII_BY_DELIMITER.finditer(text)
+    )
 
 
 def _lost_strong(text: str, html: str) -> bool:
@@ -348,10 +366,8 @@ def _lost_strong(text: str, html: str) -> bool:
     return consumed != 2 * html.count("<em>") + 4 * html.count("<strong>")
 
 
-_BLOCK = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote", "pre", "hr",
-          "table"}
-_ALIGN = {"left": "text-align:left", "right": "text-align:right",
-          "center": "text-align:center"}
+_BLOCK = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote", "pre", "hr", "table"}
+_ALIGN = {"left": "text-align:left", "right": "text-align:right", "center": "text-align:center"}
 
 
 def _blocks(parent: ElementTree.Element, depth: int) -> list[Node]:
@@ -371,8 +387,7 @@ def _blocks(parent: ElementTree.Element, depth: int) -> list[Node]:
             if tag == "p":
                 out.append(_paragraph(_content(el), depth, hidden=False))
             elif tag[0] == "h" and tag != "hr":
-                out.append(Node(Token("heading_open", tag),
-                                [_inline_node(_content(el), depth)]))
+                out.append(Node(Token("heading_open", tag), [_inline_node(_content(el), depth)]))
             elif tag in ("ul", "ol"):
                 out.append(_list(el, depth))
             elif tag == "blockquote":

@@ -32,8 +32,11 @@ _MD_ESCAPE_ANY = (
     r"|<(?=[^\s\d=]|\Z)"
     r"|&(?=[A-Za-z#]|\Z)"
     r"|(?i:https?)(?=://)"
-    r"|" + dialect.EMOTICON_RE.pattern.replace(":(", ":(?=(", 1).replace("):", "):)", 1)
-    + r"|[" + _MD_SPACE_CHARS + "]"
+    r"|"
+    + dialect.EMOTICON_RE.pattern.replace(":(", ":(?=(", 1).replace("):", "):)", 1)
+    + r"|["
+    + _MD_SPACE_CHARS
+    + "]"
 )
 _MD_ESCAPE = re.compile(r"[\\`*\[\]~|_]" + _MD_ESCAPE_ANY)
 # In table cells pipes are escaped afterwards, all at once (see _Converter.cell).
@@ -43,7 +46,8 @@ _MAYBE_SPECIAL = re.compile(r"[\\`*\[\]~|_<&:" + _MD_SPACE_CHARS + "]")
 _ORDERED_START = re.compile(r"[0-9]{1,9}[.)]")
 _HTML_BLOCK_START = re.compile(
     r"<(?:(?i:script|pre|style|textarea)(?:\s|>|$)|!--|\?|![A-Za-z]|!\[CDATA\[|/?(?i:"
-    + "|".join(block_names) + r")(?:\s|/?>|$))"
+    + "|".join(block_names)
+    + r")(?:\s|/?>|$))"
 )
 _REF_DEF = re.compile(r"\[(?:[^\]\\]|\\.)*\]:")
 _HTML_BLOCK_7 = re.compile(HTML_OPEN_CLOSE_TAG_STR + r"\s*$")
@@ -58,24 +62,75 @@ _TEXT_ALIGN = re.compile(r"\s*text-align:\s*(left|center|right)\s*;?\s*\Z", re.I
 
 # Inline item codes (see _Inline)
 _T, _O, _C, _A, _BR, _CODE = range(6)
-_DELIMS = {"strong": ("**", "<strong>", "</strong>"), "em": ("_", "<em>", "</em>"),
-           "s": ("~~", "<s>", "</s>")}
-_EMPHASIS = {"strong": "strong", "b": "strong", "em": "em", "i": "em", "s": "s", "del": "s",
-             "strike": "s"}
+_DELIMS = {
+    "strong": ("**", "<strong>", "</strong>"),
+    "em": ("_", "<em>", "</em>"),
+    "s": ("~~", "<s>", "</s>"),
+}
+_EMPHASIS = {
+    "strong": "strong",
+    "b": "strong",
+    "em": "em",
+    "i": "em",
+    "s": "s",
+    "del": "s",
+    "strike": "s",
+}
 # Classification of children of a block container
 _BLOCK, _INLINE, _SPACE, _EITHER = range(4)
-_BLOCK_MACROS = frozenset({"code", "noformat", "info", "note", "warning", "tip", "expand", "toc",
-                           "panel", "section", "column", "details", "children", "pagetree",
-                           "tasks-report-macro", "contentbylabel", "recently-updated",
-                           "livesearch", "include", "excerpt-include", "attachments",
-                           "table-of-contents", "roadmap", "gallery", "widget", "html"})
+_BLOCK_MACROS = frozenset(
+    {
+        "code",
+        "noformat",
+        "info",
+        "note",
+        "warning",
+        "tip",
+        "expand",
+        "toc",
+        "panel",
+        "section",
+        "column",
+        "details",
+        "children",
+        "pagetree",
+        "tasks-report-macro",
+        "contentbylabel",
+        "recently-updated",
+        "livesearch",
+        "include",
+        "excerpt-include",
+        "attachments",
+        "table-of-contents",
+        "roadmap",
+        "gallery",
+        "widget",
+        "html",
+    }
+)
 _INLINE_MACROS = frozenset({"status"})
-_BLOCK_PREFIXED = frozenset({"ac:layout", "ac:layout-section", "ac:layout-cell", "ac:task-list",
-                             "ac:rich-text-body", "ac:adf-extension"})
+_BLOCK_PREFIXED = frozenset(
+    {
+        "ac:layout",
+        "ac:layout-section",
+        "ac:layout-cell",
+        "ac:task-list",
+        "ac:rich-text-body",
+        "ac:adf-extension",
+    }
+)
 # Storage elements written as raw tags around Markdown content
 _WRAPPERS = frozenset({"ac:layout", "ac:layout-section", "ac:layout-cell", "ac:rich-text-body"})
-_INLINE_PREFIXED = frozenset({"ac:link", "ac:image", "ac:emoticon", "ac:placeholder",
-                              "ac:inline-comment-marker", "ac:inline-comment"})
+_INLINE_PREFIXED = frozenset(
+    {
+        "ac:link",
+        "ac:image",
+        "ac:emoticon",
+        "ac:placeholder",
+        "ac:inline-comment-marker",
+        "ac:inline-comment",
+    }
+)
 
 
 def storage_to_markdown(xhtml_text: str) -> str:
@@ -92,8 +147,14 @@ def storage_to_markdown(xhtml_text: str) -> str:
 class _Block:
     __slots__ = ("text", "kind", "list_kind", "alt", "interrupts")
 
-    def __init__(self, text: str, kind: str, list_kind: str | None = None,
-                 alt: bool = False, interrupts: bool = False) -> None:
+    def __init__(
+        self,
+        text: str,
+        kind: str,
+        list_kind: str | None = None,
+        alt: bool = False,
+        interrupts: bool = False,
+    ) -> None:
         self.text = text
         self.kind = kind  # "para", "list", "frag" (a raw wrapper tag line) or "other"
         self.list_kind = list_kind
@@ -144,8 +205,11 @@ def _starts_html_block(line: str) -> bool:
     if not line.startswith("<"):
         return False
     first = line.split("\n", 1)[0]
-    return bool(_HTML_BLOCK_START.match(first) or _HTML_BLOCK_7.match(first)
-                or dialect.raw_block_start(first))
+    return bool(
+        _HTML_BLOCK_START.match(first)
+        or _HTML_BLOCK_7.match(first)
+        or dialect.raw_block_start(first)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,8 +271,10 @@ def _code_span(text: str) -> str | None:
     if n >= 3:
         return None
     fence = "`" * n
-    if text[0] == "`" or text[-1] == "`" or (
-        text[0] == " " and text[-1] == " " and text.strip(" ")
+    if (
+        text[0] == "`"
+        or text[-1] == "`"
+        or (text[0] == " " and text[-1] == " " and text.strip(" "))
     ):
         text = " " + text + " "
     return fence + text + fence
@@ -300,7 +366,8 @@ def _resolve_delims(out: list, delims: bool = True) -> str:
         s = _first_char(out[j + 1]) if j + 1 < n else " "
         # an inner run of the same character could close the outer one early
         ok = mark not in (p, q, r, s) and not any(
-            e.mark[0] == mark and not e.html for e in enclosing)
+            e.mark[0] == mark and not e.html for e in enclosing
+        )
         if ok:
             lf, rf = _left_flanking(p, q), _right_flanking(p, q)
             can_open = lf and (mark != "_" or not rf or _is_punct(p))
@@ -361,13 +428,13 @@ class _Converter:
         return _Block(self.raw(node, "block"), "other")
 
     def open_tag(self, el: Element) -> str:
-        stag = self.src[el.start:el.stag_end]
+        stag = self.src[el.start : el.stag_end]
         if el.stag_clean and "\n" not in stag:
             return stag
         return xhtml.start_tag(el)
 
     def close_tag(self, el: Element) -> str:
-        etag = self.src[el.etag_start:el.end]
+        etag = self.src[el.etag_start : el.end]
         if etag and "\n" not in etag and el.end > el.etag_start:
             return etag
         return f"</{el.name}>"
@@ -376,8 +443,9 @@ class _Converter:
 
     def _expand(self, nodes: list[Node]) -> list[Node]:
         """Children with elements of undeclared prefixes replaced by their content."""
-        if not any(isinstance(n, Element) and ":" in n.name and not xhtml._prefix_ok(n.name)
-                   for n in nodes):
+        if not any(
+            isinstance(n, Element) and ":" in n.name and not xhtml._prefix_ok(n.name) for n in nodes
+        ):
             return nodes
         out: list[Node] = []
         stack = list(reversed(nodes))
@@ -515,10 +583,15 @@ class _Converter:
         if el.attrs:
             return self.raw_block(el)
         md = self.inline(el.children, depth, "block")
-        if not md and el.children and all(
-            _is_space(n) or isinstance(n, Element) and n.key == "ac:placeholder"
-            for n in el.children
-        ) and not all(_is_space(n) for n in el.children):
+        if (
+            not md
+            and el.children
+            and all(
+                _is_space(n) or isinstance(n, Element) and n.key == "ac:placeholder"
+                for n in el.children
+            )
+            and not all(_is_space(n) for n in el.children)
+        ):
             return None  # a paragraph holding only an editor placeholder
         if not md or _starts_html_block(md):
             return self.raw_block(el)
@@ -557,8 +630,12 @@ class _Converter:
             return self.raw_block(el)
         list_kind = "ordered" if ordered else "bullet"
         # two lists in a row need different markers, or Markdown would read one list
-        alt = prev is not None and prev.kind == "list" and prev.list_kind == list_kind \
+        alt = (
+            prev is not None
+            and prev.kind == "list"
+            and prev.list_kind == list_kind
             and not prev.alt
+        )
         lines = []
         number = start
         for li in items:
@@ -570,14 +647,14 @@ class _Converter:
             body = _join(self.blocks(li.children, depth + 1), in_item=True)
             lines.append(_item(marker, body))
         first_line = lines[0].split("\n", 1)[0]  # "-" alone: an empty first item
-        return _Block("\n".join(lines), "list", list_kind, alt,
-                      start == 1 and " " in first_line)
+        return _Block("\n".join(lines), "list", list_kind, alt, start == 1 and " " in first_line)
 
     def task_list(self, el: Element, depth: int, prev: _Block | None) -> _Block | None:
         if el.attrs:
             return None
-        alt = prev is not None and prev.kind == "list" and prev.list_kind == "bullet" \
-            and not prev.alt
+        alt = (
+            prev is not None and prev.kind == "list" and prev.list_kind == "bullet" and not prev.alt
+        )
         marker = "*" if alt else "-"
         items: list[tuple[str, list[_Block]]] = []
         for child in el.children:
@@ -743,10 +820,14 @@ class _Converter:
         parts = ["noformat"] if name == "noformat" else []
         if name == "code":
             for i, (pname, value) in enumerate(params):
-                if (pname == "language" and _INFO_BARE.match(value) and value != "noformat"
-                        and "=" not in value):
+                if (
+                    pname == "language"
+                    and _INFO_BARE.match(value)
+                    and value != "noformat"
+                    and "=" not in value
+                ):
                     parts.append(value)
-                    params = params[:i] + params[i + 1:]
+                    params = params[:i] + params[i + 1 :]
                     break
         for pname, value in params:
             encoded = _info_value(value)
@@ -817,8 +898,11 @@ class _Converter:
         if "title" in params:
             title = xhtml.escape_text(params["title"]).replace("\n", "&#10;")
             head += f"\n<summary>{title}</summary>"
-        return [_Block(head, "other"), *self.blocks(body.children, depth + 1),
-                _Block("</details>", "other")]
+        return [
+            _Block(head, "other"),
+            *self.blocks(body.children, depth + 1),
+            _Block("</details>", "other"),
+        ]
 
     def toc(self, el: Element) -> _Block | None:
         parts = self._macro_parts(el)
@@ -846,16 +930,24 @@ class _Converter:
                 body = child
             elif body is not None and not _is_space(child):
                 return self.raw_block(el)
-        if (body is None or body.attrs or not el.stag_clean or not body.stag_clean
-                or not self._all_blocks(body.children, runs_ok=True)):
+        if (
+            body is None
+            or body.attrs
+            or not el.stag_clean
+            or not body.stag_clean
+            or not self._all_blocks(body.children, runs_ok=True)
+        ):
             return self.raw_block(el)
         i = el.children.index(body)
         head = self.open_tag(el) + self.raw(el.children[:i], "block") + self.open_tag(body)
-        tail = self.close_tag(body) + self.raw(el.children[i + 1:], "block") + self.close_tag(el)
+        tail = self.close_tag(body) + self.raw(el.children[i + 1 :], "block") + self.close_tag(el)
         if "\n" in head or "\n" in tail:
             return self.raw_block(el)
-        return [_Block(head, "other"), *self.blocks(body.children, depth + 1),
-                _Block(tail, "other")]
+        return [
+            _Block(head, "other"),
+            *self.blocks(body.children, depth + 1),
+            _Block(tail, "other"),
+        ]
 
     def _all_blocks(self, nodes: list[Node], runs_ok: bool = False) -> bool:
         """Whether nodes are block content (or, with runs_ok, inline runs read as paragraphs,
@@ -864,8 +956,9 @@ class _Converter:
         if not groups:
             return False
         if runs_ok:
-            return any(is_block or not all(_is_space(n) for n in group)
-                       for is_block, group in groups)
+            return any(
+                is_block or not all(_is_space(n) for n in group) for is_block, group in groups
+            )
         for is_block, group in groups:
             if not is_block and not all(_is_space(n) for n in group):
                 return False
@@ -874,12 +967,19 @@ class _Converter:
     def wrapper(self, el: Element, depth: int):
         """Any other block element: raw tags around Markdown content (layouts, ``<div>``...)
         when it holds blocks only, else raw as a whole."""
-        if (el.void or not el.stag_clean or (":" in el.key and el.key not in _WRAPPERS)
-                or el.key == "details"
-                or not self._all_blocks(el.children, runs_ok=":" in el.key)):
+        if (
+            el.void
+            or not el.stag_clean
+            or (":" in el.key and el.key not in _WRAPPERS)
+            or el.key == "details"
+            or not self._all_blocks(el.children, runs_ok=":" in el.key)
+        ):
             return self.raw_block(el)
-        return [_Block(self.open_tag(el), "frag"), *self.blocks(el.children, depth + 1),
-                _Block(self.close_tag(el), "frag")]
+        return [
+            _Block(self.open_tag(el), "frag"),
+            *self.blocks(el.children, depth + 1),
+            _Block(self.close_tag(el), "frag"),
+        ]
 
     # ---- inline ------------------------------------------------------------------------------
 
@@ -913,8 +1013,9 @@ class _Converter:
             return "#" + anchor, anchor
         return self.resource_url(target, query, anchor)
 
-    def resource_url(self, target: Element, query: list[tuple[str, str]],
-                     anchor: str | None) -> tuple[str, str] | None:
+    def resource_url(
+        self, target: Element, query: list[tuple[str, str]], anchor: str | None
+    ) -> tuple[str, str] | None:
         key = target.key
         attrs = dict(target.attrs)
         if len(attrs) != len(target.attrs):
@@ -928,9 +1029,13 @@ class _Converter:
                 return None
             space = attrs.get("ri:space-key")
             rest = [(k, v) for k, v in extra if k not in ("ri:content-title", "ri:space-key")]
-            url = dialect.build_url(dialect.PAGE, dialect.encode(title),
-                                    None if space is None else dialect.encode(space, False),
-                                    query + rest, anchor)
+            url = dialect.build_url(
+                dialect.PAGE,
+                dialect.encode(title),
+                None if space is None else dialect.encode(space, False),
+                query + rest,
+                anchor,
+            )
             return url, title
         if key == "ri:attachment":
             filename = attrs.get("ri:filename")
@@ -955,8 +1060,9 @@ class _Converter:
                 if space is not None:
                     space = dialect.encode(space, False)
             rest = [(k, v) for k, v in extra if k != "ri:filename"]
-            return dialect.build_url(dialect.ATTACHMENT, path, space, query + rest,
-                                     anchor), filename
+            return dialect.build_url(
+                dialect.ATTACHMENT, path, space, query + rest, anchor
+            ), filename
         if key in ("ri:user", "ri:space"):
             ident = "ri:account-id" if key == "ri:user" else "ri:space-key"
             value = attrs.get(ident)
@@ -964,8 +1070,9 @@ class _Converter:
                 return None
             rest = [(k, v) for k, v in extra if k != ident]
             scheme = dialect.USER if key == "ri:user" else dialect.SPACE
-            url = dialect.build_url(scheme, dialect.encode(value, False), None, query + rest,
-                                    anchor)
+            url = dialect.build_url(
+                scheme, dialect.encode(value, False), None, query + rest, anchor
+            )
             return url, ("@" + value if key == "ri:user" else value)
         return None
 
@@ -993,8 +1100,7 @@ class _Inline:
     ``<strong>``/``<em>``/``<s>`` inline HTML instead.
     """
 
-    def __init__(self, conv: _Converter, depth: int, mode: str,
-                 pipes: bool | None = None) -> None:
+    def __init__(self, conv: _Converter, depth: int, mode: str, pipes: bool | None = None) -> None:
         self.conv = conv
         self.depth = depth
         self.mode = mode  # "block", "heading", "cell" or "link"
@@ -1066,8 +1172,10 @@ class _Inline:
             if key == "br" and node.void:
                 add((_BR,))
                 continue
-            if key == "code" and not node.attrs and all(
-                isinstance(c, (Text, CData)) for c in node.children
+            if (
+                key == "code"
+                and not node.attrs
+                and all(isinstance(c, (Text, CData)) for c in node.children)
             ):
                 add((_CODE, xhtml.text_content(node)))
                 continue
@@ -1113,8 +1221,7 @@ class _Inline:
             elif isinstance(child, Element) and child.key == "ac:link-body":
                 if child.attrs:
                     return None
-                text = _Inline(self.conv, self.depth + 1, "link", self.pipes).render(
-                    child.children)
+                text = _Inline(self.conv, self.depth + 1, "link", self.pipes).render(child.children)
         if not text:
             text = self.esc(default)
         if "\n" in text and self.mode in ("heading", "cell"):
@@ -1171,8 +1278,9 @@ class _Inline:
         colour = params.pop("colour", "")
         if "\n" in title:
             return None
-        url = dialect.build_url(dialect.STATUS, dialect.encode(colour, False),
-                                None, list(params.items()))
+        url = dialect.build_url(
+            dialect.STATUS, dialect.encode(colour, False), None, list(params.items())
+        )
         return f"[{self.esc(title)}]({_dest(url)})"
 
     def html_link(self, el: Element) -> str | tuple[str, str | None] | None:
@@ -1185,17 +1293,25 @@ class _Inline:
             return None  # a plain link that looks like ctk's own form stays HTML
         if href.startswith("#") and not xhtml.text_content(el).strip():
             return None  # "[](#x)" would read as a same-page link showing "x"
-        if (title is None and len(el.children) == 1 and isinstance(el.children[0], Text)
-                and el.children[0].data == href and _AUTOLINK.match(href)):
+        if (
+            title is None
+            and len(el.children) == 1
+            and isinstance(el.children[0], Text)
+            and el.children[0].data == href
+            and _AUTOLINK.match(href)
+        ):
             return f"<{href}>"
         return href, title
 
     def html_image(self, el: Element) -> str | None:
         names = [k for k, _ in el.attrs]
         src = el.get("src")
-        if src is None or not set(names) <= {"src", "alt", "title"} or len(set(names)) != len(
-            names
-        ) or dialect.parse_url(src) is not None:
+        if (
+            src is None
+            or not set(names) <= {"src", "alt", "title"}
+            or len(set(names)) != len(names)
+            or dialect.parse_url(src) is not None
+        ):
             return None
         alt = el.get("alt") or ""
         if alt != " ".join(alt.split()):

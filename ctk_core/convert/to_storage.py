@@ -109,7 +109,7 @@ def _raw_block_rule(state: StateBlock, start: int, end: int, silent: bool) -> bo
             continue
         if state.sCount[nxt] < state.blkIndent:
             break
-        text = state.src[state.bMarks[nxt] + state.tShift[nxt]:state.eMarks[nxt]]
+        text = state.src[state.bMarks[nxt] + state.tShift[nxt] : state.eMarks[nxt]]
         closer = dialect.scan_raw_line(text, closer)
         nxt += 1
     state.line = nxt
@@ -130,7 +130,7 @@ def _toc_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     if state.is_code_block(start):
         return False
     pos = state.bMarks[start] + state.tShift[start]
-    line = state.src[pos:state.eMarks[start]]
+    line = state.src[pos : state.eMarks[start]]
     if not line.startswith("[TOC"):
         return False
     m = _TOC.match(line)
@@ -141,8 +141,10 @@ def _toc_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     token = state.push("ctk_toc", "", 0)
     token.map = [start, start + 1]
     token.meta = {
-        "params": [(p.group(1), p.group(2) if p.group(2) is not None else p.group(3))
-                   for p in _TOC_PARAM.finditer(m.group(1))]
+        "params": [
+            (p.group(1), p.group(2) if p.group(2) is not None else p.group(3))
+            for p in _TOC_PARAM.finditer(m.group(1))
+        ]
     }
     state.line = start + 1
     return True
@@ -283,7 +285,7 @@ def _split_text(tok: Token, urls: bool) -> list[Token]:
             out.append(Token("link_close", "a", -1))
         else:
             em = Token("ctk_emoticon", "", 0)
-            em.meta = {"name": text[start + 1:end - 1]}
+            em.meta = {"name": text[start + 1 : end - 1]}
             out.append(em)
         pos = end
     if pos < len(text):
@@ -492,18 +494,24 @@ def _details_open(content: str) -> str | None | bool:
     if len(sig) == 1:
         return None
     open_s, close_s = toks[sig[1]], toks[sig[-1]]
-    if (len(sig) < 3 or open_s[0] != xhtml.START or open_s[3] != "summary" or open_s[4][0]
-            or open_s[4][1] or close_s[0] != xhtml.END or close_s[3] != "summary"):
+    if (
+        len(sig) < 3
+        or open_s[0] != xhtml.START
+        or open_s[3] != "summary"
+        or open_s[4][0]
+        or open_s[4][1]
+        or close_s[0] != xhtml.END
+        or close_s[3] != "summary"
+    ):
         return False
-    middle = toks[sig[1] + 1:sig[-1]]
+    middle = toks[sig[1] + 1 : sig[-1]]
     if any(t[0] not in (xhtml.TEXT, xhtml.CDATA) for t in middle):
         return False
     return "".join(t[3] for t in middle)
 
 
 def _details_close(content: str) -> bool:
-    toks = [t for t in xhtml.tokenize(content)
-            if not (t[0] == xhtml.TEXT and not t[3].strip())]
+    toks = [t for t in xhtml.tokenize(content) if not (t[0] == xhtml.TEXT and not t[3].strip())]
     return len(toks) == 1 and toks[0][0] == xhtml.END and toks[0][3] == "details"
 
 
@@ -550,7 +558,7 @@ class _Renderer:
                 if i in details and self.expand_depth < _MAX_EXPAND_DEPTH:
                     j, title = details[i]
                     self.expand_depth += 1
-                    self.expand(title, nodes[i + 1:j])
+                    self.expand(title, nodes[i + 1 : j])
                     self.expand_depth -= 1
                     i = j + 1
                     continue
@@ -645,7 +653,7 @@ class _Renderer:
                 head = _plain(toks[:k])
                 if head is not None and head.strip().upper() == m.group(0).strip().upper():
                     panel = dialect.PANEL_OF_ALERT[m.group(1).upper()]
-                    rest = toks[k + 1:]
+                    rest = toks[k + 1 :]
         if panel is None:
             self.w.open("blockquote")
             self.blocks(children)
@@ -753,9 +761,12 @@ class _Renderer:
             nested: list[_Node] = []
             body: list[_Node] = []
             for child in item.children[1:]:
-                if (child.tok is not None and child.tok.type == "bullet_list_open"
-                        and child.children and all(
-                            self._task_status(c) is not None for c in child.children)):
+                if (
+                    child.tok is not None
+                    and child.tok.type == "bullet_list_open"
+                    and child.children
+                    and all(self._task_status(c) is not None for c in child.children)
+                ):
                     nested.append(child)
                 else:
                     body.append(child)
@@ -838,7 +849,7 @@ class _Renderer:
                         if depth == 0:
                             break
                     j += 1
-                self.link(tok, tokens[i + 1:j])
+                self.link(tok, tokens[i + 1 : j])
                 i = j
             i += 1
 
@@ -883,17 +894,25 @@ class _Renderer:
             self.ac_link(link_attrs, ("ri:page", attrs + target_attrs, None), inner, path)
         elif ref.scheme == dialect.ATTACHMENT:
             filename, page = _attachment(ref)
-            self.ac_link(link_attrs, ("ri:attachment", [("ri:filename", filename)]
-                                      + target_attrs, page), inner, filename)
+            self.ac_link(
+                link_attrs,
+                ("ri:attachment", [("ri:filename", filename)] + target_attrs, page),
+                inner,
+                filename,
+            )
         elif ref.scheme == dialect.USER:
-            self.ac_link(link_attrs, ("ri:user", [("ri:account-id", path)] + target_attrs,
-                                      None), inner, "@" + path)
+            self.ac_link(
+                link_attrs,
+                ("ri:user", [("ri:account-id", path)] + target_attrs, None),
+                inner,
+                "@" + path,
+            )
         else:
-            self.ac_link(link_attrs, ("ri:space", [("ri:space-key", path)] + target_attrs,
-                                      None), inner, path)
+            self.ac_link(
+                link_attrs, ("ri:space", [("ri:space-key", path)] + target_attrs, None), inner, path
+            )
 
-    def ac_link(self, attrs: list, target: tuple | None, inner: list[Token],
-                default: str) -> None:
+    def ac_link(self, attrs: list, target: tuple | None, inner: list[Token], default: str) -> None:
         w = self.w
         w.open("ac:link", attrs)
         if target is not None:
@@ -937,8 +956,9 @@ class _Renderer:
                     attrs.append((k, v))
             filename, page = _attachment(ref)
             target_attrs = [("ri:filename", filename)]
-            target_attrs += [(k, v) for k, v in ref.query if k.startswith("ri:")
-                             and k != "ri:filename"]
+            target_attrs += [
+                (k, v) for k, v in ref.query if k.startswith("ri:") and k != "ri:filename"
+            ]
             self.w.open("ac:image", attrs)
             self.resource(("ri:attachment", target_attrs, page))
             self.w.close("ac:image")

@@ -46,9 +46,7 @@ _NCNAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
 _QNAME = rf"{_NCNAME}(?::{_NCNAME})?"
 _ATTR_SRC = r"""\s+([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"<]*)"|'([^'<]*)'|([^\s"'<>=`]+)))?"""
 _ATTR = re.compile(_ATTR_SRC, re.ASCII)  # XML whitespace is ASCII only
-_START_TAG_SRC = (
-    rf"({_QNAME})((?:{_ATTR_SRC.replace('(', '(?:').replace('(?:?:', '(?:')})*)\s*(/?)"
-)
+_START_TAG_SRC = rf"({_QNAME})((?:{_ATTR_SRC.replace('(', '(?:').replace('(?:?:', '(?:')})*)\s*(/?)"
 # a start tag (groups: name, attributes, "/") or an end tag (group 4: name)
 _TAG = re.compile(rf"<(?:{_START_TAG_SRC}|/({_QNAME})\s*)>", re.ASCII)
 _VALID_ATTR_NAME = re.compile(rf"{_QNAME}\Z")
@@ -61,8 +59,22 @@ _XML_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 KNOWN_PREFIXES = frozenset({"ac", "ri"})
 #: HTML elements that never have content; ``<br>`` is read as ``<br/>``.
 VOID_ELEMENTS = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-     "source", "track", "wbr"}
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    }
 )
 
 # Token kinds produced by tokenize().
@@ -269,8 +281,9 @@ def _start_tag(j: int, end: int, name: str, attr_text: str, slash: str) -> tuple
             else:
                 raw = uq if uq is not None else aname
                 clean = False
-            if clean and (aname in seen or not _attr_name_ok(aname) or "&" in raw
-                          and not _refs_clean(raw)):
+            if clean and (
+                aname in seen or not _attr_name_ok(aname) or "&" in raw and not _refs_clean(raw)
+            ):
                 clean = False
             seen.add(aname)
             value = decode_entities(raw) if "&" in raw else raw
@@ -335,11 +348,11 @@ class Comment(_Data):
 class Element(Node):
     """An element. ``key`` is the lower-cased name used to recognise it."""
 
-    __slots__ = ("name", "key", "attrs", "children", "stag_end", "etag_start", "stag_clean",
-                 "void")
+    __slots__ = ("name", "key", "attrs", "children", "stag_end", "etag_start", "stag_clean", "void")
 
-    def __init__(self, name: str, attrs: list[tuple[str, str]], start: int, stag_end: int,
-                 stag_clean: bool) -> None:
+    def __init__(
+        self, name: str, attrs: list[tuple[str, str]], start: int, stag_end: int, stag_clean: bool
+    ) -> None:
         self.name = name
         self.key = name.lower()
         self.attrs = attrs
@@ -502,8 +515,9 @@ class NewlineIndex:
         return i < len(self.positions) and self.positions[i] < end
 
 
-def serialize(node: Node | list[Node], src: str, mode: str = "xml",
-              newlines: NewlineIndex | None = None) -> str:
+def serialize(
+    node: Node | list[Node], src: str, mode: str = "xml", newlines: NewlineIndex | None = None
+) -> str:
     """Serialise nodes as well-formed XML, copying clean source spans byte for byte.
 
     ``mode`` adds the constraints of where the markup goes in Markdown:
@@ -529,12 +543,12 @@ def serialize(node: Node | list[Node], src: str, mode: str = "xml",
             emit(item)
             continue
         if item.clean and (newlines is None or not newlines.between(item.start, item.end)):
-            emit(src[item.start:item.end])
+            emit(src[item.start : item.end])
             continue
         if isinstance(item, Element):
             _serialize_element(item, src, mode, emit, stack)
         elif isinstance(item, Text):
-            text = src[item.start:item.end] if item.clean else escape_text(item.data)
+            text = src[item.start : item.end] if item.clean else escape_text(item.data)
             if "\n" in text:
                 if mode == "inline":
                     text = text.replace("\n", "&#10;")
@@ -545,14 +559,14 @@ def serialize(node: Node | list[Node], src: str, mode: str = "xml",
             if mode == "inline" and "\n" in item.data:
                 emit(escape_text(item.data).replace("\n", "&#10;"))
             elif item.clean:
-                emit(src[item.start:item.end])
+                emit(src[item.start : item.end])
             else:
                 emit(cdata_section(item.data))
         elif isinstance(item, Comment):
             if mode == "inline" and "\n" in item.data:
                 emit(comment(item.data.replace("\n", " ")))
             elif item.clean:
-                emit(src[item.start:item.end])
+                emit(src[item.start : item.end])
             else:
                 emit(comment(item.data))
     return "".join(out)
@@ -563,13 +577,13 @@ def _serialize_element(el: Element, src: str, mode: str, emit, stack: list) -> N
         # an element with an undeclared prefix cannot be written; keep its content
         stack.extend(reversed(el.children))
         return
-    stag = src[el.start:el.stag_end]
+    stag = src[el.start : el.stag_end]
     stag_ok = el.stag_clean and (mode == "xml" or "\n" not in stag)
     if el.void:
         emit(stag if stag_ok else start_tag(el, self_closing=True))
         return
     emit(stag if stag_ok else start_tag(el))
-    etag = src[el.etag_start:el.end]
+    etag = src[el.etag_start : el.end]
     if not etag or (mode != "xml" and "\n" in etag):
         etag = f"</{el.name}>"
     stack.append(etag)

@@ -11,20 +11,30 @@ from ctk_core.sandbox.faults import parse_fault
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ctk_core.sandbox",
-                                     description="Run the offline Confluence Cloud sandbox.")
+    parser = argparse.ArgumentParser(
+        prog="python -m ctk_core.sandbox", description="Run the offline Confluence Cloud sandbox."
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     parser.add_argument("--port", type=int, default=0, help="port (0 picks a free one)")
-    parser.add_argument("--seed", choices=("demo", "empty"), default="demo",
-                        help="content of a new site (default demo)")
+    parser.add_argument(
+        "--seed",
+        choices=("demo", "empty"),
+        default="demo",
+        help="content of a new site (default demo)",
+    )
     parser.add_argument("--data", help="JSON file to persist to (loaded when it exists)")
     parser.add_argument("--email", help="accept only this email")
     parser.add_argument("--token", help="accept only this API token")
-    parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
-                        help="inject a fault, e.g. 429,every=3 or close,count=1,path=/wiki/api/v2"
-                             " (repeatable)")
-    parser.add_argument("--no-plugins", action="store_true",
-                        help="do not load routes from installed ctk plugins")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="inject a fault, e.g. 429,every=3 or close,count=1,path=/wiki/api/v2 (repeatable)",
+    )
+    parser.add_argument(
+        "--no-plugins", action="store_true", help="do not load routes from installed ctk plugins"
+    )
     args = parser.parse_args(argv)
     for spec in args.fault:
         try:
@@ -34,12 +44,22 @@ def main(argv: list[str] | None = None) -> int:
 
     from ctk_core.sandbox.server import SandboxServer
 
-    server = SandboxServer(host=args.host, port=args.port, seed=args.seed, data=args.data,
-                           email=args.email, token=args.token, faults=args.fault,
-                           plugins=not args.no_plugins)
+    server = SandboxServer(
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        data=args.data,
+        email=args.email,
+        token=args.token,
+        faults=args.fault,
+        plugins=not args.no_plugins,
+    )
     print(server.url, flush=True)
-    print(f"ctk sandbox: serving {server.url} (cloudId {server.cloud_id}); Ctrl-C stops it",
-          file=sys.stderr, flush=True)
+    print(
+        f"ctk sandbox: serving {server.url} (cloudId {server.cloud_id}); Ctrl-C stops it",
+        file=sys.stderr,
+        flush=True,
+    )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         server.request_shutdown()

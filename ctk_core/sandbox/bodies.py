@@ -31,8 +31,7 @@ def storage_to_text(storage: str) -> str:
 
 def storage_to_adf(storage: str) -> str:
     paragraphs = [line.strip() for line in storage_to_text(storage).split("\n") if line.strip()]
-    content = [{"type": "paragraph", "content": [{"type": "text", "text": p}]}
-               for p in paragraphs]
+    content = [{"type": "paragraph", "content": [{"type": "text", "text": p}]} for p in paragraphs]
     return json.dumps({"type": "doc", "version": 1, "content": content})
 
 

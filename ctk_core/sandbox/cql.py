@@ -162,8 +162,17 @@ _DATE_FORMATS = (
 _OFFSET_RE = re.compile(r"\s*([+-]?)\s*(\d+)\s*([yMwdhm])")
 _UNIT_DAYS = {"y": 365, "M": 30, "w": 7, "d": 1}
 _DATE_FUNCS = frozenset(
-    {"now", "startofday", "endofday", "startofweek", "endofweek", "startofmonth", "endofmonth",
-     "startofyear", "endofyear"}
+    {
+        "now",
+        "startofday",
+        "endofday",
+        "startofweek",
+        "endofweek",
+        "startofmonth",
+        "endofmonth",
+        "startofyear",
+        "endofyear",
+    }
 )
 _FUNCS = _DATE_FUNCS | {"currentuser"}
 
@@ -192,7 +201,7 @@ def parse_date(text: str) -> tuple[datetime, datetime]:
             continue
         return start, start + width
     raise CqlError(
-        f"invalid date {text!r}: use \"yyyy-MM-dd\", \"yyyy/MM/dd\", \"yyyy-MM-dd HH:mm\" or now()"
+        f'invalid date {text!r}: use "yyyy-MM-dd", "yyyy/MM/dd", "yyyy-MM-dd HH:mm" or now()'
     )
 
 
@@ -207,7 +216,7 @@ def parse_offset(text: str) -> timedelta:
     while pos < len(stripped):
         m = _OFFSET_RE.match(stripped, pos)
         if not m:
-            raise CqlError(f"invalid date offset {text!r}: expected something like \"-7d\"")
+            raise CqlError(f'invalid date offset {text!r}: expected something like "-7d"')
         if m.group(1):
             sign = -1 if m.group(1) == "-" else 1
         amount, unit = int(m.group(2)), m.group(3)
@@ -511,8 +520,11 @@ def text_matches(query: str, text: str) -> bool:
 
 def term_words(query: str) -> list[tuple[str, bool]]:
     """The words of a ``~`` value (for highlighting): (word, is_prefix)."""
-    return [(w, t.prefix and i == len(t.words) - 1) for t in _terms(query)
-            for i, w in enumerate(t.words)]
+    return [
+        (w, t.prefix and i == len(t.words) - 1)
+        for t in _terms(query)
+        for i, w in enumerate(t.words)
+    ]
 
 
 # ---------------------------------------------------------------- evaluation

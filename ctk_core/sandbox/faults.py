@@ -137,8 +137,9 @@ class Faults:
                     delay += fault["ms"] / 1000.0
                 else:
                     chosen = dict(fault)
-            keep = [i for i, f in enumerate(self._faults)
-                    if f.get("count") is None or f["count"] > 0]
+            keep = [
+                i for i, f in enumerate(self._faults) if f.get("count") is None or f["count"] > 0
+            ]
             self._faults = [self._faults[i] for i in keep]
             self._seen = [self._seen[i] for i in keep]
         return delay, chosen

@@ -74,11 +74,11 @@ class _Reader:
             if idx >= 0:
                 if idx:
                     write(self.buf[:idx])
-                self.buf = self.buf[idx + len(marker):]
+                self.buf = self.buf[idx + len(marker) :]
                 return True
             if len(self.buf) > keep:
-                write(self.buf[:len(self.buf) - keep])
-                self.buf = self.buf[len(self.buf) - keep:]
+                write(self.buf[: len(self.buf) - keep])
+                self.buf = self.buf[len(self.buf) - keep :]
             if not self.fill():
                 return False
 
@@ -131,9 +131,12 @@ def _read_part(reader: _Reader, delimiter: bytes, spool_dir: Path) -> Part:
         msg = HeaderParser().parsestr(collected.decode("utf-8", "replace"))
     name = msg.get_param("name", header="content-disposition")
     filename = msg.get_filename()
-    part = Part(name=str(name or ""), filename=_basename(filename) if filename is not None
-                else None, content_type=msg.get("content-type"),
-                headers={k.lower(): str(v) for k, v in msg.items()})
+    part = Part(
+        name=str(name or ""),
+        filename=_basename(filename) if filename is not None else None,
+        content_type=msg.get("content-type"),
+        headers={k.lower(): str(v) for k, v in msg.items()},
+    )
     end = b"\r\n" + delimiter
     if part.filename is None:
         data = bytearray()

@@ -28,8 +28,9 @@ def decode_cursor(cursor: str) -> int:
         raise HttpError(400, f"Invalid cursor: {cursor!r}") from None
 
 
-def page_window(req: Request, items: Sequence[Any], default_limit: int = 25,
-                max_limit: int = 250) -> tuple[list[Any], str | None, int, int]:
+def page_window(
+    req: Request, items: Sequence[Any], default_limit: int = 25, max_limit: int = 250
+) -> tuple[list[Any], str | None, int, int]:
     """Slice ``items`` for this request: (page items, next link or None, offset, limit).
 
     The next link is relative to the site (``/wiki/...``) and repeats every query parameter of
@@ -38,11 +39,13 @@ def page_window(req: Request, items: Sequence[Any], default_limit: int = 25,
     limit = req.int_arg("limit", default_limit)
     assert limit is not None
     if limit < 1 or limit > max_limit:
-        raise HttpError(400, f"Invalid value for parameter 'limit': {limit}; "
-                             f"it must be between 1 and {max_limit}.")
+        raise HttpError(
+            400,
+            f"Invalid value for parameter 'limit': {limit}; it must be between 1 and {max_limit}.",
+        )
     cursor = req.arg("cursor")
     offset = decode_cursor(cursor) if cursor else 0
-    window = list(items[offset:offset + limit])
+    window = list(items[offset : offset + limit])
     next_link = None
     if offset + limit < len(items):
         next_link = next_path(req, {"cursor": encode_cursor(offset + limit), "limit": str(limit)})
@@ -64,9 +67,14 @@ def link_header(req: Request, next_link: str | None) -> dict[str, str]:
     return {"Link": ", ".join(links)}
 
 
-def paginate(req: Request, items: Sequence[Any], serialize: Callable[[Any], Any] | None = None,
-             default_limit: int = 25, max_limit: int = 250,
-             extra: dict[str, Any] | None = None) -> Response:
+def paginate(
+    req: Request,
+    items: Sequence[Any],
+    serialize: Callable[[Any], Any] | None = None,
+    default_limit: int = 25,
+    max_limit: int = 250,
+    extra: dict[str, Any] | None = None,
+) -> Response:
     """A v2 list answer: ``{"results": [...], "_links": {"next"?, "base"}}`` plus ``Link``."""
     window, next_link, _, _ = page_window(req, items, default_limit, max_limit)
     results = [serialize(item) for item in window] if serialize else window

@@ -62,8 +62,12 @@ def empty_response(status: int = 204) -> Response:
 
 def v2_error(status: int, code: str | None, title: str, detail: str | None = None) -> Response:
     """``{"errors":[{"status","code","title","detail"}]}`` as the v2 API answers."""
-    error = {"status": status, "code": code or DEFAULT_CODES.get(status, "ERROR"),
-             "title": title, "detail": detail}
+    error = {
+        "status": status,
+        "code": code or DEFAULT_CODES.get(status, "ERROR"),
+        "title": title,
+        "detail": detail,
+    }
     return json_response({"errors": [error]}, status)
 
 
@@ -90,8 +94,15 @@ class HttpError(Exception):
     v1 shape elsewhere; pass ``response=`` to answer exactly that response instead.
     """
 
-    def __init__(self, status: int, title: str = "", *, code: str | None = None,
-                 detail: str | None = None, response: Response | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str = "",
+        *,
+        code: str | None = None,
+        detail: str | None = None,
+        response: Response | None = None,
+    ) -> None:
         super().__init__(title or reason_phrase(status))
         self.status = status
         self.title = title or reason_phrase(status)

@@ -82,8 +82,13 @@ class Request:
             out.extend(v for v in value.split(",") if v != "")
         return out
 
-    def int_arg(self, name: str, default: int | None = None, minimum: int | None = None,
-                maximum: int | None = None) -> int | None:
+    def int_arg(
+        self,
+        name: str,
+        default: int | None = None,
+        minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> int | None:
         raw = self.arg(name)
         if raw is None or raw == "":
             return default
@@ -107,14 +112,18 @@ class Request:
             return False
         raise HttpError(400, f"Invalid boolean for parameter '{name}': {raw!r}")
 
-    def choice_arg(self, name: str, choices: tuple[str, ...] | list[str],
-                   default: str | None = None) -> str | None:
+    def choice_arg(
+        self, name: str, choices: tuple[str, ...] | list[str], default: str | None = None
+    ) -> str | None:
         raw = self.arg(name)
         if raw is None or raw == "":
             return default
         if raw not in choices:
-            raise HttpError(400, f"Invalid value for parameter '{name}': {raw!r}; "
-                                 f"expected one of {', '.join(choices)}.")
+            raise HttpError(
+                400,
+                f"Invalid value for parameter '{name}': {raw!r}; "
+                f"expected one of {', '.join(choices)}.",
+            )
         return raw
 
 
@@ -140,6 +149,7 @@ class Router:
         def decorator(func: Handler) -> Handler:
             self.add(method, pattern, func)
             return func
+
         return decorator
 
     def add(self, method: str, pattern: str, handler: Handler) -> None:

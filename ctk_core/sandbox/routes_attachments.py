@@ -39,16 +39,23 @@ CHUNK = 1 << 20
 SORTS = ("created-date", "-created-date", "modified-date", "-modified-date")
 STATUSES = ("current", "archived", "trashed")
 DESCRIPTIONS = {
-    "image/png": "PNG Image", "image/jpeg": "JPEG Image", "image/gif": "GIF Image",
-    "image/svg+xml": "SVG Image", "text/plain": "Text File", "text/csv": "CSV File",
-    "text/markdown": "Markdown File", "application/pdf": "PDF Document",
-    "application/json": "JSON File", "application/zip": "Zip Archive",
+    "image/png": "PNG Image",
+    "image/jpeg": "JPEG Image",
+    "image/gif": "GIF Image",
+    "image/svg+xml": "SVG Image",
+    "text/plain": "Text File",
+    "text/csv": "CSV File",
+    "text/markdown": "Markdown File",
+    "application/pdf": "PDF Document",
+    "application/json": "JSON File",
+    "application/zip": "Zip Archive",
 }
 _TOKEN_VALUES = ("nocheck", "no-check")
 
 # Temporary blob folders of in-memory states (removed when the state goes away).
-_SPOOLS: weakref.WeakKeyDictionary[State, tempfile.TemporaryDirectory[str]] = \
+_SPOOLS: weakref.WeakKeyDictionary[State, tempfile.TemporaryDirectory[str]] = (
     weakref.WeakKeyDictionary()
+)
 
 
 # ------------------------------------------------------------------------------ blobs
@@ -110,18 +117,41 @@ def media_type_for(filename: str, declared: str | None = None) -> str:
     return guessed or declared or "application/octet-stream"
 
 
-def create_attachment(state: State, page_id: str, filename: str, data: bytes, *,
-                      media_type: str | None = None, comment: str = "",
-                      author: str | None = None, created_at: str | None = None) -> dict[str, Any]:
+def create_attachment(
+    state: State,
+    page_id: str,
+    filename: str,
+    data: bytes,
+    *,
+    media_type: str | None = None,
+    comment: str = "",
+    author: str | None = None,
+    created_at: str | None = None,
+) -> dict[str, Any]:
     """An attachment from bytes (the seed's small files)."""
-    return new_attachment(state, page_id, filename, state.store_blob(data), len(data),
-                          media_type=media_type_for(filename, media_type), comment=comment,
-                          author=author, created_at=created_at)
+    return new_attachment(
+        state,
+        page_id,
+        filename,
+        state.store_blob(data),
+        len(data),
+        media_type=media_type_for(filename, media_type),
+        comment=comment,
+        author=author,
+        created_at=created_at,
+    )
 
 
-def attach_file(state: State, page_id: str, source: str | os.PathLike[str], *,
-                filename: str | None = None, media_type: str | None = None,
-                comment: str = "", author: str | None = None) -> dict[str, Any]:
+def attach_file(
+    state: State,
+    page_id: str,
+    source: str | os.PathLike[str],
+    *,
+    filename: str | None = None,
+    media_type: str | None = None,
+    comment: str = "",
+    author: str | None = None,
+) -> dict[str, Any]:
     """An attachment (or a new version of the one with that name) from a file on disk, copied
     in chunks: benchmarks use it to put a 200 MB file on a page without holding it in memory."""
     src = Path(source)
@@ -139,48 +169,95 @@ def attach_file(state: State, page_id: str, source: str | os.PathLike[str], *,
     mtype = media_type_for(name, media_type)
     existing = find_by_name(state, page_id, name)
     if existing is not None:
-        return add_version(state, existing, blob, size, media_type=mtype, comment=comment,
-                           author=author)
-    return new_attachment(state, page_id, name, blob, size, media_type=mtype, comment=comment,
-                          author=author)
+        return add_version(
+            state, existing, blob, size, media_type=mtype, comment=comment, author=author
+        )
+    return new_attachment(
+        state, page_id, name, blob, size, media_type=mtype, comment=comment, author=author
+    )
 
 
-def new_attachment(state: State, page_id: str, filename: str, blob: str, size: int, *,
-                   media_type: str, comment: str = "", minor_edit: bool = False,
-                   author: str | None = None, created_at: str | None = None) -> dict[str, Any]:
+def new_attachment(
+    state: State,
+    page_id: str,
+    filename: str,
+    blob: str,
+    size: int,
+    *,
+    media_type: str,
+    comment: str = "",
+    minor_edit: bool = False,
+    author: str | None = None,
+    created_at: str | None = None,
+) -> dict[str, Any]:
     created_at = created_at or state.now()
     author = author or state.current_user or ""
     att: dict[str, Any] = {
-        "id": state.new_id("att"), "type": "attachment", "status": "current",
-        "title": filename, "pageId": page_id, "mediaType": media_type, "comment": comment,
-        "fileId": str(uuid.uuid4()), "fileSize": size, "blob": blob, "authorId": author,
+        "id": state.new_id("att"),
+        "type": "attachment",
+        "status": "current",
+        "title": filename,
+        "pageId": page_id,
+        "mediaType": media_type,
+        "comment": comment,
+        "fileId": str(uuid.uuid4()),
+        "fileSize": size,
+        "blob": blob,
+        "authorId": author,
         "createdAt": created_at,
-        "version": make_version(1, author, created_at, "", minor_edit), "versions": [],
+        "version": make_version(1, author, created_at, "", minor_edit),
+        "versions": [],
     }
     state.attachments[att["id"]] = att
     return att
 
 
-def add_version(state: State, att: dict[str, Any], blob: str, size: int, *, media_type: str,
-                comment: str = "", minor_edit: bool = False,
-                author: str | None = None) -> dict[str, Any]:
+def add_version(
+    state: State,
+    att: dict[str, Any],
+    blob: str,
+    size: int,
+    *,
+    media_type: str,
+    comment: str = "",
+    minor_edit: bool = False,
+    author: str | None = None,
+) -> dict[str, Any]:
     """Re-upload: the current bytes become a previous version."""
     old = att["version"]
-    att["versions"].append(dict(old, blob=att["blob"], fileSize=att["fileSize"],
-                                mediaType=att["mediaType"], comment=att["comment"],
-                                fileId=att["fileId"]))
-    att.update({"blob": blob, "fileSize": size, "mediaType": media_type, "comment": comment,
-                "fileId": str(uuid.uuid4()), "status": "current"})
-    att["version"] = make_version(old["number"] + 1, author or state.current_user,
-                                  state.now(), "", minor_edit)
+    att["versions"].append(
+        dict(
+            old,
+            blob=att["blob"],
+            fileSize=att["fileSize"],
+            mediaType=att["mediaType"],
+            comment=att["comment"],
+            fileId=att["fileId"],
+        )
+    )
+    att.update(
+        {
+            "blob": blob,
+            "fileSize": size,
+            "mediaType": media_type,
+            "comment": comment,
+            "fileId": str(uuid.uuid4()),
+            "status": "current",
+        }
+    )
+    att["version"] = make_version(
+        old["number"] + 1, author or state.current_user, state.now(), "", minor_edit
+    )
     return att
 
 
-def attachments_of(state: State, page_id: str, statuses: set[str] | None = None
-                   ) -> list[dict[str, Any]]:
+def attachments_of(
+    state: State, page_id: str, statuses: set[str] | None = None
+) -> list[dict[str, Any]]:
     wanted = statuses or {"current"}
-    return [a for a in state.attachments.values()
-            if a["pageId"] == page_id and a["status"] in wanted]
+    return [
+        a for a in state.attachments.values() if a["pageId"] == page_id and a["status"] in wanted
+    ]
 
 
 def find_by_name(state: State, page_id: str, filename: str) -> dict[str, Any] | None:
@@ -196,10 +273,17 @@ def _version_of(att: dict[str, Any], number: int | None) -> dict[str, Any]:
         return att
     for old in att["versions"]:
         if old["number"] == number:
-            return dict(att, blob=old["blob"], fileSize=old["fileSize"],
-                        mediaType=old["mediaType"], comment=old["comment"],
-                        fileId=old["fileId"], version={k: old[k] for k in (
-                            "number", "message", "minorEdit", "authorId", "createdAt")})
+            return dict(
+                att,
+                blob=old["blob"],
+                fileSize=old["fileSize"],
+                mediaType=old["mediaType"],
+                comment=old["comment"],
+                fileId=old["fileId"],
+                version={
+                    k: old[k] for k in ("number", "message", "minorEdit", "authorId", "createdAt")
+                },
+            )
     raise HttpError(404, f"Version {number} of attachment {att['id']} not found.")
 
 
@@ -213,24 +297,34 @@ def download_link(att: dict[str, Any]) -> str:
         millis = int(datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp() * 1000)
     except ValueError:
         millis = 0
-    return (f"/download/attachments/{att['pageId']}/{quote(att['title'], safe='')}"
-            f"?version={att['version']['number']}&modificationDate={millis}"
-            f"&cacheVersion=1&api=v2")
+    return (
+        f"/download/attachments/{att['pageId']}/{quote(att['title'], safe='')}"
+        f"?version={att['version']['number']}&modificationDate={millis}"
+        f"&cacheVersion=1&api=v2"
+    )
 
 
 def webui_link(att: dict[str, Any]) -> str:
-    return (f"/pages/viewpageattachments.action?pageId={att['pageId']}"
-            f"&preview={quote('/' + att['pageId'] + '/' + att['title'], safe='')}")
+    return (
+        f"/pages/viewpageattachments.action?pageId={att['pageId']}"
+        f"&preview={quote('/' + att['pageId'] + '/' + att['title'], safe='')}"
+    )
 
 
 def attachment_json(req: Request, att: dict[str, Any], single: bool = False) -> dict[str, Any]:
     """A v2 ``AttachmentBulk`` (or ``AttachmentSingle`` with ``_links.base``)."""
     out = {
-        "id": att["id"], "status": att["status"], "title": att["title"],
-        "createdAt": att["createdAt"], "pageId": att["pageId"], "mediaType": att["mediaType"],
+        "id": att["id"],
+        "status": att["status"],
+        "title": att["title"],
+        "createdAt": att["createdAt"],
+        "pageId": att["pageId"],
+        "mediaType": att["mediaType"],
         "mediaTypeDescription": DESCRIPTIONS.get(att["mediaType"], "File"),
-        "comment": att.get("comment") or "", "fileId": att["fileId"],
-        "fileSize": att["fileSize"], "webuiLink": webui_link(att),
+        "comment": att.get("comment") or "",
+        "fileId": att["fileId"],
+        "fileSize": att["fileSize"],
+        "webuiLink": webui_link(att),
         "downloadLink": download_link(att),
         "version": version_json(att["version"]),
         "_links": {"webui": webui_link(att), "download": download_link(att)},
@@ -247,27 +341,57 @@ def attachment_v1_json(req: Request, att: dict[str, Any]) -> dict[str, Any]:
     version = att["version"]
     description = DESCRIPTIONS.get(att["mediaType"], "File")
     return {
-        "id": att["id"], "type": "attachment", "status": att["status"], "title": att["title"],
-        "version": {"by": user_v1_json(req, version["authorId"]), "when": version["createdAt"],
-                    "friendlyWhen": "just now", "message": version.get("message") or "",
-                    "number": version["number"], "minorEdit": bool(version["minorEdit"]),
-                    "contentTypeModified": False, "_expandable": {"collaborators": "",
-                                                                  "content": ""}},
-        "container": {"id": att["pageId"], "type": "page", "status": page.get("status", "current"),
-                      "title": page.get("title", ""),
-                      "_links": {"self": f"{req.wiki_base}/rest/api/content/{att['pageId']}"}},
-        "metadata": {"mediaType": att["mediaType"], "comment": att.get("comment") or "",
-                     "mediaTypeDescription": description,
-                     "_expandable": {"currentuser": "", "properties": "", "frontend": "",
-                                     "editorHtml": ""}},
-        "extensions": {"mediaType": att["mediaType"], "fileSize": att["fileSize"],
-                       "comment": att.get("comment") or "", "mediaTypeDescription": description,
-                       "fileId": att["fileId"]},
-        "_expandable": {"childTypes": "", "operations": "", "schedulePublishDate": "",
-                        "children": "", "restrictions": "", "history": "", "ancestors": "",
-                        "body": "", "descendants": "", "space": ""},
-        "_links": {"webui": webui_link(att), "download": download_link(att),
-                   "self": f"{req.wiki_base}/rest/api/content/{att['id']}"},
+        "id": att["id"],
+        "type": "attachment",
+        "status": att["status"],
+        "title": att["title"],
+        "version": {
+            "by": user_v1_json(req, version["authorId"]),
+            "when": version["createdAt"],
+            "friendlyWhen": "just now",
+            "message": version.get("message") or "",
+            "number": version["number"],
+            "minorEdit": bool(version["minorEdit"]),
+            "contentTypeModified": False,
+            "_expandable": {"collaborators": "", "content": ""},
+        },
+        "container": {
+            "id": att["pageId"],
+            "type": "page",
+            "status": page.get("status", "current"),
+            "title": page.get("title", ""),
+            "_links": {"self": f"{req.wiki_base}/rest/api/content/{att['pageId']}"},
+        },
+        "metadata": {
+            "mediaType": att["mediaType"],
+            "comment": att.get("comment") or "",
+            "mediaTypeDescription": description,
+            "_expandable": {"currentuser": "", "properties": "", "frontend": "", "editorHtml": ""},
+        },
+        "extensions": {
+            "mediaType": att["mediaType"],
+            "fileSize": att["fileSize"],
+            "comment": att.get("comment") or "",
+            "mediaTypeDescription": description,
+            "fileId": att["fileId"],
+        },
+        "_expandable": {
+            "childTypes": "",
+            "operations": "",
+            "schedulePublishDate": "",
+            "children": "",
+            "restrictions": "",
+            "history": "",
+            "ancestors": "",
+            "body": "",
+            "descendants": "",
+            "space": "",
+        },
+        "_links": {
+            "webui": webui_link(att),
+            "download": download_link(att),
+            "self": f"{req.wiki_base}/rest/api/content/{att['id']}",
+        },
     }
 
 
@@ -308,8 +432,11 @@ def _upload(req: Request, page_id: str, replace: bool) -> Response:
             if not part.filename:
                 raise HttpError(400, "Every 'file' part needs a file name.")
             if not replace and find_by_name(state, page_id, part.filename):
-                raise HttpError(400, "Cannot add a new attachment with same file name as an "
-                                     f"existing attachment: {part.filename}")
+                raise HttpError(
+                    400,
+                    "Cannot add a new attachment with same file name as an "
+                    f"existing attachment: {part.filename}",
+                )
         results = []
         for i, part in enumerate(files):
             assert part.path is not None and part.filename is not None
@@ -318,31 +445,57 @@ def _upload(req: Request, page_id: str, replace: bool) -> Response:
             comment = comments[i] if comments else ""
             existing = find_by_name(state, page_id, part.filename) if replace else None
             if existing is not None:
-                att = add_version(state, existing, blob, part.size, media_type=mtype,
-                                  comment=comment or existing.get("comment") or "",
-                                  minor_edit=minor, author=req.user)
+                att = add_version(
+                    state,
+                    existing,
+                    blob,
+                    part.size,
+                    media_type=mtype,
+                    comment=comment or existing.get("comment") or "",
+                    minor_edit=minor,
+                    author=req.user,
+                )
             else:
-                att = new_attachment(state, page_id, part.filename, blob, part.size,
-                                     media_type=mtype, comment=comment, minor_edit=minor,
-                                     author=req.user)
+                att = new_attachment(
+                    state,
+                    page_id,
+                    part.filename,
+                    blob,
+                    part.size,
+                    media_type=mtype,
+                    comment=comment,
+                    minor_edit=minor,
+                    author=req.user,
+                )
             results.append(attachment_v1_json(req, att))
     finally:
         for part in parts:
             if part.path is not None and part.path.exists():
                 part.path.unlink()
-    return json_response({
-        "results": results, "start": 0, "limit": 50, "size": len(results),
-        "_links": {"base": req.wiki_base, "context": "/wiki",
-                   "self": f"{req.wiki_base}/rest/api/content/{page_id}/child/attachment"},
-    })
+    return json_response(
+        {
+            "results": results,
+            "start": 0,
+            "limit": 50,
+            "size": len(results),
+            "_links": {
+                "base": req.wiki_base,
+                "context": "/wiki",
+                "self": f"{req.wiki_base}/rest/api/content/{page_id}/child/attachment",
+            },
+        }
+    )
 
 
 def _stream(att: dict[str, Any], state: State) -> Response:
     size, chunks = open_blob(state, att["blob"])
     name = quote(att["title"])
-    headers = {"Content-Type": att["mediaType"], "Content-Length": str(size),
-               "Content-Disposition": f"attachment; filename*=UTF-8''{name}",
-               "Cache-Control": "private, max-age=0"}
+    headers = {
+        "Content-Type": att["mediaType"],
+        "Content-Length": str(size),
+        "Content-Disposition": f"attachment; filename*=UTF-8''{name}",
+        "Cache-Control": "private, max-age=0",
+    }
     return Response(200, b"", headers, stream=chunks)
 
 
@@ -382,14 +535,18 @@ def register(router: Any) -> None:
         out = attachment_json(req, view, single=True)
         if req.bool_arg("include-versions"):
             history = [att["version"], *reversed(att["versions"])]
-            out["versions"] = {"results": [version_json(v) for v in history[:50]],
-                               "meta": {"hasMore": len(history) > 50, "cursor": ""}}
+            out["versions"] = {
+                "results": [version_json(v) for v in history[:50]],
+                "meta": {"hasMore": len(history) > 50, "cursor": ""},
+            }
         if req.bool_arg("include-labels"):
             from ctk_core.sandbox.routes_labels import label_json, labels_of
 
             labels = labels_of(req.state, id)
-            out["labels"] = {"results": [label_json(lb) for lb in labels[:50]],
-                             "meta": {"hasMore": len(labels) > 50, "cursor": ""}}
+            out["labels"] = {
+                "results": [label_json(lb) for lb in labels[:50]],
+                "meta": {"hasMore": len(labels) > 50, "cursor": ""},
+            }
         if not req.bool_arg("include-version", True):
             out.pop("version", None)
         return json_response(out)

@@ -24,8 +24,15 @@ from ctk_core.sandbox.views import page_webui, version_json
 
 KINDS = ("footer", "inline")
 LIST_FORMATS = ("storage", "atlas_doc_format")
-SINGLE_FORMATS = ("storage", "atlas_doc_format", "view", "export_view", "anonymous_export_view",
-                  "styled_view", "editor")
+SINGLE_FORMATS = (
+    "storage",
+    "atlas_doc_format",
+    "view",
+    "export_view",
+    "anonymous_export_view",
+    "styled_view",
+    "editor",
+)
 SORTS = ("created-date", "-created-date", "modified-date", "-modified-date")
 RESOLUTIONS = ("open", "reopened", "resolved", "dangling")
 
@@ -33,10 +40,18 @@ RESOLUTIONS = ("open", "reopened", "resolved", "dangling")
 # ------------------------------------------------------------------------------ model
 
 
-def create_comment(state: State, kind: str, *, body: str, page_id: str | None = None,
-                   parent_id: str | None = None, author: str | None = None,
-                   created_at: str | None = None, marker_ref: str | None = None,
-                   selection: str | None = None) -> dict[str, Any]:
+def create_comment(
+    state: State,
+    kind: str,
+    *,
+    body: str,
+    page_id: str | None = None,
+    parent_id: str | None = None,
+    author: str | None = None,
+    created_at: str | None = None,
+    marker_ref: str | None = None,
+    selection: str | None = None,
+) -> dict[str, Any]:
     """A footer or inline comment on a page, or a reply (``parent_id``). No validation."""
     parent = state.comments[parent_id] if parent_id else None
     if parent is not None:
@@ -46,26 +61,42 @@ def create_comment(state: State, kind: str, *, body: str, page_id: str | None = 
     created_at = created_at or state.now()
     author = author or state.current_user or ""
     comment: dict[str, Any] = {
-        "id": state.new_id(), "type": "comment", "kind": kind, "status": "current",
-        "title": f"Re: {page['title']}", "pageId": page_id, "parentCommentId": parent_id,
-        "body": body, "authorId": author, "createdAt": created_at,
-        "version": make_version(1, author, created_at), "versions": [],
+        "id": state.new_id(),
+        "type": "comment",
+        "kind": kind,
+        "status": "current",
+        "title": f"Re: {page['title']}",
+        "pageId": page_id,
+        "parentCommentId": parent_id,
+        "body": body,
+        "authorId": author,
+        "createdAt": created_at,
+        "version": make_version(1, author, created_at),
+        "versions": [],
     }
     if kind == "inline":
-        comment.update({
-            "resolutionStatus": "open", "resolutionLastModifierId": None,
-            "resolutionLastModifiedAt": None,
-            "inlineMarkerRef": parent["inlineMarkerRef"] if parent else marker_ref,
-            "inlineOriginalSelection": parent["inlineOriginalSelection"] if parent else selection,
-        })
+        comment.update(
+            {
+                "resolutionStatus": "open",
+                "resolutionLastModifierId": None,
+                "resolutionLastModifiedAt": None,
+                "inlineMarkerRef": parent["inlineMarkerRef"] if parent else marker_ref,
+                "inlineOriginalSelection": parent["inlineOriginalSelection"]
+                if parent
+                else selection,
+            }
+        )
     state.comments[comment["id"]] = comment
     return comment
 
 
 def comments_of(state: State, page_id: str, kind: str) -> list[dict[str, Any]]:
     """Top-level comments of one kind on a page, oldest first."""
-    return [c for c in state.comments.values()
-            if c["pageId"] == page_id and c["kind"] == kind and not c["parentCommentId"]]
+    return [
+        c
+        for c in state.comments.values()
+        if c["pageId"] == page_id and c["kind"] == kind and not c["parentCommentId"]
+    ]
 
 
 def replies_of(state: State, comment_id: str) -> list[dict[str, Any]]:
@@ -75,8 +106,13 @@ def replies_of(state: State, comment_id: str) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------ serialization
 
 
-def comment_json(req: Request, comment: dict[str, Any], body_format: str | None,
-                 shape: str = "single", version: dict[str, Any] | None = None) -> dict[str, Any]:
+def comment_json(
+    req: Request,
+    comment: dict[str, Any],
+    body_format: str | None,
+    shape: str = "single",
+    version: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """One comment in the shape of a v2 model.
 
     ``shape``: ``single`` (FooterCommentModel / InlineCommentModel, with ``_links.base``),
@@ -84,13 +120,19 @@ def comment_json(req: Request, comment: dict[str, Any], body_format: str | None,
     PageInlineCommentModel), ``child`` (children models).
     """
     state = req.state
-    page = state.pages.get(comment["pageId"]) or {"id": comment["pageId"], "title": "",
-                                                  "spaceId": ""}
+    page = state.pages.get(comment["pageId"]) or {
+        "id": comment["pageId"],
+        "title": "",
+        "spaceId": "",
+    }
     single = shape in ("single", "all")
     current = version or comment["version"]
     body = version["body"] if version else comment["body"]
-    out: dict[str, Any] = {"id": comment["id"], "status": comment["status"],
-                           "title": comment["title"]}
+    out: dict[str, Any] = {
+        "id": comment["id"],
+        "status": comment["status"],
+        "title": comment["title"],
+    }
     if shape != "child":
         out["pageId"] = comment["pageId"]
     if shape != "page" and comment["parentCommentId"]:
@@ -99,16 +141,17 @@ def comment_json(req: Request, comment: dict[str, Any], body_format: str | None,
     out["body"] = render_body(body, body_format)
     if comment["kind"] == "inline":
         out["resolutionStatus"] = comment["resolutionStatus"]
-        props = {"inlineMarkerRef": comment.get("inlineMarkerRef") or "",
-                 "inlineOriginalSelection": comment.get("inlineOriginalSelection") or ""}
+        props = {
+            "inlineMarkerRef": comment.get("inlineMarkerRef") or "",
+            "inlineOriginalSelection": comment.get("inlineOriginalSelection") or "",
+        }
         out["properties"] = props
         if single:
             if comment.get("resolutionLastModifierId"):
                 out["resolutionLastModifierId"] = comment["resolutionLastModifierId"]
             if comment.get("resolutionLastModifiedAt"):
                 out["resolutionLastModifiedAt"] = comment["resolutionLastModifiedAt"]
-    links: dict[str, str] = {
-        "webui": f"{page_webui(req, page)}?focusedCommentId={comment['id']}"}
+    links: dict[str, str] = {"webui": f"{page_webui(req, page)}?focusedCommentId={comment['id']}"}
     if shape == "single":
         links["base"] = req.wiki_base
     out["_links"] = links
@@ -175,8 +218,9 @@ def _create(req: Request, kind: str) -> Response:
             raise HttpError(400, f"'{other}' is not supported by the sandbox: use pageId.")
     page_id, parent_id = data.get("pageId"), data.get("parentCommentId")
     if bool(page_id) == bool(parent_id):
-        raise HttpError(400, "Give exactly one of 'pageId' (a new comment) or "
-                             "'parentCommentId' (a reply).")
+        raise HttpError(
+            400, "Give exactly one of 'pageId' (a new comment) or 'parentCommentId' (a reply)."
+        )
     body = _body_of(data)
     assert body is not None
     if parent_id:
@@ -191,12 +235,14 @@ def _create(req: Request, kind: str) -> Response:
     return json_response(comment_json(req, comment, "storage"), 201)
 
 
-def _create_inline(req: Request, page: dict[str, Any], data: dict[str, Any],
-                   body: str) -> dict[str, Any]:
+def _create_inline(
+    req: Request, page: dict[str, Any], data: dict[str, Any], body: str
+) -> dict[str, Any]:
     props = data.get("inlineCommentProperties")
     if not isinstance(props, dict) or not props.get("textSelection"):
-        raise HttpError(400, "inlineCommentProperties.textSelection is required for a new "
-                             "inline comment.")
+        raise HttpError(
+            400, "inlineCommentProperties.textSelection is required for a new inline comment."
+        )
     selection = selection_marker.squash(str(props["textSelection"]))
     index = props.get("textSelectionMatchIndex", 0)
     count = props.get("textSelectionMatchCount")
@@ -207,14 +253,27 @@ def _create_inline(req: Request, page: dict[str, Any], data: dict[str, Any],
     if found == 0:
         raise HttpError(400, f"The text selection {selection!r} was not found on the page.")
     if count is not None and count != found:
-        raise HttpError(400, f"textSelectionMatchCount is {count} but the selection occurs "
-                             f"{found} time(s) on the page.")
+        raise HttpError(
+            400,
+            f"textSelectionMatchCount is {count} but the selection occurs "
+            f"{found} time(s) on the page.",
+        )
     if index >= found:
-        raise HttpError(400, f"textSelectionMatchIndex {index} is out of range: the selection "
-                             f"occurs {found} time(s).")
+        raise HttpError(
+            400,
+            f"textSelectionMatchIndex {index} is out of range: the selection "
+            f"occurs {found} time(s).",
+        )
     page["body"] = storage
-    return create_comment(req.state, "inline", body=body, page_id=page["id"], author=req.user,
-                          marker_ref=ref, selection=selection)
+    return create_comment(
+        req.state,
+        "inline",
+        body=body,
+        page_id=page["id"],
+        author=req.user,
+        marker_ref=ref,
+        selection=selection,
+    )
 
 
 def _update(req: Request, comment: dict[str, Any]) -> Response:
@@ -229,16 +288,21 @@ def _update(req: Request, comment: dict[str, Any]) -> Response:
         raise HttpError(400, "'version.number' is required to update a comment.")
     current = comment["version"]["number"]
     if version["number"] != current + 1:
-        raise HttpError(409, "Version must be incremented when updating a comment. "
-                             f"Current Version: [{current}]. Provided version: "
-                             f"[{version['number']}]", code="CONFLICT")
+        raise HttpError(
+            409,
+            "Version must be incremented when updating a comment. "
+            f"Current Version: [{current}]. Provided version: "
+            f"[{version['number']}]",
+            code="CONFLICT",
+        )
     if resolved is not None:
         _check_resolvable(comment, resolved)
     comment["versions"].append(dict(comment["version"], body=comment["body"]))
     if body is not None:
         comment["body"] = body
-    comment["version"] = make_version(current + 1, req.user, state.now(),
-                                      str(version.get("message") or ""))
+    comment["version"] = make_version(
+        current + 1, req.user, state.now(), str(version.get("message") or "")
+    )
     if resolved is not None and resolved != (comment["resolutionStatus"] == "resolved"):
         comment["resolutionStatus"] = "resolved" if resolved else "reopened"
         comment["resolutionLastModifierId"] = req.user or ""
@@ -284,8 +348,10 @@ def _single(req: Request, comment: dict[str, Any]) -> Response:
     out = comment_json(req, comment, fmt, "single", version)
     if req.bool_arg("include-versions"):
         history = [comment["version"], *reversed(comment["versions"])]
-        out["versions"] = {"results": [version_json(v) for v in history[:50]],
-                           "meta": {"hasMore": len(history) > 50, "cursor": ""}}
+        out["versions"] = {
+            "results": [version_json(v) for v in history[:50]],
+            "meta": {"hasMore": len(history) > 50, "cursor": ""},
+        }
     if not req.bool_arg("include-version", True):
         out.pop("version", None)
     return json_response(out)
@@ -309,10 +375,16 @@ def register(router: Any) -> None:
         wanted = req.args("resolution-status")
         bad = [w for w in wanted if w not in RESOLUTIONS]
         if bad:
-            raise HttpError(400, f"Invalid value for parameter 'resolution-status': {bad[0]!r}; "
-                                 f"expected one of {', '.join(RESOLUTIONS)}.")
-        comments = [c for c in comments_of(req.state, id, "inline")
-                    if not wanted or c["resolutionStatus"] in wanted]
+            raise HttpError(
+                400,
+                f"Invalid value for parameter 'resolution-status': {bad[0]!r}; "
+                f"expected one of {', '.join(RESOLUTIONS)}.",
+            )
+        comments = [
+            c
+            for c in comments_of(req.state, id, "inline")
+            if not wanted or c["resolutionStatus"] in wanted
+        ]
         return _list(req, comments, "page")
 
 
@@ -320,8 +392,11 @@ def _register_kind(router: Any, kind: str) -> None:
     base = f"/wiki/api/v2/{kind}-comments"
 
     def list_all(req: Request) -> Response:
-        comments = [c for c in req.state.comments.values()
-                    if c["kind"] == kind and c["pageId"] in req.state.pages]
+        comments = [
+            c
+            for c in req.state.comments.values()
+            if c["kind"] == kind and c["pageId"] in req.state.pages
+        ]
         return _list(req, comments, "all")
 
     def create(req: Request) -> Response:

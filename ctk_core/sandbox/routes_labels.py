@@ -40,8 +40,11 @@ def check_label_name(name: Any) -> str:
     if len(text) > MAX_LABEL_LENGTH:
         raise HttpError(400, f"Label '{name}' is longer than {MAX_LABEL_LENGTH} characters.")
     if _BAD_CHARS.search(text):
-        raise HttpError(400, f"Label '{name}' contains invalid characters: labels cannot "
-                             "contain spaces or any of :;,.?&[]()#^*@!/\\|{}<>\"'")
+        raise HttpError(
+            400,
+            f"Label '{name}' contains invalid characters: labels cannot "
+            "contain spaces or any of :;,.?&[]()#^*@!/\\|{}<>\"'",
+        )
     return text
 
 
@@ -90,8 +93,12 @@ def label_json(label: dict[str, Any]) -> dict[str, Any]:
 
 
 def label_v1_json(label: dict[str, Any]) -> dict[str, Any]:
-    return {"prefix": label["prefix"], "name": label["name"], "id": label["id"],
-            "label": label["name"]}
+    return {
+        "prefix": label["prefix"],
+        "name": label["name"],
+        "id": label["id"],
+        "label": label["name"],
+    }
 
 
 def _sorted_labels(labels: list[dict[str, Any]], sort: str | None) -> list[dict[str, Any]]:
@@ -107,11 +114,19 @@ def _sorted_labels(labels: list[dict[str, Any]], sort: str | None) -> list[dict[
 
 def _v1_label_array(req: Request, content_id: str) -> Response:
     labels = [label_v1_json(lb) for lb in labels_of(req.state, content_id)]
-    return json_response({
-        "results": labels, "start": 0, "limit": 200, "size": len(labels),
-        "_links": {"base": req.wiki_base, "context": "/wiki",
-                   "self": f"{req.wiki_base}/rest/api/content/{content_id}/label"},
-    })
+    return json_response(
+        {
+            "results": labels,
+            "start": 0,
+            "limit": 200,
+            "size": len(labels),
+            "_links": {
+                "base": req.wiki_base,
+                "context": "/wiki",
+                "self": f"{req.wiki_base}/rest/api/content/{content_id}/label",
+            },
+        }
+    )
 
 
 def _page_or_404(state: State, page_id: str) -> dict[str, Any]:
@@ -144,8 +159,11 @@ def register(router: Any) -> None:
     def all_labels(req: Request) -> Response:
         prefix = req.choice_arg("prefix", PREFIXES)
         wanted = set(req.args("label-id"))
-        labels = [lb for lb in req.state.labels.values()
-                  if (not prefix or lb["prefix"] == prefix) and (not wanted or lb["id"] in wanted)]
+        labels = [
+            lb
+            for lb in req.state.labels.values()
+            if (not prefix or lb["prefix"] == prefix) and (not wanted or lb["id"] in wanted)
+        ]
         sort = req.choice_arg("sort", SORTS)
         return paginate(req, _sorted_labels(labels, sort or "id"), label_json)
 
@@ -156,12 +174,29 @@ def register(router: Any) -> None:
             raise HttpError(404, f"Label {id} not found.")
         spaces = set(req.args("space-id"))
         fmt = req.choice_arg("body-format", ("storage", "atlas_doc_format"))
-        pages = [p for p in state.pages.values()
-                 if id in state.content_labels.get(p["id"], []) and p.get("status") == "current"
-                 and (not spaces or p["spaceId"] in spaces)]
-        pages = _sort_pages(pages, req.choice_arg(
-            "sort", ("id", "-id", "created-date", "-created-date", "modified-date",
-                     "-modified-date", "title", "-title")))
+        pages = [
+            p
+            for p in state.pages.values()
+            if id in state.content_labels.get(p["id"], [])
+            and p.get("status") == "current"
+            and (not spaces or p["spaceId"] in spaces)
+        ]
+        pages = _sort_pages(
+            pages,
+            req.choice_arg(
+                "sort",
+                (
+                    "id",
+                    "-id",
+                    "created-date",
+                    "-created-date",
+                    "modified-date",
+                    "-modified-date",
+                    "title",
+                    "-title",
+                ),
+            ),
+        )
         serialize = _page_serializer(req, fmt)
         return paginate(req, pages, serialize)
 

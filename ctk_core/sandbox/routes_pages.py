@@ -32,14 +32,39 @@ from ctk_core.sandbox.views import (
     version_json,
 )
 
-PAGE_SORTS = ("id", "-id", "created-date", "-created-date", "modified-date", "-modified-date",
-              "title", "-title")
+PAGE_SORTS = (
+    "id",
+    "-id",
+    "created-date",
+    "-created-date",
+    "modified-date",
+    "-modified-date",
+    "title",
+    "-title",
+)
 LIST_BODY_FORMATS = ("storage", "atlas_doc_format")
-SINGLE_BODY_FORMATS = ("storage", "atlas_doc_format", "view", "export_view",
-                       "anonymous_export_view", "styled_view", "editor")
+SINGLE_BODY_FORMATS = (
+    "storage",
+    "atlas_doc_format",
+    "view",
+    "export_view",
+    "anonymous_export_view",
+    "styled_view",
+    "editor",
+)
 PAGE_STATUSES = ("current", "archived", "deleted", "trashed")
-CHILD_SORTS = ("child-position", "-child-position", "id", "-id", "created-date",
-               "-created-date", "modified-date", "-modified-date", "title", "-title")
+CHILD_SORTS = (
+    "child-position",
+    "-child-position",
+    "id",
+    "-id",
+    "created-date",
+    "-created-date",
+    "modified-date",
+    "-modified-date",
+    "title",
+    "-title",
+)
 
 _SORT_KEYS = {
     "id": lambda n: int(n["id"]),
@@ -70,8 +95,9 @@ def list_pages(req: Request, pages: Iterable[dict[str, Any]]) -> Response:
     title = req.arg("title")
     sort = req.choice_arg("sort", PAGE_SORTS, "id") or "id"
     fmt = req.choice_arg("body-format", LIST_BODY_FORMATS)
-    chosen = [p for p in pages if p["status"] in statuses
-              and (title is None or p["title"] == title)]
+    chosen = [
+        p for p in pages if p["status"] in statuses and (title is None or p["title"] == title)
+    ]
     return paginate(req, sort_nodes(chosen, sort), lambda p: page_json(req, p, fmt))
 
 
@@ -91,15 +117,18 @@ def _with_includes(req: Request, page: dict[str, Any], out: dict[str, Any]) -> d
         ids = state.content_labels.get(page["id"], [])
         labels = [state.labels[i] for i in ids if i in state.labels]
         out["labels"] = {
-            "results": [{"id": lb["id"], "name": lb["name"], "prefix": lb.get("prefix", "global")}
-                        for lb in labels],
+            "results": [
+                {"id": lb["id"], "name": lb["name"], "prefix": lb.get("prefix", "global")}
+                for lb in labels
+            ],
             "meta": {"hasMore": False, "cursor": ""},
             "_links": {"self": f"/wiki/api/v2/pages/{page['id']}/labels"},
         }
     if req.bool_arg("include-versions"):
         history = [page["version"]] + [
             {k: v for k, v in e.items() if k not in ("title", "body")}
-            for e in reversed(page["versions"])]
+            for e in reversed(page["versions"])
+        ]
         out["versions"] = {
             "results": [version_json(v) for v in history[:50]],
             "meta": {"hasMore": len(history) > 50, "cursor": ""},
@@ -112,8 +141,7 @@ def _single(req: Request, page: dict[str, Any], fmt: str | None = "storage") -> 
     return json_response(page_json(req, page, fmt, single=True))
 
 
-def _parent_for(req: Request, space_id: str, parent_id: Any,
-                moving: str | None = None) -> str:
+def _parent_for(req: Request, space_id: str, parent_id: Any, moving: str | None = None) -> str:
     """Validate a parentId: an existing page or folder in the same space."""
     if not isinstance(parent_id, str) or not parent_id.isdigit():
         raise HttpError(400, f"Invalid parentId: {parent_id!r}")
@@ -167,8 +195,15 @@ def create_page(req: Request) -> Response:
         parent_id = _parent_for(req, space["id"], str(parent_id))
     if status == "current" and title_taken(req.state, space["id"], title):
         raise duplicate_title_error(req.state, space["id"], title)
-    page = req.state.create_page(space["id"], title, body, parent_id=parent_id,
-                                 author=req.user, status=status, root=root_level)
+    page = req.state.create_page(
+        space["id"],
+        title,
+        body,
+        parent_id=parent_id,
+        author=req.user,
+        status=status,
+        root=root_level,
+    )
     return _single(req, page)
 
 
@@ -193,8 +228,11 @@ def update_page(req: Request, id: str) -> Response:
         raise HttpError(400, "version.number is required and must be an integer.")
     current = page["version"]["number"]
     if number != current + 1:
-        raise HttpError(409, "Version must be incremented when updating a page. "
-                             f"Current Version: [{current}]. Provided version: [{number}]")
+        raise HttpError(
+            409,
+            "Version must be incremented when updating a page. "
+            f"Current Version: [{current}]. Provided version: [{number}]",
+        )
     title = _title_of(data)
     assert title is not None
     body = _body_of(data)
@@ -211,8 +249,9 @@ def update_page(req: Request, id: str) -> Response:
     assert isinstance(version, dict)
     message = str(version.get("message") or "")
     minor = bool(version.get("minorEdit"))
-    req.state.update_page(page, title=title, body=body, message=message, minor_edit=minor,
-                          author=req.user)
+    req.state.update_page(
+        page, title=title, body=body, message=message, minor_edit=minor, author=req.user
+    )
     return _single(req, page)
 
 
@@ -267,8 +306,14 @@ def get_one(req: Request, id: str) -> Response:
     fmt = req.choice_arg("body-format", SINGLE_BODY_FORMATS)
     number = req.int_arg("version", minimum=1)
     historic = _historic(page, number) if number is not None else None
-    out = page_json(req, page, fmt, single=True, historic=historic,
-                    include_version=req.bool_arg("include-version", True))
+    out = page_json(
+        req,
+        page,
+        fmt,
+        single=True,
+        historic=historic,
+        include_version=req.bool_arg("include-version", True),
+    )
     return json_response(_with_includes(req, page, out))
 
 
@@ -277,8 +322,9 @@ def direct_children(req: Request, id: str) -> Response:
     return children_response(req, id, with_type=True)
 
 
-def children_response(req: Request, parent_id: str, with_type: bool,
-                      pages_only: bool = False) -> Response:
+def children_response(
+    req: Request, parent_id: str, with_type: bool, pages_only: bool = False
+) -> Response:
     sort = req.choice_arg("sort", CHILD_SORTS, "child-position") or "child-position"
     kids = listed_children(req.state, parent_id)
     if pages_only:
@@ -297,9 +343,12 @@ def ancestors_response(req: Request, node: dict[str, Any]) -> Response:
     limit = req.int_arg("limit", 25, minimum=1, maximum=250)
     assert limit is not None
     chain = ancestors(req.state, node)[-limit:]
-    return json_response({"results": [{"id": a["id"], "type": a.get("type") or "page"}
-                                      for a in chain],
-                          "_links": {"base": req.wiki_base}})
+    return json_response(
+        {
+            "results": [{"id": a["id"], "type": a.get("type") or "page"} for a in chain],
+            "_links": {"base": req.wiki_base},
+        }
+    )
 
 
 def versions(req: Request, id: str) -> Response:
@@ -313,8 +362,11 @@ def versions(req: Request, id: str) -> Response:
 
     def view(entry: dict[str, Any]) -> dict[str, Any]:
         out = version_json(entry)
-        out["page"] = {"id": page["id"], "title": entry["title"],
-                       "body": render_body(entry.get("body") or "", fmt)}
+        out["page"] = {
+            "id": page["id"],
+            "title": entry["title"],
+            "body": render_body(entry.get("body") or "", fmt),
+        }
         return out
 
     return paginate(req, history, view)
@@ -356,10 +408,11 @@ def move(req: Request, page_id: str, position: str, target_id: str) -> Response:
     if space_id != page["spaceId"]:
         for node in moved:
             if node.get("type", "page") == "page" and title_taken(state, space_id, node["title"]):
-                raise HttpError(400, f"A page already exists with the title {node['title']} "
-                                     f"in the target space.")
-    siblings = [c for c in state.children_of(parent_id) if c["id"] != page_id] \
-        if parent_id else []
+                raise HttpError(
+                    400,
+                    f"A page already exists with the title {node['title']} in the target space.",
+                )
+    siblings = [c for c in state.children_of(parent_id) if c["id"] != page_id] if parent_id else []
     if position == "append":
         siblings.append(page)
     else:
@@ -392,26 +445,36 @@ def restore_version(req: Request, id: str) -> Response:
     if title != page["title"] and title_taken(req.state, page["spaceId"], title, exclude_id=id):
         raise duplicate_title_error(req.state, page["spaceId"], title)
     message = params.get("message") or f"Restored from version {number}"
-    req.state.update_page(page, title=title, body=entry["body"], message=str(message),
-                          author=req.user)
+    req.state.update_page(
+        page, title=title, body=entry["body"], message=str(message), author=req.user
+    )
     return json_response(v1_version(req, page))
 
 
 def v1_version(req: Request, page: dict[str, Any]) -> dict[str, Any]:
     version = page["version"]
     user = req.state.users.get(version.get("authorId") or "", {})
-    by = {"type": "known", "accountId": version.get("authorId") or "",
-          "accountType": "atlassian", "email": user.get("email", ""),
-          "publicName": user.get("publicName", user.get("displayName", "")),
-          "displayName": user.get("displayName", ""),
-          "isExternalCollaborator": False}
+    by = {
+        "type": "known",
+        "accountId": version.get("authorId") or "",
+        "accountType": "atlassian",
+        "email": user.get("email", ""),
+        "publicName": user.get("publicName", user.get("displayName", "")),
+        "displayName": user.get("displayName", ""),
+        "isExternalCollaborator": False,
+    }
     return {
-        "by": by, "when": version["createdAt"], "friendlyWhen": "just a moment ago",
-        "message": version.get("message") or "", "number": version["number"],
-        "minorEdit": bool(version.get("minorEdit")), "contentTypeModified": False,
+        "by": by,
+        "when": version["createdAt"],
+        "friendlyWhen": "just a moment ago",
+        "message": version.get("message") or "",
+        "number": version["number"],
+        "minorEdit": bool(version.get("minorEdit")),
+        "contentTypeModified": False,
         "_expandable": {"content": f"/rest/api/content/{page['id']}"},
-        "_links": {"self": f"{req.wiki_base}/rest/api/content/{page['id']}/version/"
-                           f"{version['number']}"},
+        "_links": {
+            "self": f"{req.wiki_base}/rest/api/content/{page['id']}/version/{version['number']}"
+        },
     }
 
 
@@ -425,9 +488,13 @@ def register(router: Router) -> None:
         for value in ids + space_ids:
             check_id(value)
         subtype = req.choice_arg("subtype", ("live", "page"))
-        chosen = [p for p in req.state.pages.values()
-                  if (not ids or p["id"] in ids) and (not space_ids or p["spaceId"] in space_ids)
-                  and (subtype != "live" or p.get("subtype") == "live")]
+        chosen = [
+            p
+            for p in req.state.pages.values()
+            if (not ids or p["id"] in ids)
+            and (not space_ids or p["spaceId"] in space_ids)
+            and (subtype != "live" or p.get("subtype") == "live")
+        ]
         return list_pages(req, chosen)
 
     router.add("POST", f"{v2}/pages", create_page)
@@ -453,6 +520,9 @@ def register(router: Router) -> None:
 
     router.add("GET", f"{v2}/pages/{{id}}/versions", versions)
     router.add("GET", f"{v2}/pages/{{page-id}}/versions/{{version-number}}", version_detail)
-    router.add("PUT", "/wiki/rest/api/content/{pageId}/move/{position}/{targetId}",
-               lambda req, pageId, position, targetId: move(req, pageId, position, targetId))
+    router.add(
+        "PUT",
+        "/wiki/rest/api/content/{pageId}/move/{position}/{targetId}",
+        lambda req, pageId, position, targetId: move(req, pageId, position, targetId),
+    )
     router.add("POST", "/wiki/rest/api/content/{id}/version", restore_version)

@@ -34,18 +34,26 @@ EXCERPT_CHARS = 240
 HL_START, HL_END = "@@@hl@@@", "@@@endhl@@@"
 #: Reported as ``searchDuration``: a constant, so that two identical searches answer alike.
 SEARCH_DURATION_MS = 1
-ICONS = {"page": "aui-icon content-type-page", "folder": "aui-icon content-type-folder",
-         "comment": "aui-icon content-type-comment",
-         "attachment": "aui-icon content-type-attachment"}
+ICONS = {
+    "page": "aui-icon content-type-page",
+    "folder": "aui-icon content-type-folder",
+    "comment": "aui-icon content-type-comment",
+    "attachment": "aui-icon content-type-attachment",
+}
 
 
 _PARAMETER = re.compile(r"<ac:parameter\b[^>]*>.*?</ac:parameter>", re.S)
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
-_INLINE_TAG = re.compile(r"</?(?:strong|b|em|i|u|s|code|span|sub|sup|a|ac:inline-comment-marker)"
-                         r"\b[^>]*>", re.I)
+_INLINE_TAG = re.compile(
+    r"</?(?:strong|b|em|i|u|s|code|span|sub|sup|a|ac:inline-comment-marker)"
+    r"\b[^>]*>",
+    re.I,
+)
 _TAG = re.compile(r"<[^>]*>")
-_BARE_LINK = re.compile(r'<ac:link\b[^>]*>\s*<ri:(?:page|attachment)\b[^>]*?'
-                        r'ri:(?:content-title|filename)="([^"]*)"[^>]*/>\s*</ac:link>')
+_BARE_LINK = re.compile(
+    r"<ac:link\b[^>]*>\s*<ri:(?:page|attachment)\b[^>]*?"
+    r'ri:(?:content-title|filename)="([^"]*)"[^>]*/>\s*</ac:link>'
+)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -66,8 +74,15 @@ class Hit:
 
     __slots__ = ("body_text", "item", "kind", "page", "record", "space")
 
-    def __init__(self, kind: str, record: dict[str, Any], item: dict[str, Any],
-                 space: dict[str, Any], body_text: str, page: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        record: dict[str, Any],
+        item: dict[str, Any],
+        space: dict[str, Any],
+        body_text: str,
+        page: dict[str, Any] | None,
+    ) -> None:
         self.kind, self.record, self.item = kind, record, item
         self.space, self.body_text, self.page = space, body_text, page
 
@@ -84,20 +99,30 @@ def _creator(record: dict[str, Any]) -> str:
     return str(first.get("authorId") or record.get("authorId") or "")
 
 
-def _base_item(kind: str, record: dict[str, Any], space: dict[str, Any], title: str,
-               text: str) -> dict[str, Any]:
+def _base_item(
+    kind: str, record: dict[str, Any], space: dict[str, Any], title: str, text: str
+) -> dict[str, Any]:
     return {
-        "type": kind, "id": record["id"], "space.key": space["key"], "space.id": space["id"],
-        "title": title, "text": f"{title}\n{text}", "labels": [], "ancestors": [],
-        "parent": None, "container": None, "creator": _creator(record),
-        "contributors": _contributors(record), "created": record.get("createdAt"),
-        "lastModified": (record.get("version") or {}).get("createdAt")
-        or record.get("createdAt"),
+        "type": kind,
+        "id": record["id"],
+        "space.key": space["key"],
+        "space.id": space["id"],
+        "title": title,
+        "text": f"{title}\n{text}",
+        "labels": [],
+        "ancestors": [],
+        "parent": None,
+        "container": None,
+        "creator": _creator(record),
+        "contributors": _contributors(record),
+        "created": record.get("createdAt"),
+        "lastModified": (record.get("version") or {}).get("createdAt") or record.get("createdAt"),
     }
 
 
 def index(state: State, archived: bool = False) -> Iterator[Hit]:
     """Everything CQL can find: current content in current (or, if asked, archived) spaces."""
+
     def space_ok(space: dict[str, Any] | None) -> bool:
         return space is not None and (space.get("status", "current") == "current" or archived)
 
@@ -109,8 +134,11 @@ def index(state: State, archived: bool = False) -> Iterator[Hit]:
             assert space is not None
             text = _plain(node.get("body") or "") if kind == "page" else ""
             item = _base_item(kind, node, space, node["title"], text)
-            item.update(labels=label_names(state, node["id"]), parent=node.get("parentId"),
-                        ancestors=[a["id"] for a in ancestors(state, node)])
+            item.update(
+                labels=label_names(state, node["id"]),
+                parent=node.get("parentId"),
+                ancestors=[a["id"] for a in ancestors(state, node)],
+            )
             yield Hit(kind, node, item, space, text, None)
     for kind, coll in (("comment", state.comments), ("attachment", state.attachments)):
         for record in coll.values():
@@ -138,8 +166,9 @@ def index(state: State, archived: bool = False) -> Iterator[Hit]:
 def _word_pattern(words: list[tuple[str, bool]]) -> re.Pattern[str] | None:
     if not words:
         return None
-    alts = sorted({re.escape(w) + (r"\w*" if prefix else "") for w, prefix in words},
-                  key=len, reverse=True)
+    alts = sorted(
+        {re.escape(w) + (r"\w*" if prefix else "") for w, prefix in words}, key=len, reverse=True
+    )
     return re.compile(r"\b(?:" + "|".join(alts) + r")\b", re.I)
 
 
@@ -150,7 +179,7 @@ def highlight(text: str, pattern: re.Pattern[str] | None, mode: str) -> str:
         return escape(text)
     out, pos = [], 0
     for m in pattern.finditer(text):
-        out.append(escape(text[pos:m.start()]))
+        out.append(escape(text[pos : m.start()]))
         out.append(HL_START + escape(m.group(0)) + HL_END)
         pos = m.end()
     out.append(escape(text[pos:]))
@@ -165,9 +194,9 @@ def excerpt(text: str, pattern: re.Pattern[str] | None, mode: str) -> str:
     first = pattern.search(text) if pattern else None
     if first and first.start() > EXCERPT_CHARS // 3:
         start = text.rfind(" ", 0, first.start() - EXCERPT_CHARS // 4) + 1
-    window = text[start:start + EXCERPT_CHARS]
+    window = text[start : start + EXCERPT_CHARS]
     if start + EXCERPT_CHARS < len(text) and " " in window:
-        window = window[:window.rfind(" ")]
+        window = window[: window.rfind(" ")]
     snippet = highlight(window, pattern, mode)
     if start > 0:
         snippet = "..." + snippet
@@ -201,30 +230,55 @@ def _webui(req: Request, hit: Hit) -> str:
 
 def _v1_version(req: Request, record: dict[str, Any]) -> dict[str, Any]:
     version = record.get("version") or {}
-    return {"by": user_v1_json(req, version.get("authorId")), "when": version.get("createdAt"),
-            "friendlyWhen": _friendly(version.get("createdAt")),
-            "message": version.get("message") or "", "number": version.get("number", 1),
-            "minorEdit": bool(version.get("minorEdit")), "contentTypeModified": False,
-            "_expandable": {"collaborators": "", "content": f"/rest/api/content/{record['id']}"}}
+    return {
+        "by": user_v1_json(req, version.get("authorId")),
+        "when": version.get("createdAt"),
+        "friendlyWhen": _friendly(version.get("createdAt")),
+        "message": version.get("message") or "",
+        "number": version.get("number", 1),
+        "minorEdit": bool(version.get("minorEdit")),
+        "contentTypeModified": False,
+        "_expandable": {"collaborators": "", "content": f"/rest/api/content/{record['id']}"},
+    }
 
 
 def _brief(req: Request, node: dict[str, Any]) -> dict[str, Any]:
     kind = node.get("type") or "page"
-    return {"id": node["id"], "type": kind, "status": node["status"], "title": node["title"],
-            "_links": {"self": f"{req.wiki_base}/rest/api/content/{node['id']}"}}
+    return {
+        "id": node["id"],
+        "type": kind,
+        "status": node["status"],
+        "title": node["title"],
+        "_links": {"self": f"{req.wiki_base}/rest/api/content/{node['id']}"},
+    }
 
 
 def content_json(req: Request, hit: Hit, expand: set[str]) -> dict[str, Any]:
     """A v1 ``Content`` for a hit; ``expand`` names (space, version, body.storage, ...)."""
     record = hit.record
     rid = record["id"]
-    out: dict[str, Any] = {"id": rid, "type": hit.kind, "status": record["status"],
-                           "title": record["title"], "childTypes": {},
-                           "macroRenderedOutput": {}, "restrictions": {}}
-    expandable = {"container": "", "metadata": "", "extensions": "", "operations": "",
-                  "children": "", "history": f"/rest/api/content/{rid}/history",
-                  "ancestors": "", "body": "", "version": "", "descendants": "",
-                  "space": f"/rest/api/space/{hit.space['key']}"}
+    out: dict[str, Any] = {
+        "id": rid,
+        "type": hit.kind,
+        "status": record["status"],
+        "title": record["title"],
+        "childTypes": {},
+        "macroRenderedOutput": {},
+        "restrictions": {},
+    }
+    expandable = {
+        "container": "",
+        "metadata": "",
+        "extensions": "",
+        "operations": "",
+        "children": "",
+        "history": f"/rest/api/content/{rid}/history",
+        "ancestors": "",
+        "body": "",
+        "version": "",
+        "descendants": "",
+        "space": f"/rest/api/space/{hit.space['key']}",
+    }
     if "space" in expand:
         out["space"] = v1_space(req, hit.space)
         expandable.pop("space")
@@ -232,26 +286,47 @@ def content_json(req: Request, hit: Hit, expand: set[str]) -> dict[str, Any]:
         out["version"] = _v1_version(req, record)
         expandable.pop("version")
     if "history" in expand:
-        out["history"] = {"latest": True, "createdBy": user_v1_json(req, _creator(record)),
-                          "createdDate": record.get("createdAt")}
+        out["history"] = {
+            "latest": True,
+            "createdBy": user_v1_json(req, _creator(record)),
+            "createdDate": record.get("createdAt"),
+        }
         expandable.pop("history")
     if "ancestors" in expand:
-        out["ancestors"] = [_brief(req, a) for a in ancestors(req.state, record)] \
-            if hit.kind in ("page", "folder") else []
+        out["ancestors"] = (
+            [_brief(req, a) for a in ancestors(req.state, record)]
+            if hit.kind in ("page", "folder")
+            else []
+        )
         expandable.pop("ancestors")
     if "container" in expand:
         out["container"] = _brief(req, hit.page) if hit.page else v1_space(req, hit.space)
         expandable.pop("container")
     if "body.storage" in expand or "body" in expand:
         value = record.get("body") or "" if hit.kind in ("page", "comment") else ""
-        out["body"] = {"storage": {"value": value, "representation": "storage",
-                                   "embeddedContent": [], "_expandable": {"content": ""}},
-                       "_expandable": {"view": "", "export_view": "", "styled_view": "",
-                                       "editor": "", "atlas_doc_format": ""}}
+        out["body"] = {
+            "storage": {
+                "value": value,
+                "representation": "storage",
+                "embeddedContent": [],
+                "_expandable": {"content": ""},
+            },
+            "_expandable": {
+                "view": "",
+                "export_view": "",
+                "styled_view": "",
+                "editor": "",
+                "atlas_doc_format": "",
+            },
+        }
         expandable.pop("body")
     if hit.kind == "attachment":
-        out["extensions"] = {"mediaType": record["mediaType"], "fileSize": record["fileSize"],
-                             "comment": record.get("comment") or "", "fileId": record["fileId"]}
+        out["extensions"] = {
+            "mediaType": record["mediaType"],
+            "fileSize": record["fileSize"],
+            "comment": record.get("comment") or "",
+            "fileId": record["fileId"],
+        }
         expandable.pop("extensions")
     elif hit.kind == "comment":
         out["extensions"] = {"location": record["kind"]}
@@ -259,8 +334,11 @@ def content_json(req: Request, hit: Hit, expand: set[str]) -> dict[str, Any]:
             out["extensions"]["resolution"] = {"status": record["resolutionStatus"]}
         expandable.pop("extensions")
     out["_expandable"] = expandable
-    out["_links"] = {"webui": _webui(req, hit), "self": f"{req.wiki_base}/rest/api/content/{rid}",
-                     "tinyui": tiny_link(rid.removeprefix("att"))}
+    out["_links"] = {
+        "webui": _webui(req, hit),
+        "self": f"{req.wiki_base}/rest/api/content/{rid}",
+        "tinyui": tiny_link(rid.removeprefix("att")),
+    }
     return out
 
 
@@ -279,18 +357,22 @@ def _friendly(when: str | None) -> str:
     return moment.strftime("%b %d, %Y")
 
 
-def result_json(req: Request, hit: Hit, pattern: re.Pattern[str] | None, mode: str,
-                expand: set[str]) -> dict[str, Any]:
+def result_json(
+    req: Request, hit: Hit, pattern: re.Pattern[str] | None, mode: str, expand: set[str]
+) -> dict[str, Any]:
     """A v1 ``SearchResult``."""
     last = hit.item["lastModified"]
     out: dict[str, Any] = {
         "content": content_json(req, hit, expand),
-        "title": highlight(hit.record["title"], pattern, mode) if mode != "none"
+        "title": highlight(hit.record["title"], pattern, mode)
+        if mode != "none"
         else hit.record["title"],
         "excerpt": excerpt(hit.body_text, pattern, mode),
         "url": _webui(req, hit),
-        "resultGlobalContainer": {"title": hit.space["name"],
-                                  "displayUrl": f"/spaces/{hit.space['key']}"},
+        "resultGlobalContainer": {
+            "title": hit.space["name"],
+            "displayUrl": f"/spaces/{hit.space['key']}",
+        },
         "breadcrumbs": [],
         "entityType": "content",
         "iconCssClass": ICONS[hit.kind],
@@ -299,8 +381,10 @@ def result_json(req: Request, hit: Hit, pattern: re.Pattern[str] | None, mode: s
         "score": _score(hit, pattern),
     }
     if hit.page is not None:
-        out["resultParentContainer"] = {"title": hit.page["title"],
-                                        "displayUrl": page_webui(req, hit.page)}
+        out["resultParentContainer"] = {
+            "title": hit.page["title"],
+            "displayUrl": page_webui(req, hit.page),
+        }
     return out
 
 
@@ -340,18 +424,39 @@ def _window(req: Request, total: int) -> tuple[int, int]:
 def _links(req: Request, start: int, limit: int, total: int) -> dict[str, str]:
     """v1 links are relative to the wiki base (``/rest/api/...``)."""
     path = req.path.removeprefix("/wiki")
-    keep = [(k, v) for k, values in req.query.items()
-            if k not in ("cursor", "limit", "start", "next", "prev") for v in values]
-    links = {"base": req.wiki_base, "context": "/wiki",
-             "self": req.wiki_base + path + ("?" + urlencode(keep) if keep else "")}
+    keep = [
+        (k, v)
+        for k, values in req.query.items()
+        if k not in ("cursor", "limit", "start", "next", "prev")
+        for v in values
+    ]
+    links = {
+        "base": req.wiki_base,
+        "context": "/wiki",
+        "self": req.wiki_base + path + ("?" + urlencode(keep) if keep else ""),
+    }
     if start + limit < total:
-        links["next"] = path + "?" + urlencode(
-            [("next", "true"), ("cursor", encode_cursor(start + limit)), ("limit", str(limit))]
-            + keep)
+        links["next"] = (
+            path
+            + "?"
+            + urlencode(
+                [("next", "true"), ("cursor", encode_cursor(start + limit)), ("limit", str(limit))]
+                + keep
+            )
+        )
     if start > 0:
-        links["prev"] = path + "?" + urlencode(
-            [("prev", "true"), ("cursor", encode_cursor(max(0, start - limit))),
-             ("limit", str(limit))] + keep)
+        links["prev"] = (
+            path
+            + "?"
+            + urlencode(
+                [
+                    ("prev", "true"),
+                    ("cursor", encode_cursor(max(0, start - limit))),
+                    ("limit", str(limit)),
+                ]
+                + keep
+            )
+        )
     return links
 
 
@@ -360,7 +465,7 @@ def _expand(req: Request, prefix: str = "") -> set[str]:
     for value in req.args("expand"):
         value = value.strip()
         if prefix and value.startswith(prefix):
-            names.add(value[len(prefix):])
+            names.add(value[len(prefix) :])
         elif not prefix:
             names.add(value)
     return names
@@ -373,24 +478,35 @@ def register(router: Any) -> None:
         source, hits, pattern = run(req)
         start, limit = _window(req, len(hits))
         expand = _expand(req, "content.")
-        page = hits[start:start + limit]
+        page = hits[start : start + limit]
         results = [result_json(req, h, pattern, mode, expand) for h in page]
-        return json_response({
-            "results": results, "start": start, "limit": limit, "size": len(results),
-            "totalSize": len(hits), "cqlQuery": source,
-            "searchDuration": SEARCH_DURATION_MS,
-            "archivedResultCount": 0,
-            "_links": _links(req, start, limit, len(hits)),
-        })
+        return json_response(
+            {
+                "results": results,
+                "start": start,
+                "limit": limit,
+                "size": len(results),
+                "totalSize": len(hits),
+                "cqlQuery": source,
+                "searchDuration": SEARCH_DURATION_MS,
+                "archivedResultCount": 0,
+                "_links": _links(req, start, limit, len(hits)),
+            }
+        )
 
     @router.route("GET", "/wiki/rest/api/content/search")
     def content_search(req: Request) -> Response:
         _, hits, _ = run(req)
         start, limit = _window(req, len(hits))
         expand = _expand(req)
-        page = hits[start:start + limit]
+        page = hits[start : start + limit]
         results = [content_json(req, h, expand) for h in page]
-        return json_response({
-            "results": results, "start": start, "limit": limit, "size": len(results),
-            "_links": _links(req, start, limit, len(hits)),
-        })
+        return json_response(
+            {
+                "results": results,
+                "start": start,
+                "limit": limit,
+                "size": len(results),
+                "_links": _links(req, start, limit, len(hits)),
+            }
+        )

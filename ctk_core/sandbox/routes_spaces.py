@@ -12,8 +12,15 @@ from ctk_core.sandbox.routes_pages import list_pages
 from ctk_core.sandbox.tree import check_id, get_space
 from ctk_core.sandbox.views import space_json, space_webui
 
-SPACE_TYPES = ("global", "collaboration", "knowledge_base", "personal", "system", "onboarding",
-               "xflow_sample_space")
+SPACE_TYPES = (
+    "global",
+    "collaboration",
+    "knowledge_base",
+    "personal",
+    "system",
+    "onboarding",
+    "xflow_sample_space",
+)
 SPACE_SORTS = ("id", "-id", "key", "-key", "name", "-name")
 _SPACE_KEY = re.compile(r"^[A-Za-z0-9]{1,255}$")
 
@@ -22,8 +29,9 @@ def _sorted(spaces: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
     field = sort.lstrip("-")
     if field == "id":
         return sorted(spaces, key=lambda s: int(s["id"]), reverse=sort.startswith("-"))
-    return sorted(spaces, key=lambda s: (str(s[field]).lower(), int(s["id"])),
-                  reverse=sort.startswith("-"))
+    return sorted(
+        spaces, key=lambda s: (str(s[field]).lower(), int(s["id"])), reverse=sort.startswith("-")
+    )
 
 
 def list_spaces(req: Request) -> Response:
@@ -36,10 +44,14 @@ def list_spaces(req: Request) -> Response:
     sort = req.choice_arg("sort", SPACE_SORTS, "id") or "id"
     fmt = req.choice_arg("description-format", ("plain", "view"))
     icon = req.bool_arg("include-icon")
-    chosen = [s for s in req.state.spaces.values()
-              if (not ids or s["id"] in ids) and (not keys or s["key"] in keys)
-              and (space_type is None or s.get("type", "global") == space_type)
-              and (status is None or s.get("status", "current") == status)]
+    chosen = [
+        s
+        for s in req.state.spaces.values()
+        if (not ids or s["id"] in ids)
+        and (not keys or s["key"] in keys)
+        and (space_type is None or s.get("type", "global") == space_type)
+        and (status is None or s.get("status", "current") == status)
+    ]
     return paginate(req, _sorted(chosen, sort), lambda s: space_json(req, s, fmt, icon))
 
 
@@ -48,16 +60,22 @@ def get_one(req: Request, id: str) -> Response:
     fmt = req.choice_arg("description-format", ("plain", "view"))
     out = space_json(req, space, fmt, req.bool_arg("include-icon"), single=True)
     if req.bool_arg("include-labels"):
-        out["labels"] = {"results": [], "meta": {"hasMore": False, "cursor": ""},
-                         "_links": {"self": f"/wiki/api/v2/spaces/{id}/labels"}}
+        out["labels"] = {
+            "results": [],
+            "meta": {"hasMore": False, "cursor": ""},
+            "_links": {"self": f"/wiki/api/v2/spaces/{id}/labels"},
+        }
     return json_response(out)
 
 
 def space_pages(req: Request, id: str) -> Response:
     space = get_space(req.state, id)
     depth = req.choice_arg("depth", ("all", "root"), "all")
-    pages = [p for p in req.state.pages.values() if p["spaceId"] == space["id"]
-             and (depth == "all" or not p.get("parentId"))]
+    pages = [
+        p
+        for p in req.state.pages.values()
+        if p["spaceId"] == space["id"] and (depth == "all" or not p.get("parentId"))
+    ]
     return list_pages(req, pages)
 
 
@@ -82,17 +100,36 @@ def create_space_v1(req: Request) -> Response:
 
 def v1_space(req: Request, space: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": int(space["id"]), "key": space["key"], "name": space["name"],
-        "description": {"plain": {"value": space.get("description") or "",
-                                  "representation": "plain", "embeddedContent": []},
-                        "_expandable": {"view": ""}},
-        "type": space.get("type") or "global", "status": space.get("status") or "current",
-        "_expandable": {"settings": f"/rest/api/space/{space['key']}/settings",
-                        "metadata": "", "operations": "", "lookAndFeel": "",
-                        "permissions": "", "icon": "", "theme": "", "history": "",
-                        "homepage": f"/rest/api/content/{space.get('homepageId')}"},
-        "_links": {"webui": space_webui(space), "self": f"{req.wiki_base}/rest/api/space/"
-                   f"{space['key']}", "base": req.wiki_base, "context": "/wiki"},
+        "id": int(space["id"]),
+        "key": space["key"],
+        "name": space["name"],
+        "description": {
+            "plain": {
+                "value": space.get("description") or "",
+                "representation": "plain",
+                "embeddedContent": [],
+            },
+            "_expandable": {"view": ""},
+        },
+        "type": space.get("type") or "global",
+        "status": space.get("status") or "current",
+        "_expandable": {
+            "settings": f"/rest/api/space/{space['key']}/settings",
+            "metadata": "",
+            "operations": "",
+            "lookAndFeel": "",
+            "permissions": "",
+            "icon": "",
+            "theme": "",
+            "history": "",
+            "homepage": f"/rest/api/content/{space.get('homepageId')}",
+        },
+        "_links": {
+            "webui": space_webui(space),
+            "self": f"{req.wiki_base}/rest/api/space/{space['key']}",
+            "base": req.wiki_base,
+            "context": "/wiki",
+        },
     }
 
 

@@ -17,27 +17,39 @@ def user_v1_json(req: Request, account_id: str | None) -> dict[str, Any]:
     """A v1 ``User``; an ``unknown`` user for ids the site does not know."""
     user = req.state.users.get(account_id or "")
     if user is None:
-        return {"type": "unknown", "accountId": account_id, "accountType": "",
-                "publicName": "Unknown user", "displayName": "Unknown user",
-                "_links": {"self": f"{req.wiki_base}/rest/api/user?accountId={account_id}"}}
+        return {
+            "type": "unknown",
+            "accountId": account_id,
+            "accountType": "",
+            "publicName": "Unknown user",
+            "displayName": "Unknown user",
+            "_links": {"self": f"{req.wiki_base}/rest/api/user?accountId={account_id}"},
+        }
     picture = user.get("profilePicture") or {}
     return {
         "type": "known",
         "accountId": user["accountId"],
-        "accountType": user.get("accountType") if user.get("accountType") in ("atlassian", "app")
+        "accountType": user.get("accountType")
+        if user.get("accountType") in ("atlassian", "app")
         else "",
         "email": user.get("email") or "",
         "publicName": user.get("publicName") or user["displayName"],
-        "profilePicture": {"path": picture.get("path", "/wiki/aa-avatar/default.png"),
-                           "width": picture.get("width", 48), "height": picture.get("height", 48),
-                           "isDefault": bool(picture.get("isDefault", True))},
+        "profilePicture": {
+            "path": picture.get("path", "/wiki/aa-avatar/default.png"),
+            "width": picture.get("width", 48),
+            "height": picture.get("height", 48),
+            "isDefault": bool(picture.get("isDefault", True)),
+        },
         "displayName": user["displayName"],
         "timeZone": user.get("timeZone"),
         "isExternalCollaborator": False,
         "externalCollaborator": False,
         "_expandable": {"operations": "", "personalSpace": ""},
-        "_links": {"self": f"{req.wiki_base}/rest/api/user?accountId={user['accountId']}",
-                   "base": req.wiki_base, "context": "/wiki"},
+        "_links": {
+            "self": f"{req.wiki_base}/rest/api/user?accountId={user['accountId']}",
+            "base": req.wiki_base,
+            "context": "/wiki",
+        },
     }
 
 
@@ -53,8 +65,10 @@ def user_v2_json(user: dict[str, Any]) -> dict[str, Any]:
         "email": user.get("email") or "",
         "timeZone": user.get("timeZone") or "UTC",
         "isExternalCollaborator": False,
-        "profilePicture": {"path": picture.get("path", "/wiki/aa-avatar/default.png"),
-                           "isDefault": bool(picture.get("isDefault", True))},
+        "profilePicture": {
+            "path": picture.get("path", "/wiki/aa-avatar/default.png"),
+            "isDefault": bool(picture.get("isDefault", True)),
+        },
     }
     if user.get("personalSpaceId"):
         out["personalSpaceId"] = user["personalSpaceId"]
@@ -63,8 +77,12 @@ def user_v2_json(user: dict[str, Any]) -> dict[str, Any]:
 
 def user_item(user: dict[str, Any]) -> dict[str, Any]:
     """A user as user-search CQL sees it."""
-    return {"type": "user", "id": user["accountId"], "user.accountid": user["accountId"],
-            "user.fullname": user["displayName"]}
+    return {
+        "type": "user",
+        "id": user["accountId"],
+        "user.accountid": user["accountId"],
+        "user.fullname": user["displayName"],
+    }
 
 
 def _lookup(state: State, account_id: str | None) -> dict[str, Any]:
@@ -92,8 +110,15 @@ def register(router: Any) -> None:
         if not ids:
             raise HttpError(400, "The 'accountId' query parameter is required.")
         results = [user_v1_json(req, i) for i in ids if i in req.state.users]
-        return json_response({"results": results, "start": 0, "limit": len(ids),
-                              "size": len(results), "_links": {"base": req.wiki_base}})
+        return json_response(
+            {
+                "results": results,
+                "start": 0,
+                "limit": len(ids),
+                "size": len(results),
+                "_links": {"base": req.wiki_base},
+            }
+        )
 
     @router.route("GET", "/wiki/rest/api/search/user")
     def search_users(req: Request) -> Response:
@@ -110,14 +135,24 @@ def register(router: Any) -> None:
         if cursor:
             start = decode_cursor(cursor)
         limit = req.int_arg("limit", 25, minimum=1) or 25
-        window = users[start:start + limit]
+        window = users[start : start + limit]
         results = [_user_result(req, u) for u in window]
-        return json_response({
-            "results": results, "start": start, "limit": limit, "size": len(results),
-            "totalSize": len(users), "cqlQuery": source, "searchDuration": 1,
-            "_links": {"base": req.wiki_base, "context": "/wiki",
-                       "self": f"{req.wiki_base}/rest/api/search/user"},
-        })
+        return json_response(
+            {
+                "results": results,
+                "start": start,
+                "limit": limit,
+                "size": len(results),
+                "totalSize": len(users),
+                "cqlQuery": source,
+                "searchDuration": 1,
+                "_links": {
+                    "base": req.wiki_base,
+                    "context": "/wiki",
+                    "self": f"{req.wiki_base}/rest/api/search/user",
+                },
+            }
+        )
 
     @router.route("POST", "/wiki/api/v2/users-bulk")
     def users_bulk(req: Request) -> Response:

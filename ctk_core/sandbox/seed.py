@@ -83,8 +83,12 @@ def png_bytes(width: int = 96, height: int = 64) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", crc)
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 NOTES_TXT = (
@@ -100,8 +104,7 @@ NOTES_TXT = (
 
 
 def _link(title: str, text: str | None = None) -> str:
-    inner = f"<ac:plain-text-link-body><![CDATA[{text}]]></ac:plain-text-link-body>" \
-        if text else ""
+    inner = f"<ac:plain-text-link-body><![CDATA[{text}]]></ac:plain-text-link-body>" if text else ""
     return f'<ac:link><ri:page ri:content-title="{title}" />{inner}</ac:link>'
 
 
@@ -110,24 +113,31 @@ def _mention(account_id: str) -> str:
 
 
 def _code(language: str, code: str) -> str:
-    return (f'<ac:structured-macro ac:name="code" ac:schema-version="1" ac:macro-id='
-            f'"{zlib.crc32(code.encode()):08x}-code"><ac:parameter ac:name="language">{language}'
-            f'</ac:parameter><ac:plain-text-body><![CDATA[{code}]]></ac:plain-text-body>'
-            f"</ac:structured-macro>")
+    return (
+        f'<ac:structured-macro ac:name="code" ac:schema-version="1" ac:macro-id='
+        f'"{zlib.crc32(code.encode()):08x}-code"><ac:parameter ac:name="language">{language}'
+        f"</ac:parameter><ac:plain-text-body><![CDATA[{code}]]></ac:plain-text-body>"
+        f"</ac:structured-macro>"
+    )
 
 
 def _panel(kind: str, body: str, title: str | None = None) -> str:
     param = f'<ac:parameter ac:name="title">{title}</ac:parameter>' if title else ""
-    return (f'<ac:structured-macro ac:name="{kind}" ac:schema-version="1">{param}'
-            f"<ac:rich-text-body>{body}</ac:rich-text-body></ac:structured-macro>")
+    return (
+        f'<ac:structured-macro ac:name="{kind}" ac:schema-version="1">{param}'
+        f"<ac:rich-text-body>{body}</ac:rich-text-body></ac:structured-macro>"
+    )
 
 
 HOME_BODY = (
     "<h1>Welcome to the Demo Space</h1>"
     "<p>This space is the <strong>ctk sandbox</strong> demo: a small documentation site for an "
     "imaginary product called <em>Nimbus</em>.</p>"
-    + _panel("info", "<p>Everything here is sample data. Feel free to edit, move and delete "
-             "pages: a restart brings the demo back.</p>")
+    + _panel(
+        "info",
+        "<p>Everything here is sample data. Feel free to edit, move and delete "
+        "pages: a restart brings the demo back.</p>",
+    )
     + "<h2>Where to start</h2><ul>"
     f"<li>{_link('Getting Started')} explains installation and configuration.</li>"
     f"<li>{_link('Architecture', 'The architecture overview')} shows how Nimbus is built.</li>"
@@ -144,9 +154,14 @@ GETTING_STARTED_BODY = (
     "<li>Create an API token</li>"
     "<li>Choose a workspace folder</li></ol>"
     "<h2>Next steps</h2><ul><li>Read "
-    + _link("Installation") + " for your platform<ul><li>"
-    + _link("Installing on Linux") + "</li><li>" + _link("Installing on macOS")
-    + "</li></ul></li><li>Tune the settings in " + _link("Configuration") + "</li></ul>"
+    + _link("Installation")
+    + " for your platform<ul><li>"
+    + _link("Installing on Linux")
+    + "</li><li>"
+    + _link("Installing on macOS")
+    + "</li></ul></li><li>Tune the settings in "
+    + _link("Configuration")
+    + "</li></ul>"
     + "<p>The checklist we use before each release is attached: "
     '<ac:link><ri:attachment ri:filename="notes.txt" /></ac:link>.</p>'
 )
@@ -155,8 +170,11 @@ INSTALLATION_BODY = (
     "<h1>Installation</h1>"
     "<p>Install the Nimbus client with pip, then check that the command works.</p>"
     + _code("bash", "python -m pip install nimbus-client\nnimbus --version")
-    + _panel("note", "<p>Use a virtual environment so the client does not clash with system "
-             "packages.</p>", title="Virtual environments")
+    + _panel(
+        "note",
+        "<p>Use a virtual environment so the client does not clash with system packages.</p>",
+        title="Virtual environments",
+    )
     + "<h2>Platforms</h2><p>Platform-specific steps live on the child pages.</p>"
 )
 
@@ -165,8 +183,11 @@ LINUX_BODY = (
     + _code("bash", "sudo apt-get install -y python3-venv libffi-dev")
     + "</li><li>Create a virtual environment and install the client.</li>"
     "<li>Enable the systemd unit so the sync agent starts at boot.</li></ol>"
-    + _code("ini", "[Unit]\nDescription=Nimbus sync agent\n\n[Service]\n"
-            "ExecStart=/usr/local/bin/nimbus agent\nRestart=on-failure")
+    + _code(
+        "ini",
+        "[Unit]\nDescription=Nimbus sync agent\n\n[Service]\n"
+        "ExecStart=/usr/local/bin/nimbus agent\nRestart=on-failure",
+    )
 )
 
 MACOS_BODY = (
@@ -183,8 +204,11 @@ CONFIGURATION_BODY = (
     "<tr><td><code>sync.workers</code></td><td>4</td><td>Parallel uploads</td></tr>"
     "<tr><td><code>log.level</code></td><td>info</td><td>debug, info, warning or error</td></tr>"
     "</tbody></table>"
-    + _panel("warning", "<p>Never commit <code>config.toml</code>: it holds your API token.</p>",
-             title="Secrets")
+    + _panel(
+        "warning",
+        "<p>Never commit <code>config.toml</code>: it holds your API token.</p>",
+        title="Secrets",
+    )
     + _code("toml", '[sync]\ninterval = 30\nworkers = 4\n\n[log]\nlevel = "info"')
 )
 
@@ -198,11 +222,19 @@ ENV_BODY = (
 
 ARCHITECTURE_VERSIONS = (
     ("Architecture (draft)", "<h1>Architecture</h1><p>Draft: to be written.</p>", ""),
-    ("Architecture", "<h1>Architecture</h1><p>Nimbus has three parts: the client, the sync "
-     "agent and the storage service.</p>", "First real content"),
-    ("Architecture", "<h1>Architecture</h1><p>Nimbus has three parts: the client, the sync "
-     "agent and the storage service.</p><h2>Components</h2><ul><li>Client</li>"
-     "<li>Sync agent</li><li>Storage service</li></ul>", "List the components"),
+    (
+        "Architecture",
+        "<h1>Architecture</h1><p>Nimbus has three parts: the client, the sync "
+        "agent and the storage service.</p>",
+        "First real content",
+    ),
+    (
+        "Architecture",
+        "<h1>Architecture</h1><p>Nimbus has three parts: the client, the sync "
+        "agent and the storage service.</p><h2>Components</h2><ul><li>Client</li>"
+        "<li>Sync agent</li><li>Storage service</li></ul>",
+        "List the components",
+    ),
 )
 
 ARCHITECTURE_BODY = (
@@ -214,7 +246,11 @@ ARCHITECTURE_BODY = (
     "<li><strong>Sync agent</strong>: watches folders and uploads changes.<ul>"
     "<li>Batches small files</li><li>Retries with backoff</li></ul></li>"
     "<li><strong>Storage service</strong>: keeps every version of every document.</li></ol>"
-    "<p>See " + _link("Data Model") + " and " + _link("API Design") + " for details.</p>"
+    "<p>See "
+    + _link("Data Model")
+    + " and "
+    + _link("API Design")
+    + " for details.</p>"
     + _panel("info", "<p>Owner: " + _mention(PRIYA) + "</p>")
 )
 
@@ -236,9 +272,12 @@ API_BODY = (
     "<h2>Endpoints</h2><ul><li><code>GET /documents/{id}</code></li>"
     "<li><code>PUT /documents/{id}</code></li><li><code>GET /documents/{id}/revisions</code>"
     "</li></ul>"
-    + _code("python", 'import requests\n\nresp = requests.get(\n    "https://nimbus.example.com/'
-            'documents/42",\n    headers={"Authorization": "Bearer TOKEN"},\n    timeout=10,\n)\n'
-            'resp.raise_for_status()\nprint(resp.json()["title"])')
+    + _code(
+        "python",
+        'import requests\n\nresp = requests.get(\n    "https://nimbus.example.com/'
+        'documents/42",\n    headers={"Authorization": "Bearer TOKEN"},\n    timeout=10,\n)\n'
+        'resp.raise_for_status()\nprint(resp.json()["title"])',
+    )
     + _panel("note", "<p>Pagination uses opaque cursors, like Confluence.</p>")
 )
 
@@ -268,10 +307,16 @@ RELEASE_11_BODY = (
 
 PLANNING_BODY = (
     "<h1>Planning meeting</h1><p><strong>Date:</strong> 2024-01-15</p>"
-    "<h2>Attendees</h2><ul><li>" + _mention(CURRENT_USER) + "</li><li>" + _mention(PRIYA)
-    + "</li><li>" + _mention(SAM) + "</li></ul>"
+    "<h2>Attendees</h2><ul><li>"
+    + _mention(CURRENT_USER)
+    + "</li><li>"
+    + _mention(PRIYA)
+    + "</li><li>"
+    + _mention(SAM)
+    + "</li></ul>"
     "<h2>Action items</h2><ac:task-list><ac:task><ac:task-id>1</ac:task-id>"
-    "<ac:task-status>incomplete</ac:task-status><ac:task-body>" + _mention(SAM)
+    "<ac:task-status>incomplete</ac:task-status><ac:task-body>"
+    + _mention(SAM)
     + " drafts the 1.1 scope</ac:task-body></ac:task></ac:task-list>"
 )
 
@@ -280,9 +325,8 @@ RETRO_BODY = (
     "<tr><td>Release 1.0 shipped on time</td><td>Flaky upload tests</td></tr></tbody></table>"
 )
 
-HANDBOOK_BODY = (
-    "<h1>Team Handbook</h1><p>How the Nimbus team works.</p>"
-    + _panel("tip", "<p>New here? Start with " + _link("Code Review Guidelines") + ".</p>")
+HANDBOOK_BODY = "<h1>Team Handbook</h1><p>How the Nimbus team works.</p>" + _panel(
+    "tip", "<p>New here? Start with " + _link("Code Review Guidelines") + ".</p>"
 )
 
 REVIEW_BODY = (
@@ -292,7 +336,9 @@ REVIEW_BODY = (
 )
 
 ONCALL_BODY = (
-    "<h1>On-call Rotation</h1><p>The on-call engineer this week is " + _mention(PRIYA) + ".</p>"
+    "<h1>On-call Rotation</h1><p>The on-call engineer this week is "
+    + _mention(PRIYA)
+    + ".</p>"
     + _panel("warning", "<p>Page the on-call engineer only for production incidents.</p>")
 )
 
@@ -326,15 +372,25 @@ def _users(state: State) -> None:
 
 
 def _demo(state: State) -> None:
-    demo = state.create_space("DEMO", "Demo Space", "The ctk sandbox demo space.",
-                              author=CURRENT_USER, created_at=_at(0), homepage_body=HOME_BODY)
+    demo = state.create_space(
+        "DEMO",
+        "Demo Space",
+        "The ctk sandbox demo space.",
+        author=CURRENT_USER,
+        created_at=_at(0),
+        homepage_body=HOME_BODY,
+    )
     sid = demo["id"]
     home = demo["homepageId"]
 
-    def page(title: str, body: str, parent: str | None, day: float,
-             author: str = CURRENT_USER) -> str:
-        return str(state.create_page(sid, title, body, parent_id=parent or home, author=author,
-                                     created_at=_at(day))["id"])
+    def page(
+        title: str, body: str, parent: str | None, day: float, author: str = CURRENT_USER
+    ) -> str:
+        return str(
+            state.create_page(
+                sid, title, body, parent_id=parent or home, author=author, created_at=_at(day)
+            )["id"]
+        )
 
     getting = page("Getting Started", GETTING_STARTED_BODY, None, 1)
     install = page("Installation", INSTALLATION_BODY, getting, 2)
@@ -347,20 +403,36 @@ def _demo(state: State) -> None:
     arch = page(first_title, first_body, None, 6, author=PRIYA)
     arch_page = state.pages[arch]
     for i, (title, body, message) in enumerate(ARCHITECTURE_VERSIONS[1:], start=1):
-        state.update_page(arch_page, title=title, body=body, message=message,
-                          author=PRIYA if i == 1 else CURRENT_USER, created_at=_at(6 + 7 * i))
-    state.update_page(arch_page, title="Architecture", body=ARCHITECTURE_BODY,
-                      message="Add the diagram", author=CURRENT_USER, created_at=_ago(1))
+        state.update_page(
+            arch_page,
+            title=title,
+            body=body,
+            message=message,
+            author=PRIYA if i == 1 else CURRENT_USER,
+            created_at=_at(6 + 7 * i),
+        )
+    state.update_page(
+        arch_page,
+        title="Architecture",
+        body=ARCHITECTURE_BODY,
+        message="Add the diagram",
+        author=CURRENT_USER,
+        created_at=_ago(1),
+    )
     data_model = page("Data Model", DATA_MODEL_BODY, arch, 8, author=PRIYA)
     page("API Design", API_BODY, arch, 9)
 
     notes = page("Release Notes", RELEASE_NOTES_BODY, None, 10)
     release10 = page("Release 1.0", RELEASE_10_BODY, notes, 11)
-    release11 = str(state.create_page(sid, "Release 1.1", RELEASE_11_BODY, parent_id=notes,
-                                      author=SAM, created_at=_ago(3))["id"])
+    release11 = str(
+        state.create_page(
+            sid, "Release 1.1", RELEASE_11_BODY, parent_id=notes, author=SAM, created_at=_ago(3)
+        )["id"]
+    )
 
-    folder = state.create_folder(sid, "Meeting Notes", parent_id=home, author=CURRENT_USER,
-                                 created_at=_at(7))
+    folder = state.create_folder(
+        sid, "Meeting Notes", parent_id=home, author=CURRENT_USER, created_at=_at(7)
+    )
     planning = page("2024-01-15 Planning", PLANNING_BODY, folder["id"], 7)
     retro = page("2024-02-12 Retrospective", RETRO_BODY, folder["id"], 35, author=PRIYA)
 
@@ -369,51 +441,124 @@ def _demo(state: State) -> None:
     page("On-call Rotation", ONCALL_BODY, handbook, 14, author=PRIYA)
 
     for pid, names in (
-        (getting, ("getting-started", "guide")), (install, ("guide", "install")),
-        (config, ("guide", "configuration")), (arch, ("architecture", "design")),
-        (data_model, ("architecture",)), (release10, ("release-notes",)),
-        (release11, ("release-notes",)), (planning, ("meeting-notes",)),
+        (getting, ("getting-started", "guide")),
+        (install, ("guide", "install")),
+        (config, ("guide", "configuration")),
+        (arch, ("architecture", "design")),
+        (data_model, ("architecture",)),
+        (release10, ("release-notes",)),
+        (release11, ("release-notes",)),
+        (planning, ("meeting-notes",)),
         (retro, ("meeting-notes",)),
     ):
         for label in names:
             add_label(state, pid, label)
 
-    create_attachment(state, arch, "diagram.png", png_bytes(), media_type="image/png",
-                      comment="Architecture diagram", author=PRIYA, created_at=_at(20))
-    create_attachment(state, getting, "notes.txt", NOTES_TXT, media_type="text/plain",
-                      comment="Release checklist", author=CURRENT_USER, created_at=_at(21))
+    create_attachment(
+        state,
+        arch,
+        "diagram.png",
+        png_bytes(),
+        media_type="image/png",
+        comment="Architecture diagram",
+        author=PRIYA,
+        created_at=_at(20),
+    )
+    create_attachment(
+        state,
+        getting,
+        "notes.txt",
+        NOTES_TXT,
+        media_type="text/plain",
+        comment="Release checklist",
+        author=CURRENT_USER,
+        created_at=_at(21),
+    )
 
-    question = create_comment(state, "footer", page_id=getting, author=PRIYA,
-                              body="<p>Should we mention the Windows installer here?</p>",
-                              created_at=_at(22))
-    create_comment(state, "footer", parent_id=question["id"], author=CURRENT_USER,
-                   body="<p>Yes, once it is out of beta. I will add a section.</p>",
-                   created_at=_at(22, 2))
-    create_comment(state, "footer", parent_id=question["id"], author=SAM,
-                   body="<p>I can write it: I built the installer.</p>", created_at=_at(23))
-    create_comment(state, "footer", page_id=arch, author=SAM,
-                   body="<p>Great diagram! Can we add the queue between the agent and the "
-                        "storage service?</p>", created_at=_at(24))
+    question = create_comment(
+        state,
+        "footer",
+        page_id=getting,
+        author=PRIYA,
+        body="<p>Should we mention the Windows installer here?</p>",
+        created_at=_at(22),
+    )
+    create_comment(
+        state,
+        "footer",
+        parent_id=question["id"],
+        author=CURRENT_USER,
+        body="<p>Yes, once it is out of beta. I will add a section.</p>",
+        created_at=_at(22, 2),
+    )
+    create_comment(
+        state,
+        "footer",
+        parent_id=question["id"],
+        author=SAM,
+        body="<p>I can write it: I built the installer.</p>",
+        created_at=_at(23),
+    )
+    create_comment(
+        state,
+        "footer",
+        page_id=arch,
+        author=SAM,
+        body="<p>Great diagram! Can we add the queue between the agent and the "
+        "storage service?</p>",
+        created_at=_at(24),
+    )
 
     open_comment = create_comment(
-        state, "inline", page_id=data_model, author=SAM, created_at=_at(25),
+        state,
+        "inline",
+        page_id=data_model,
+        author=SAM,
+        created_at=_at(25),
         body="<p>Are revisions really immutable once the hash is computed?</p>",
-        marker_ref=OPEN_MARKER, selection="immutable revisions")
-    create_comment(state, "inline", parent_id=open_comment["id"], author=PRIYA,
-                   body="<p>Yes: a change always makes a new revision.</p>", created_at=_at(26))
+        marker_ref=OPEN_MARKER,
+        selection="immutable revisions",
+    )
+    create_comment(
+        state,
+        "inline",
+        parent_id=open_comment["id"],
+        author=PRIYA,
+        body="<p>Yes: a change always makes a new revision.</p>",
+        created_at=_at(26),
+    )
     resolved = create_comment(
-        state, "inline", page_id=data_model, author=CURRENT_USER, created_at=_at(25, 3),
-        body="<p>Is 90 days still the retention period?</p>", marker_ref=RESOLVED_MARKER,
-        selection="garbage collected")
-    resolved.update({"resolutionStatus": "resolved", "resolutionLastModifierId": PRIYA,
-                     "resolutionLastModifiedAt": _at(27)})
+        state,
+        "inline",
+        page_id=data_model,
+        author=CURRENT_USER,
+        created_at=_at(25, 3),
+        body="<p>Is 90 days still the retention period?</p>",
+        marker_ref=RESOLVED_MARKER,
+        selection="garbage collected",
+    )
+    resolved.update(
+        {
+            "resolutionStatus": "resolved",
+            "resolutionLastModifierId": PRIYA,
+            "resolutionLastModifiedAt": _at(27),
+        }
+    )
 
-    team = state.create_space("TEAM", "Team Space", "Goals and onboarding for the team.",
-                              author=PRIYA, created_at=_at(15), homepage_body=TEAM_HOME_BODY)
-    goals = state.create_page(team["id"], "Team Goals", TEAM_GOALS_BODY, author=PRIYA,
-                              created_at=_at(16))
-    state.create_page(team["id"], "Onboarding Checklist", ONBOARDING_BODY, author=SAM,
-                      created_at=_at(17))
+    team = state.create_space(
+        "TEAM",
+        "Team Space",
+        "Goals and onboarding for the team.",
+        author=PRIYA,
+        created_at=_at(15),
+        homepage_body=TEAM_HOME_BODY,
+    )
+    goals = state.create_page(
+        team["id"], "Team Goals", TEAM_GOALS_BODY, author=PRIYA, created_at=_at(16)
+    )
+    state.create_page(
+        team["id"], "Onboarding Checklist", ONBOARDING_BODY, author=SAM, created_at=_at(17)
+    )
     add_label(state, goals["id"], "team")
 
 

@@ -12,13 +12,41 @@ import html
 import re
 from dataclasses import dataclass
 
-_TOKEN = re.compile(r"<!\[CDATA\[(?P<cdata>.*?)\]\]>|<!--.*?-->|<(?P<close>/?)"
-                    r"(?P<name>[A-Za-z][\w:.-]*)[^>]*?(?P<self>/?)>", re.S)
-BLOCKS = frozenset({
-    "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "tr", "br", "div", "pre",
-    "blockquote", "table", "ul", "ol", "hr", "ac:task", "ac:task-body", "ac:layout-cell",
-    "ac:structured-macro", "ac:rich-text-body", "ac:plain-text-body", "ac:image",
-})
+_TOKEN = re.compile(
+    r"<!\[CDATA\[(?P<cdata>.*?)\]\]>|<!--.*?-->|<(?P<close>/?)"
+    r"(?P<name>[A-Za-z][\w:.-]*)[^>]*?(?P<self>/?)>",
+    re.S,
+)
+BLOCKS = frozenset(
+    {
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "td",
+        "th",
+        "tr",
+        "br",
+        "div",
+        "pre",
+        "blockquote",
+        "table",
+        "ul",
+        "ol",
+        "hr",
+        "ac:task",
+        "ac:task-body",
+        "ac:layout-cell",
+        "ac:structured-macro",
+        "ac:rich-text-body",
+        "ac:plain-text-body",
+        "ac:image",
+    }
+)
 HIDDEN = frozenset({"ac:parameter", "ac:task-id", "ac:task-status", "ac:task-uuid"})
 
 
@@ -128,8 +156,11 @@ def mark(storage: str, selection: str, index: int, ref: str) -> tuple[str, int]:
     """
     wanted = squash(selection)
     all_runs = runs(storage)
-    hits = [(line, at) for line in _lines(all_runs) for at in _find_all(line.text, wanted)] \
-        if wanted else []
+    hits = (
+        [(line, at) for line in _lines(all_runs) for at in _find_all(line.text, wanted)]
+        if wanted
+        else []
+    )
     if index >= len(hits):
         return storage, len(hits)
     line, at = hits[index]
@@ -138,17 +169,26 @@ def mark(storage: str, selection: str, index: int, ref: str) -> tuple[str, int]:
     run = all_runs[first_run]
     if first_run != last_run or not run.markable:
         return storage, len(hits)
-    before, chosen, after = (run.text[:first_off], run.text[first_off:last_off + 1],
-                             run.text[last_off + 1:])
-    marked = (html.escape(before, quote=False)
-              + f'<ac:inline-comment-marker ac:ref="{ref}">'
-              + html.escape(chosen, quote=False) + "</ac:inline-comment-marker>"
-              + html.escape(after, quote=False))
-    return storage[:run.start] + marked + storage[run.end:], len(hits)
+    before, chosen, after = (
+        run.text[:first_off],
+        run.text[first_off : last_off + 1],
+        run.text[last_off + 1 :],
+    )
+    marked = (
+        html.escape(before, quote=False)
+        + f'<ac:inline-comment-marker ac:ref="{ref}">'
+        + html.escape(chosen, quote=False)
+        + "</ac:inline-comment-marker>"
+        + html.escape(after, quote=False)
+    )
+    return storage[: run.start] + marked + storage[run.end :], len(hits)
 
 
 def unmark(storage: str, ref: str) -> str:
     """Remove the marker with this ref, keeping its text."""
-    pattern = re.compile(r'<ac:inline-comment-marker ac:ref="' + re.escape(ref) + r'">(.*?)'
-                         r"</ac:inline-comment-marker>", re.S)
+    pattern = re.compile(
+        r'<ac:inline-comment-marker ac:ref="' + re.escape(ref) + r'">(.*?)'
+        r"</ac:inline-comment-marker>",
+        re.S,
+    )
     return pattern.sub(lambda m: m.group(1), storage)

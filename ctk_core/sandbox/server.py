@@ -92,8 +92,14 @@ __all__ = [
 
 #: The sandbox's own route modules (each exposes ``register(router)``).
 ROUTE_MODULES = (
-    "routes_spaces", "routes_pages", "routes_folders", "routes_comments", "routes_labels",
-    "routes_attachments", "routes_users", "routes_search",
+    "routes_spaces",
+    "routes_pages",
+    "routes_folders",
+    "routes_comments",
+    "routes_labels",
+    "routes_attachments",
+    "routes_users",
+    "routes_search",
 )
 
 GATEWAY_PREFIX = "/ex/confluence/"
@@ -144,9 +150,12 @@ class RequestLog:
 
     def find(self, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
         """Entries with this method and whose path contains ``path``."""
-        return [e for e in self.entries()
-                if (method is None or e["method"] == method.upper())
-                and (path is None or path in e["path"])]
+        return [
+            e
+            for e in self.entries()
+            if (method is None or e["method"] == method.upper())
+            and (path is None or path in e["path"])
+        ]
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -273,9 +282,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
         entry: dict[str, Any] = {
-            "time": time.time(), "method": self.command, "path": raw_path, "query": query,
+            "time": time.time(),
+            "method": self.command,
+            "path": raw_path,
+            "query": query,
             "headers": {k: v for k, v in headers.items() if k != "authorization"},
-            "body": body[:_LOG_BODY_LIMIT].decode("utf-8", "replace"), "body_size": len(body),
+            "body": body[:_LOG_BODY_LIMIT].decode("utf-8", "replace"),
+            "body_size": len(body),
             "status": None,
         }
         sandbox.requests.add(entry)
@@ -290,9 +303,17 @@ class _Handler(BaseHTTPRequestHandler):
 class SandboxServer:
     """A running sandbox: ``SandboxServer(seed="demo").start()``; ``.url``; ``.stop()``."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: str = "demo",
-                 data: str | None = None, email: str | None = None, token: str | None = None,
-                 faults: list[str | dict[str, Any]] | None = None, plugins: bool = True) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: str = "demo",
+        data: str | None = None,
+        email: str | None = None,
+        token: str | None = None,
+        faults: list[str | dict[str, Any]] | None = None,
+        plugins: bool = True,
+    ) -> None:
         self.seed = seed
         self.email = email
         self.token = token
@@ -324,8 +345,9 @@ class SandboxServer:
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> SandboxServer:
         # A short poll interval: stop() (shutdown) waits up to one interval.
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
-                                        name="ctk-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.05,), name="ctk-sandbox", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -361,14 +383,20 @@ class SandboxServer:
         self.requests.clear()
 
     # -- request handling ----------------------------------------------------------------------
-    def handle(self, method: str, raw_path: str, query: dict[str, list[str]],
-               headers: dict[str, str], body: bytes) -> tuple[Response, bool]:
+    def handle(
+        self,
+        method: str,
+        raw_path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: bytes,
+    ) -> tuple[Response, bool]:
         """Answer one request: (response, drop the connection mid-body)."""
         host = headers.get("host")
         base = f"http://{host}" if host else self.url
         path = raw_path
         if path.startswith(GATEWAY_PREFIX):
-            cloud_id, _, rest = path[len(GATEWAY_PREFIX):].partition("/")
+            cloud_id, _, rest = path[len(GATEWAY_PREFIX) :].partition("/")
             if cloud_id != self.cloud_id or not rest.startswith("wiki/"):
                 return json_response({"code": 404, "message": "Not Found"}, 404), False
             base = f"{base}{GATEWAY_PREFIX}{cloud_id}"
@@ -420,13 +448,17 @@ class SandboxServer:
                 email, sep, token = base64.b64decode(credential).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 email, sep, token = None, "", ""
-            ok = bool(sep) and (self.email is None or email == self.email) \
+            ok = (
+                bool(sep)
+                and (self.email is None or email == self.email)
                 and (self.token is None or token == self.token)
+            )
         elif scheme == "bearer" and credential:
             ok = self.token is None or credential == self.token
         if not ok:
-            resp = HttpError(401, "Unauthorized: valid Basic credentials are required.") \
-                .render(req.is_v1)
+            resp = HttpError(401, "Unauthorized: valid Basic credentials are required.").render(
+                req.is_v1
+            )
             resp.headers["WWW-Authenticate"] = 'Basic realm="ctk sandbox"'
             return resp
         req.user = self._user_for(email)
@@ -446,13 +478,19 @@ class SandboxServer:
             return Response(fault.get("status") or 200, body, {"Content-Type": JSON_TYPE})
         if kind == "html":
             status = fault.get("status") or 503
-            page = (f"<!DOCTYPE html><html><head><title>{status} {reason_phrase(status)}"
-                    f"</title></head><body><h1>{reason_phrase(status)}</h1><p>The server is "
-                    f"temporarily unable to service your request.</p></body></html>")
+            page = (
+                f"<!DOCTYPE html><html><head><title>{status} {reason_phrase(status)}"
+                f"</title></head><body><h1>{reason_phrase(status)}</h1><p>The server is "
+                f"temporarily unable to service your request.</p></body></html>"
+            )
             return Response(status, page.encode(), {"Content-Type": "text/html;charset=UTF-8"})
         status = int(kind)
-        titles = {429: "Rate limit exceeded.", 500: "Internal server error (injected).",
-                  502: "Bad gateway (injected).", 503: "Service unavailable (injected)."}
+        titles = {
+            429: "Rate limit exceeded.",
+            500: "Internal server error (injected).",
+            502: "Bad gateway (injected).",
+            503: "Service unavailable (injected).",
+        }
         resp = HttpError(status, titles[status]).render(v1)
         if fault.get("retry_after") is not None:
             value = fault["retry_after"]
@@ -460,12 +498,13 @@ class SandboxServer:
         return resp
 
     # -- admin ---------------------------------------------------------------------------------
-    def admin(self, handler: _Handler, path: str, query: dict[str, list[str]],
-              body: bytes) -> Response:
+    def admin(
+        self, handler: _Handler, path: str, query: dict[str, list[str]], body: bytes
+    ) -> Response:
         if not is_loopback_host(handler.client_address[0]):
             return json_response({"message": "admin endpoints are loopback only"}, 403)
         method = handler.command
-        name = path[len(ADMIN_PREFIX):].strip("/")
+        name = path[len(ADMIN_PREFIX) :].strip("/")
         try:
             payload = json.loads(body) if body else None
         except ValueError:
@@ -505,7 +544,12 @@ class SandboxServer:
                 return json_response({"message": str(exc)}, 400)
             return json_response({"seed": seed or self.seed})
         elif name == "info" and method == "GET":
-            return json_response({"url": self.url, "cloudId": self.cloud_id, "seed": self.seed,
-                                  "routes": [f"{r.method} {r.pattern}"
-                                             for r in self.router.routes]})
+            return json_response(
+                {
+                    "url": self.url,
+                    "cloudId": self.cloud_id,
+                    "seed": self.seed,
+                    "routes": [f"{r.method} {r.pattern}" for r in self.router.routes],
+                }
+            )
         return json_response({"message": f"no admin endpoint {method} {path}"}, 404)

@@ -18,8 +18,16 @@ from pathlib import Path
 from typing import Any
 
 #: The collections saved to and loaded from the data file, in order.
-COLLECTIONS = ("spaces", "pages", "folders", "comments", "labels", "content_labels",
-               "attachments", "users")
+COLLECTIONS = (
+    "spaces",
+    "pages",
+    "folders",
+    "comments",
+    "labels",
+    "content_labels",
+    "attachments",
+    "users",
+)
 
 
 def iso_now() -> str:
@@ -28,10 +36,16 @@ def iso_now() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
-def make_version(number: int, author: str | None, created_at: str, message: str = "",
-                 minor_edit: bool = False) -> dict[str, Any]:
-    return {"number": number, "message": message, "minorEdit": minor_edit,
-            "authorId": author or "", "createdAt": created_at}
+def make_version(
+    number: int, author: str | None, created_at: str, message: str = "", minor_edit: bool = False
+) -> dict[str, Any]:
+    return {
+        "number": number,
+        "message": message,
+        "minorEdit": minor_edit,
+        "authorId": author or "",
+        "createdAt": created_at,
+    }
 
 
 class State:
@@ -82,14 +96,22 @@ class State:
 
     def children_of(self, parent_id: str) -> list[dict[str, Any]]:
         """Pages and folders directly under a page or folder, in position order."""
-        kids = [c for coll in (self.pages, self.folders) for c in coll.values()
-                if c.get("parentId") == parent_id]
+        kids = [
+            c
+            for coll in (self.pages, self.folders)
+            for c in coll.values()
+            if c.get("parentId") == parent_id
+        ]
         kids.sort(key=lambda c: (c.get("position") or 0, int(c["id"])))
         return kids
 
     def _next_position(self, parent_id: str | None, space_id: str) -> int:
-        siblings = [c for coll in (self.pages, self.folders) for c in coll.values()
-                    if c.get("parentId") == parent_id and c.get("spaceId") == space_id]
+        siblings = [
+            c
+            for coll in (self.pages, self.folders)
+            for c in coll.values()
+            if c.get("parentId") == parent_id and c.get("spaceId") == space_id
+        ]
         return max((c.get("position") or 0 for c in siblings), default=0) + 1
 
     def current_email(self) -> str:
@@ -103,16 +125,28 @@ class State:
         return "folder" if parent_id in self.folders else "page"
 
     # -- creation helpers (used by the seed and the routes) -------------------------------------
-    def create_user(self, display_name: str, email: str | None = None,
-                    account_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    def create_user(
+        self,
+        display_name: str,
+        email: str | None = None,
+        account_id: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         account_id = account_id or uuid.uuid4().hex[:24]
         user = {
-            "accountId": account_id, "accountType": "atlassian", "accountStatus": "active",
-            "displayName": display_name, "publicName": display_name,
+            "accountId": account_id,
+            "accountType": "atlassian",
+            "accountStatus": "active",
+            "displayName": display_name,
+            "publicName": display_name,
             "email": email or f"{display_name.split()[0].lower()}@example.com",
             "timeZone": "UTC",
-            "profilePicture": {"path": "/wiki/aa-avatar/default.png", "width": 48,
-                               "height": 48, "isDefault": True},
+            "profilePicture": {
+                "path": "/wiki/aa-avatar/default.png",
+                "width": 48,
+                "height": 48,
+                "isDefault": True,
+            },
         }
         user.update(extra)
         self.users[account_id] = user
@@ -120,73 +154,139 @@ class State:
             self.current_user = account_id
         return user
 
-    def create_space(self, key: str, name: str, description: str = "",
-                     author: str | None = None, created_at: str | None = None,
-                     space_type: str = "global", homepage_body: str = "") -> dict[str, Any]:
+    def create_space(
+        self,
+        key: str,
+        name: str,
+        description: str = "",
+        author: str | None = None,
+        created_at: str | None = None,
+        space_type: str = "global",
+        homepage_body: str = "",
+    ) -> dict[str, Any]:
         """A space and its home page (titled after the space, as Confluence does)."""
         created_at = created_at or self.now()
         space: dict[str, Any] = {
-            "id": self.new_id(), "key": key, "name": name, "type": space_type,
-            "status": "current", "authorId": author or self.current_user or "",
-            "createdAt": created_at, "homepageId": None, "description": description,
+            "id": self.new_id(),
+            "key": key,
+            "name": name,
+            "type": space_type,
+            "status": "current",
+            "authorId": author or self.current_user or "",
+            "createdAt": created_at,
+            "homepageId": None,
+            "description": description,
         }
         self.spaces[space["id"]] = space
-        home = self.create_page(space["id"], name, homepage_body, parent_id=None,
-                                author=author, created_at=created_at, root=True)
+        home = self.create_page(
+            space["id"],
+            name,
+            homepage_body,
+            parent_id=None,
+            author=author,
+            created_at=created_at,
+            root=True,
+        )
         space["homepageId"] = home["id"]
         return space
 
-    def create_page(self, space_id: str, title: str, body: str = "",
-                    parent_id: str | None = None, author: str | None = None,
-                    created_at: str | None = None, status: str = "current",
-                    message: str = "", root: bool = False) -> dict[str, Any]:
+    def create_page(
+        self,
+        space_id: str,
+        title: str,
+        body: str = "",
+        parent_id: str | None = None,
+        author: str | None = None,
+        created_at: str | None = None,
+        status: str = "current",
+        message: str = "",
+        root: bool = False,
+    ) -> dict[str, Any]:
         """A page. No ``parent_id`` means a child of the space home page (unless ``root``)."""
         if parent_id is None and not root:
             parent_id = self.spaces[space_id].get("homepageId")
         created_at = created_at or self.now()
         author = author or self.current_user or ""
         page: dict[str, Any] = {
-            "id": self.new_id(), "type": "page", "spaceId": space_id, "title": title,
-            "status": status, "parentId": parent_id, "parentType": self.parent_type(parent_id),
-            "position": self._next_position(parent_id, space_id), "authorId": author,
-            "ownerId": author, "createdAt": created_at, "body": body,
+            "id": self.new_id(),
+            "type": "page",
+            "spaceId": space_id,
+            "title": title,
+            "status": status,
+            "parentId": parent_id,
+            "parentType": self.parent_type(parent_id),
+            "position": self._next_position(parent_id, space_id),
+            "authorId": author,
+            "ownerId": author,
+            "createdAt": created_at,
+            "body": body,
             "version": make_version(1, author, created_at, message),
             "versions": [],
         }
         self.pages[page["id"]] = page
         return page
 
-    def update_page(self, page: dict[str, Any], title: str | None = None,
-                    body: str | None = None, message: str = "", minor_edit: bool = False,
-                    author: str | None = None, created_at: str | None = None) -> dict[str, Any]:
+    def update_page(
+        self,
+        page: dict[str, Any],
+        title: str | None = None,
+        body: str | None = None,
+        message: str = "",
+        minor_edit: bool = False,
+        author: str | None = None,
+        created_at: str | None = None,
+    ) -> dict[str, Any]:
         """Store the current version in ``versions`` and make a new one."""
         old = page["version"]
-        page["versions"].append({
-            "number": old["number"], "title": page["title"], "body": page["body"],
-            "authorId": old["authorId"], "createdAt": old["createdAt"],
-            "message": old.get("message", ""), "minorEdit": old.get("minorEdit", False),
-        })
+        page["versions"].append(
+            {
+                "number": old["number"],
+                "title": page["title"],
+                "body": page["body"],
+                "authorId": old["authorId"],
+                "createdAt": old["createdAt"],
+                "message": old.get("message", ""),
+                "minorEdit": old.get("minorEdit", False),
+            }
+        )
         if title is not None:
             page["title"] = title
         if body is not None:
             page["body"] = body
-        page["version"] = make_version(old["number"] + 1, author or self.current_user,
-                                       created_at or self.now(), message, minor_edit)
+        page["version"] = make_version(
+            old["number"] + 1,
+            author or self.current_user,
+            created_at or self.now(),
+            message,
+            minor_edit,
+        )
         return page
 
-    def create_folder(self, space_id: str, title: str, parent_id: str | None = None,
-                      author: str | None = None, created_at: str | None = None) -> dict[str, Any]:
+    def create_folder(
+        self,
+        space_id: str,
+        title: str,
+        parent_id: str | None = None,
+        author: str | None = None,
+        created_at: str | None = None,
+    ) -> dict[str, Any]:
         """A folder. No ``parent_id`` means a child of the space home page."""
         if parent_id is None:
             parent_id = self.spaces[space_id].get("homepageId")
         created_at = created_at or self.now()
         author = author or self.current_user or ""
         folder: dict[str, Any] = {
-            "id": self.new_id(), "type": "folder", "spaceId": space_id, "title": title,
-            "status": "current", "parentId": parent_id,
+            "id": self.new_id(),
+            "type": "folder",
+            "spaceId": space_id,
+            "title": title,
+            "status": "current",
+            "parentId": parent_id,
             "parentType": self.parent_type(parent_id),
-            "position": self._next_position(parent_id, space_id), "authorId": author,
-            "ownerId": author, "createdAt": created_at,
+            "position": self._next_position(parent_id, space_id),
+            "authorId": author,
+            "ownerId": author,
+            "createdAt": created_at,
             "version": make_version(1, author, created_at),
         }
         self.folders[folder["id"]] = folder
@@ -195,8 +295,7 @@ class State:
     # -- blobs (attachment bytes) ---------------------------------------------------------------
     @property
     def blob_dir(self) -> Path | None:
-        return self.data_path.with_name(self.data_path.name + ".blobs") if self.data_path \
-            else None
+        return self.data_path.with_name(self.data_path.name + ".blobs") if self.data_path else None
 
     def store_blob(self, data: bytes) -> str:
         """Keep bytes; returns their key (content-addressed, so re-storing is free)."""
@@ -236,8 +335,13 @@ class State:
 
     # -- persistence ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"format": 1, "cloudId": self.cloud_id, "nextId": self._next_id,
-                                "currentUser": self.current_user, "meta": self.meta}
+        data: dict[str, Any] = {
+            "format": 1,
+            "cloudId": self.cloud_id,
+            "nextId": self._next_id,
+            "currentUser": self.current_user,
+            "meta": self.meta,
+        }
         for name in COLLECTIONS:
             data[name] = getattr(self, name)
         return data

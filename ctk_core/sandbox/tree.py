@@ -86,24 +86,33 @@ def is_within(state: State, node_id: str, ancestor_id: str) -> bool:
     return node_id == ancestor_id or any(a["id"] == ancestor_id for a in ancestors(state, node))
 
 
-def title_taken(state: State, space_id: str, title: str,
-                exclude_id: str | None = None) -> dict[str, Any] | None:
+def title_taken(
+    state: State, space_id: str, title: str, exclude_id: str | None = None
+) -> dict[str, Any] | None:
     """The live page of this space with this title, other than ``exclude_id``."""
     for page in state.pages.values():
-        if page["spaceId"] == space_id and page["title"] == title and page["id"] != exclude_id \
-                and page["status"] in LISTED:
+        if (
+            page["spaceId"] == space_id
+            and page["title"] == title
+            and page["id"] != exclude_id
+            and page["status"] in LISTED
+        ):
             return page
     return None
 
 
 def duplicate_title_error(state: State, space_id: str, title: str) -> HttpError:
     key = state.spaces[space_id]["key"]
-    return HttpError(400, "A page with this title already exists: A page already exists with "
-                          f"the title {title} in the space with key {key}")
+    return HttpError(
+        400,
+        "A page with this title already exists: A page already exists with "
+        f"the title {title} in the space with key {key}",
+    )
 
 
-def renumber(state: State, parent_id: str | None, space_id: str,
-             ordered: list[dict[str, Any]]) -> None:
+def renumber(
+    state: State, parent_id: str | None, space_id: str, ordered: list[dict[str, Any]]
+) -> None:
     """Give the children of a parent consecutive positions in the given order."""
     for index, node in enumerate(ordered):
         node["position"] = index + 1
@@ -118,6 +127,7 @@ def detach(state: State, node: dict[str, Any]) -> None:
     kids = state.children_of(node["id"])
     if not kids:
         return
-    siblings = [c for c in state.children_of(parent_id) if c["id"] != node["id"]] \
-        if parent_id else []
+    siblings = (
+        [c for c in state.children_of(parent_id) if c["id"] != node["id"]] if parent_id else []
+    )
     renumber(state, parent_id, node["spaceId"], siblings + kids)

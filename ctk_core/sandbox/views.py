@@ -39,9 +39,13 @@ def folder_webui(req: Request, folder: dict[str, Any]) -> str:
 
 
 def version_json(version: dict[str, Any]) -> dict[str, Any]:
-    return {"createdAt": version["createdAt"], "message": version.get("message") or "",
-            "number": version["number"], "minorEdit": bool(version.get("minorEdit")),
-            "authorId": version.get("authorId") or ""}
+    return {
+        "createdAt": version["createdAt"],
+        "message": version.get("message") or "",
+        "number": version["number"],
+        "minorEdit": bool(version.get("minorEdit")),
+        "authorId": version.get("authorId") or "",
+    }
 
 
 def _parent_fields(node: dict[str, Any], out: dict[str, Any]) -> None:
@@ -51,9 +55,15 @@ def _parent_fields(node: dict[str, Any], out: dict[str, Any]) -> None:
         out["parentType"] = node.get("parentType") or "page"
 
 
-def page_json(req: Request, page: dict[str, Any], body_format: str | None = None, *,
-              single: bool = False, historic: dict[str, Any] | None = None,
-              include_version: bool = True) -> dict[str, Any]:
+def page_json(
+    req: Request,
+    page: dict[str, Any],
+    body_format: str | None = None,
+    *,
+    single: bool = False,
+    historic: dict[str, Any] | None = None,
+    include_version: bool = True,
+) -> dict[str, Any]:
     """PageBulk (or PageSingle with ``single``); ``historic`` is an entry of ``versions``."""
     src = historic or page
     out: dict[str, Any] = {
@@ -63,32 +73,45 @@ def page_json(req: Request, page: dict[str, Any], body_format: str | None = None
         "spaceId": page["spaceId"],
     }
     _parent_fields(page, out)
-    out.update({
-        "position": page.get("position"),
-        "authorId": page.get("authorId") or "",
-        "ownerId": page.get("ownerId"),
-        "lastOwnerId": page.get("lastOwnerId"),
-        "createdAt": page["createdAt"],
-    })
+    out.update(
+        {
+            "position": page.get("position"),
+            "authorId": page.get("authorId") or "",
+            "ownerId": page.get("ownerId"),
+            "lastOwnerId": page.get("lastOwnerId"),
+            "createdAt": page["createdAt"],
+        }
+    )
     if include_version:
         out["version"] = version_json(historic or page["version"])
     out["body"] = render_body(src.get("body") or "", body_format)
-    links = {"webui": page_webui(req, page),
-             "editui": f"/pages/resumedraft.action?draftId={page['id']}",
-             "tinyui": tiny_link(page["id"])}
+    links = {
+        "webui": page_webui(req, page),
+        "editui": f"/pages/resumedraft.action?draftId={page['id']}",
+        "tinyui": tiny_link(page["id"]),
+    }
     if single:
         links["base"] = req.wiki_base
     out["_links"] = links
     return out
 
 
-def space_json(req: Request, space: dict[str, Any], description_format: str | None = None,
-               include_icon: bool = False, single: bool = False) -> dict[str, Any]:
+def space_json(
+    req: Request,
+    space: dict[str, Any],
+    description_format: str | None = None,
+    include_icon: bool = False,
+    single: bool = False,
+) -> dict[str, Any]:
     """SpaceBulk (SpaceSingle with ``single``)."""
     out: dict[str, Any] = {
-        "id": space["id"], "key": space["key"], "name": space["name"],
-        "type": space.get("type") or "global", "status": space.get("status") or "current",
-        "authorId": space.get("authorId") or "", "createdAt": space["createdAt"],
+        "id": space["id"],
+        "key": space["key"],
+        "name": space["name"],
+        "type": space.get("type") or "global",
+        "status": space.get("status") or "current",
+        "authorId": space.get("authorId") or "",
+        "createdAt": space["createdAt"],
         "homepageId": space.get("homepageId") or "",
         "currentActiveAlias": space["key"],
     }
@@ -97,11 +120,14 @@ def space_json(req: Request, space: dict[str, Any], description_format: str | No
     if description_format:
         text = space.get("description") or ""
         value = text if description_format == "plain" else f"<p>{_escape(text)}</p>"
-        out["description"] = {description_format: {"representation": description_format,
-                                                    "value": value}}
+        out["description"] = {
+            description_format: {"representation": description_format, "value": value}
+        }
     if include_icon:
-        out["icon"] = {"path": "/images/logo/default-space-logo.svg",
-                       "apiDownloadLink": f"/download/space-icon/{space['key']}"}
+        out["icon"] = {
+            "path": "/images/logo/default-space-logo.svg",
+            "apiDownloadLink": f"/download/space-icon/{space['key']}",
+        }
     links = {"webui": space_webui(space)}
     if single:
         links["base"] = req.wiki_base
@@ -111,17 +137,23 @@ def space_json(req: Request, space: dict[str, Any], description_format: str | No
 
 def folder_json(req: Request, folder: dict[str, Any], single: bool = True) -> dict[str, Any]:
     """FolderSingle."""
-    out: dict[str, Any] = {"id": folder["id"], "type": "folder", "status": folder["status"],
-                           "title": folder["title"]}
+    out: dict[str, Any] = {
+        "id": folder["id"],
+        "type": "folder",
+        "status": folder["status"],
+        "title": folder["title"],
+    }
     _parent_fields(folder, out)
-    out.update({
-        "position": folder.get("position"),
-        "authorId": folder.get("authorId") or "",
-        "ownerId": folder.get("ownerId") or folder.get("authorId") or "",
-        "createdAt": folder["createdAt"],
-        "spaceId": folder["spaceId"],
-        "version": version_json(folder["version"]),
-    })
+    out.update(
+        {
+            "position": folder.get("position"),
+            "authorId": folder.get("authorId") or "",
+            "ownerId": folder.get("ownerId") or folder.get("authorId") or "",
+            "createdAt": folder["createdAt"],
+            "spaceId": folder["spaceId"],
+            "version": version_json(folder["version"]),
+        }
+    )
     links = {"webui": folder_webui(req, folder)}
     if single:
         links["base"] = req.wiki_base
@@ -141,9 +173,15 @@ def child_json(node: dict[str, Any], with_type: bool = True) -> dict[str, Any]:
 
 def descendant_json(node: dict[str, Any], depth: int) -> dict[str, Any]:
     """DescendantsResponse."""
-    return {"id": node["id"], "status": node["status"], "title": node["title"],
-            "type": node.get("type") or "page", "parentId": node.get("parentId") or "",
-            "depth": depth, "childPosition": node.get("position")}
+    return {
+        "id": node["id"],
+        "status": node["status"],
+        "title": node["title"],
+        "type": node.get("type") or "page",
+        "parentId": node.get("parentId") or "",
+        "depth": depth,
+        "childPosition": node.get("position"),
+    }
 
 
 def _escape(text: str) -> str:

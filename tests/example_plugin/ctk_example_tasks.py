@@ -38,8 +38,10 @@ def list_tasks(ctx, status=None, space=None, limit=25, cursor=None):
     if space:
         params["space-id"] = ctx.space_id(space)  # accepts a key or an id
     page = ctx.client.page("/api/v2/tasks", params=params, limit=limit, cursor=cursor)
-    return {"results": [flatten_task(t) for t in page["results"]],
-            "next_cursor": page["next_cursor"]}
+    return {
+        "results": [flatten_task(t) for t in page["results"]],
+        "next_cursor": page["next_cursor"],
+    }
 
 
 def get_task(ctx, task_id):
@@ -51,10 +53,14 @@ def complete_task(ctx, task_id):
     current = ctx.client.get(f"/api/v2/tasks/{task_id}")
     if current is None:
         raise NotFound(f"No task {task_id}.")
-    body = {"id": task_id, "status": "complete", "spaceId": current.get("spaceId"),
-            "pageId": current.get("pageId"), "localId": current.get("localId")}
-    raw = ctx.client.put(f"/api/v2/tasks/{task_id}", json=body,
-                         params={"body-format": "storage"})
+    body = {
+        "id": task_id,
+        "status": "complete",
+        "spaceId": current.get("spaceId"),
+        "pageId": current.get("pageId"),
+        "localId": current.get("localId"),
+    }
+    raw = ctx.client.put(f"/api/v2/tasks/{task_id}", json=body, params={"body-format": "storage"})
     return flatten_task(raw)
 
 
@@ -62,16 +68,33 @@ TASKS = Resource(
     name="tasks",
     summary="Confluence tasks (checkbox items on pages): list, show, complete.",
     operations=[
-        Operation("list", "List tasks, optionally by status or space.", list_tasks,
-                  params=[Param("status", "str", "complete or incomplete.",
-                                choices=("complete", "incomplete")),
-                          Param("space", "str", "Space key or id.")],
-                  paged=True, columns=("id", "status", "text", "page_id")),
-        Operation("get", "Show one task.", get_task,
-                  params=[Param("task_id", "str", "Task id.", required=True, positional=True)]),
-        Operation("complete", "Mark a task complete.", complete_task, write=True,
-                  idempotent=True,
-                  params=[Param("task_id", "str", "Task id.", required=True, positional=True)]),
+        Operation(
+            "list",
+            "List tasks, optionally by status or space.",
+            list_tasks,
+            params=[
+                Param(
+                    "status", "str", "complete or incomplete.", choices=("complete", "incomplete")
+                ),
+                Param("space", "str", "Space key or id."),
+            ],
+            paged=True,
+            columns=("id", "status", "text", "page_id"),
+        ),
+        Operation(
+            "get",
+            "Show one task.",
+            get_task,
+            params=[Param("task_id", "str", "Task id.", required=True, positional=True)],
+        ),
+        Operation(
+            "complete",
+            "Mark a task complete.",
+            complete_task,
+            write=True,
+            idempotent=True,
+            params=[Param("task_id", "str", "Task id.", required=True, positional=True)],
+        ),
     ],
 )
 
@@ -93,12 +116,21 @@ def _tasks(state: Any) -> dict[str, dict[str, Any]]:
         for n, page in enumerate(pages, start=1):
             task_id = str(9000 + n)
             tasks[task_id] = {
-                "id": task_id, "localId": str(n), "spaceId": page["spaceId"],
-                "pageId": page["id"], "status": "complete" if n == 1 else "incomplete",
-                "body": {"storage": {"representation": "storage",
-                                     "value": f"<p>Review <em>{page['title']}</em></p>"}},
-                "createdBy": state.current_user, "assignedTo": state.current_user,
-                "createdAt": "2024-01-08T09:00:00.000Z", "dueAt": None,
+                "id": task_id,
+                "localId": str(n),
+                "spaceId": page["spaceId"],
+                "pageId": page["id"],
+                "status": "complete" if n == 1 else "incomplete",
+                "body": {
+                    "storage": {
+                        "representation": "storage",
+                        "value": f"<p>Review <em>{page['title']}</em></p>",
+                    }
+                },
+                "createdBy": state.current_user,
+                "assignedTo": state.current_user,
+                "createdAt": "2024-01-08T09:00:00.000Z",
+                "dueAt": None,
             }
         state.meta["example_tasks"] = tasks
     return tasks
