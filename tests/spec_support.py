@@ -7,9 +7,14 @@ The specs are OpenAPI 3.0; jsonschema speaks JSON Schema. ``to_json_schema`` con
 overlap, e.g. both page body write forms accept ``{"representation", "value"}``). ``$ref`` to
 ``#/components/...`` resolves against the converted file.
 
+The files are read from ``tests/spec`` (a trimmed copy of Atlassian's documents: the operations
+ctk and the sandbox use, see tests/spec/PROVENANCE.md), or from ``$CTK_SPEC_DIR`` when set (e.g.
+a folder holding the full documents, under the same file names). Missing files are an error,
+never a reason to skip.
+
 Usage::
 
-    specs = load_specs()                   # None when the spec dir is absent
+    specs = load_specs()                   # SpecFilesMissing when the files are absent
     specs.validate_response("GET", "/wiki/api/v2/pages/1", 200, body)   # AssertionError if bad
     problems = specs.request_problems("GET", "/wiki/api/v2/pages", {"limit": ["300"]})
 """
@@ -24,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+TRIMMED_DIR = Path(__file__).resolve().parent / "spec"
 V2_FILE = "confluence-openapi-v2.v3.json"
 V1_FILE = "confluence-swagger-v1.v3.json"
 V2_PREFIX = "/wiki/api/v2"
@@ -33,18 +38,17 @@ _ATTACHMENT_ID = re.compile(r"^att[0-9]+$")
 _DROP = {"format", "example", "xml", "discriminator", "deprecated", "externalDocs"}
 
 
+class SpecFilesMissing(AssertionError):
+    """The OpenAPI files are not where they should be: the contract tests fail, never skip."""
+
+
 def spec_dir() -> Path:
-    return Path(os.environ.get("CTK_SPEC_DIR") or REPO.parent / "shared" / "spec")
+    """``$CTK_SPEC_DIR`` if set, else the trimmed copy in ``tests/spec``."""
+    return Path(os.environ.get("CTK_SPEC_DIR") or TRIMMED_DIR)
 
 
-def spec_available() -> bool:
-    return (spec_dir() / V2_FILE).exists() and (spec_dir() / V1_FILE).exists()
-
-
-SKIP_REASON = (
-    f"Atlassian OpenAPI files not found in {spec_dir()} "
-    "(set CTK_SPEC_DIR to the folder holding them)"
-)
+def missing_spec_files() -> list[Path]:
+    return [spec_dir() / name for name in (V2_FILE, V1_FILE) if not (spec_dir() / name).is_file()]
 
 
 def to_json_schema(node: Any) -> Any:
@@ -391,8 +395,18 @@ def _load(folder: str) -> Specs:
     return Specs(Path(folder))
 
 
-def load_specs() -> Specs | None:
-    """Both spec files (parsed once per process), or None when they are absent."""
-    if not spec_available():
-        return None
+def load_specs() -> Specs:
+    """Both spec files (parsed once per process); SpecFilesMissing when either is absent."""
+    missing = missing_spec_files()
+    if missing:
+        override = os.environ.get("CTK_SPEC_DIR")
+        raise SpecFilesMissing(
+            f"Atlassian's OpenAPI files are missing: {', '.join(map(str, missing))}. "
+            + (
+                f"CTK_SPEC_DIR={override!r} must name a folder holding {V2_FILE} and {V1_FILE}."
+                if override
+                else f"The trimmed copy belongs in {TRIMMED_DIR}: restore it, or regenerate it "
+                "with tests/spec/trim.py (see tests/spec/PROVENANCE.md)."
+            )
+        )
     return _load(str(spec_dir()))

@@ -36,10 +36,8 @@ def call(site, method: str, path: str, **kwargs):
 
 
 def conforms(method: str, path: str, resp) -> None:
-    """Check an answer against the OpenAPI schema when the spec files are around."""
-    specs = load_specs()
-    if specs is not None:
-        specs.validate_response(method, path, resp.status_code, resp.json())
+    """Check an answer against the OpenAPI schema (tests/spec, or $CTK_SPEC_DIR)."""
+    load_specs().validate_response(method, path, resp.status_code, resp.json())
 
 
 def storage(text: str) -> dict[str, str]:
@@ -99,7 +97,8 @@ def test_label_lookups(site):
 def test_label_errors(site):
     pid = site.page_id("Release Notes")
     bad = call(site, "POST", f"{V1}/content/{pid}/label", json={"name": "two words"})
-    assert bad.status_code == 400 and bad.json()["statusCode"] == 400
+    assert bad.status_code == 400
+    assert bad.json()["statusCode"] == 400
     assert call(site, "POST", f"{V1}/content/999999/label", json={"name": "x"}).status_code == 404
     assert call(site, "GET", f"{V2}/pages/999999/labels").status_code == 404
     assert call(site, "GET", f"{V2}/labels/999999/pages").status_code == 404
@@ -127,7 +126,8 @@ def test_footer_comment_create_reply_update_delete(site):
     assert created.status_code == 201
     conforms("POST", f"{V2}/footer-comments", created)
     comment = created.json()
-    assert comment["pageId"] == pid and comment["version"]["number"] == 1
+    assert comment["pageId"] == pid
+    assert comment["version"]["number"] == 1
     assert comment["version"]["authorId"] == site.state.current_user
 
     read = call(
@@ -159,7 +159,8 @@ def test_footer_comment_create_reply_update_delete(site):
         f"{V2}/footer-comments/{comment['id']}",
         json={"version": {"number": 2, "message": "typo"}, "body": storage("Ship it now")},
     )
-    assert edited.status_code == 200 and edited.json()["version"]["number"] == 2
+    assert edited.status_code == 200
+    assert edited.json()["version"]["number"] == 2
     stale = call(
         site,
         "PUT",
@@ -196,7 +197,8 @@ def test_footer_comment_errors(site):
         f"{V2}/footer-comments",
         json={"pageId": pid, "parentCommentId": "1", "body": storage("x")},
     )
-    assert both.status_code == 400 and both.json()["errors"][0]["status"] == 400
+    assert both.status_code == 400
+    assert both.json()["errors"][0]["status"] == 400
     assert (
         call(
             site, "POST", f"{V2}/footer-comments", json={"pageId": "999999", "body": storage("x")}
@@ -314,7 +316,8 @@ def test_inline_comment_create_resolve_reopen_delete(site):
         f"{V2}/inline-comments/{reply.json()['id']}",
         json={"version": {"number": 2}, "resolved": True},
     )
-    assert refused.status_code == 400 and "Replies" in refused.json()["errors"][0]["title"]
+    assert refused.status_code == 400
+    assert "Replies" in refused.json()["errors"][0]["title"]
     footer_id = seed.demo_ids()["comment:Should we mention the"]
     assert (
         call(
@@ -442,7 +445,8 @@ def test_upload_reupload_download_byte_for_byte(site):
     assert again.json()["results"][0]["id"] == att_id
     assert again.json()["results"][0]["version"]["number"] == 2
     att2 = call(site, "GET", f"{V2}/attachments/{att_id}").json()
-    assert att2["version"]["number"] == 2 and att2["fileSize"] == len(second_bytes)
+    assert att2["version"]["number"] == 2
+    assert att2["fileSize"] == len(second_bytes)
     assert download(site, att2) == second_bytes
     old = call(site, "GET", f"{V2}/attachments/{att_id}", params={"version": 1}).json()
     assert old["fileSize"] == len(first_bytes)
@@ -457,7 +461,8 @@ def test_put_creates_when_the_name_is_new_and_names_round_trip(site):
     resp = upload(site, pid, name, b"Bonjour\n", method="PUT", mime="text/plain")
     assert resp.status_code == 200
     att = resp.json()["results"][0]
-    assert att["title"] == name and att["version"]["number"] == 1
+    assert att["title"] == name
+    assert att["version"]["number"] == 1
     v2 = call(site, "GET", f"{V2}/attachments/{att['id']}").json()
     assert quote(name) in v2["downloadLink"]
     assert download(site, v2) == b"Bonjour\n"
@@ -518,9 +523,11 @@ def test_attachment_list_pages_with_default_limit_50(site):
         for i in range(55):
             create_attachment(site.state, pid, f"file{i:02}.txt", b"x", media_type="text/plain")
     first = call(site, "GET", f"{V2}/pages/{pid}/attachments").json()
-    assert len(first["results"]) == 50 and "next" in first["_links"]
+    assert len(first["results"]) == 50
+    assert "next" in first["_links"]
     rest = call(site, "GET", first["_links"]["next"]).json()
-    assert len(rest["results"]) == 5 and "next" not in rest["_links"]
+    assert len(rest["results"]) == 5
+    assert "next" not in rest["_links"]
     assert (
         call(site, "GET", f"{V2}/pages/{pid}/attachments", params={"limit": 251}).status_code == 400
     )
@@ -627,7 +634,8 @@ def test_demo_seed_has_what_the_issue_asks_for():
     state = State()
     seed.seed(state, "demo")
     demo = state.space_by_key("DEMO")
-    assert demo is not None and state.space_by_key("TEAM") is not None
+    assert demo is not None
+    assert state.space_by_key("TEAM") is not None
     pages = [p for p in state.pages.values() if p["spaceId"] == demo["id"]]
     assert len(pages) >= 13  # home + at least 12
 
@@ -666,13 +674,15 @@ def test_demo_seed_has_what_the_issue_asks_for():
     assert max(p["version"]["number"] for p in pages) >= 4
     assert len({lb for ids in state.content_labels.values() for lb in ids}) >= 5
     kinds = [(c["kind"], bool(c["parentCommentId"])) for c in state.comments.values()]
-    assert ("footer", True) in kinds and ("footer", False) in kinds
+    assert ("footer", True) in kinds
+    assert ("footer", False) in kinds
     inline = [
         c for c in state.comments.values() if c["kind"] == "inline" and not c["parentCommentId"]
     ]
     assert sorted(c["resolutionStatus"] for c in inline) == ["open", "resolved"]
     assert sorted(a["mediaType"] for a in state.attachments.values()) == ["image/png", "text/plain"]
-    assert len(state.users) == 3 and state.current_user == seed.CURRENT_USER
+    assert len(state.users) == 3
+    assert state.current_user == seed.CURRENT_USER
 
 
 def test_demo_png_is_a_valid_png():
@@ -694,7 +704,8 @@ def test_demo_png_is_a_valid_png():
 def test_empty_seed_and_stable_ids():
     empty = State()
     seed.seed(empty, "empty")
-    assert empty.spaces == {} and empty.pages == {}
+    assert empty.spaces == {}
+    assert empty.pages == {}
     assert empty.current_user == seed.CURRENT_USER
     with pytest.raises(ValueError, match="unknown seed"):
         seed.seed(State(), "lots")
@@ -710,7 +721,8 @@ def test_empty_seed_over_http(confluence_sandbox_factory):
     site = confluence_sandbox_factory(seed="empty")
     with site.session() as session:
         found = session.get(site.url + f"{V1}/search", params={"cql": "type = page"}).json()
-        assert found["totalSize"] == 0 and found["results"] == []
+        assert found["totalSize"] == 0
+        assert found["results"] == []
         assert session.get(site.url + f"{V1}/user/current").status_code == 200
 
 
@@ -742,10 +754,14 @@ def test_multipart_parser_across_chunk_sizes(monkeypatch, tmp_path: Path, chunk)
     )
     parts = multipart.parse(io.BytesIO(body), b"b0undary", tmp_path)
     assert [p.name for p in parts] == ["file", "comment", "file"]
-    assert parts[0].filename == "naïve.bin" and parts[0].path is not None
-    assert parts[0].path.read_bytes() == payload and parts[0].size == len(payload)
-    assert parts[1].text == "héllo" and parts[1].path is None
-    assert parts[2].filename == "empty.txt" and parts[2].size == 0
+    assert parts[0].filename == "naïve.bin"
+    assert parts[0].path is not None
+    assert parts[0].path.read_bytes() == payload
+    assert parts[0].size == len(payload)
+    assert parts[1].text == "héllo"
+    assert parts[1].path is None
+    assert parts[2].filename == "empty.txt"
+    assert parts[2].size == 0
 
 
 def test_multipart_errors(tmp_path: Path):
@@ -773,9 +789,11 @@ def test_attach_file_streams_a_file_into_the_store(site, tmp_path: Path):
     with site.state.lock:
         att = attach_file(site.state, pid, source)
         again = attach_file(site.state, pid, source, comment="same bytes, new version")
-    assert att["id"] == again["id"] and again["version"]["number"] == 2
+    assert att["id"] == again["id"]
+    assert again["version"]["number"] == 2
     meta = call(site, "GET", f"{V2}/attachments/{att['id']}").json()
-    assert meta["fileSize"] == 5 << 20 and meta["mediaType"] == "application/octet-stream"
+    assert meta["fileSize"] == 5 << 20
+    assert meta["mediaType"] == "application/octet-stream"
     with call(site, "GET", "/wiki" + meta["downloadLink"], stream=True) as resp:
         received = b"".join(resp.iter_content(1 << 16))
     assert received == source.read_bytes()
