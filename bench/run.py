@@ -1,4 +1,4 @@
-"""Start-up and size figures of ctk, against the budget of design.md section 11.
+"""Start-up and size figures of ctk, against the budget in docs/architecture.md.
 
 Run: ``python bench/run.py [--runs N]``. Prints a table (figure, median, min, max, budget).
 Every run is a fresh process, as a user or an MCP client would start it. The MCP server talks

@@ -1,4 +1,6 @@
-"""The one error vocabulary of ctk. Each error carries its exit code (design.md section 5).
+"""The one error vocabulary of ctk. Each error carries its exit code.
+
+The table of codes: docs/architecture.md, "Errors and exit codes".
 
 Errors are raised anywhere and translated only at the edges: the CLI prints ``str(err)`` on one
 line and exits with ``err.exit_code``; the MCP server returns it as an ``isError`` result.

@@ -1,4 +1,4 @@
-"""The security policy (design.md section 3): read from the environment, applied by the core.
+"""The security policy: read from the environment, applied by the core.
 
 Both front ends ask this module, never a plugin, whether something may run:
 

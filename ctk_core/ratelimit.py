@@ -1,4 +1,4 @@
-"""Client-side rate limiter: one token bucket for the whole process (design.md section 5).
+"""Client-side rate limiter: one token bucket for the whole process.
 
 Every HTTP request takes a token. Interactive calls fail fast when the bucket is empty
 (:meth:`TokenBucket.try_acquire` raises :class:`~ctk_core.errors.RateLimited` saying how long

@@ -1,7 +1,8 @@
-"""The tools/list answer stays small and says only what is enabled (design.md sections 3, 11).
+"""The tools/list answer stays small and says only what is enabled.
 
 The size is measured the way bench/run.py reports it (compact JSON of ``{"tools": [...]}``); the
-budget is design.md's 8 KB with writes off. bench/run.py prints the figure for the real server.
+budget is 8 KB with writes off (docs/architecture.md, "Performance budget"). bench/run.py prints
+the figure for the real server.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ctk_core.plugin import Operation, Resource
 from ctk_core.policy import Policy
 from ctk_core.registry import load_catalog
 
-BUDGET_BYTES = 8192  # design.md section 11: tools/list, writes off, all 8 tools
+BUDGET_BYTES = 8192  # docs/architecture.md, Performance budget: writes off, all 8 tools
 OFF, ON = Policy(writes_enabled=False), Policy(writes_enabled=True)
 CATALOG = load_catalog(reload=True)
 
@@ -85,6 +86,7 @@ def test_tools_list_within_budget():
     size = _size(OFF)
     assert size <= BUDGET_BYTES, (
         f"tools/list with writes off is {size} bytes, over the {BUDGET_BYTES}-byte budget "
-        "(design.md section 11): shorten descriptions, summaries or parameter help"
+        "(docs/architecture.md, Performance budget): shorten descriptions, summaries or "
+        "parameter help"
     )
     assert _size(ON) > size  # the write actions do add to it when enabled

@@ -1,4 +1,4 @@
-"""The security policy (design.md section 3), value by value, and its hints over the catalog."""
+"""The security policy, value by value, and its hints over the catalog."""
 
 from __future__ import annotations
 
@@ -25,18 +25,22 @@ THINGS = Resource("things", "Things.", [READ, LIST, CREATE, UPDATE, DELETE])
 @pytest.mark.parametrize("value", ["true", "TRUE", "True", "1", "yes", "YES", "on", "On", " true "])
 def test_writes_on(value):
     policy = Policy.from_environ({"CTK_ENABLE_WRITES": value}, known_tools=[])
-    assert policy.writes_enabled and policy.warnings == []
+    assert policy.writes_enabled
+    assert policy.warnings == []
 
 
 @pytest.mark.parametrize("value", ["false", "FALSE", "0", "no", "No", "off", "OFF", ""])
 def test_writes_off_quietly(value):
     policy = Policy.from_environ({"CTK_ENABLE_WRITES": value}, known_tools=[])
-    assert not policy.writes_enabled and policy.warnings == []
+    assert not policy.writes_enabled
+    assert policy.warnings == []
 
 
 def test_writes_off_when_unset():
     policy = Policy.from_environ({}, known_tools=[])
-    assert not policy.writes_enabled and policy.warnings == [] and not policy.disabled_tools
+    assert not policy.writes_enabled
+    assert policy.warnings == []
+    assert not policy.disabled_tools
 
 
 @pytest.mark.parametrize("value", ["enable", "2", "y", "truee", "-1", "enabled"])
@@ -44,7 +48,8 @@ def test_other_values_mean_off_with_one_warning(value):
     policy = Policy.from_environ({"CTK_ENABLE_WRITES": value}, known_tools=[])
     assert not policy.writes_enabled
     assert len(policy.warnings) == 1
-    assert repr(value) in policy.warnings[0] and "CTK_ENABLE_WRITES" in policy.warnings[0]
+    assert repr(value) in policy.warnings[0]
+    assert "CTK_ENABLE_WRITES" in policy.warnings[0]
 
 
 def test_disabled_tools_are_trimmed_and_unknown_names_warn():
@@ -54,7 +59,8 @@ def test_disabled_tools_are_trimmed_and_unknown_names_warn():
     )
     assert policy.disabled_tools == {"manage_things", "manage_thigns", "manage_users"}
     assert len(policy.warnings) == 1
-    assert "'manage_thigns'" in policy.warnings[0] and "typo" in policy.warnings[0]
+    assert "'manage_thigns'" in policy.warnings[0]
+    assert "typo" in policy.warnings[0]
 
 
 def test_unknown_tool_names_checked_against_the_catalog_by_default():
@@ -99,7 +105,7 @@ def test_message_is_the_shared_one():
 
 
 @pytest.mark.parametrize(
-    "ops, writes, expected",
+    ("ops", "writes", "expected"),
     [
         ([READ, LIST], False, (True, False, True)),
         ([READ, LIST], True, (True, False, True)),
@@ -124,7 +130,7 @@ def _catalog_cases():
 
 
 @pytest.mark.parametrize(
-    "resource, writes", _catalog_cases(), ids=lambda v: getattr(v, "name", str(v))
+    ("resource", "writes"), _catalog_cases(), ids=lambda v: getattr(v, "name", str(v))
 )
 def test_every_catalog_resource_under_both_settings(resource, writes):
     policy = Policy(writes_enabled=writes)
@@ -132,7 +138,8 @@ def test_every_catalog_resource_under_both_settings(resource, writes):
     hints = policy.annotations(resource)
     if not writes:
         assert not [op for op in enabled if op.write]
-        assert hints["readOnlyHint"] and not hints["destructiveHint"]
+        assert hints["readOnlyHint"]
+        assert not hints["destructiveHint"]
         for op in resource.operations:
             if op.write:
                 with pytest.raises(PolicyError, match="CTK_ENABLE_WRITES=true"):
