@@ -29,6 +29,10 @@ CORE_COMMANDS: dict[str, tuple[str, str]] = {
         "ctk_core.commands.plugins:command",
         "List the loaded plugins, their resources and tools.",
     ),
+    "completion": (
+        "ctk_core.commands.completion:command",
+        "Print the shell completion script (bash, zsh or fish).",
+    ),
     "sandbox": (
         "ctk_core.commands.sandbox:command",
         "Run or reset the offline Confluence sandbox.",
