@@ -31,13 +31,9 @@ what is installed, and `ctk <resource> --help` shows any plugin's commands.
 def builtin_plugin_names() -> list[str]:
     from importlib.metadata import entry_points
 
-    from ctk_core.registry import BUILTIN_DIST, GROUP
+    from ctk_core.registry import BUILTIN_DIST, GROUP, dist_name
 
-    return [
-        ep.name
-        for ep in entry_points(group=GROUP)
-        if ep.dist is not None and ep.dist.name == BUILTIN_DIST
-    ]
+    return [ep.name for ep in entry_points(group=GROUP) if dist_name(ep) == BUILTIN_DIST]
 
 
 @contextmanager

@@ -16,6 +16,7 @@ Environment (read each time the catalog is built, never at import):
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,13 +25,14 @@ from typing import Any
 import pluggy
 
 from ctk_core import hookspecs
+from ctk_core._version import DISTRIBUTION
 from ctk_core.commands import CORE_COMMANDS
 from ctk_core.parsing import env_flag, split_list
 from ctk_core.plugin import Resource, validate_resource
 
 GROUP = "ctk"
 #: The distribution whose entry points are the built-in plugins.
-BUILTIN_DIST = "ctk"
+BUILTIN_DIST = DISTRIBUTION
 
 
 @dataclass
@@ -148,7 +150,7 @@ def _entry_points() -> list[Any]:
     eps = list(entry_points(group=GROUP))
 
     def order(ep: Any) -> tuple[int, str, str]:
-        dist = _dist_name(ep)
+        dist = dist_name(ep)
         return (0 if dist == BUILTIN_DIST else 1, dist or "", ep.name)
 
     # Built-ins first (in setup.cfg order: sorted() is stable), then third-party plugins by
@@ -156,9 +158,12 @@ def _entry_points() -> list[Any]:
     return sorted(eps, key=order)
 
 
-def _dist_name(ep: Any) -> str | None:
+def dist_name(ep: Any) -> str | None:
+    """The normalised name (PEP 503) of the distribution that ships ``ep``."""
     dist = getattr(ep, "dist", None)
-    return dist.name if dist is not None else None
+    if dist is None:
+        return None
+    return re.sub(r"[-_.]+", "-", dist.name).lower()
 
 
 def _install_tracer(pm: pluggy.PluginManager) -> None:
@@ -189,7 +194,7 @@ def _build(allow: str | None, trace: bool) -> Catalog:
         info = PluginInfo(
             name=ep.name,
             module=ep.value,
-            dist=_dist_name(ep),
+            dist=dist_name(ep),
             version=dist.version if dist is not None else None,
         )
         infos.append(info)

@@ -9,11 +9,17 @@ own routes (``ctk_sandbox_routes``).
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
-import pytest
-from plugin_support import plugins  # noqa: F401
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
+import pytest
+
+from ctk_core._version import DISTRIBUTION
 from ctk_core.policy import WRITES_DISABLED_MESSAGE
 from ctk_core.registry import load_catalog
 from ctk_core.testing import running_sandbox
@@ -21,17 +27,24 @@ from ctk_core.testing import running_sandbox
 EXAMPLE = Path(__file__).resolve().parent / "example_plugin"
 
 
+def _project() -> dict:
+    with (EXAMPLE / "pyproject.toml").open("rb") as fh:
+        return tomllib.load(fh)["project"]
+
+
 def _pyproject() -> tuple[str, str, dict[str, str]]:
-    text = (EXAMPLE / "pyproject.toml").read_text()
-    name = re.search(r'^name = "([^"]+)"', text, re.M).group(1)
-    version = re.search(r'^version = "([^"]+)"', text, re.M).group(1)
-    section = text.split("[project.entry-points.ctk]", 1)[1].split("\n[", 1)[0]
-    eps = dict(re.findall(r'^(\w+) = "([\w.]+)"', section, re.M))
-    return name, version, eps
+    project = _project()
+    return project["name"], project["version"], project["entry-points"]["ctk"]
+
+
+def test_example_plugin_depends_on_the_ctk_confluence_distribution():
+    # "ctk" on the package index is an unrelated project: a plugin must name ours.
+    names = [re.split(r"[\s<>=!~;\[]", req, maxsplit=1)[0] for req in _project()["dependencies"]]
+    assert names == [DISTRIBUTION] == ["ctk-confluence"]
 
 
 @pytest.fixture
-def example_plugin(plugins):  # noqa: F811
+def example_plugin(plugins):
     dist, version, eps = _pyproject()
     for name, module in eps.items():
         plugins.install(name, None, module=module, dist=dist, version=version, package_dir=EXAMPLE)
@@ -54,7 +67,8 @@ def test_registered_through_its_entry_point(ctk_cli):
     rows = {r["name"]: r for r in ctk_cli("--json", "plugins").json()["results"]}
     assert rows["tasks"]["distribution"] == "ctk-example-tasks"
     assert rows["tasks"]["version"] == "0.1.0"
-    assert rows["tasks"]["status"] == "loaded" and rows["tasks"]["tools"] == ["manage_tasks"]
+    assert rows["tasks"]["status"] == "loaded"
+    assert rows["tasks"]["tools"] == ["manage_tasks"]
     assert "tasks" in ctk_cli("--help").stdout
 
 
@@ -62,7 +76,8 @@ def test_list_filter_and_page(ctk_cli, confluence_sandbox):
     everything = ctk_cli("--json", "tasks", "list")
     assert everything.exit_code == 0, everything
     tasks = everything.json()["results"]
-    assert len(tasks) == 3 and all(t["text"].startswith("Review ") for t in tasks)
+    assert len(tasks) == 3
+    assert all(t["text"].startswith("Review ") for t in tasks)
     open_ = ctk_cli("--json", "tasks", "list", "--status", "incomplete").json()["results"]
     assert [t["id"] for t in open_] == [t["id"] for t in tasks if t["status"] == "incomplete"]
     demo_id = confluence_sandbox.space_id("DEMO")
@@ -77,7 +92,8 @@ def test_list_filter_and_page(ctk_cli, confluence_sandbox):
 def test_get_and_bad_inputs(ctk_cli):
     first = ctk_cli("--json", "tasks", "list").json()["results"][0]
     got = ctk_cli("--json", "tasks", "get", first["id"])
-    assert got.exit_code == 0 and got.json() == first
+    assert got.exit_code == 0
+    assert got.json() == first
     assert ctk_cli("tasks", "get", "424242").exit_code == 5
     assert ctk_cli("tasks", "get").exit_code == 2
     assert ctk_cli("tasks", "list", "--status", "done").exit_code == 2
@@ -90,7 +106,8 @@ def test_complete_follows_the_policy(ctk_cli):
         if t["status"] == "incomplete"
     )
     refused = ctk_cli("tasks", "complete", task["id"])
-    assert refused.exit_code == 4 and refused.stderr == f"Error: {WRITES_DISABLED_MESSAGE}\n"
+    assert refused.exit_code == 4
+    assert refused.stderr == f"Error: {WRITES_DISABLED_MESSAGE}\n"
     done = ctk_cli("--json", "tasks", "complete", task["id"], env={"CTK_ENABLE_WRITES": "true"})
     assert done.exit_code == 0, done
     assert done.json()["status"] == "complete"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from plugin_support import plugins, resource_source  # noqa: F401
+from plugin_support import resource_source
 
 from ctk_core import registry
 from ctk_core.registry import load_catalog
@@ -17,8 +17,11 @@ def test_builtins_load_through_the_ctk_entry_point_group():
     assert names >= BUILTINS
     for name in BUILTINS:
         info = catalog.plugin_of(name)
-        assert info is not None and info.status == "loaded"
-        assert info.dist == "ctk" and info.builtin and info.version
+        assert info is not None
+        assert info.status == "loaded"
+        assert info.dist == "ctk-confluence"
+        assert info.builtin
+        assert info.version
         assert info.tools == [f"manage_{name}"]
         assert catalog.plugin_of(f"manage_{name}") is info
     assert catalog.resource("manage_spaces").name == "spaces"
@@ -50,7 +53,7 @@ def test_empty_allow_list_loads_nothing(monkeypatch):
     assert load_catalog(reload=True).resources == []
 
 
-def test_third_party_plugin_is_loaded_with_its_distribution(plugins):  # noqa: F811
+def test_third_party_plugin_is_loaded_with_its_distribution(plugins):
     plugins.install("notes", resource_source("notes"), dist="ctk-notes", version="2.3")
     catalog = load_catalog(reload=True)
     info = catalog.plugin_of("notes")
@@ -65,29 +68,32 @@ def test_third_party_plugin_is_loaded_with_its_distribution(plugins):  # noqa: F
     assert {"spaces", "users", "notes"} <= {r.name for r in catalog.resources}
 
 
-def test_plugin_raising_on_import_is_skipped_with_one_line(plugins, capsys):  # noqa: F811
+def test_plugin_raising_on_import_is_skipped_with_one_line(plugins, capsys):
     plugins.install("broken", "raise RuntimeError('kaboom\\nsecond line')", dist="ctk-broken")
     plugins.install("notes", resource_source("notes"))
     catalog = load_catalog(reload=True)
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line]
     assert len(lines) == 1
-    assert "'broken' (ctk-broken 1.0)" in lines[0] and "RuntimeError: kaboom" in lines[0]
+    assert "'broken' (ctk-broken 1.0)" in lines[0]
+    assert "RuntimeError: kaboom" in lines[0]
     broken = next(p for p in catalog.plugins if p.name == "broken")
-    assert broken.status == "failed" and "kaboom" in broken.error
+    assert broken.status == "failed"
+    assert "kaboom" in broken.error
     assert {"spaces", "users", "notes"} <= {r.name for r in catalog.resources}
 
 
-def test_missing_module_is_reported(plugins, capsys):  # noqa: F811
+def test_missing_module_is_reported(plugins, capsys):
     plugins.install("ghost", None, module="ctk_no_such_module_xyz")
     catalog = load_catalog(reload=True)
     ghost = next(p for p in catalog.plugins if p.name == "ghost")
-    assert ghost.status == "failed" and "ModuleNotFoundError" in ghost.error
+    assert ghost.status == "failed"
+    assert "ModuleNotFoundError" in ghost.error
     assert "'ghost'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
-    "body, fragment",
+    ("body", "fragment"),
     [
         ("register(Resource('Bad Name', 'x', [Operation('get', 'Get.', run)]))", "snake_case"),
         ("register(Resource('things', 'x', []))", "no operations"),
@@ -101,7 +107,7 @@ def test_missing_module_is_reported(plugins, capsys):  # noqa: F811
     ],
 )
 def test_malformed_registration_fails_only_that_plugin(
-    plugins,  # noqa: F811
+    plugins,
     capsys,
     body,
     fragment,
@@ -120,16 +126,19 @@ def ctk_register_resources(register):
     plugins.install("bad", source, dist="ctk-bad")
     catalog = load_catalog(reload=True)
     bad = next(p for p in catalog.plugins if p.name == "bad")
-    assert bad.status == "failed" and fragment in bad.error
-    assert bad.resources == [] and bad.tools == []
+    assert bad.status == "failed"
+    assert fragment in bad.error
+    assert bad.resources == []
+    assert bad.tools == []
     assert "fine" not in {r.name for r in catalog.resources}  # none of a failed plugin's
     assert {r.name for r in catalog.resources} >= BUILTINS
     assert catalog.pm.get_plugin("bad") is None  # unregistered: its other hooks never run
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "'bad' (ctk-bad 1.0)" in err
+    assert err.count("\n") == 1
+    assert "'bad' (ctk-bad 1.0)" in err
 
 
-def test_duplicate_resource_names_both_plugins(plugins, capsys):  # noqa: F811
+def test_duplicate_resource_names_both_plugins(plugins, capsys):
     plugins.install(
         "myspaces", resource_source("spaces", tool="manage_my_spaces"), dist="ctk-myspaces"
     )
@@ -137,38 +146,43 @@ def test_duplicate_resource_names_both_plugins(plugins, capsys):  # noqa: F811
     info = next(p for p in catalog.plugins if p.name == "myspaces")
     assert info.status == "failed"
     assert "duplicate resource 'spaces'" in info.error
-    assert "'spaces' (ctk " in info.error and "'myspaces' (ctk-myspaces 1.0)" in info.error
+    assert "'spaces' (ctk-confluence " in info.error
+    assert "'myspaces' (ctk-myspaces 1.0)" in info.error
     assert catalog.plugin_of("spaces").name == "spaces"  # the built-in keeps it
     assert "duplicate resource 'spaces'" in capsys.readouterr().err
 
 
-def test_duplicate_tool_names_both_plugins(plugins):  # noqa: F811
+def test_duplicate_tool_names_both_plugins(plugins):
     plugins.install("a", resource_source("alpha", tool="manage_shared"), dist="ctk-a")
     plugins.install("b", resource_source("beta", tool="manage_shared"), dist="ctk-b")
     catalog = load_catalog(reload=True)
     a = next(p for p in catalog.plugins if p.name == "a")
     b = next(p for p in catalog.plugins if p.name == "b")
-    assert a.status == "loaded" and b.status == "failed"
+    assert a.status == "loaded"
+    assert b.status == "failed"
     assert "duplicate tool 'manage_shared'" in b.error
-    assert "'a' (ctk-a 1.0)" in b.error and "'b' (ctk-b 1.0)" in b.error
+    assert "'a' (ctk-a 1.0)" in b.error
+    assert "'b' (ctk-b 1.0)" in b.error
     assert [r.name for r in catalog.resources if r.tool_name == "manage_shared"] == ["alpha"]
 
 
-def test_entry_point_name_clash(plugins):  # noqa: F811
+def test_entry_point_name_clash(plugins):
     plugins.install("users", resource_source("people"), dist="ctk-people")
     catalog = load_catalog(reload=True)
     clash = next(p for p in catalog.plugins if p.dist == "ctk-people")
-    assert clash.status == "failed" and "'users' (ctk " in clash.error
+    assert clash.status == "failed"
+    assert "'users' (ctk-confluence " in clash.error
     assert catalog.plugin_of("users").builtin
 
 
-def test_resource_cannot_take_a_core_command_name(plugins):  # noqa: F811
+def test_resource_cannot_take_a_core_command_name(plugins):
     plugins.install("sb", resource_source("sandbox"))
     info = next(p for p in load_catalog(reload=True).plugins if p.name == "sb")
-    assert info.status == "failed" and "core command 'ctk sandbox'" in info.error
+    assert info.status == "failed"
+    assert "core command 'ctk sandbox'" in info.error
 
 
-def test_misspelt_hook_fails_the_plugin(plugins):  # noqa: F811
+def test_misspelt_hook_fails_the_plugin(plugins):
     plugins.install(
         "typo",
         """
@@ -180,7 +194,8 @@ def ctk_register_resource(register):
 """,
     )
     info = next(p for p in load_catalog(reload=True).plugins if p.name == "typo")
-    assert info.status == "failed" and "unknown hook 'ctk_register_resource'" in info.error
+    assert info.status == "failed"
+    assert "unknown hook 'ctk_register_resource'" in info.error
 
 
 def test_trace_plugins_prints_hook_calls(monkeypatch, capsys):
@@ -196,7 +211,7 @@ def test_no_trace_by_default(capsys):
     assert "trace" not in capsys.readouterr().err
 
 
-def test_call_per_plugin_isolates_failures(plugins, capsys):  # noqa: F811
+def test_call_per_plugin_isolates_failures(plugins, capsys):
     plugins.install(
         "cmds",
         """
