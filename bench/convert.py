@@ -1,4 +1,4 @@
-"""Benchmark: storage <-> Markdown conversion speed (design.md section 11).
+"""Benchmark: storage <-> Markdown conversion speed (docs/architecture.md, Performance budget).
 
 Budget: at least 5 MB/s each way, and 10x the input costs at most 12x the time.
 

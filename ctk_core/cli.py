@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from ctk_core._version import __version__
+from ctk_core._version import DISTRIBUTION, __version__
 from ctk_core.commands import CORE_COMMANDS
 from ctk_core.context import Context, Progress
 from ctk_core.errors import CtkError, PolicyError
@@ -418,7 +418,7 @@ def run_operation(
 
 
 def _pace(context: Context, progress: Progress) -> None:
-    """Bulk work waits for the rate limiter instead of failing fast (design.md section 5)."""
+    """Bulk work waits for the rate limiter instead of failing fast."""
     limiter = getattr(context.client, "limiter", None)
     wait_time = getattr(limiter, "wait_time", None)
     if wait_time is None:
@@ -644,6 +644,22 @@ class UnexpectedError(click.ClickException):
         )
 
 
+def installed_version() -> str:
+    """The version of the installed distribution, or of the source tree when not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return f"{__version__} (not installed)"
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"ctk {installed_version()}")
+        ctx.exit()
+
+
 @click.group(cls=RootGroup, context_settings=CONTEXT_SETTINGS)
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON (what MCP returns).")
 @click.option(
@@ -652,7 +668,14 @@ class UnexpectedError(click.ClickException):
     help="Run against the offline sandbox (data kept in $XDG_DATA_HOME/ctk); also CTK_SANDBOX=1.",
 )
 @click.option("--debug", is_flag=True, help="Log requests and show tracebacks (CTK_DEBUG=1).")
-@click.version_option(__version__, "--version", prog_name="ctk", message="%(prog)s %(version)s")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the installed version and exit.",
+)
 @click.pass_context
 def main(ctx: click.Context, as_json: bool, sandbox: bool, debug: bool) -> None:
     """ctk: Confluence Cloud from the shell, and as tools for AI assistants (ctk mcp).

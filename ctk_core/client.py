@@ -1,4 +1,4 @@
-"""The one HTTP client of ctk (design.md section 5). Handlers reach Confluence only through it.
+"""The one HTTP client of ctk. Handlers reach Confluence only through it.
 
 Paths are relative to the wiki root and start with ``/api/v2/``, ``/rest/api/`` or
 ``/download/``::
@@ -133,7 +133,7 @@ class _LogFolderHandler(logging.Handler):
                 os.write(fd, (self.format(record) + "\n").encode("utf-8", "replace"))
             finally:
                 os.close(fd)
-        except Exception:  # pragma: no cover - a log problem must not break a request
+        except Exception:  # noqa: S110  # pragma: no cover - a log problem must not break a request
             pass
 
 
@@ -417,7 +417,7 @@ class Client:
         self.timeout = timeout
         self._sleep = sleep
         self._clock = clock
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # noqa: S311 - retry jitter, not a secret
         self.debug = debug_enabled() if debug is None else debug
         if self.debug:
             enable_debug_logging()
@@ -1002,8 +1002,8 @@ def client_from_environment(
 
 
 __all__ = [
-    "Client",
     "USER_AGENT",
+    "Client",
     "client_from_environment",
     "confluence_message",
     "cursor_of",

@@ -1,4 +1,4 @@
-"""Credentials: the private file, the environment, the site (design.md section 4).
+"""Credentials: the private file, the environment, the site.
 
 The file is ``$XDG_CONFIG_HOME/ctk/credentials.json`` (default ``~/.config/ctk``;
 ``CTK_CONFIG_DIR`` replaces the folder). Its folder is 0700 and the file 0600; it is written

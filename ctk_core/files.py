@@ -1,4 +1,4 @@
-"""The files ctk writes, and the files an agent may make it read (design.md section 7).
+"""The files ctk writes, and the files an agent may make it read.
 
 - Private folders: the log folder (``CTK_LOG_DIR``, default ``/tmp/ctk-logs``) and the MCP download
   folder (``CTK_DOWNLOAD_DIR``, default ``/tmp/ctk-downloads``) are created 0700. A folder that
@@ -34,8 +34,9 @@ from ctk_core.errors import PolicyError, UsageError
 
 log = logging.getLogger("ctk.files")
 
-DEFAULT_LOG_DIR = "/tmp/ctk-logs"
-DEFAULT_DOWNLOAD_DIR = "/tmp/ctk-downloads"
+# S108: documented defaults; each folder is created 0700 and refused if not ours or a symlink.
+DEFAULT_LOG_DIR = "/tmp/ctk-logs"  # noqa: S108
+DEFAULT_DOWNLOAD_DIR = "/tmp/ctk-downloads"  # noqa: S108
 MAX_NAME_BYTES = 255
 
 _OPEN_FLAGS = (

@@ -1,9 +1,9 @@
 """The MCP front end: one tool per resource, generated from the catalog and the policy.
 
-Design.md sections 3, 6 and 8. The SDK's low-level ``Server`` takes the generated JSON Schemas as
-they are; this module validates arguments itself, turns every failure into an ``isError`` result,
-runs the (synchronous) handlers in a worker thread through :func:`ctk_core.dispatch.invoke`,
-caps the response size, and serves over stdio or streamable HTTP.
+See docs/architecture.md, "The MCP server". The SDK's low-level ``Server`` takes the generated
+JSON Schemas as they are; this module validates arguments itself, turns every failure into an
+``isError`` result, runs the (synchronous) handlers in a worker thread through
+:func:`ctk_core.dispatch.invoke`, caps the response size, and serves over stdio or streamable HTTP.
 
 Only this module imports ``mcp`` (lazily, inside functions: :func:`tool_schema` and friends are
 pure and cheap, so the CLI/MCP parity tests can use them), and it is imported only when serving.
@@ -583,7 +583,7 @@ class ToolRunner:
                 raise PolicyError(WRITES_DISABLED_MESSAGE)
             raise UsageError(f"Unknown tool {name!r}; available: {', '.join(self.resources)}.")
         args = dict(arguments or {})
-        # A write action with writes off is refused before any other check (design.md s. 3).
+        # A write action with writes off is refused before any other check.
         action = args.get("action")
         if isinstance(action, str) and not self.policy.writes_enabled:
             for op in resource.operations:
@@ -835,7 +835,7 @@ def transport_security(host: str, environ: Mapping[str, str] | None = None) -> A
     env = os.environ if environ is None else environ
     hosts = ["127.0.0.1", "localhost", "[::1]"]
     extra = [host]
-    if host.strip("[]") in ("0.0.0.0", "::"):
+    if host.strip("[]") in ("0.0.0.0", "::"):  # noqa: S104 - detects a wildcard, binds nothing
         extra += _local_names()
     extra += split_list(env.get("CTK_MCP_ALLOWED_HOSTS") or "")
     for name in extra:

@@ -220,7 +220,7 @@ class CtkCli:
             else:
                 full[key] = value
         code = "import sys; from ctk_core.cli import main; sys.exit(main(prog_name='ctk'))"
-        proc = subprocess.run(
+        proc = subprocess.run(  # noqa: S603 - this Python, fixed code, the test's own argv
             [sys.executable, "-c", code, *argv],
             input=input,
             env=full,

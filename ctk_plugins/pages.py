@@ -492,7 +492,7 @@ def _conflict(ctx: Any, pid: str, sent: int, exc: Exception | None = None) -> Co
     current: Any = None
     try:
         current = (_fetch(ctx, pid, body_format=None).get("version") or {}).get("number")
-    except Exception:  # noqa: BLE001 - the conflict is the error to report
+    except Exception:
         current = None
     now = (
         f"the current version is {current}"

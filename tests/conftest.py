@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import mcp.client.stdio  # noqa: F401
 import pytest
 from hypothesis import HealthCheck, settings
+
+#: Shared fixtures (``plugins``: install a throwaway plugin) reach every test module from here.
+pytest_plugins = ["plugin_support"]
 
 # Imported above, at collection, on purpose: the SDK's stdio client binds sys.stderr as the
 # default errlog of its spawned servers when first imported. Imported inside a test, that would
@@ -19,15 +21,13 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=200, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
-REPO = Path(__file__).resolve().parents[1]
-SPEC_DIR = Path(os.environ.get("CTK_SPEC_DIR") or REPO.parent / "shared" / "spec")
-
 
 @pytest.fixture(autouse=True)
 def private_environment(tmp_path_factory, monkeypatch):
-    """No test sees the developer's credentials, config, data or CTK_* settings."""
+    """No test sees the developer's credentials, config, data or CTK_* settings, except
+    CTK_SPEC_DIR (tests/spec_support.py: the folder of the OpenAPI files to test against)."""
     for name in list(os.environ):
-        if name.startswith(("CTK_", "CONFLUENCE_")):
+        if name.startswith(("CTK_", "CONFLUENCE_")) and name != "CTK_SPEC_DIR":
             monkeypatch.delenv(name)
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
@@ -36,4 +36,4 @@ def private_environment(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("CTK_LOG_DIR", str(home / "logs"))
     monkeypatch.setenv("CTK_DOWNLOAD_DIR", str(home / "downloads"))
     monkeypatch.setenv("CTK_RATE_LIMIT", "off")
-    yield home
+    return home

@@ -20,4 +20,5 @@ def assert_refused(result: Any, code: int, fragment: str) -> None:
     nothing on stdout, no traceback."""
     assert result.exit_code == code, result
     assert fragment.lower() in result.stderr.lower(), result
-    assert result.stdout == "" and "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr

@@ -12,7 +12,8 @@ def assert_secret_absent(secret: str, capfd: Any, caplog: Any, home: Path) -> No
     """``secret`` is in no captured output, no log record and no file ctk wrote under the
     private environment's log and download folders (``home``: the ``private_environment``)."""
     out, err = capfd.readouterr()
-    assert secret not in out and secret not in err
+    assert secret not in out
+    assert secret not in err
     assert secret not in caplog.text
     for folder in ("logs", "downloads"):
         root = home / folder
@@ -35,7 +36,8 @@ class LeakCheckingCli:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         result = self._cli(*args, **kwargs)
-        assert self._secret not in result.stdout and self._secret not in result.stderr, result
+        assert self._secret not in result.stdout, result
+        assert self._secret not in result.stderr, result
         return result
 
 

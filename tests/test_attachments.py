@@ -50,22 +50,27 @@ def test_list_filters_and_get(ctk_cli, confluence_sandbox):
     assert by_type["results"] == []
     got = ctk_cli("--json", "attachments", "get", png["id"]).json()
     assert got == data["results"][0]
-    assert got["media_type"] == "image/png" and got["file_size"] == png["fileSize"]
+    assert got["media_type"] == "image/png"
+    assert got["file_size"] == png["fileSize"]
     assert got["download_url"].startswith(confluence_sandbox.wiki_url + "/download/attachments/")
     table = ctk_cli("attachments", "list", png["pageId"])
-    assert table.exit_code == 0 and "diagram.png" in table.stdout
+    assert table.exit_code == 0
+    assert "diagram.png" in table.stdout
 
 
 def test_unknown_and_missing_ids(ctk_cli):
     missing = ctk_cli("attachments", "get", "att999999")
-    assert missing.exit_code == 5 and "not found" in missing.stderr.lower()
+    assert missing.exit_code == 5
+    assert "not found" in missing.stderr.lower()
     usage = ctk_cli("attachments", "get")
     assert usage.exit_code == 2
     for bad in ("../pages/1", "att12x", ""):
         wrong = ctk_cli("attachments", "get", bad)
-        assert wrong.exit_code == 2 and "attachment_id" in wrong.stderr, (bad, wrong)
+        assert wrong.exit_code == 2, (bad, wrong)
+        assert "attachment_id" in wrong.stderr, (bad, wrong)
     page = ctk_cli("attachments", "list", "12/../34")
-    assert page.exit_code == 2 and "page_id" in page.stderr
+    assert page.exit_code == 2
+    assert "page_id" in page.stderr
     assert not [r for r in ctk_cli.sandbox.requests.entries() if ".." in r["path"]]
 
 
@@ -83,15 +88,17 @@ def test_cli_download_to_folder_is_byte_identical_and_never_overwrites(
     explicit = tmp_path / "copy.png"
     explicit.write_bytes(b"keep me")
     refused = ctk_cli("attachments", "download", png["id"], "--output", str(explicit))
-    assert refused.exit_code == 2 and "already exists" in refused.stderr
+    assert refused.exit_code == 2
+    assert "already exists" in refused.stderr
     assert explicit.read_bytes() == b"keep me"
     forced = ctk_cli("attachments", "download", png["id"], "--output", str(explicit), "--overwrite")
-    assert forced.exit_code == 0 and explicit.read_bytes() == _bytes_of(confluence_sandbox, png)
+    assert forced.exit_code == 0
+    assert explicit.read_bytes() == _bytes_of(confluence_sandbox, png)
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".part")]
 
 
 @pytest.mark.parametrize(
-    "title, expected",
+    ("title", "expected"),
     [
         ("a/b.txt", "a_b.txt"),
         ("../../etc/passwd", "_._etc_passwd"),
@@ -107,8 +114,11 @@ def test_download_names_are_safe_inside_destination(
     result = ctk_cli("--json", "attachments", "download", att["id"], "--output", str(tmp_path))
     assert result.exit_code == 0, result
     saved = Path(result.json()["path"])
-    assert saved.parent == tmp_path and saved.read_bytes() == b"payload"
-    assert not saved.name.startswith(".") and "/" not in saved.name and "\x00" not in saved.name
+    assert saved.parent == tmp_path
+    assert saved.read_bytes() == b"payload"
+    assert not saved.name.startswith(".")
+    assert "/" not in saved.name
+    assert "\x00" not in saved.name
     assert len(saved.name.encode()) <= 255
     if expected:
         assert saved.name == expected
@@ -131,7 +141,8 @@ def test_upload_and_reupload_make_versions(ctk_cli, confluence_sandbox, tmp_path
     source = tmp_path / "report.csv"
     source.write_bytes(b"a,b\n1,2\n")
     refused = ctk_cli("attachments", "upload", page_id, str(source))
-    assert refused.exit_code == 4 and WRITES_DISABLED_MESSAGE in refused.stderr
+    assert refused.exit_code == 4
+    assert WRITES_DISABLED_MESSAGE in refused.stderr
     first = ctk_cli(
         "--json",
         "attachments",
@@ -144,11 +155,13 @@ def test_upload_and_reupload_make_versions(ctk_cli, confluence_sandbox, tmp_path
     )
     assert first.exit_code == 0, first
     made = first.json()
-    assert made["title"] == "report.csv" and made["version"] == 1
+    assert made["title"] == "report.csv"
+    assert made["version"] == 1
     assert made["comment"] == "first cut"
     source.write_bytes(b"a,b\n1,2\n3,4\n")
     second = ctk_cli("--json", "attachments", "upload", page_id, str(source), env=WRITES).json()
-    assert second["id"] == made["id"] and second["version"] == 2
+    assert second["id"] == made["id"]
+    assert second["version"] == 2
     att = confluence_sandbox.state.attachments[made["id"]]
     assert _bytes_of(confluence_sandbox, att) == source.read_bytes()
     back = ctk_cli(
@@ -156,7 +169,8 @@ def test_upload_and_reupload_make_versions(ctk_cli, confluence_sandbox, tmp_path
     )
     assert (tmp_path / "back.csv").read_bytes() == source.read_bytes(), back
     missing = ctk_cli("attachments", "upload", page_id, str(tmp_path / "nope"), env=WRITES)
-    assert missing.exit_code == 2 and "No such file" in missing.stderr
+    assert missing.exit_code == 2
+    assert "No such file" in missing.stderr
 
 
 def test_upload_sends_the_xsrf_header(ctk_cli, confluence_sandbox, tmp_path):
@@ -234,9 +248,11 @@ def test_mcp_upload_is_confined_to_upload_roots(ctk_mcp, confluence_sandbox, tmp
         message = session.error("manage_attachments", upload(bad))
         assert "Refused" in message, (bad, message)
     made = session.call_json("manage_attachments", upload(str(inside)))
-    assert made["title"] == "ok.txt" and made["version"] == 1
+    assert made["title"] == "ok.txt"
+    assert made["version"] == 1
     titles = {a["title"] for a in confluence_sandbox.state.attachments.values()}
-    assert "secret.txt" not in titles and "credentials.json" not in titles
+    assert "secret.txt" not in titles
+    assert "credentials.json" not in titles
 
 
 def test_mcp_write_actions_absent_when_writes_are_off(ctk_mcp):
@@ -279,7 +295,8 @@ def test_large_download_is_streamed_with_bounded_memory(ctk_cli, confluence_sand
     with saved.open("rb") as fh:
         while chunk := fh.read(1024 * 1024):
             check.update(chunk)
-    assert saved.stat().st_size == size and check.hexdigest() == digest.hexdigest()
+    assert saved.stat().st_size == size
+    assert check.hexdigest() == digest.hexdigest()
     assert peak_kib < 150 * 1024, f"peak RSS {peak_kib} KiB: the download is not streamed"
 
 
@@ -366,8 +383,11 @@ def test_download_reports_progress(confluence_sandbox, tmp_path):
         {"attachment_id": att["id"], "output": str(tmp_path)},
         Policy.from_environ({}),
     )
-    assert Path(result["path"]).read_bytes() == data and result["bytes"] == len(data)
+    assert Path(result["path"]).read_bytes() == data
+    assert result["bytes"] == len(data)
     assert recorder.events[0] == ("start", "Downloading progress.bin", len(data))
     assert recorder.events[-1] == ("finish",)
     done = [e[1] for e in recorder.events if e[0] == "update"]
-    assert len(done) > 1 and done == sorted(done) and done[-1] == len(data)
+    assert len(done) > 1
+    assert done == sorted(done)
+    assert done[-1] == len(data)

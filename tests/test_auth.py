@@ -56,7 +56,8 @@ def token_never_leaks(capfd, caplog, private_environment):
 
 def ctk(*args: str, input: str | None = None):
     result = CliRunner().invoke(main, list(args), input=input)
-    assert TOKEN not in result.stdout and TOKEN not in result.stderr
+    assert TOKEN not in result.stdout
+    assert TOKEN not in result.stderr
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result
@@ -92,9 +93,12 @@ def test_auth_non_interactive_saves_private_file(sandbox):
     assert mode_of(path.parent) == 0o700
     assert mode_of(path) == 0o600
     data = json.loads(path.read_text())
-    assert data["domain"] == "acme" and data["email"] == sandbox.email
-    assert data["api_token"] == TOKEN and data["token_type"] == "classic"
-    assert "cloud_id" not in data and data["created_at"].endswith("Z")
+    assert data["domain"] == "acme"
+    assert data["email"] == sandbox.email
+    assert data["api_token"] == TOKEN
+    assert data["token_type"] == "classic"
+    assert "cloud_id" not in data
+    assert data["created_at"].endswith("Z")
     # verified with one request, on the site
     assert [e["path"] for e in sandbox.requests.entries()] == ["/wiki/rest/api/user/current"]
 
@@ -112,8 +116,10 @@ def test_auth_interactive_prompts_and_hides_the_token(sandbox):
         "auth", input=f"https://acme.atlassian.net/wiki/spaces/X\n{sandbox.email}\n{TOKEN}\n"
     )
     assert result.exit_code == 0, result.output
-    assert "Confluence site" in result.output and "API token" in result.output
-    assert "id.atlassian.com" in result.output and ISSUE_READ in result.output
+    assert "Confluence site" in result.output
+    assert "API token" in result.output
+    assert "id.atlassian.com" in result.output
+    assert ISSUE_READ in result.output
     assert json.loads(credentials.credentials_path().read_text())["domain"] == "acme"
 
 
@@ -134,7 +140,8 @@ def test_auth_detects_a_scoped_token(sandbox):
     assert result.exit_code == 0, result.output
     assert "a scoped token through the gateway" in result.stdout
     data = json.loads(credentials.credentials_path().read_text())
-    assert data["token_type"] == "scoped" and data["cloud_id"] == sandbox.cloud_id
+    assert data["token_type"] == "scoped"
+    assert data["cloud_id"] == sandbox.cloud_id
     paths = [e["path"] for e in sandbox.requests.entries()]
     assert paths == [
         "/wiki/rest/api/user/current",
@@ -212,7 +219,8 @@ def test_auth_token_stdin_needs_domain_and_email(sandbox):
     assert result.exit_code == 2
     assert "--domain and --email" in result.stderr
     result = auth_stdin(sandbox, token="")
-    assert result.exit_code == 2 and "No API token" in result.stderr
+    assert result.exit_code == 2
+    assert "No API token" in result.stderr
 
 
 def test_auth_site_override_must_be_loopback(sandbox, monkeypatch):
@@ -237,7 +245,8 @@ def test_auth_warns_when_env_vars_override_the_file(sandbox, monkeypatch):
     monkeypatch.setenv("CONFLUENCE_EMAIL", sandbox.email)
     result = auth_stdin(sandbox)
     assert result.exit_code == 0
-    assert "CONFLUENCE_EMAIL" in result.stderr and "override" in result.stderr
+    assert "CONFLUENCE_EMAIL" in result.stderr
+    assert "override" in result.stderr
 
 
 def test_auth_debug_logs_requests_but_not_the_token(sandbox, monkeypatch, private_environment):
@@ -246,7 +255,8 @@ def test_auth_debug_logs_requests_but_not_the_token(sandbox, monkeypatch, privat
     assert result.exit_code == 0
     assert "GET /wiki/rest/api/user/current -> 200" in result.stderr
     logs = list((private_environment / "logs").glob("http-*.log"))
-    assert logs and "user/current -> 200" in logs[0].read_text()
+    assert logs
+    assert "user/current -> 200" in logs[0].read_text()
 
 
 def test_auth_in_a_subprocess_with_an_open_umask(shared_sandbox, private_environment):
@@ -271,9 +281,11 @@ def test_auth_in_a_subprocess_with_an_open_umask(shared_sandbox, private_environ
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
-    assert TOKEN not in proc.stdout and TOKEN not in proc.stderr
+    assert TOKEN not in proc.stdout
+    assert TOKEN not in proc.stderr
     path = credentials.credentials_path()
-    assert mode_of(path.parent) == 0o700 and mode_of(path) == 0o600
+    assert mode_of(path.parent) == 0o700
+    assert mode_of(path) == 0o600
 
 
 # --- ctk status ---------------------------------------------------------------------------------
@@ -289,7 +301,8 @@ def test_status_after_auth_shows_sources_and_the_masked_token(sandbox):
     assert f"{TOKEN[:4]}…{TOKEN[-4:]}  [file]" in out
     assert "classic  [file]" in out
     assert str(credentials.credentials_path()) in out
-    assert "stored at" in out and "Z" in out
+    assert "stored at" in out
+    assert "Z" in out
 
 
 def test_status_names_env_sources_field_by_field(sandbox, monkeypatch):
@@ -332,7 +345,8 @@ def test_status_json(sandbox):
     result = ctk("--json", "status")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["domain"] == "acme" and report["token_source"] == "file"
+    assert report["domain"] == "acme"
+    assert report["token_source"] == "file"
     assert report["token"] == f"{TOKEN[:4]}…{TOKEN[-4:]}"
     assert report["missing"] == []
 
@@ -341,7 +355,8 @@ def test_status_without_credentials_names_what_is_missing():
     result = ctk("status")
     assert result.exit_code == 3
     assert "(not set)" in result.stdout
-    assert "CONFLUENCE_DOMAIN" in result.stderr and "ctk auth" in result.stderr
+    assert "CONFLUENCE_DOMAIN" in result.stderr
+    assert "ctk auth" in result.stderr
     assert "does not exist" in result.stdout
 
 
@@ -368,7 +383,8 @@ def test_logout_removes_the_file_and_says_so(sandbox):
     assert f"Removed {path}." in result.stdout
     assert not path.exists()
     again = ctk("logout")
-    assert again.exit_code == 0 and "nothing to remove" in again.stdout
+    assert again.exit_code == 0
+    assert "nothing to remove" in again.stdout
 
 
 def test_logout_leaves_env_vars_alone_and_says_so(sandbox, monkeypatch):
@@ -376,7 +392,8 @@ def test_logout_leaves_env_vars_alone_and_says_so(sandbox, monkeypatch):
     monkeypatch.setenv("CONFLUENCE_API_TOKEN", TOKEN)
     result = ctk("logout")
     assert result.exit_code == 0
-    assert "CONFLUENCE_API_TOKEN" in result.stdout and "not changed" in result.stdout
+    assert "CONFLUENCE_API_TOKEN" in result.stdout
+    assert "not changed" in result.stdout
     assert os.environ["CONFLUENCE_API_TOKEN"] == TOKEN
     status = ctk("status")
     assert f"{TOKEN[:4]}…{TOKEN[-4:]}  [env CONFLUENCE_API_TOKEN]" in status.stdout

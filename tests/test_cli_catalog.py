@@ -70,7 +70,7 @@ def _choices(click_param: click.Parameter):
     return None
 
 
-@pytest.mark.parametrize("resource, op", OPERATIONS, ids=_id)
+@pytest.mark.parametrize(("resource", "op"), OPERATIONS, ids=_id)
 def test_cli_and_mcp_parity(resource, op):
     group = build_resource_group(resource, WRITES_ON)
     command = group.commands[op.cli_name]
@@ -118,7 +118,8 @@ def test_cli_and_mcp_parity(resource, op):
         if isinstance(cp.type, (click.IntRange, click.FloatRange)):
             assert (cp.type.min, cp.type.max) == (mcp.get("minimum"), mcp.get("maximum")), where
         else:
-            assert "minimum" not in mcp and "maximum" not in mcp, where
+            assert "minimum" not in mcp, where
+            assert "maximum" not in mcp, where
         # help: the option's help is the declared help; MCP carries it except for limit/cursor,
         # which the server instructions explain once
         if isinstance(cp, click.Option):
@@ -131,7 +132,7 @@ def test_cli_and_mcp_parity(resource, op):
             assert mcp["description"] == param.help, where
 
 
-@pytest.mark.parametrize("resource, op", OPERATIONS, ids=_id)
+@pytest.mark.parametrize(("resource", "op"), OPERATIONS, ids=_id)
 def test_every_operation_help_works(cli, resource, op):
     group_name = resource.name.replace("_", "-")
     result = cli(group_name, op.cli_name, "--help", env={"CTK_ENABLE_WRITES": "true"})
@@ -171,7 +172,7 @@ def _listed_commands(help_text: str) -> list[str]:
     return names
 
 
-@pytest.mark.parametrize("resource, op", WRITE_OPERATIONS, ids=_id)
+@pytest.mark.parametrize(("resource", "op"), WRITE_OPERATIONS, ids=_id)
 def test_write_refused_before_any_argument_check(cli, resource, op):
     group_name = resource.name.replace("_", "-")
     for args in ([], ["--no-such-option", "x", "y", "z"]):
@@ -184,7 +185,7 @@ def test_write_refused_before_any_argument_check(cli, resource, op):
         assert result.exit_code == 4, result
 
 
-@pytest.mark.parametrize("resource, op", WRITE_OPERATIONS, ids=_id)
+@pytest.mark.parametrize(("resource", "op"), WRITE_OPERATIONS, ids=_id)
 def test_write_absent_from_mcp_tool_when_off(resource, op):
     schema = tool_schema(resource, WRITES_OFF)
     assert op.name not in schema["properties"]["action"]["enum"]
@@ -192,7 +193,7 @@ def test_write_absent_from_mcp_tool_when_off(resource, op):
     assert WRITES_OFF.annotations(resource)["readOnlyHint"] is True
 
 
-@pytest.mark.parametrize("resource, op", WRITE_OPERATIONS, ids=_id)
+@pytest.mark.parametrize(("resource", "op"), WRITE_OPERATIONS, ids=_id)
 def test_write_offered_when_on(cli, resource, op):
     group_name = resource.name.replace("_", "-")
     result = cli(group_name, op.cli_name, env={"CTK_ENABLE_WRITES": "on"})
@@ -205,7 +206,8 @@ def test_write_offered_when_on(cli, resource, op):
 def test_root_help_footer_only_when_writes_are_off(cli):
     off = cli("--help")
     on = cli("--help", env={"CTK_ENABLE_WRITES": "true"})
-    assert "Write commands are hidden" in off.stdout and "CTK_ENABLE_WRITES=true" in off.stdout
+    assert "Write commands are hidden" in off.stdout
+    assert "CTK_ENABLE_WRITES=true" in off.stdout
     assert "Write commands are hidden" not in on.stdout
     for resource in load_catalog().resources:
         assert f"  {resource.name.replace('_', '-')} " in off.stdout

@@ -30,7 +30,8 @@ def test_space_ids_from_ids_and_keys_cached_per_process(ctx, confluence_sandbox)
     other = Context(environ=ctx.environ)  # a new context in the same process: cached
     assert other.space_id("DEMO") == expected
     lookups = confluence_sandbox.requests.find("GET", "/api/v2/spaces")
-    assert len(lookups) == 1 and lookups[0]["query"]["keys"] == ["DEMO"]
+    assert len(lookups) == 1
+    assert lookups[0]["query"]["keys"] == ["DEMO"]
 
 
 def test_unknown_key_and_empty_value(ctx):
@@ -82,4 +83,5 @@ def test_terminal_progress_line(capsys):
 
 def test_no_progress_when_stderr_is_not_a_terminal(ctk_cli):
     result = ctk_cli("spaces", "list", "--all")
-    assert result.exit_code == 0 and result.stderr == ""
+    assert result.exit_code == 0
+    assert result.stderr == ""

@@ -83,13 +83,17 @@ def test_coercion_of_strings_from_any_front_end():
         },
     )
     assert result["query"] == "12"
-    assert result["depth"] == 3 and result["ratio"] == 0.5 and result["exact"] is True
-    assert result["labels"] == ["a", "b"] and result["ids"] == ["1", "2", "3"]
-    assert result["limit"] == 10 and isinstance(result["limit"], int)
+    assert result["depth"] == 3
+    assert result["ratio"] == 0.5
+    assert result["exact"] is True
+    assert result["labels"] == ["a", "b"]
+    assert result["ids"] == ["1", "2", "3"]
+    assert result["limit"] == 10
+    assert isinstance(result["limit"], int)
 
 
 @pytest.mark.parametrize(
-    "args, fragment",
+    ("args", "fragment"),
     [
         ({}, "Missing required argument 'query'"),
         ({"query": "  "}, "'query' must not be empty"),
@@ -143,7 +147,7 @@ def test_unknown_operation_name():
 
 
 @pytest.mark.parametrize(
-    "text, items", [("a,b", ["a", "b"]), (" a , ,b ", ["a", "b"]), ("", []), ("one", ["one"])]
+    ("text", "items"), [("a,b", ["a", "b"]), (" a , ,b ", ["a", "b"]), ("", []), ("one", ["one"])]
 )
 def test_split_list(text, items):
     assert dispatch.split_list(text) == items

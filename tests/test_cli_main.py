@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import os
+import shutil
 import subprocess
 import sys
 
 import pytest
-from plugin_support import plugins, resource_source  # noqa: F401
+from plugin_support import resource_source
 
 from ctk_core import __version__
 from ctk_core.commands import CORE_COMMANDS
@@ -42,16 +45,20 @@ def test_help_imports_nothing_heavy(args):
     assert "Usage: ctk" in proc.stdout or __version__ in proc.stdout
 
 
-def test_version(cli):
+def test_version_is_the_installed_distributions(cli):
+    installed = importlib.metadata.version("ctk-confluence")
     result = cli("--version")
-    assert result.exit_code == 0 and result.stdout == f"ctk {__version__}\n"
+    assert result.exit_code == 0
+    assert result.stdout == f"ctk {installed}\n"
+    assert installed == __version__  # the source tree and its metadata agree
 
 
 def test_root_help_lists_resources_and_core_commands(cli):
     result = cli("--help")
     assert result.exit_code == 0
     for name, (_, help_text) in CORE_COMMANDS.items():
-        assert f"  {name} " in result.stdout and help_text in " ".join(result.stdout.split())
+        assert f"  {name} " in result.stdout
+        assert help_text in " ".join(result.stdout.split())
     for resource in load_catalog().resources:
         assert resource.summary in " ".join(result.stdout.split())
     assert result.stderr == ""
@@ -75,7 +82,8 @@ def test_disabled_tool_is_hidden_and_explains_itself(cli):
     env = {"CTK_DISABLED_TOOLS": "manage_users"}
     root = cli("--help", env=env)
     assert root.exit_code == 0
-    assert "  users " not in root.stdout and "  spaces " in root.stdout
+    assert "  users " not in root.stdout
+    assert "  spaces " in root.stdout
     for args in (
         ["users", "get-current"],
         ["users"],
@@ -94,7 +102,8 @@ def test_unknown_disabled_tool_warns_once(cli):
     result = cli("--help", env={"CTK_DISABLED_TOOLS": "manage_userz, manage_spaces"})
     assert result.exit_code == 0
     warnings = [line for line in result.stderr.splitlines() if "warning" in line]
-    assert len(warnings) == 1 and "'manage_userz'" in warnings[0]
+    assert len(warnings) == 1
+    assert "'manage_userz'" in warnings[0]
     assert "  spaces " not in result.stdout
 
 
@@ -107,7 +116,8 @@ def test_bad_enable_writes_value_warns(cli):
 
 def test_unknown_command_is_a_usage_error(cli):
     result = cli("nonsense")
-    assert result.exit_code == 2 and "No such command 'nonsense'" in result.stderr
+    assert result.exit_code == 2
+    assert "No such command 'nonsense'" in result.stderr
 
 
 def test_connection_failure_is_one_line_exit_8(cli):
@@ -123,17 +133,19 @@ def test_connection_failure_is_one_line_exit_8(cli):
     )
     assert result.exit_code == 8, result
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ")
+    assert len(lines) == 1
+    assert lines[0].startswith("Error: ")
     assert "secret-token-123" not in result.stderr
 
 
 def test_missing_credentials_exit_3(cli):
     result = cli("spaces", "list")
     assert result.exit_code == 3, result
-    assert result.stderr.startswith("Error: ") and "ctk auth" in result.stderr
+    assert result.stderr.startswith("Error: ")
+    assert "ctk auth" in result.stderr
 
 
-def _crash_plugin(plugins):  # noqa: F811
+def _crash_plugin(plugins):
     plugins.install(
         "crash",
         """
@@ -150,7 +162,7 @@ def ctk_register_resources(register):
     load_catalog(reload=True)
 
 
-def test_unexpected_error_is_one_line_without_debug(cli, plugins):  # noqa: F811
+def test_unexpected_error_is_one_line_without_debug(cli, plugins):
     _crash_plugin(plugins)
     result = cli("crash", "now")
     assert result.exit_code == 1
@@ -161,7 +173,7 @@ def test_unexpected_error_is_one_line_without_debug(cli, plugins):  # noqa: F811
 
 
 @pytest.mark.parametrize("how", [["--debug"], "CTK_DEBUG"])
-def test_traceback_with_debug(cli, plugins, how):  # noqa: F811
+def test_traceback_with_debug(cli, plugins, how):
     _crash_plugin(plugins)
     if how == "CTK_DEBUG":
         result = cli("crash", "now", env={"CTK_DEBUG": "1"})
@@ -172,7 +184,7 @@ def test_traceback_with_debug(cli, plugins, how):  # noqa: F811
     assert "RuntimeError: handler bug" in result.stderr
 
 
-def test_plugin_commands_are_added(cli, plugins):  # noqa: F811
+def test_plugin_commands_are_added(cli, plugins):
     plugins.install(
         "hello",
         """
@@ -194,21 +206,23 @@ def ctk_register_commands(cli):
     )
     load_catalog(reload=True)
     result = cli("hello", "you")
-    assert result.exit_code == 0 and result.stdout == "hello you\n"
+    assert result.exit_code == 0
+    assert result.stdout == "hello you\n"
     assert "a plugin's command 'auth' was ignored" in result.stderr
     helped = cli("--help")
     assert "Greet someone." in helped.stdout
     assert cli("auth", "--help").stdout.count("Save credentials") == 1
 
 
-def test_plugins_command_lists_builtins_and_failures(cli, plugins):  # noqa: F811
+def test_plugins_command_lists_builtins_and_failures(cli, plugins):
     plugins.install("broken", "import no_such_module_zz", dist="ctk-broken", version="0.3")
     plugins.install("notes", resource_source("notes"), dist="ctk-notes", version="2.0")
     load_catalog(reload=True)
     result = cli("--json", "plugins")
     assert result.exit_code == 0, result
     rows = {r["name"]: r for r in result.json()["results"]}
-    assert rows["spaces"]["distribution"] == "ctk" and rows["spaces"]["status"] == "loaded"
+    assert rows["spaces"]["distribution"] == "ctk-confluence"
+    assert rows["spaces"]["status"] == "loaded"
     assert rows["spaces"]["tools"] == ["manage_spaces"]
     assert rows["notes"] == {
         "name": "notes",
@@ -235,7 +249,7 @@ def test_plugins_command_lists_builtins_and_failures(cli, plugins):  # noqa: F81
     assert "broken: import failed: ModuleNotFoundError" in table.stdout
 
 
-def test_broken_plugin_never_breaks_help_in_a_real_process(plugins):  # noqa: F811
+def test_broken_plugin_never_breaks_help_in_a_real_process(plugins):
     plugins.install("broken", "raise SystemError('bad plugin')", dist="ctk-broken")
     import os
 
@@ -248,9 +262,11 @@ def test_broken_plugin_never_breaks_help_in_a_real_process(plugins):  # noqa: F8
         timeout=60,
     )
     assert proc.returncode == 0
-    assert "Resources:" in proc.stdout and "spaces" in proc.stdout
+    assert "Resources:" in proc.stdout
+    assert "spaces" in proc.stdout
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "'broken' (ctk-broken 1.0)" in lines[0]
+    assert len(lines) == 1
+    assert "'broken' (ctk-broken 1.0)" in lines[0]
     assert "SystemError: bad plugin" in lines[0]
 
 
@@ -266,7 +282,8 @@ def test_subprocess_run_against_the_sandbox(ctk_cli):
     assert result.exit_code == 0, result
     assert result.json()["key"] == "DEMO"
     refused = ctk_cli("spaces", "create", "X", subprocess=True)
-    assert refused.exit_code == 4 and "CTK_ENABLE_WRITES=true" in refused.stderr
+    assert refused.exit_code == 4
+    assert "CTK_ENABLE_WRITES=true" in refused.stderr
 
 
 def test_shell_completion(cli):
@@ -280,3 +297,43 @@ def test_shell_completion(cli):
         }
     )
     assert "plain,global" in result.stdout.split()
+
+
+@pytest.mark.parametrize(
+    ("shell", "marker"),
+    [("bash", "complete -o nosort -F"), ("zsh", "compdef"), ("fish", "complete --no-files")],
+)
+def test_completion_prints_the_script_for_ctk(cli, shell, marker):
+    result = cli("completion", shell)
+    assert result.exit_code == 0, result.stderr
+    assert marker in result.stdout
+    assert "_CTK_COMPLETE=" in result.stdout
+    assert f"{shell}_complete" in result.stdout
+    assert " ctk" in result.stdout  # the script completes the command named ctk
+
+
+def test_completion_script_drives_real_completion(tmp_path):
+    exe = shutil.which("ctk", path=os.path.dirname(sys.executable))
+    assert exe, "the ctk console script is installed beside this Python"
+    script = subprocess.run(
+        [exe, "completion", "bash"], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    bash = shutil.which("bash")
+    assert bash
+    probe = (
+        f"{script}\n"
+        "COMP_WORDS=(ctk pages g); COMP_CWORD=2; _ctk_completion ctk\n"
+        'printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    env = {**os.environ, "PATH": os.path.dirname(exe) + os.pathsep + os.environ["PATH"]}
+    proc = subprocess.run(
+        [bash, "--norc", "-c", probe], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["get", "get-by-title"]
+
+
+def test_completion_refuses_an_unknown_shell(cli):
+    result = cli("completion", "tcsh")
+    assert result.exit_code == 2
+    assert "'tcsh' is not one of 'bash', 'zsh', 'fish'" in result.stderr

@@ -21,7 +21,8 @@ def test_inferred_columns_skip_nested_and_multiline():
 
 def test_table_keeps_ids_as_text():
     text = output.table([{"id": "0012", "n": "1.50"}])
-    assert "0012" in text and "1.50" in text  # no number parsing
+    assert "0012" in text
+    assert "1.50" in text
 
 
 def test_table_with_declared_columns_and_cells():
@@ -33,7 +34,8 @@ def test_table_with_declared_columns_and_cells():
 
 def test_long_cells_are_cut():
     text = output.table([{"t": "x" * 200}])
-    assert "x" * (output.MAX_CELL - 1) + "\u2026" in text and "x" * output.MAX_CELL not in text
+    assert "x" * (output.MAX_CELL - 1) + "\u2026" in text
+    assert "x" * output.MAX_CELL not in text
 
 
 def test_key_values_aligned_with_body_after():
@@ -72,7 +74,8 @@ def test_render_shapes():
 def test_emit_json_is_the_same_structure_and_never_null_lists():
     out, err = io.StringIO(), io.StringIO()
     output.emit({"results": [], "next_cursor": None}, as_json=True, out=out, err=err)
-    assert out.getvalue() == '{"results":[],"next_cursor":null}\n' and err.getvalue() == ""
+    assert out.getvalue() == '{"results":[],"next_cursor":null}\n'
+    assert err.getvalue() == ""
 
 
 def test_emit_text_hints_at_more_pages():
@@ -85,7 +88,8 @@ def test_emit_text_hints_at_more_pages():
 def test_emit_empty_list_says_so_on_stderr():
     out, err = io.StringIO(), io.StringIO()
     output.emit({"results": [], "next_cursor": None}, out=out, err=err)
-    assert out.getvalue() == "" and err.getvalue() == "No results.\n"
+    assert out.getvalue() == ""
+    assert err.getvalue() == "No results.\n"
 
 
 @pytest.mark.parametrize(

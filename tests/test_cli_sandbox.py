@@ -40,14 +40,16 @@ def test_sandbox_remembers_between_runs_and_reset_forgets(cli):
     assert again.exit_code == 0, again
     assert again.json()["id"] == created.json()["id"]
     reset = cli("sandbox", "reset")
-    assert reset.exit_code == 0 and "Removed" in reset.stdout
+    assert reset.exit_code == 0
+    assert "Removed" in reset.stdout
     assert not data_path().exists()
     gone = cli("--sandbox", "spaces", "get", "KEEP")
     assert gone.exit_code == 5, gone
     assert data_path().exists()  # that run started afresh, from the seed
     assert cli("sandbox", "reset").exit_code == 0
     nothing = cli("sandbox", "reset")
-    assert nothing.exit_code == 0 and "Nothing to reset" in nothing.stdout
+    assert nothing.exit_code == 0
+    assert "Nothing to reset" in nothing.stdout
 
 
 def test_sandbox_by_environment_variable(cli):
@@ -111,4 +113,6 @@ def test_serve_prints_its_url_and_answers(tmp_path):
 def test_serve_help_and_group_help(cli):
     assert cli("sandbox", "--help").exit_code == 0
     serve = cli("sandbox", "serve", "--help")
-    assert serve.exit_code == 0 and "--port" in serve.stdout and "--seed" in serve.stdout
+    assert serve.exit_code == 0
+    assert "--port" in serve.stdout
+    assert "--seed" in serve.stdout

@@ -21,14 +21,16 @@ def test_an_option_of_another_command_picks_that_command(ctk_cli, confluence_san
     short = ctk_cli("--json", "search", "--text", "sync agent")
     long = ctk_cli("--json", "search", "quick", "--text", "sync agent")
     assert short.exit_code == 0, short
-    assert short.json() == long.json() and short.json()["results"]
+    assert short.json() == long.json()
+    assert short.json()["results"]
     sent = confluence_sandbox.requests.entries()[-1]["query"]["cql"][0]
     assert sent.startswith('siteSearch ~ "sync agent"')
 
 
 def test_unknown_option_still_fails_as_usage(ctk_cli):
     result = ctk_cli("search", "--bogus", "x")
-    assert result.exit_code == 2 and "--bogus" in result.stderr
+    assert result.exit_code == 2
+    assert "--bogus" in result.stderr
     assert "runs 'cql'" in ctk_cli("search", "--help").stdout
 
 
@@ -37,7 +39,8 @@ def test_move_before_and_after_shortcuts(ctk_cli, confluence_sandbox):
     second = confluence_sandbox.page_id("Release 1.1")
     moved = ctk_cli("--json", "pages", "move", second, "--before", first, env=WRITES)
     assert moved.exit_code == 0, moved
-    assert moved.json()["position"] == "before" and moved.json()["target_id"] == first
+    assert moved.json()["position"] == "before"
+    assert moved.json()["target_id"] == first
     order = [
         c["title"]
         for c in confluence_sandbox.state.children_of(confluence_sandbox.page_id("Release Notes"))
@@ -51,7 +54,8 @@ def test_move_before_and_after_shortcuts(ctk_cli, confluence_sandbox):
     ]
     assert order.index("Release 1.1") > order.index("Release 1.0")
     clash = ctk_cli("pages", "move", second, "--before", first, "--target", first, env=WRITES)
-    assert clash.exit_code == 2 and "give one or the other" in clash.stderr
+    assert clash.exit_code == 2
+    assert "give one or the other" in clash.stderr
     assert "--before VALUE" in ctk_cli("pages", "move", "--help", env=WRITES).stdout
 
 
@@ -60,7 +64,7 @@ def _noop(ctx, **params):
 
 
 @pytest.mark.parametrize(
-    "resource, fragment",
+    ("resource", "fragment"),
     [
         (
             Resource(

@@ -8,6 +8,7 @@ import random
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from secret_support import assert_secret_absent
@@ -97,7 +98,8 @@ def test_wrong_token_is_an_auth_error_that_never_shows_a_token(sandbox):
     with pytest.raises(AuthError) as info:
         client.get("/api/v2/spaces")
     assert info.value.exit_code == 3
-    assert "401" in str(info.value) and "ctk status --check" in str(info.value)
+    assert "401" in str(info.value)
+    assert "ctk status --check" in str(info.value)
     assert TOKEN not in str(info.value)
 
 
@@ -162,8 +164,10 @@ def test_429_gives_up_after_three_retries_with_the_server_hint(sandbox, clock):
     assert clock.slept == [1.0, 1.0, 1.0]
     assert len(gets(sandbox, "/wiki/api/v2/spaces")) == 4
     err = info.value
-    assert err.exit_code == 7 and err.retry_after == 1.0
-    assert "after 3 retries" in str(err) and "retry after 1 s" in str(err)
+    assert err.exit_code == 7
+    assert err.retry_after == 1.0
+    assert "after 3 retries" in str(err)
+    assert "retry after 1 s" in str(err)
     assert "Rate limit exceeded" in str(err)  # Confluence's own message
 
 
@@ -177,7 +181,8 @@ def test_503_without_retry_after_backs_off_5_10_20_with_jitter(sandbox, clock):
         assert base * 0.7 <= slept <= base * 1.3
     assert len(set(clock.slept)) == 3
     assert info.value.exit_code == 8
-    assert "503" in str(info.value) and "after 3 retries" in str(info.value)
+    assert "503" in str(info.value)
+    assert "after 3 retries" in str(info.value)
 
 
 def test_backoff_is_capped_at_30_seconds(sandbox):
@@ -223,14 +228,15 @@ def test_writes_are_never_retried(sandbox, clock, kind, method):
     assert len([e for e in sandbox.requests.entries() if e["method"] == method]) == 1
 
 
-@pytest.mark.parametrize("kind, status", [("500", 500), ("502", 502)])
+@pytest.mark.parametrize(("kind", "status"), [("500", 500), ("502", 502)])
 def test_other_5xx_are_unavailable_and_not_retried(sandbox, clock, kind, status):
     client = make_client(sandbox, clock)
     sandbox.fault({"kind": kind, "count": 1})
     with pytest.raises(Unavailable) as info:
         client.get("/api/v2/spaces")
     assert info.value.exit_code == 8
-    assert str(status) in str(info.value) and "(injected)" in str(info.value)
+    assert str(status) in str(info.value)
+    assert "(injected)" in str(info.value)
     assert clock.slept == []
     assert len(gets(sandbox, "/wiki/api/v2/spaces")) == 1
 
@@ -254,7 +260,8 @@ def test_html_error_page_is_reduced_to_one_line(sandbox):
         client.get("/api/v2/spaces")
     text = str(info.value)
     assert "HTML error page: 502 Bad Gateway" in text
-    assert "<" not in text and "\n" not in text
+    assert "<" not in text
+    assert "\n" not in text
     assert "temporarily unable" not in text  # the page body never reaches the user
 
 
@@ -322,7 +329,8 @@ def test_iterate_paces_with_the_limiter(sandbox, clock):
     assert requests_made >= 3
     assert len(items) == len({p["id"] for p in items})
     assert clock.slept == [pytest.approx(3.0)] * (requests_made - 2)
-    assert said and all(s == "waiting 3.0 s for the rate limiter" for s in said)
+    assert said
+    assert all(s == "waiting 3.0 s for the rate limiter" for s in said)
 
 
 # --- pagination
@@ -397,7 +405,8 @@ def test_download_through_the_v1_redirect_keeps_auth_on_the_same_host(sandbox):
     )
     assert size == att["fileSize"]
     hops = [e for e in sandbox.requests.entries() if e["method"] == "GET"]
-    assert len(hops) == 2 and hops[1]["status"] == 200  # the redirect target accepted the auth
+    assert len(hops) == 2
+    assert hops[1]["status"] == 200
 
 
 def test_download_is_chunked_with_progress(sandbox):
@@ -414,8 +423,10 @@ def test_download_is_chunked_with_progress(sandbox):
     size = client.download(
         meta["downloadLink"], buf, progress=lambda d, t: calls.append(d), chunk_size=64 * 1024
     )
-    assert size == len(data) and buf.getvalue() == data
-    assert len(calls) >= 16 and calls == sorted(calls)
+    assert size == len(data)
+    assert buf.getvalue() == data
+    assert len(calls) >= 16
+    assert calls == sorted(calls)
 
 
 def test_download_of_a_missing_file_is_not_found(sandbox):
@@ -428,7 +439,7 @@ class _Recorder(BaseHTTPRequestHandler):
     """A second real server on another port (another origin): records headers, redirects."""
 
     protocol_version = "HTTP/1.1"
-    seen: list[dict[str, str]] = []
+    seen: ClassVar[list[dict[str, str]]] = []
     redirect_to = ""
 
     def log_message(self, *args) -> None:
@@ -512,15 +523,19 @@ def test_debug_logs_one_line_per_request_without_secrets(sandbox, capfd, private
     client.get("/api/v2/spaces", params={"keys": "DEMO"})
     with pytest.raises(NotFound):
         client.get("/api/v2/pages/424242")
-    out, err = capfd.readouterr()
+    _out, err = capfd.readouterr()
     lines = [line for line in err.splitlines() if "ctk http:" in line]
     assert len(lines) == 2
-    assert "GET /wiki/api/v2/spaces -> 200" in lines[0] and " ms)" in lines[0]
+    assert "GET /wiki/api/v2/spaces -> 200" in lines[0]
+    assert " ms)" in lines[0]
     assert "GET /wiki/api/v2/pages/424242 -> 404" in lines[1]
     assert "keys=DEMO" not in err  # no query strings
-    assert TOKEN not in err and "Basic " not in err and "uthorization" not in err
+    assert TOKEN not in err
+    assert "Basic " not in err
+    assert "uthorization" not in err
     logs = list((private_environment / "logs").glob("http-*.log"))
     assert len(logs) == 1
     text = logs[0].read_text()
-    assert "GET /wiki/api/v2/spaces -> 200" in text and TOKEN not in text
+    assert "GET /wiki/api/v2/spaces -> 200" in text
+    assert TOKEN not in text
     assert (logs[0].stat().st_mode & 0o777) == 0o600

@@ -83,7 +83,8 @@ def test_html_page_reduced_to_one_short_line():
     ).encode()
     text = confluence_message(502, "text/html; charset=utf-8", page)
     assert text == "an HTML error page: 502 Bad Gateway"
-    assert "<" not in text and "\n" not in text
+    assert "<" not in text
+    assert "\n" not in text
 
 
 def test_html_without_title_and_without_content_type():
@@ -108,14 +109,15 @@ def test_empty_and_unhelpful_bodies():
 
 def test_long_messages_are_cut():
     text = confluence_message(400, "application/json", v2("x" * 5000))
-    assert len(text) <= 300 and text.endswith("…")
+    assert len(text) <= 300
+    assert text.endswith("…")
 
 
 # --- status -> error class ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "status, cls, words, exit_code",
+    ("status", "cls", "words", "exit_code"),
     [
         (400, UsageError, "rejected the request (400)", 2),
         (401, AuthError, "Authentication failed (401)", 3),
@@ -145,7 +147,8 @@ def test_error_for_status(status, cls, words, exit_code):
 
 def test_scope_401_points_at_the_scope_list():
     err = error_for_status(401, "GET", "/x", "Unauthorized; scope does not match")
-    assert "scope" in (err.hint or "") and "ctk auth" in (err.hint or "")
+    assert "scope" in (err.hint or "")
+    assert "ctk auth" in (err.hint or "")
 
 
 def test_429_carries_the_retry_hint():
@@ -186,7 +189,7 @@ def test_cursor_of():
 
 
 @pytest.mark.parametrize(
-    "base, link, expected",
+    ("base", "link", "expected"),
     [
         (
             "https://acme.atlassian.net",
@@ -275,10 +278,12 @@ def test_client_from_environment_builds_each_base(monkeypatch):
     monkeypatch.setenv("CTK_RATE_LIMIT", "20/60")
     c = client_from_environment()
     assert c.base_url == "http://127.0.0.1:9999"
-    assert c.limiter is not None and c.limiter.capacity == 20
+    assert c.limiter is not None
+    assert c.limiter.capacity == 20
 
 
 def test_client_from_environment_without_credentials():
     with pytest.raises(AuthError) as info:
         client_from_environment({})
-    assert "CONFLUENCE_DOMAIN" in str(info.value) and "ctk auth" in str(info.value)
+    assert "CONFLUENCE_DOMAIN" in str(info.value)
+    assert "ctk auth" in str(info.value)

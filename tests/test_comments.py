@@ -24,7 +24,7 @@ FOOTER_FIELDS = [
     "body",
     "web_url",
 ]
-INLINE_FIELDS = FOOTER_FIELDS[:-2] + ["resolution_status", "selected_text", "body", "web_url"]
+INLINE_FIELDS = [*FOOTER_FIELDS[:-2], "resolution_status", "selected_text", "body", "web_url"]
 
 
 @pytest.fixture
@@ -62,13 +62,17 @@ def test_list_footer_same_in_both_front_ends(ctk_cli, ctk_mcp, confluence_sandbo
         "manage_comments", {"action": "list_footer", "page_id": demo["getting"]}
     )
     assert cli == mcp
-    assert cli["next_cursor"] is None and len(cli["results"]) == 1
+    assert cli["next_cursor"] is None
+    assert len(cli["results"]) == 1
     comment = cli["results"][0]
     assert list(comment) == FOOTER_FIELDS
-    assert comment["id"] == demo["question"] and comment["type"] == "footer"
-    assert comment["page_id"] == demo["getting"] and comment["parent_comment_id"] is None
+    assert comment["id"] == demo["question"]
+    assert comment["type"] == "footer"
+    assert comment["page_id"] == demo["getting"]
+    assert comment["parent_comment_id"] is None
     assert comment["body"] == "Should we mention the Windows installer here?"
-    assert comment["version"] == 1 and comment["author_id"]
+    assert comment["version"] == 1
+    assert comment["author_id"]
     assert comment["web_url"].startswith(confluence_sandbox.url + "/wiki/spaces/DEMO/pages/")
     raw = cli_json(ctk_cli, "comments", "list", demo["getting"], "--body-format", "storage")
     assert raw["results"][0]["body"] == "<p>Should we mention the Windows installer here?</p>"
@@ -88,7 +92,8 @@ def test_list_footer_paging_and_sort(ctk_cli, ctk_mcp, confluence_sandbox, demo)
             created_at=f"2024-03-0{n + 1}T09:00:00.000Z",
         )
     first = cli_json(ctk_cli, "comments", "list", demo["api"], "--limit", "2")
-    assert [c["body"] for c in first["results"]] == ["note 0", "note 1"] and first["next_cursor"]
+    assert [c["body"] for c in first["results"]] == ["note 0", "note 1"]
+    assert first["next_cursor"]
     rest = ctk_mcp().call_json(
         "manage_comments",
         {
@@ -98,7 +103,8 @@ def test_list_footer_paging_and_sort(ctk_cli, ctk_mcp, confluence_sandbox, demo)
             "cursor": first["next_cursor"],
         },
     )
-    assert [c["body"] for c in rest["results"]] == ["note 2"] and rest["next_cursor"] is None
+    assert [c["body"] for c in rest["results"]] == ["note 2"]
+    assert rest["next_cursor"] is None
     newest = cli_json(
         ctk_cli, "comments", "list", demo["api"], "--sort", "-created-date", "--all", "--limit", "1"
     )
@@ -110,7 +116,8 @@ def test_list_inline_with_resolution_filter(ctk_cli, ctk_mcp, confluence_sandbox
     assert [c["id"] for c in everything["results"]] == [demo["open"], demo["resolved"]]
     first = everything["results"][0]
     assert list(first) == INLINE_FIELDS
-    assert first["type"] == "inline" and first["resolution_status"] == "open"
+    assert first["type"] == "inline"
+    assert first["resolution_status"] == "open"
     assert first["selected_text"] == "immutable revisions"
     assert first["body"] == "Are revisions really immutable once the hash is computed?"
     mcp = ctk_mcp()
@@ -167,9 +174,11 @@ def test_add_footer_markdown_and_storage(ctk_cli, ctk_mcp, confluence_sandbox, d
         "Looks **good**, see `GET /documents`",
         env=WRITES,
     )
-    assert made["type"] == "footer" and made["page_id"] == demo["api"]
+    assert made["type"] == "footer"
+    assert made["page_id"] == demo["api"]
     stored = state.comments[made["id"]]["body"]
-    assert "<strong>good</strong>" in stored and "<code>GET /documents</code>" in stored
+    assert "<strong>good</strong>" in stored
+    assert "<code>GET /documents</code>" in stored
     assert made["body"] == "Looks **good**, see `GET /documents`"
     raw = ctk_mcp(WRITES).call_json(
         "manage_comments",
@@ -194,13 +203,15 @@ def test_reply_to_footer_and_inline(ctk_cli, ctk_mcp, confluence_sandbox, demo):
     footer = cli_json(
         ctk_cli, "comments", "reply", demo["question"], "--body", "Done *now*.", env=WRITES
     )
-    assert footer["type"] == "footer" and footer["parent_comment_id"] == demo["question"]
+    assert footer["type"] == "footer"
+    assert footer["parent_comment_id"] == demo["question"]
     assert state.comments[footer["id"]]["kind"] == "footer"
     assert "<em>now</em>" in state.comments[footer["id"]]["body"]
     inline = ctk_mcp(WRITES).call_json(
         "manage_comments", {"action": "reply", "comment_id": demo["open"], "body": "Agreed."}
     )
-    assert inline["type"] == "inline" and inline["parent_comment_id"] == demo["open"]
+    assert inline["type"] == "inline"
+    assert inline["parent_comment_id"] == demo["open"]
     assert state.comments[inline["id"]]["kind"] == "inline"
     posts = [r["path"] for r in confluence_sandbox.requests.find("POST")]
     assert posts == ["/wiki/api/v2/footer-comments", "/wiki/api/v2/inline-comments"]
@@ -221,7 +232,8 @@ def test_add_inline_with_match_index(ctk_cli, ctk_mcp, confluence_sandbox, demo)
         "Why *alpha*?",
         env=WRITES,
     )
-    assert made["type"] == "inline" and made["selected_text"] == "alpha"
+    assert made["type"] == "inline"
+    assert made["selected_text"] == "alpha"
     assert made["resolution_status"] == "open"
     post = confluence_sandbox.requests.find("POST", "/wiki/api/v2/inline-comments")[-1]
     assert json.loads(post["body"])["inlineCommentProperties"] == {
@@ -262,7 +274,8 @@ def test_add_inline_selection_errors(ctk_cli, ctk_mcp, confluence_sandbox, demo)
         "x",
         env=WRITES,
     )
-    assert across.exit_code == 2 and "not found" in across.stderr
+    assert across.exit_code == 2
+    assert "not found" in across.stderr
     too_far = ctk_mcp(WRITES).error(
         "manage_comments",
         {
@@ -273,7 +286,8 @@ def test_add_inline_selection_errors(ctk_cli, ctk_mcp, confluence_sandbox, demo)
             "body": "x",
         },
     )
-    assert "occurs 3 time(s)" in too_far and "'match_index'" in too_far
+    assert "occurs 3 time(s)" in too_far
+    assert "'match_index'" in too_far
     negative = ctk_cli(
         "comments",
         "add-inline",
@@ -293,7 +307,8 @@ def test_add_inline_selection_errors(ctk_cli, ctk_mcp, confluence_sandbox, demo)
 def test_resolve_and_reopen(ctk_cli, ctk_mcp, confluence_sandbox, demo):
     state = confluence_sandbox.state
     done = cli_json(ctk_cli, "comments", "resolve", demo["open"], env=WRITES)
-    assert done["resolution_status"] == "resolved" and done["version"] == 2
+    assert done["resolution_status"] == "resolved"
+    assert done["version"] == 2
     assert done["body"] == "Are revisions really immutable once the hash is computed?"
     assert state.comments[demo["open"]]["resolutionStatus"] == "resolved"
     put = confluence_sandbox.requests.find("PUT")[-1]
@@ -310,16 +325,20 @@ def test_resolve_and_reopen(ctk_cli, ctk_mcp, confluence_sandbox, demo):
 
 def test_resolve_refuses_what_cannot_be_resolved(ctk_cli, ctk_mcp, confluence_sandbox, demo):
     footer = ctk_cli("comments", "resolve", demo["question"], env=WRITES)
-    assert footer.exit_code == 2 and "is a footer comment" in footer.stderr, footer
+    assert footer.exit_code == 2, footer
+    assert "is a footer comment" in footer.stderr, footer
     reply = ctk_mcp(WRITES).error(
         "manage_comments", {"action": "resolve", "comment_id": demo["open_reply"]}
     )
-    assert "is a reply" in reply and demo["open"] in reply
+    assert "is a reply" in reply
+    assert demo["open"] in reply
     confluence_sandbox.state.comments[demo["resolved"]]["resolutionStatus"] = "dangling"
     dangling = ctk_cli("comments", "reopen", demo["resolved"], env=WRITES)
-    assert dangling.exit_code == 2 and "dangling" in dangling.stderr
+    assert dangling.exit_code == 2
+    assert "dangling" in dangling.stderr
     unknown = ctk_cli("comments", "resolve", "999999", env=WRITES)
-    assert unknown.exit_code == 5 and "999999" in unknown.stderr
+    assert unknown.exit_code == 5
+    assert "999999" in unknown.stderr
     assert not confluence_sandbox.requests.find("PUT")
 
 
@@ -339,7 +358,8 @@ def test_delete_either_kind(ctk_cli, ctk_mcp, confluence_sandbox, demo):
         f"/wiki/api/v2/inline-comments/{demo['resolved']}",
     ]
     again = ctk_cli("comments", "delete", demo["question"], env=WRITES)
-    assert again.exit_code == 5 and "neither a footer nor an inline comment" in again.stderr
+    assert again.exit_code == 5
+    assert "neither a footer nor an inline comment" in again.stderr
 
 
 def test_writes_refused_when_off(ctk_cli, ctk_mcp, confluence_sandbox, demo):
@@ -353,7 +373,8 @@ def test_writes_refused_when_off(ctk_cli, ctk_mcp, confluence_sandbox, demo):
         ["comments", "delete", demo["question"]],
     ):
         result = ctk_cli(*args)
-        assert result.exit_code == 4 and WRITES_DISABLED_MESSAGE in result.stderr, result
+        assert result.exit_code == 4, result
+        assert WRITES_DISABLED_MESSAGE in result.stderr, result
     mcp = ctk_mcp()
     for action in ("add_footer", "reply", "add_inline", "resolve", "reopen", "delete"):
         assert WRITES_DISABLED_MESSAGE in mcp.error("manage_comments", {"action": action})
@@ -362,7 +383,7 @@ def test_writes_refused_when_off(ctk_cli, ctk_mcp, confluence_sandbox, demo):
 
 
 @pytest.mark.parametrize(
-    "args, code, fragment",
+    ("args", "code", "fragment"),
     [
         (["comments", "list"], 2, "Missing argument 'PAGE_ID'"),
         (["comments", "list", "999999"], 5, "not found"),
@@ -380,7 +401,7 @@ def test_bad_inputs_cli(ctk_cli, args, code, fragment):
 
 
 @pytest.mark.parametrize(
-    "args, code, fragment",
+    ("args", "code", "fragment"),
     [
         (["comments", "add", "API"], 2, "--body"),
         (["comments", "add", "API", "--body", "   "], 2, "'body'"),
@@ -462,4 +483,5 @@ def test_page_text_lines_and_counts():
     assert page_text_lines(storage) == ["T&C", "one two three", "two < three", "two", "three"]
     assert count_matches(storage, "two") == 3
     assert count_matches(storage, "two three") == 1
-    assert count_matches(storage, "T&C") == 1 and count_matches(storage, "language") == 0
+    assert count_matches(storage, "T&C") == 1
+    assert count_matches(storage, "language") == 0

@@ -145,7 +145,8 @@ def test_corrupt_file_is_a_clear_error():
     path.write_text("{not json")
     with pytest.raises(AuthError) as info:
         credentials.load()
-    assert str(path) in str(info.value) and "ctk auth" in str(info.value)
+    assert str(path) in str(info.value)
+    assert "ctk auth" in str(info.value)
 
 
 # --- env over file, field by field ------------------------------------------------------------
@@ -157,13 +158,16 @@ def test_env_overrides_file_field_by_field(monkeypatch):
     creds = credentials.load()
     assert creds.email == "env@example.com"
     assert creds.sources["email"] == "env CONFLUENCE_EMAIL"
-    assert creds.domain == "acme" and creds.sources["domain"] == "file"
-    assert creds.api_token == TOKEN and creds.sources["api_token"] == "file"
+    assert creds.domain == "acme"
+    assert creds.sources["domain"] == "file"
+    assert creds.api_token == TOKEN
+    assert creds.sources["api_token"] == "file"
 
     monkeypatch.setenv("CONFLUENCE_DOMAIN", "https://beta.atlassian.net/wiki/home")
     monkeypatch.setenv("CONFLUENCE_API_TOKEN", "env-token-value-0000000000")
     creds = credentials.load()
-    assert creds.domain == "beta" and creds.sources["domain"] == "env CONFLUENCE_DOMAIN"
+    assert creds.domain == "beta"
+    assert creds.sources["domain"] == "env CONFLUENCE_DOMAIN"
     assert creds.api_token == "env-token-value-0000000000"
     assert creds.email == "env@example.com"
     assert creds.created_at == "2026-01-02T03:04:05Z"
@@ -190,7 +194,7 @@ def test_scoped_token_uses_the_gateway(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "missing, env_name",
+    ("missing", "env_name"),
     [
         ("domain", "CONFLUENCE_DOMAIN"),
         ("email", "CONFLUENCE_EMAIL"),
@@ -204,7 +208,8 @@ def test_missing_field_is_named_with_both_ways_to_provide_it(monkeypatch, missin
     with pytest.raises(AuthError) as info:
         credentials.load()
     message = str(info.value)
-    assert env_name in message and "ctk auth" in message
+    assert env_name in message
+    assert "ctk auth" in message
     assert credentials._LABELS[missing] in message
     assert info.value.exit_code == 3
     assert TOKEN not in message
@@ -214,7 +219,8 @@ def test_scoped_without_cloud_id_names_it():
     credentials.write_file(stored(token_type="scoped"))
     with pytest.raises(AuthError) as info:
         credentials.load()
-    assert "CONFLUENCE_CLOUD_ID" in str(info.value) and "cloud id" in str(info.value)
+    assert "CONFLUENCE_CLOUD_ID" in str(info.value)
+    assert "cloud id" in str(info.value)
 
 
 def test_nothing_configured_names_the_domain_first():
@@ -246,14 +252,15 @@ def test_bad_domain_in_env_names_the_variable(monkeypatch):
 def test_repr_never_shows_the_token():
     credentials.write_file(stored())
     creds = credentials.load()
-    assert TOKEN not in repr(creds) and TOKEN not in str(creds)
+    assert TOKEN not in repr(creds)
+    assert TOKEN not in str(creds)
 
 
 # --- domain normalisation ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "value, expected",
+    ("value", "expected"),
     [
         ("acme", "acme"),
         ("ACME", "acme"),
@@ -314,14 +321,15 @@ def test_domain_normalisation_never_crashes_and_yields_a_dns_label(value):
     except UsageError:
         return
     assert credentials._LABEL_RE.match(label)
-    assert "." not in label and "/" not in label
+    assert "." not in label
+    assert "/" not in label
 
 
 # --- CTK_BASE_URL and the test overrides ---------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "value, expected",
+    ("value", "expected"),
     [
         ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
         ("http://127.9.9.9:1/", "http://127.9.9.9:1"),
@@ -373,7 +381,8 @@ def test_base_url_must_be_https_elsewhere(monkeypatch):
     monkeypatch.setenv("CTK_BASE_URL", "http://confluence.example.com")
     with pytest.raises(UsageError) as info:
         credentials.load(require=False)
-    assert "http" in str(info.value) and "loopback" in str(info.value)
+    assert "http" in str(info.value)
+    assert "loopback" in str(info.value)
 
 
 def test_site_and_gateway_overrides_are_loopback_only():

@@ -42,7 +42,8 @@ def test_log_dir_created_private(tmp_path, monkeypatch):
 def test_download_dir_from_environ_mapping(tmp_path):
     target = tmp_path / "dl"
     got = files.download_dir({"CTK_DOWNLOAD_DIR": str(target)})
-    assert got == target and target.is_dir()
+    assert got == target
+    assert target.is_dir()
     assert mode_of(target) == 0o700
 
 
@@ -66,8 +67,10 @@ def test_symlinked_folder_falls_back(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="ctk.files"):
         got = files.private_folder(link, "logs")
     assert got not in (link, real)
-    assert got.is_dir() and mode_of(got) == 0o700
-    assert "symbolic link" in caplog.text and str(link) in caplog.text
+    assert got.is_dir()
+    assert mode_of(got) == 0o700
+    assert "symbolic link" in caplog.text
+    assert str(link) in caplog.text
 
 
 def test_group_writable_folder_falls_back(tmp_path, caplog):
@@ -76,7 +79,8 @@ def test_group_writable_folder_falls_back(tmp_path, caplog):
     os.chmod(target, 0o770)
     with caplog.at_level("WARNING", logger="ctk.files"):
         got = files.private_folder(target, "downloads")
-    assert got != target and mode_of(got) == 0o700
+    assert got != target
+    assert mode_of(got) == 0o700
     assert "writable by group or others" in caplog.text
 
 
@@ -91,7 +95,8 @@ def test_file_instead_of_folder_falls_back(tmp_path):
     target = tmp_path / "afile"
     target.write_text("x")
     got = files.private_folder(target, "logs")
-    assert got != target and got.is_dir()
+    assert got != target
+    assert got.is_dir()
 
 
 def test_foreign_owner_folder_falls_back(tmp_path, caplog):
@@ -105,7 +110,8 @@ def test_foreign_owner_folder_falls_back(tmp_path, caplog):
     assert "another user" in (files.folder_problem(target) or "")
     with caplog.at_level("WARNING", logger="ctk.files"):
         got = files.private_folder(target, "logs")
-    assert got != target and mode_of(got) == 0o700
+    assert got != target
+    assert mode_of(got) == 0o700
     assert "another user" in caplog.text
 
 
@@ -149,7 +155,7 @@ def test_create_private_file_never_follows_a_planted_symlink(tmp_path, monkeypat
 
 
 @pytest.mark.parametrize(
-    "title, expected",
+    ("title", "expected"),
     [
         ("report.pdf", "report.pdf"),
         ("../../etc/passwd", "_._etc_passwd"),
@@ -172,17 +178,23 @@ def test_safe_filename(title, expected):
 
 def test_safe_filename_caps_length_keeping_extension():
     name = files.safe_filename("x" * 300 + ".pdf")
-    assert len(name.encode()) <= 255 and name.endswith(".pdf")
+    assert len(name.encode()) <= 255
+    assert name.endswith(".pdf")
     wide = files.safe_filename("\u00e9" * 300 + ".docx")
-    assert len(wide.encode()) <= 255 and wide.endswith(".docx")
+    assert len(wide.encode()) <= 255
+    assert wide.endswith(".docx")
     wide.encode("utf-8").decode("utf-8")  # not cut inside a character
 
 
 @given(st.text(max_size=400))
 def test_safe_filename_is_always_a_plain_name(title):
     name = files.safe_filename(title)
-    assert name and "/" not in name and "\\" not in name and "\x00" not in name
-    assert ".." not in name and not name.startswith(".")
+    assert name
+    assert "/" not in name
+    assert "\\" not in name
+    assert "\x00" not in name
+    assert ".." not in name
+    assert not name.startswith(".")
     assert len(name.encode("utf-8")) <= 255
     assert all(ord(c) >= 32 and c != "\x7f" for c in name)
     assert os.path.basename(name) == name
@@ -220,9 +232,14 @@ def test_atomic_writer_success(tmp_path):
 
 def test_atomic_writer_failure_leaves_nothing(tmp_path):
     dest = tmp_path / "out.bin"
-    with pytest.raises(ConnectionError), files.atomic_writer(dest) as fh:
-        fh.write(b"partial")
-        raise ConnectionError("dropped")
+
+    def write_then_drop():
+        with files.atomic_writer(dest) as fh:
+            fh.write(b"partial")
+            raise ConnectionError("dropped")
+
+    with pytest.raises(ConnectionError):
+        write_then_drop()
     assert list(tmp_path.iterdir()) == []
 
 
@@ -240,9 +257,14 @@ def test_atomic_writer_does_not_overwrite_unless_asked(tmp_path):
 
 def test_atomic_writer_refuses_file_appearing_meanwhile(tmp_path):
     dest = tmp_path / "race.bin"
-    with pytest.raises(UsageError), files.atomic_writer(dest) as fh:
-        fh.write(b"mine")
-        dest.write_bytes(b"theirs")
+
+    def write_while_another_writes():
+        with files.atomic_writer(dest) as fh:
+            fh.write(b"mine")
+            dest.write_bytes(b"theirs")
+
+    with pytest.raises(UsageError):
+        write_while_another_writes()
     assert dest.read_bytes() == b"theirs"
     assert [p.name for p in tmp_path.iterdir()] == ["race.bin"]
 
@@ -308,7 +330,7 @@ def test_upload_symlink_pointing_in_allowed(upload_tree):
 
 
 def test_upload_roots_from_environment(upload_tree, monkeypatch):
-    root, outside = upload_tree
+    _root, outside = upload_tree
     monkeypatch.setenv("CTK_UPLOAD_ROOTS", f"{outside}{os.pathsep}")
     assert files.resolve_upload_path(str(outside / "secret.txt")) == outside / "secret.txt"
     with pytest.raises(PolicyError):

@@ -51,10 +51,14 @@ def test_get_same_in_both_front_ends(ctk_cli, ctk_mcp, confluence_sandbox, tree)
     mcp = ctk_mcp().call_json("manage_folders", {"action": "get", "folder_id": tree["archive"]})
     assert cli == mcp
     assert list(cli) == FOLDER_FIELDS
-    assert cli["id"] == tree["archive"] and cli["title"] == "Archive"
-    assert cli["type"] == "folder" and cli["space_key"] == "DEMO"
-    assert cli["space_id"] == tree["demo"] and cli["parent_id"] == tree["notes"]
-    assert cli["parent_type"] == "folder" and cli["version"] == 1
+    assert cli["id"] == tree["archive"]
+    assert cli["title"] == "Archive"
+    assert cli["type"] == "folder"
+    assert cli["space_key"] == "DEMO"
+    assert cli["space_id"] == tree["demo"]
+    assert cli["parent_id"] == tree["notes"]
+    assert cli["parent_type"] == "folder"
+    assert cli["version"] == 1
     assert cli["web_url"] == f"{confluence_sandbox.url}/wiki/spaces/DEMO/folder/{tree['archive']}"
 
 
@@ -85,7 +89,8 @@ def test_children_lists_pages_and_folders_with_type(ctk_cli, ctk_mcp, tree):
 
 def test_children_paging_and_sort(ctk_cli, ctk_mcp, confluence_sandbox, tree):
     first = cli_json(ctk_cli, "folders", "children", tree["notes"], "--limit", "1")
-    assert len(first["results"]) == 1 and first["next_cursor"]
+    assert len(first["results"]) == 1
+    assert first["next_cursor"]
     second = ctk_mcp().call_json(
         "manage_folders",
         {
@@ -97,7 +102,8 @@ def test_children_paging_and_sort(ctk_cli, ctk_mcp, confluence_sandbox, tree):
     )
     assert second["results"][0]["id"] != first["results"][0]["id"]
     everything = cli_json(ctk_cli, "folders", "children", tree["notes"], "--limit", "1", "--all")
-    assert len(everything["results"]) == 3 and everything["next_cursor"] is None
+    assert len(everything["results"]) == 3
+    assert everything["next_cursor"] is None
     assert [c["position"] for c in everything["results"]] == [1, 2, 3]
 
 
@@ -111,8 +117,10 @@ def test_descendants_with_depth(ctk_cli, ctk_mcp, tree):
         "Old Minutes",
         "Older",
     }
-    assert rows["Archive"]["depth"] == 1 and rows["Old Minutes"]["depth"] == 2
-    assert rows["Older"]["parent_id"] == tree["old"] and rows["Older"]["depth"] == 3
+    assert rows["Archive"]["depth"] == 1
+    assert rows["Old Minutes"]["depth"] == 2
+    assert rows["Older"]["parent_id"] == tree["old"]
+    assert rows["Older"]["depth"] == 3
     shallow = ctk_mcp().call_json(
         "manage_folders", {"action": "get_descendants", "folder_id": tree["notes"], "depth": 1}
     )
@@ -145,11 +153,13 @@ def test_list_folders_of_a_space_by_key_or_id(ctk_cli, ctk_mcp, confluence_sandb
     assert all(f["type"] == "folder" and f["space_key"] == "DEMO" for f in by_key["results"])
     assert by_key["results"][1]["web_url"].endswith(f"/wiki/spaces/DEMO/folder/{tree['notes']}")
     cql = confluence_sandbox.requests.find("GET", "/rest/api/search")[-1]["query"]["cql"][0]
-    assert "type = folder" in cql and "ORDER BY title" in cql
+    assert "type = folder" in cql
+    assert "ORDER BY title" in cql
     team_list = cli_json(ctk_cli, "folders", "list", "--space", "TEAM")
     assert [f["title"] for f in team_list["results"]] == ["Team Folder"]
     paged = cli_json(ctk_cli, "folders", "list", "--space", "DEMO", "--limit", "1")
-    assert len(paged["results"]) == 1 and paged["next_cursor"]
+    assert len(paged["results"]) == 1
+    assert paged["next_cursor"]
     rest = cli_json(ctk_cli, "folders", "list", "--space", "DEMO", "--cursor", paged["next_cursor"])
     assert [f["title"] for f in rest["results"]] == ["Meeting Notes"]
 
@@ -157,13 +167,15 @@ def test_list_folders_of_a_space_by_key_or_id(ctk_cli, ctk_mcp, confluence_sandb
 def test_create_through_both_front_ends(ctk_cli, ctk_mcp, confluence_sandbox, tree):
     state = confluence_sandbox.state
     made = cli_json(ctk_cli, "folders", "create", "--space", "DEMO", "--title", "Specs", env=WRITES)
-    assert made["title"] == "Specs" and made["space_id"] == tree["demo"]
+    assert made["title"] == "Specs"
+    assert made["space_id"] == tree["demo"]
     assert state.folders[made["id"]]["parentId"] == tree["home"]
     under_page = ctk_mcp(WRITES).call_json(
         "manage_folders",
         {"action": "create", "space_id": tree["demo"], "title": "Drafts", "parent_id": tree["old"]},
     )
-    assert under_page["parent_id"] == tree["old"] and under_page["parent_type"] == "page"
+    assert under_page["parent_id"] == tree["old"]
+    assert under_page["parent_type"] == "page"
     under_folder = cli_json(
         ctk_cli,
         "folders",
@@ -230,7 +242,7 @@ def test_help_says_there_is_no_update(ctk_cli, ctk_mcp):
 
 
 @pytest.mark.parametrize(
-    "args, code, fragment",
+    ("args", "code", "fragment"),
     [
         (["folders", "get"], 2, "Missing argument 'FOLDER_ID'"),
         (["folders", "get", "999999"], 5, "not found"),
@@ -251,11 +263,13 @@ def test_bad_inputs_cli(ctk_cli, args, code, fragment):
 
 def test_bad_inputs_writes_cli(ctk_cli, confluence_sandbox):
     blank = ctk_cli("folders", "create", "--space", "DEMO", "--title", "  ", env=WRITES)
-    assert blank.exit_code == 2 and "title" in blank.stderr
+    assert blank.exit_code == 2
+    assert "title" in blank.stderr
     parent = ctk_cli(
         "folders", "create", "--space", "DEMO", "--title", "T", "--parent", "p1", env=WRITES
     )
-    assert parent.exit_code == 2 and "'parent_id'" in parent.stderr
+    assert parent.exit_code == 2
+    assert "'parent_id'" in parent.stderr
     missing = ctk_cli("folders", "delete", "999999", env=WRITES)
     assert missing.exit_code == 5, missing
 

@@ -36,7 +36,8 @@ def test_list_same_in_both_front_ends(ctk_cli, ctk_mcp, pages):
         ("getting-started", "global"),
         ("guide", "global"),
     ]
-    assert all(lb["id"].isdigit() for lb in cli["results"]) and cli["next_cursor"] is None
+    assert all(lb["id"].isdigit() for lb in cli["results"])
+    assert cli["next_cursor"] is None
     table = ctk_cli("labels", "list", pages["Getting Started"])
     assert table.stdout.splitlines()[0].split() == ["id", "name", "prefix"]
 
@@ -52,7 +53,8 @@ def test_list_prefix_filter_and_paging(ctk_cli, ctk_mcp, confluence_sandbox, pag
     first = ctk_mcp().call_json(
         "manage_labels", {"action": "list", "page_id": pages["API Design"], "limit": 1}
     )
-    assert len(first["results"]) == 1 and first["next_cursor"]
+    assert len(first["results"]) == 1
+    assert first["next_cursor"]
     everything = cli_json(ctk_cli, "labels", "list", pages["API Design"], "--limit", "1", "--all")
     assert [lb["name"] for lb in everything["results"]] == ["mine", "shared"]
 
@@ -67,11 +69,13 @@ def test_empty_list_is_empty(ctk_cli, pages):
 def test_add_several_in_one_call(ctk_cli, ctk_mcp, confluence_sandbox, pages):
     pid = pages["API Design"]
     out = cli_json(ctk_cli, "labels", "add", pid, "rest", "http,json", env=WRITES)
-    assert out["page_id"] == pid and out["added"] == ["rest", "http", "json"]
+    assert out["page_id"] == pid
+    assert out["added"] == ["rest", "http", "json"]
     assert [lb["name"] for lb in out["results"]] == ["rest", "http", "json"]
     assert names_on(confluence_sandbox, pid) == ["rest", "http", "json"]
     posts = confluence_sandbox.requests.find("POST", "/label")
-    assert len(posts) == 1 and posts[0]["path"] == f"/wiki/rest/api/content/{pid}/label"
+    assert len(posts) == 1
+    assert posts[0]["path"] == f"/wiki/rest/api/content/{pid}/label"
     assert json.loads(posts[0]["body"]) == [
         {"prefix": "global", "name": n} for n in ("rest", "http", "json")
     ]
@@ -122,7 +126,8 @@ def test_pages_with_label(ctk_cli, ctk_mcp, confluence_sandbox, pages):
     )
     assert none_in_demo == {"results": [], "next_cursor": None}
     first = cli_json(ctk_cli, "labels", "pages", "guide", "--limit", "2")
-    assert len(first["results"]) == 2 and first["next_cursor"]
+    assert len(first["results"]) == 2
+    assert first["next_cursor"]
     table = ctk_cli("labels", "pages", "guide")
     assert table.stdout.splitlines()[0].split() == ["id", "title", "space_key", "last_modified"]
 
@@ -133,7 +138,8 @@ def test_writes_refused_when_off(ctk_cli, ctk_mcp, confluence_sandbox, pages):
         ["labels", "remove", pages["Getting Started"], "guide"],
     ):
         result = ctk_cli(*args)
-        assert result.exit_code == 4 and WRITES_DISABLED_MESSAGE in result.stderr, result
+        assert result.exit_code == 4, result
+        assert WRITES_DISABLED_MESSAGE in result.stderr, result
     for action in ("add", "remove"):
         assert WRITES_DISABLED_MESSAGE in ctk_mcp().error("manage_labels", {"action": action})
     assert names_on(confluence_sandbox, pages["Getting Started"]) == ["getting-started", "guide"]
@@ -141,7 +147,7 @@ def test_writes_refused_when_off(ctk_cli, ctk_mcp, confluence_sandbox, pages):
 
 
 @pytest.mark.parametrize(
-    "args, code, fragment",
+    ("args", "code", "fragment"),
     [
         (["labels", "list"], 2, "Missing argument 'PAGE_ID'"),
         (["labels", "list", "999999"], 5, "not found"),
@@ -157,7 +163,7 @@ def test_bad_inputs_cli(ctk_cli, args, code, fragment):
 
 
 @pytest.mark.parametrize(
-    "args, code, fragment",
+    ("args", "code", "fragment"),
     [
         (["labels", "add", "PID"], 2, "Missing argument 'LABEL...'"),
         (["labels", "add", "PID", "two words"], 2, "cannot contain spaces"),

@@ -34,7 +34,8 @@ def test_read_calls_against_the_sandbox(ctk_mcp, mode, confluence_sandbox):
     mcp = ctk_mcp(mode=mode)
     data = mcp.call_json("manage_spaces", {"action": "list", "limit": 10})
     keys = [s["key"] for s in data["results"]]
-    assert "DEMO" in keys and "next_cursor" in data
+    assert "DEMO" in keys
+    assert "next_cursor" in data
     demo = mcp.call_json("manage_spaces", {"action": "get", "space_id": "DEMO"})
     assert demo["id"] == confluence_sandbox.space_id("DEMO")
     me = mcp.call_json("manage_users", {"action": "get_current"})
@@ -48,7 +49,8 @@ def test_read_calls_against_the_sandbox(ctk_mcp, mode, confluence_sandbox):
 def test_confluence_errors_are_actionable(ctk_mcp, mode):
     mcp = ctk_mcp(mode=mode)
     msg = mcp.error("manage_spaces", {"action": "get", "space_id": "NOPE"})
-    assert "NOPE" in msg and "ctk spaces list" in msg
+    assert "NOPE" in msg
+    assert "ctk spaces list" in msg
     msg = mcp.error("manage_spaces", {"action": "list", "limit": 0})
     assert "'limit'" in msg
     msg = mcp.error("manage_spaces", {"action": "list", "type": "weird"})
@@ -70,7 +72,8 @@ def test_no_auth_mode(ctk_mcp):
     mcp = ctk_mcp(sandbox=False, no_auth=True)
     assert set(mcp.tool_names()) == {r.tool_name for r in RESOURCES}
     msg = mcp.error("manage_spaces", {"action": "list"})
-    assert "--no-auth" in msg and "ctk auth" in msg
+    assert "--no-auth" in msg
+    assert "ctk auth" in msg
 
 
 # --- policy, generated from the catalog -------------------------------------------------------

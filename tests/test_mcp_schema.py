@@ -102,7 +102,8 @@ def test_schema_shape_writes_off():
     }
     # the core paging params are explained once, in the server instructions: the schema sent
     # gives limit only its type, the strict one the server validates with keeps the bounds
-    assert props["limit"] == {"type": "integer"} and props["cursor"] == {"type": "string"}
+    assert props["limit"] == {"type": "integer"}
+    assert props["cursor"] == {"type": "string"}
     strict = mcp_server.tool_schema(WIDGETS, READ, strict=True)["properties"]
     assert strict["limit"] == {"type": "integer", "minimum": 1, "maximum": 250, "default": 25}
     assert {k: v for k, v in strict.items() if k != "limit"} == {
@@ -162,7 +163,8 @@ def test_description_lists_enabled_actions_compactly():
         "list(): List widgets",
         "get(widget_id): Get one widget",
     ]
-    assert "create(" not in text and "delete(" not in text
+    assert "create(" not in text
+    assert "delete(" not in text
     on = mcp_server.tool_description(WIDGETS, WRITE)
     assert "\ncreate(name): Create a widget [write]" in on
     assert "\ndelete(widget_id): Delete a widget [deletes]" in on
@@ -208,7 +210,8 @@ def test_annotations_from_policy():
         "openWorldHint": True,
     }
     on = mcp_server.tool_annotations(WIDGETS, WRITE)
-    assert on["readOnlyHint"] is False and on["destructiveHint"] is True
+    assert on["readOnlyHint"] is False
+    assert on["destructiveHint"] is True
     assert on["idempotentHint"] is False  # create is not idempotent
     assert set(on) == {
         "title",
@@ -265,7 +268,8 @@ def test_write_refused_before_any_other_check():
 def test_null_arguments_count_as_absent():
     runner = mcp_server.ToolRunner([WIDGETS], READ, [WIDGETS], {}, context=object())
     _, op, args = runner.prepare("manage_widgets", {"action": "list", "cursor": None})
-    assert op.name == "list" and args == {}
+    assert op.name == "list"
+    assert args == {}
 
 
 # --- the response cap -------------------------------------------------------------------------
@@ -273,7 +277,8 @@ def test_null_arguments_count_as_absent():
 
 def test_small_results_are_compact_json(tmp_path):
     text, structured = mcp_server.cap_result({"a": [1, 2], "b": "x"}, 1000, {})
-    assert text == '{"a":[1,2],"b":"x"}' and structured == {"a": [1, 2], "b": "x"}
+    assert text == '{"a":[1,2],"b":"x"}'
+    assert structured == {"a": [1, 2], "b": "x"}
 
 
 def test_long_list_truncated_to_valid_json(tmp_path):
@@ -304,10 +309,12 @@ def test_long_body_cut_at_a_line(tmp_path):
     text, _ = mcp_server.cap_result(result, 5000, env)
     data = json.loads(text)
     assert len(text.encode()) <= 5000
-    assert data["id"] == "1" and data["title"] == "Big"
+    assert data["id"] == "1"
+    assert data["title"] == "Big"
     kept = data["body"].removesuffix("\n[...]")
     assert data["body"].endswith("\n[...]")
-    assert body.startswith(kept) and body[len(kept)] == "\n"  # cut at a line end
+    assert body.startswith(kept)
+    assert body[len(kept)] == "\n"
     assert data["truncated"]["cut"][0].startswith("body: cut to ")
 
 
@@ -317,20 +324,23 @@ def test_nested_lists_and_bodies(tmp_path):
     text, _ = mcp_server.cap_result(result, 8000, env)
     assert len(text.encode()) <= 8000
     data = json.loads(text)
-    assert data["results"] and data["truncated"]["full_result"]
+    assert data["results"]
+    assert data["truncated"]["full_result"]
 
 
 def test_list_result_is_wrapped(tmp_path):
     env = {"CTK_LOG_DIR": str(tmp_path)}
-    text, structured = mcp_server.cap_result(list(range(5000)), 2000, env)
+    text, _structured = mcp_server.cap_result(list(range(5000)), 2000, env)
     data = json.loads(text)
     assert data["result"] == list(range(len(data["result"])))
-    assert "truncated" in data and len(text.encode()) <= 2000
+    assert "truncated" in data
+    assert len(text.encode()) <= 2000
 
 
 def test_string_result_is_cut_with_a_note(tmp_path):
     text, structured = mcp_server.cap_result("abc\n" * 5000, 1500, {"CTK_LOG_DIR": str(tmp_path)})
-    assert structured is None and len(text.encode()) <= 1500
+    assert structured is None
+    assert len(text.encode()) <= 1500
     assert "[truncated: 20000 characters in all; full text saved at " in text
 
 
@@ -338,7 +348,8 @@ def test_unshrinkable_result_only_points_to_the_file(tmp_path):
     result = {f"k{i}": i for i in range(2000)}
     text, _ = mcp_server.cap_result(result, 1000, {"CTK_LOG_DIR": str(tmp_path)})
     data = json.loads(text)
-    assert list(data) == ["truncated"] and len(text.encode()) <= 1000
+    assert list(data) == ["truncated"]
+    assert len(text.encode()) <= 1000
 
 
 def test_max_response_bytes_setting(caplog):
@@ -352,7 +363,7 @@ def test_max_response_bytes_setting(caplog):
 
 
 @pytest.mark.parametrize(
-    "host, loopback",
+    ("host", "loopback"),
     [
         ("127.0.0.1", True),
         ("localhost", True),
@@ -380,8 +391,10 @@ def test_non_loopback_needs_token():
 def test_transport_security_hosts():
     sec = mcp_server.transport_security("127.0.0.1", {})
     assert sec.enable_dns_rebinding_protection
-    assert "127.0.0.1:*" in sec.allowed_hosts and "localhost:*" in sec.allowed_hosts
+    assert "127.0.0.1:*" in sec.allowed_hosts
+    assert "localhost:*" in sec.allowed_hosts
     assert not any("example" in h for h in sec.allowed_hosts)
     sec = mcp_server.transport_security("10.1.2.3", {"CTK_MCP_ALLOWED_HOSTS": "mcp.example.org"})
-    assert "10.1.2.3:*" in sec.allowed_hosts and "mcp.example.org" in sec.allowed_hosts
+    assert "10.1.2.3:*" in sec.allowed_hosts
+    assert "mcp.example.org" in sec.allowed_hosts
     assert "http://10.1.2.3:*" in sec.allowed_origins

@@ -156,7 +156,8 @@ async def test_list_tools_writes_off(mode):
         w = tools["manage_widgets"]
         enum = w.input_schema["properties"]["action"]["enum"]
         assert enum == ["list", "get", "bump", "boom", "big", "text", "listing", "slow"]
-        assert "create" not in w.description and "delete" not in w.description
+        assert "create" not in w.description
+        assert "delete" not in w.description
         assert "name" not in w.input_schema["properties"]
         ann = w.annotations
         assert (
@@ -165,7 +166,8 @@ async def test_list_tools_writes_off(mode):
             ann.idempotent_hint,
             ann.open_world_hint,
         ) == (True, False, True, True)
-        assert w.title == "Widgets" and ann.title is None  # sent once, as the tool title
+        assert w.title == "Widgets"
+        assert ann.title is None
         assert "CTK_ENABLE_WRITES" in client.instructions
         assert client.server_info.name == "ctk"
 
@@ -179,7 +181,8 @@ async def test_list_tools_writes_on(mode):
         w = tools["manage_widgets"]
         assert w.input_schema["properties"]["action"]["enum"][-2:] == ["create", "delete"]
         assert "\ncreate(name): Create a widget [write]" in w.description
-        assert w.annotations.read_only_hint is False and w.annotations.destructive_hint is True
+        assert w.annotations.read_only_hint is False
+        assert w.annotations.destructive_hint is True
         assert w.annotations.idempotent_hint is False
         g = tools["manage_gadgets"]
         assert g.annotations.read_only_hint is True
@@ -194,9 +197,11 @@ async def test_disabled_tool_absent_and_refused(mode):
         names = [t.name for t in (await client.list_tools()).tools]
         assert names == ["manage_widgets"]
         res = await client.call_tool("manage_gadgets", {"action": "list"})
-        assert res.is_error and "disabled by CTK_DISABLED_TOOLS" in text_of(res)
+        assert res.is_error
+        assert "disabled by CTK_DISABLED_TOOLS" in text_of(res)
         res = await client.call_tool("manage_nope", {})
-        assert res.is_error and "Unknown tool 'manage_nope'" in text_of(res)
+        assert res.is_error
+        assert "Unknown tool 'manage_nope'" in text_of(res)
 
 
 async def test_write_refused_when_writes_off(mode):
@@ -210,9 +215,11 @@ async def test_write_refused_when_writes_off(mode):
             {"action": "delete", "widget_id": 5, "junk": True},
         ):
             res = await client.call_tool("manage_widgets", args)
-            assert res.is_error and text_of(res) == WRITES_DISABLED_MESSAGE
+            assert res.is_error
+            assert text_of(res) == WRITES_DISABLED_MESSAGE
         res = await client.call_tool("manage_admin", {"action": "purge"})
-        assert res.is_error and text_of(res) == WRITES_DISABLED_MESSAGE
+        assert res.is_error
+        assert text_of(res) == WRITES_DISABLED_MESSAGE
     assert CALLS == []
 
 
@@ -245,13 +252,15 @@ async def test_read_call_compact_json_and_structured(mode):
         )
         assert res.structured_content == json.loads(text)
         res = await client.call_tool("manage_widgets", {"action": "text"})
-        assert text_of(res) == "plain text result" and res.structured_content is None
+        assert text_of(res) == "plain text result"
+        assert res.structured_content is None
         res = await client.call_tool("manage_widgets", {"action": "listing"})
-        assert text_of(res) == "[1,2,3]" and not res.is_error
+        assert text_of(res) == "[1,2,3]"
+        assert not res.is_error
 
 
 @pytest.mark.parametrize(
-    "args, expected",
+    ("args", "expected"),
     [
         ({"action": "list", "bogus": 1}, "Unknown argument 'bogus' for manage_widgets"),
         ({"action": "list", "limit": "ten"}, "Argument 'limit' must be of type integer"),
@@ -284,12 +293,14 @@ async def test_ctk_errors_and_crashes_become_is_error(mode, caplog):
         assert res.is_error
         assert text_of(res) == "Widget 9 not found. List widgets with action=list."
         res = await client.call_tool("manage_widgets", {"action": "bump"})
-        assert res.is_error and "Retry with version=8." in text_of(res)
+        assert res.is_error
+        assert "Retry with version=8." in text_of(res)
         res = await client.call_tool("manage_widgets", {"action": "boom"})
         assert res.is_error
         msg = text_of(res)
         assert msg.startswith("Internal error in manage_widgets.boom: RuntimeError: kaboom.")
-        assert "\n" not in msg and "second line" not in msg
+        assert "\n" not in msg
+        assert "second line" not in msg
         # and the server still answers
         res = await client.call_tool("manage_gadgets", {"action": "list"})
         assert not res.is_error
@@ -325,7 +336,8 @@ async def test_no_auth_serves_tools_but_answers_how_to_authenticate(mode):
         assert {t.name for t in tools} == {"manage_widgets", "manage_gadgets"}
         res = await client.call_tool("manage_gadgets", {"action": "list"})
         assert res.is_error
-        assert "ctk auth" in text_of(res) and "CONFLUENCE_API_TOKEN" in text_of(res)
+        assert "ctk auth" in text_of(res)
+        assert "CONFLUENCE_API_TOKEN" in text_of(res)
         assert "--no-auth" in text_of(res)
         # policies still apply first
         res = await client.call_tool("manage_widgets", {"action": "create", "name": "x"})

@@ -50,7 +50,8 @@ async def test_stdio_subprocess_with_the_sdk_client(confluence_sandbox):
     )
     async with Client(params) as client:
         names = [t.name for t in (await client.list_tools()).tools]
-        assert "manage_spaces" in names and "manage_users" in names
+        assert "manage_spaces" in names
+        assert "manage_users" in names
         result = await client.call_tool("manage_spaces", {"action": "list"})
         assert not result.is_error
         keys = [s["key"] for s in json.loads(result.content[0].text)["results"]]
@@ -58,7 +59,8 @@ async def test_stdio_subprocess_with_the_sdk_client(confluence_sandbox):
         result = await client.call_tool(
             "manage_spaces", {"action": "create", "key": "X", "name": "x"}
         )
-        assert result.is_error and result.content[0].text == WRITES_DISABLED_MESSAGE
+        assert result.is_error
+        assert result.content[0].text == WRITES_DISABLED_MESSAGE
 
 
 def _rpc(proc, message) -> None:
@@ -115,7 +117,8 @@ def test_stdio_survives_junk_and_malformed_requests(confluence_sandbox):
             },
         )
         answer = _read_answer(proc, 3)["result"]
-        assert answer["isError"] is True and "'action'" in answer["content"][0]["text"]
+        assert answer["isError"] is True
+        assert "'action'" in answer["content"][0]["text"]
         _rpc(
             proc,
             {
@@ -141,7 +144,8 @@ def test_stdio_survives_junk_and_malformed_requests(confluence_sandbox):
             },
         )
         answer = _read_answer(proc, 5)["result"]
-        assert answer["isError"] is True and "'limit'" in answer["content"][0]["text"]
+        assert answer["isError"] is True
+        assert "'limit'" in answer["content"][0]["text"]
         _rpc(
             proc,
             {
@@ -152,7 +156,8 @@ def test_stdio_survives_junk_and_malformed_requests(confluence_sandbox):
             },
         )
         answer = _read_answer(proc, 6)["result"]
-        assert not answer.get("isError") and answer["structuredContent"]["results"]
+        assert not answer.get("isError")
+        assert answer["structuredContent"]["results"]
         assert proc.poll() is None  # still serving
     finally:
         proc.stdin.close()
@@ -215,7 +220,8 @@ def test_stdio_without_credentials_refuses_to_start():
     )
     assert proc.returncode == 3
     assert proc.stdout == ""
-    assert "ctk auth" in proc.stderr and "--no-auth" in proc.stderr
+    assert "ctk auth" in proc.stderr
+    assert "--no-auth" in proc.stderr
 
 
 # --- streamable HTTP --------------------------------------------------------------------------
@@ -307,7 +313,8 @@ async def test_http_with_bearer_token(http_server):
     token = "s3cret-" + "x" * 20
     url = http_server(CTK_MCP_TOKEN=token)
     status, headers, body = post(url)
-    assert status == 401 and "bearer" in headers.get("www-authenticate", "").lower()
+    assert status == 401
+    assert "bearer" in headers.get("www-authenticate", "").lower()
     assert json.loads(body)["error"] == "invalid_token"
     assert post(url, {"Authorization": "Bearer wrong"})[0] == 401
     assert post(url, {"Authorization": f"Basic {token}"})[0] == 401
@@ -318,7 +325,8 @@ async def test_http_with_bearer_token(http_server):
         names = [t.name for t in (await client.list_tools()).tools]
         assert "manage_spaces" in names
         result = await client.call_tool("manage_users", {"action": "get_current"})
-        assert not result.is_error and result.structured_content["account_id"]
+        assert not result.is_error
+        assert result.structured_content["account_id"]
 
 
 @pytest.mark.anyio
@@ -343,7 +351,8 @@ def test_http_non_loopback_without_token_refused(confluence_sandbox):
         stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 4
-    assert "CTK_MCP_TOKEN" in proc.stderr and "0.0.0.0" in proc.stderr
+    assert "CTK_MCP_TOKEN" in proc.stderr
+    assert "0.0.0.0" in proc.stderr
 
 
 def test_host_needs_port(confluence_sandbox):
@@ -355,4 +364,5 @@ def test_host_needs_port(confluence_sandbox):
         timeout=60,
         stdin=subprocess.DEVNULL,
     )
-    assert proc.returncode == 2 and "--port" in proc.stderr
+    assert proc.returncode == 2
+    assert "--port" in proc.stderr

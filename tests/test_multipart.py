@@ -52,7 +52,8 @@ def test_small_reads_give_the_same_bytes(tmp_path):
         while chunk := pieces.read(7):
             assert len(chunk) <= 7
             out += chunk
-    assert out == expected and len(out) == len(pieces)
+    assert out == expected
+    assert len(out) == len(pieces)
 
 
 def test_large_upload_is_streamed(ctk_cli, confluence_sandbox, tmp_path):

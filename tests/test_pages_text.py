@@ -41,7 +41,8 @@ def test_section_ranges_stop_at_same_or_higher_level():
     sections = {s.id: s for s in pt.outline(PAGE)}
     overview = pt.section_storage(PAGE, sections["overview-goals"])
     assert overview.startswith("<h1>Overview")
-    assert UNKNOWN_MACRO in overview and overview.endswith("<p>again</p>")
+    assert UNKNOWN_MACRO in overview
+    assert overview.endswith("<p>again</p>")
     assert pt.section_storage(PAGE, sections["details"]).endswith("<!-- <h2>commented</h2> -->")
     # trailing whitespace stays outside the last section
     assert pt.section_storage(PAGE, sections["next"]) == "<h1>Next</h1><p>three</p>"
@@ -109,7 +110,7 @@ def test_check_storage_accepts(good):
 
 
 @pytest.mark.parametrize(
-    "bad, where",
+    ("bad", "where"),
     [
         ("<p>a", "end of the body"),
         ("<p>a</b>", "line 1"),
@@ -129,7 +130,8 @@ def test_unified_diff_has_line_numbers_and_counts():
     new = "# T\n\na\nB\nc\nd\ne\nf\ng\nh\nnew\n"
     text, added, removed = pt.unified_diff(old, new, from_label="v1", to_label="v2", context=1)
     assert text.splitlines()[:2] == ["--- v1", "+++ v2"]
-    assert "@@ -3,3 +3,3 @@" in text and "@@ -10 +10,2 @@" in text
+    assert "@@ -3,3 +3,3 @@" in text
+    assert "@@ -10 +10,2 @@" in text
     assert (added, removed) == (2, 1)
     assert pt.unified_diff("same\n", "same\n", from_label="a", to_label="b") == ("", 0, 0)
 

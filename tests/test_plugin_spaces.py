@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+
+# Module-scoped on purpose: these fixtures wrap the CLI and MCP fixtures with a token-leak check.
 from secret_support import ctk_cli, ctk_mcp, token_never_leaks  # noqa: F401
 
 from ctk_core.policy import WRITES_DISABLED_MESSAGE
@@ -14,7 +16,8 @@ def test_list_returns_flattened_spaces(ctk_cli, confluence_sandbox):
     result = ctk_cli("--json", "spaces", "list")
     assert result.exit_code == 0, result
     data = result.json()
-    assert set(data) == {"results", "next_cursor"} and data["next_cursor"] is None
+    assert set(data) == {"results", "next_cursor"}
+    assert data["next_cursor"] is None
     keys = {s["key"] for s in data["results"]}
     assert keys == {s["key"] for s in confluence_sandbox.state.spaces.values()}
     for space in data["results"]:
@@ -40,7 +43,8 @@ def test_list_filters_are_sent(ctk_cli, confluence_sandbox):
     assert [s["key"] for s in result.json()["results"]] == ["TEAM"]
     request = confluence_sandbox.requests.entries()[-1]
     assert request["query"]["keys"] == ["TEAM"]
-    assert request["query"]["type"] == ["global"] and request["query"]["status"] == ["current"]
+    assert request["query"]["type"] == ["global"]
+    assert request["query"]["status"] == ["current"]
     both = ctk_cli("--json", "spaces", "list", "--keys", "TEAM,DEMO")
     assert {s["key"] for s in both.json()["results"]} == {"TEAM", "DEMO"}
     repeated = ctk_cli("--json", "spaces", "list", "--keys", "TEAM", "--keys", "DEMO")
@@ -51,7 +55,8 @@ def test_list_filters_are_sent(ctk_cli, confluence_sandbox):
 
 def test_list_pages_with_limit_cursor_and_all(ctk_cli):
     first = ctk_cli("--json", "spaces", "list", "--limit", "1").json()
-    assert len(first["results"]) == 1 and first["next_cursor"]
+    assert len(first["results"]) == 1
+    assert first["next_cursor"]
     second = ctk_cli(
         "--json", "spaces", "list", "--limit", "1", "--cursor", first["next_cursor"]
     ).json()
@@ -66,7 +71,9 @@ def test_list_pages_with_limit_cursor_and_all(ctk_cli):
     ]
     assert data == ctk_cli("--json", "spaces", "list", "--limit", "250").json()
     table = ctk_cli("spaces", "list", "--limit", "1", "--all")
-    assert table.exit_code == 0 and "DEMO" in table.stdout and "TEAM" in table.stdout
+    assert table.exit_code == 0
+    assert "DEMO" in table.stdout
+    assert "TEAM" in table.stdout
     hint = ctk_cli("spaces", "list", "--limit", "1")
     assert f"--cursor {first['next_cursor']}" in hint.stderr
 
@@ -78,7 +85,8 @@ def test_get_by_id_and_by_key_agree(ctk_cli, confluence_sandbox):
     compat = ctk_cli("--json", "spaces", "get-by-key", "DEMO")
     assert by_id.exit_code == by_key.exit_code == compat.exit_code == 0
     assert by_id.json() == by_key.json() == compat.json()
-    assert by_id.json()["id"] == space_id and list(by_id.json()) == FIELDS
+    assert by_id.json()["id"] == space_id
+    assert list(by_id.json()) == FIELDS
     assert by_id.json()["description"] == confluence_sandbox.state.spaces[space_id]["description"]
 
 
@@ -91,7 +99,7 @@ def test_get_key_value_view(ctk_cli):
 
 
 @pytest.mark.parametrize(
-    "args, code, fragment",
+    ("args", "code", "fragment"),
     [
         (["spaces", "get"], 2, "Missing argument 'SPACE_ID'"),
         (["spaces", "get", "NOPE"], 5, "No space with key 'NOPE'"),
@@ -153,7 +161,7 @@ def test_create_with_writes_on(ctk_cli, confluence_sandbox):
 
 
 @pytest.mark.parametrize(
-    "args, code",
+    ("args", "code"),
     [
         (["spaces", "create", "NEW"], 2),  # --name missing
         (["spaces", "create", "bad key!", "--name", "X"], 2),  # key rule, checked locally
@@ -177,11 +185,12 @@ def test_mcp_matches_the_cli(ctk_mcp, ctk_cli):
     compat = session.call_json("manage_spaces", {"action": "get_by_key", "key": "DEMO"})
     assert compat == by_key
     paged = session.call_json("manage_spaces", {"action": "list", "limit": 1})
-    assert len(paged["results"]) == 1 and paged["next_cursor"]
+    assert len(paged["results"]) == 1
+    assert paged["next_cursor"]
 
 
 @pytest.mark.parametrize(
-    "arguments, fragment",
+    ("arguments", "fragment"),
     [
         ({"action": "get"}, "space_id"),  # missing argument
         ({"action": "get", "space_id": "NOPE"}, "No space with key 'NOPE'"),  # unknown key
@@ -198,7 +207,7 @@ def test_mcp_bad_inputs(ctk_mcp, arguments, fragment):
 
 
 @pytest.mark.parametrize(
-    "arguments, fragment",
+    ("arguments", "fragment"),
     [
         ({"action": "create", "key": "NEW"}, "name"),  # missing argument
         ({"action": "create", "key": "bad key!", "name": "X"}, "letters and digits"),
@@ -216,16 +225,16 @@ def test_mcp_create_with_writes_on(ctk_mcp, confluence_sandbox):
     space = session.call_json(
         "manage_spaces", {"action": "create", "key": "MCP", "name": "From MCP"}
     )
-    assert (
-        space["key"] == "MCP" and confluence_sandbox.state.spaces[space["id"]]["name"] == "From MCP"
-    )
+    assert space["key"] == "MCP"
+    assert confluence_sandbox.state.spaces[space["id"]]["name"] == "From MCP"
 
 
 def test_debug_runs_never_show_the_token(ctk_cli, ctk_mcp, confluence_sandbox, private_environment):
     """--debug logs every request to stderr and to a file: still never the token (the wrapped
     fixtures and the autouse check above look at every output and the log folder)."""
     ok = ctk_cli("--debug", "spaces", "list")
-    assert ok.exit_code == 0 and "GET /wiki/api/v2/spaces" in ok.stderr
+    assert ok.exit_code == 0
+    assert "GET /wiki/api/v2/spaces" in ok.stderr
     assert ctk_cli("--debug", "spaces", "get", "NOPE").exit_code == 5
     wrong = ctk_cli("--debug", "spaces", "list", env={"CONFLUENCE_API_TOKEN": "wrong-token"})
     assert wrong.exit_code == 3
@@ -233,4 +242,5 @@ def test_debug_runs_never_show_the_token(ctk_cli, ctk_mcp, confluence_sandbox, p
     assert real.exit_code == 0, real
     ctk_mcp({"CTK_DEBUG": "1"}).call_json("manage_spaces", {"action": "list"})
     logs = list((private_environment / "logs").glob("http-*.log"))
-    assert logs and any("GET /wiki/api/v2/spaces" in p.read_text() for p in logs)
+    assert logs
+    assert any("GET /wiki/api/v2/spaces" in p.read_text() for p in logs)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+
+# Module-scoped on purpose: these fixtures wrap the CLI and MCP fixtures with a token-leak check.
 from secret_support import ctk_cli, ctk_mcp, token_never_leaks  # noqa: F401
 
 
@@ -64,9 +66,12 @@ def test_search_pages(ctk_cli, confluence_sandbox):
 
 def test_search_nothing_found(ctk_cli):
     result = ctk_cli("--json", "users", "search", "zzzyx")
-    assert result.exit_code == 0 and result.json() == {"results": [], "next_cursor": None}
+    assert result.exit_code == 0
+    assert result.json() == {"results": [], "next_cursor": None}
     text = ctk_cli("users", "search", "zzzyx")
-    assert text.exit_code == 0 and text.stdout == "" and "No results." in text.stderr
+    assert text.exit_code == 0
+    assert text.stdout == ""
+    assert "No results." in text.stderr
 
 
 def test_get_one_and_several(ctk_cli, confluence_sandbox):
@@ -93,7 +98,7 @@ def test_get_reports_the_ids_not_found(ctk_cli, confluence_sandbox):
 
 
 @pytest.mark.parametrize(
-    "args, code, fragment",
+    ("args", "code", "fragment"),
     [
         (["users", "get"], 2, "Missing argument 'ACCOUNT_ID...'"),
         (["users", "get", "nobody-1"], 5, "No user with account id 'nobody-1'"),
@@ -107,13 +112,15 @@ def test_bad_inputs(ctk_cli, args, code, fragment):
     result = ctk_cli(*args)
     assert result.exit_code == code, result
     assert fragment.lower() in result.stderr.lower()
-    assert result.stdout == "" and "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
 
 
 def test_wrong_credentials_exit_3(ctk_cli):
     result = ctk_cli("users", "get-current", env={"CONFLUENCE_API_TOKEN": "wrong"})
     assert result.exit_code == 3, result
-    assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("Error: ")
+    assert len(result.stderr.strip().splitlines()) == 1
     assert "wrong" not in result.stderr
 
 
@@ -142,7 +149,7 @@ def test_mcp_matches_the_cli(ctk_mcp, ctk_cli, confluence_sandbox):
 
 
 @pytest.mark.parametrize(
-    "arguments, fragment",
+    ("arguments", "fragment"),
     [
         ({"action": "search"}, "query"),
         ({"action": "get"}, "account_id"),  # missing argument

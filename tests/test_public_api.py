@@ -19,7 +19,7 @@ def test_paged_operation_gets_limit_and_cursor():
 
 
 @pytest.mark.parametrize(
-    "resource, fragment",
+    ("resource", "fragment"),
     [
         (Resource("Bad", "x", [Operation("get", "Get.", _noop)]), "snake_case"),
         (Resource("things", "x", []), "no operations"),

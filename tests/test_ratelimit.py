@@ -99,7 +99,8 @@ def test_acquire_wait_paces_instead_of_failing():
     said: list[float] = []
     for _ in range(20):
         assert limiter.acquire_wait(on_wait=said.append) == 0.0
-    assert said == [] and clock.slept == []
+    assert said == []
+    assert clock.slept == []
     waited = limiter.acquire_wait(on_wait=said.append)
     assert waited == pytest.approx(3.0)
     assert said == [pytest.approx(3.0)]
@@ -158,7 +159,7 @@ def test_threads_share_one_bucket_exactly():
 
 
 @pytest.mark.parametrize(
-    "value, capacity, period",
+    ("value", "capacity", "period"),
     [
         (None, 20, 60.0),
         ("", 20, 60.0),
@@ -189,14 +190,17 @@ def test_rate_limit_malformed(value):
 def test_limiter_from_environment_is_shared_per_setting():
     one = limiter_from_environment({"CTK_RATE_LIMIT": "7/70"})
     two = limiter_from_environment({"CTK_RATE_LIMIT": "7/70"})
-    assert one is two and one is not None and one.capacity == 7
+    assert one is two
+    assert one is not None
+    assert one.capacity == 7
     assert limiter_from_environment({"CTK_RATE_LIMIT": "off"}) is None
     default = limiter_from_environment({})
-    assert default is not None and default.describe() == "20 requests per 60 s"
+    assert default is not None
+    assert default.describe() == "20 requests per 60 s"
 
 
 def test_invalid_bucket_arguments():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="capacity must be at least 1"):
         TokenBucket(0, 60)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="period must be positive"):
         TokenBucket(1, 0)

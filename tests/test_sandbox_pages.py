@@ -63,7 +63,8 @@ def demo(confluence_sandbox):
 
 def test_create_then_read_page(api, demo, confluence_sandbox):
     created = api.create_page(demo["space"], "Fresh page", "<h1>Hi</h1><p>there</p>").json()
-    assert created["parentId"] == demo["home"] and created["parentType"] == "page"
+    assert created["parentId"] == demo["home"]
+    assert created["parentType"] == "page"
     assert created["version"]["number"] == 1
     assert created["_links"]["webui"] == f"/spaces/DEMO/pages/{created['id']}/Fresh+page"
     assert created["_links"]["base"] == confluence_sandbox.wiki_url
@@ -139,11 +140,13 @@ def test_update_and_version_conflict(api, demo):
     updated = api.update_page(
         page, title="Versioned v2", version={"number": 2, "message": "second"}
     ).json()
-    assert updated["version"]["number"] == 2 and updated["title"] == "Versioned v2"
+    assert updated["version"]["number"] == 2
+    assert updated["title"] == "Versioned v2"
     assert updated["version"]["message"] == "second"
     stale = api.update_page(page, expect=409)  # sends number 2 again: current is 2
     error = stale.json()["errors"][0]
-    assert error["status"] == 409 and error["code"] == "CONFLICT"
+    assert error["status"] == 409
+    assert error["code"] == "CONFLICT"
     assert error["title"] == (
         "Version must be incremented when updating a page. "
         "Current Version: [2]. Provided version: [2]"
@@ -179,11 +182,14 @@ def test_versions_history_and_historic_read(api, demo):
     oldest = api.get(f"{V2}/pages/{page['id']}/versions", sort="modified-date")
     assert [v["number"] for v in oldest["results"]] == [1, 2, 3]
     v1 = api.get(f"{V2}/pages/{page['id']}", version=1, **{"body-format": "storage"})
-    assert v1["title"] == "History" and v1["body"]["storage"]["value"] == "<p>one</p>"
+    assert v1["title"] == "History"
+    assert v1["body"]["storage"]["value"] == "<p>one</p>"
     assert v1["version"]["number"] == 1
     detail = api.get(f"{V2}/pages/{page['id']}/versions/2")
-    assert detail["number"] == 2 and detail["message"] == "m2"
-    assert detail["prevVersion"] == 1 and detail["nextVersion"] == 3
+    assert detail["number"] == 2
+    assert detail["message"] == "m2"
+    assert detail["prevVersion"] == 1
+    assert detail["nextVersion"] == 3
     api.call("GET", f"{V2}/pages/{page['id']}/versions/9", 404)
     api.call("GET", f"{V2}/pages/{page['id']}", 404, params={"version": 9})
     with_versions = api.get(f"{V2}/pages/{page['id']}", **{"include-versions": "true"})
@@ -206,9 +212,11 @@ def test_restore_an_old_version_through_v1(api, demo):
             "params": {"versionNumber": 1, "message": "undo", "restoreTitle": True},
         },
     ).json()
-    assert restored["number"] == 3 and restored["message"] == "undo"
+    assert restored["number"] == 3
+    assert restored["message"] == "undo"
     now = api.get(f"{V2}/pages/{page['id']}", **{"body-format": "storage"})
-    assert now["title"] == "Restorable" and now["body"]["storage"]["value"] == "<p>original</p>"
+    assert now["title"] == "Restorable"
+    assert now["body"]["storage"]["value"] == "<p>original</p>"
     assert now["version"]["number"] == 3
     current = api.call(
         "POST",
@@ -227,7 +235,8 @@ def test_rename_through_title_endpoint(api, demo):
         200,
         json={"status": "current", "title": "New name"},
     ).json()
-    assert renamed["title"] == "New name" and renamed["version"]["number"] == 2
+    assert renamed["title"] == "New name"
+    assert renamed["version"]["number"] == 2
     body = api.get(f"{V2}/pages/{page['id']}", **{"body-format": "storage"})["body"]
     assert body["storage"]["value"] == "<p>keep</p>"
     api.call(
@@ -327,7 +336,8 @@ def test_move_before_after_append_and_loops(api, demo):
     assert order() == ["Move loose", "Move one"]
     assert api.get(f"{V2}/pages/{two['id']}")["parentId"] == one["id"]
     loop = api.call("PUT", f"{V1}/content/{parent['id']}/move/append/{two['id']}", 400)
-    assert loop.json()["statusCode"] == 400 and "loop" in loop.json()["message"]
+    assert loop.json()["statusCode"] == 400
+    assert "loop" in loop.json()["message"]
     api.call("PUT", f"{V1}/content/{one['id']}/move/sideways/{two['id']}", 400)
     api.call("PUT", f"{V1}/content/{one['id']}/move/append/999999", 404)
 
@@ -357,7 +367,8 @@ def test_folders_create_read_delete(api, demo):
     folder = api.call(
         "POST", f"{V2}/folders", 200, json={"spaceId": demo["space"], "title": "Plans"}
     ).json()
-    assert folder["type"] == "folder" and folder["parentId"] == demo["home"]
+    assert folder["type"] == "folder"
+    assert folder["parentId"] == demo["home"]
     assert folder["_links"]["webui"] == f"/spaces/DEMO/folder/{folder['id']}"
     inner = api.call(
         "POST",
@@ -396,13 +407,17 @@ def test_spaces_list_get_create(api, confluence_sandbox):
             "description": {"plain": {"value": "Runbooks", "representation": "plain"}},
         },
     ).json()
-    assert created["key"] == "OPS" and created["description"]["plain"]["value"] == "Runbooks"
+    assert created["key"] == "OPS"
+    assert created["description"]["plain"]["value"] == "Runbooks"
     got = api.get(f"{V2}/spaces", keys="OPS")["results"][0]
-    assert got["id"] == str(created["id"]) and got["homepageId"]
+    assert got["id"] == str(created["id"])
+    assert got["homepageId"]
     home = api.get(f"{V2}/pages/{got['homepageId']}")
-    assert home["title"] == "Operations" and "parentId" not in home
+    assert home["title"] == "Operations"
+    assert "parentId" not in home
     dup = api.call("POST", f"{V1}/space", 400, json={"key": "OPS", "name": "Again"})
-    assert dup.json()["statusCode"] == 400 and "OPS" in dup.json()["message"]
+    assert dup.json()["statusCode"] == 400
+    assert "OPS" in dup.json()["message"]
     api.call("POST", f"{V1}/space", 400, json={"key": "bad key!", "name": "x"})
     api.call("GET", f"{V2}/spaces/424242", 404)
     root = api.get(f"{V2}/spaces/{got['id']}/pages", depth="root")["results"]
@@ -412,7 +427,8 @@ def test_spaces_list_get_create(api, confluence_sandbox):
 def test_page_filters(api, demo, confluence_sandbox):
     team = confluence_sandbox.state.space_by_key("TEAM")
     only_team = api.get(f"{V2}/pages", **{"space-id": team["id"], "limit": 250})["results"]
-    assert only_team and {p["spaceId"] for p in only_team} == {team["id"]}
+    assert only_team
+    assert {p["spaceId"] for p in only_team} == {team["id"]}
     ids = [p["id"] for p in only_team][:2]
     by_id = api.get(f"{V2}/pages", id=",".join(ids))["results"]
     assert sorted(p["id"] for p in by_id) == sorted(ids)
@@ -432,7 +448,8 @@ def test_space_list_filters_ids_type_status(api, confluence_sandbox):
     assert [s["key"] for s in personal] == ["TEAM"]
     assert [s["key"] for s in api.get(f"{V2}/spaces", status="archived")["results"]] == ["TEAM"]
     current = [s["key"] for s in api.get(f"{V2}/spaces", status="current")["results"]]
-    assert "DEMO" in current and "TEAM" not in current
+    assert "DEMO" in current
+    assert "TEAM" not in current
     both = api.get(f"{V2}/spaces", ids=f"{demo['id']},{team['id']}", sort="-id")["results"]
     assert [s["id"] for s in both] == sorted([demo["id"], team["id"]], key=int, reverse=True)
     api.call("GET", f"{V2}/spaces", 400, params={"type": "odd"})
@@ -462,4 +479,5 @@ def test_get_page_include_version_can_be_turned_off(api, demo):
     page = api.create_page(demo["space"], "Versionless view").json()
     assert api.get(f"{V2}/pages/{page['id']}")["version"]["number"] == 1
     bare = api.get(f"{V2}/pages/{page['id']}", **{"include-version": "false"})
-    assert "version" not in bare and bare["title"] == "Versionless view"
+    assert "version" not in bare
+    assert bare["title"] == "Versionless view"

@@ -66,8 +66,10 @@ def test_next_link_keeps_the_filters(confluence_sandbox, big_space):
     with confluence_sandbox.session() as session:
         body = session.get(confluence_sandbox.url + path).json()
     nxt = body["_links"]["next"]
-    assert "space-id=" + big_space["id"] in nxt and "sort=-title" in nxt
-    assert "body-format=storage" in nxt and "limit=100" in nxt
+    assert "space-id=" + big_space["id"] in nxt
+    assert "sort=-title" in nxt
+    assert "body-format=storage" in nxt
+    assert "limit=100" in nxt
     titles = [p["title"] for p in body["results"]]
     assert titles == sorted(titles, reverse=True)
     assert all(p["body"]["storage"]["value"] for p in body["results"])
@@ -95,14 +97,16 @@ def test_bad_limit_or_cursor_answers_400(confluence_sandbox, params):
         resp = session.get(f"{confluence_sandbox.url}{V2}/pages", params=params)
     assert resp.status_code == 400
     error = resp.json()["errors"][0]
-    assert error["status"] == 400 and error["code"] == "INVALID_REQUEST_PARAMETER"
+    assert error["status"] == 400
+    assert error["code"] == "INVALID_REQUEST_PARAMETER"
     assert error["title"]
 
 
 def test_limit_250_is_allowed(confluence_sandbox, big_space):
     with confluence_sandbox.session() as session:
         resp = session.get(f"{confluence_sandbox.url}{V2}/pages", params={"limit": 250})
-    assert resp.status_code == 200 and len(resp.json()["results"]) == 250
+    assert resp.status_code == 200
+    assert len(resp.json()["results"]) == 250
 
 
 def test_cursor_round_trip():
@@ -118,4 +122,5 @@ def test_gateway_listing_keeps_site_relative_next(confluence_sandbox, big_space)
         assert body["_links"]["base"] == confluence_sandbox.gateway_url + "/wiki"
         assert body["_links"]["next"].startswith("/wiki/api/v2/")
         second = session.get(confluence_sandbox.gateway_url + body["_links"]["next"])
-    assert second.status_code == 200 and len(second.json()["results"]) == 250
+    assert second.status_code == 200
+    assert len(second.json()["results"]) == 250

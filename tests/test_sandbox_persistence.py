@@ -55,7 +55,8 @@ def test_state_survives_a_restart(tmp_path, confluence_sandbox_factory):
     assert json.loads(data.read_text())["cloudId"] == cloud_id
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     blobs = first.state.blob_dir
-    assert blobs is not None and blobs.stat().st_mode & 0o777 == 0o700
+    assert blobs is not None
+    assert blobs.stat().st_mode & 0o777 == 0o700
     assert {p.stat().st_mode & 0o777 for p in blobs.iterdir()} == {0o600}
 
     second = confluence_sandbox_factory(data=str(data), seed="empty")  # the file wins
@@ -64,7 +65,8 @@ def test_state_survives_a_restart(tmp_path, confluence_sandbox_factory):
         got = session.get(
             f"{second.url}{V2}/pages/{page['id']}", params={"body-format": "storage"}
         ).json()
-        assert got["title"] == "Remember me" and got["body"]["storage"]["value"] == "<p>v2</p>"
+        assert got["title"] == "Remember me"
+        assert got["body"]["storage"]["value"] == "<p>v2</p>"
         assert got["version"]["number"] == 2
         old = session.get(
             f"{second.url}{V2}/pages/{page['id']}", params={"body-format": "storage", "version": 1}
@@ -72,11 +74,13 @@ def test_state_survives_a_restart(tmp_path, confluence_sandbox_factory):
         assert old["body"]["storage"]["value"] == "<p>v1</p>"
         assert session.get(f"{second.url}{V2}/folders/{folder['id']}").status_code == 200
         keys = [s["key"] for s in session.get(f"{second.url}{V2}/spaces").json()["results"]]
-        assert "KEEP" in keys and "DEMO" in keys
+        assert "KEEP" in keys
+        assert "DEMO" in keys
         attachments = session.get(f"{second.url}{V2}/pages/{page['id']}/attachments").json()
         link = attachments["results"][0]["downloadLink"]
         download = session.get(second.wiki_url + link)
-        assert download.status_code == 200 and download.content == bytes(range(256)) * 4
+        assert download.status_code == 200
+        assert download.content == bytes(range(256)) * 4
         # new ids do not collide with the restored ones
         restored = (
             set(second.state.pages)
@@ -126,8 +130,10 @@ def test_state_round_trip_and_atomic_save(tmp_path):
     again = State(tmp_path / "s.json")
     assert again.load()
     assert again.pages[page["id"]]["versions"][0]["body"] == "<p>x</p>"
-    assert again.current_user == user["accountId"] and again.cloud_id == state.cloud_id
-    assert again.read_blob(key) == b"blob bytes" and again.blob_size(key) == 10
+    assert again.current_user == user["accountId"]
+    assert again.cloud_id == state.cloud_id
+    assert again.read_blob(key) == b"blob bytes"
+    assert again.blob_size(key) == 10
     assert int(again.new_id()) > max(int(i) for i in again.pages)
     assert not State(tmp_path / "missing.json").load()
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from plugin_support import plugins  # noqa: F401 - the fixture
-
 from ctk_core import registry
 
 TASKS_PLUGIN = """
@@ -35,14 +33,15 @@ def ctk_sandbox_routes(router):
 """
 
 
-def test_plugin_routes_are_served(plugins, confluence_sandbox_factory, capfd):  # noqa: F811
+def test_plugin_routes_are_served(plugins, confluence_sandbox_factory, capfd):
     plugins.install("tasks", TASKS_PLUGIN)
     plugins.install("broken", BROKEN_PLUGIN)
     registry.load_catalog(reload=True)
     sandbox = confluence_sandbox_factory()
     with sandbox.session() as session:
         listed = session.get(f"{sandbox.url}/wiki/api/v2/tasks", params={"limit": 20})
-        assert listed.status_code == 200 and len(listed.json()["results"]) == 20
+        assert listed.status_code == 200
+        assert len(listed.json()["results"]) == 20
         assert listed.json()["_links"]["next"].startswith("/wiki/api/v2/tasks?")
         one = session.get(f"{sandbox.gateway_url}/wiki/api/v2/tasks/1").json()
         assert one == {"id": "1", "user": sandbox.state.current_user}
@@ -52,7 +51,7 @@ def test_plugin_routes_are_served(plugins, confluence_sandbox_factory, capfd):  
     assert "cannot add its routes" in capfd.readouterr().err
 
 
-def test_without_plugins_the_route_is_unknown(plugins, confluence_sandbox_factory):  # noqa: F811
+def test_without_plugins_the_route_is_unknown(plugins, confluence_sandbox_factory):
     sandbox = confluence_sandbox_factory()
     with sandbox.session() as session:
         assert session.get(f"{sandbox.url}/wiki/api/v2/tasks").status_code == 404

@@ -23,7 +23,8 @@ def test_no_credentials_answers_401_in_both_shapes(confluence_sandbox):
     assert v2.json()["errors"][0]["status"] == 401
     assert v2.headers["WWW-Authenticate"].startswith("Basic")
     v1 = requests.get(f"{confluence_sandbox.url}/wiki/rest/api/user/current")
-    assert v1.status_code == 401 and v1.json()["statusCode"] == 401
+    assert v1.status_code == 401
+    assert v1.json()["statusCode"] == 401
 
 
 def test_fixed_credentials_refuse_others(confluence_sandbox):
@@ -81,9 +82,11 @@ def test_tenant_info_and_gateway(confluence_sandbox):
 def test_unknown_routes_and_methods(confluence_sandbox):
     with confluence_sandbox.session() as session:
         v2 = session.get(f"{confluence_sandbox.url}{V2}/whiteboards/1")
-        assert v2.status_code == 404 and v2.json()["errors"][0]["code"] == "NOT_FOUND"
+        assert v2.status_code == 404
+        assert v2.json()["errors"][0]["code"] == "NOT_FOUND"
         v1 = session.get(f"{confluence_sandbox.url}/wiki/rest/api/nothing/here")
-        assert v1.status_code == 404 and v1.json()["statusCode"] == 404
+        assert v1.status_code == 404
+        assert v1.json()["statusCode"] == 404
         outside = session.get(f"{confluence_sandbox.url}/favicon.ico")
         assert outside.status_code == 404
         wrong_method = session.patch(f"{confluence_sandbox.url}{V2}/spaces")
@@ -107,14 +110,16 @@ def test_request_log_lists_requests_without_authorization(confluence_sandbox):
         ("POST", f"{V2}/folders"),
     ]
     assert log[0]["query"] == {"limit": ["5"], "id": ["1,2"]}
-    assert log[0]["status"] == 200 and log[1]["status"] == 400
+    assert log[0]["status"] == 200
+    assert log[1]["status"] == 400
     assert json.loads(log[1]["body"]) == {"title": "x"}
     for entry in log:
         assert "authorization" not in {k.lower() for k in entry["headers"]}
         assert confluence_sandbox.token not in json.dumps(entry)
     assert confluence_sandbox.requests.find("POST", "/folders")[0]["status"] == 400
     cleared = requests.delete(f"{confluence_sandbox.url}/__sandbox__/requests")
-    assert cleared.status_code == 204 and len(confluence_sandbox.requests) == 0
+    assert cleared.status_code == 204
+    assert len(confluence_sandbox.requests) == 0
 
 
 def test_admin_reset_and_info(confluence_sandbox):
@@ -152,13 +157,16 @@ def test_keep_alive_and_content_length(confluence_sandbox):
             conn.request("GET", f"{V2}/spaces", headers={"Authorization": f"Basic {auth}"})
             resp = conn.getresponse()
             body = resp.read()
-            assert resp.status == 200 and resp.version == 11
+            assert resp.status == 200
+            assert resp.version == 11
             assert int(resp.headers["Content-Length"]) == len(body)
             assert resp.headers.get("Connection", "").lower() != "close"
         sock = conn.sock
         conn.request("DELETE", f"{V2}/pages/999999", headers={"Authorization": f"Basic {auth}"})
         resp = conn.getresponse()
-        assert resp.status == 404 and resp.read() and conn.sock is sock
+        assert resp.status == 404
+        assert resp.read()
+        assert conn.sock is sock
     finally:
         conn.close()
 
@@ -177,7 +185,8 @@ def test_chunked_request_body(confluence_sandbox):
             data=chunks(),
             headers={"Content-Type": "application/json"},
         )
-    assert resp.status_code == 200 and resp.json()["title"] == "Chunked"
+    assert resp.status_code == 200
+    assert resp.json()["title"] == "Chunked"
 
 
 def test_module_prints_its_url_first_and_stops_on_sigterm(tmp_path):
@@ -204,11 +213,13 @@ def test_module_prints_its_url_first_and_stops_on_sigterm(tmp_path):
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:") and url.count(":") == 2
+        assert url.startswith("http://127.0.0.1:")
+        assert url.count(":") == 2
         spaces = f"{url}{V2}/spaces"
         assert requests.get(spaces, auth=("me@example.com", "t0k")).status_code == 503
         resp = requests.get(spaces, auth=("me@example.com", "t0k"))
-        assert resp.status_code == 200 and resp.json()["results"] == []
+        assert resp.status_code == 200
+        assert resp.json()["results"] == []
         assert requests.get(spaces, auth=("me@example.com", "other")).status_code == 401
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -225,7 +236,8 @@ def test_module_rejects_bad_arguments(argv):
         text=True,
         timeout=30,
     )
-    assert done.returncode == 2 and done.stdout == ""
+    assert done.returncode == 2
+    assert done.stdout == ""
     assert "error" in done.stderr
 
 
@@ -233,7 +245,8 @@ def test_head_is_answered_like_get_without_a_body(confluence_sandbox):
     with confluence_sandbox.session() as session:
         got = session.get(f"{confluence_sandbox.url}{V2}/spaces")
         head = session.head(f"{confluence_sandbox.url}{V2}/spaces")
-    assert head.status_code == 200 and head.content == b""
+    assert head.status_code == 200
+    assert head.content == b""
     assert head.headers["Content-Length"] == str(len(got.content))
 
 
@@ -258,6 +271,7 @@ def test_admin_endpoints_are_loopback_only():
             stranger = SimpleNamespace(client_address=(address, 40000))
             for name in ("faults", "requests", "reset", "info"):
                 resp = server.admin(stranger, f"/__sandbox__/{name}", {}, b'{"kind": "500"}')
-                assert resp.status == 403 and b"loopback only" in resp.body, (address, name)
+                assert resp.status == 403, (address, name)
+                assert b"loopback only" in resp.body, (address, name)
         assert server.faults.active() == []
         assert requests.get(f"{server.url}/__sandbox__/faults").status_code == 200

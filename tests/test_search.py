@@ -40,13 +40,16 @@ def test_cql_same_in_both_front_ends(ctk_cli, ctk_mcp, confluence_sandbox):
     assert cli["next_cursor"] is None
     for hit in cli["results"]:
         assert list(hit) == HIT_FIELDS
-        assert hit["type"] == "page" and hit["space_key"] == "DEMO"
-        assert hit["space_name"] == "Demo Space" and hit["status"] == "current"
+        assert hit["type"] == "page"
+        assert hit["space_key"] == "DEMO"
+        assert hit["space_name"] == "Demo Space"
+        assert hit["status"] == "current"
         assert hit["id"] == confluence_sandbox.page_id(hit["title"])
         assert hit["web_url"].startswith(f"{confluence_sandbox.url}/wiki/spaces/DEMO/pages/")
         assert hit["last_modified"]
     sent = last_search(confluence_sandbox)
-    assert sent["cql"] == [query] and sent["excerpt"] == ["highlight"]
+    assert sent["cql"] == [query]
+    assert sent["excerpt"] == ["highlight"]
     assert "includeArchivedSpaces" not in sent
 
 
@@ -63,7 +66,8 @@ def test_cql_hits_of_other_types_keep_space_and_title(ctk_cli, confluence_sandbo
 def test_excerpt_modes(ctk_cli, ctk_mcp):
     query = 'siteSearch ~ "storage" AND title = "API Design"'
     bold = cli_json(ctk_cli, "search", "cql", query)["results"][0]["excerpt"]
-    assert "**storage**" in bold and "@@@" not in bold
+    assert "**storage**" in bold
+    assert "@@@" not in bold
     plain = ctk_mcp().call_json(
         "manage_search", {"action": "cql", "cql": query, "excerpt": "indexed"}
     )
@@ -76,7 +80,8 @@ def test_excerpt_modes(ctk_cli, ctk_mcp):
 def test_cql_paging_and_all(ctk_cli, ctk_mcp, confluence_sandbox):
     query = 'type = page AND space = "DEMO" ORDER BY title'
     first = cli_json(ctk_cli, "search", "cql", query, "--limit", "3")
-    assert len(first["results"]) == 3 and first["next_cursor"]
+    assert len(first["results"]) == 3
+    assert first["next_cursor"]
     second = ctk_mcp().call_json(
         "manage_search", {"action": "cql", "cql": query, "limit": 3, "cursor": first["next_cursor"]}
     )
@@ -88,7 +93,8 @@ def test_cql_paging_and_all(ctk_cli, ctk_mcp, confluence_sandbox):
         for p in confluence_sandbox.state.pages.values()
         if p["spaceId"] == confluence_sandbox.space_id("DEMO") and p["status"] == "current"
     ]
-    assert len(titles) == len(demo_pages) and titles == sorted(titles, key=str.lower)
+    assert len(titles) == len(demo_pages)
+    assert titles == sorted(titles, key=str.lower)
     assert everything["next_cursor"] is None
 
 
@@ -155,7 +161,8 @@ def test_table_view(ctk_cli):
 
 def test_tool_description_teaches_cql(ctk_mcp):
     tool = ctk_mcp().tool("manage_search")
-    assert tool.description.count("AND") >= 4 and "siteSearch ~" in tool.description
+    assert tool.description.count("AND") >= 4
+    assert "siteSearch ~" in tool.description
     assert 'space = "DEMO"' in tool.description
     schema = tool.input_schema
     assert {
@@ -171,7 +178,7 @@ def test_tool_description_teaches_cql(ctk_mcp):
 
 
 @pytest.mark.parametrize(
-    "args, code, fragment",
+    ("args", "code", "fragment"),
     [
         (["search", "cql"], 2, "Missing argument 'CQL'"),
         (["search", "cql", "   "], 2, "'cql'"),
@@ -211,12 +218,14 @@ def test_bad_inputs_mcp(ctk_mcp):
 
 def test_clean_excerpt():
     assert clean_excerpt("a @@@hl@@@b@@@endhl@@@ &amp;\n  c") == "a **b** & c"
-    assert clean_excerpt(None) == "" and clean_excerpt("dangling @@@hl@@@x") == "dangling x"
+    assert clean_excerpt(None) == ""
+    assert clean_excerpt("dangling @@@hl@@@x") == "dangling x"
 
 
 def test_plain_words():
     assert plain_words("  deploy*   the  *thing a*b* ** ") == "deploy* the thing ab*"
-    assert plain_words("***") == "" and plain_words("") == ""
+    assert plain_words("***") == ""
+    assert plain_words("") == ""
 
 
 @given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=40))
@@ -230,7 +239,8 @@ def test_quick_cql_round_trips_any_text(text):
     assert [c.field.lower() for c in clauses] == ["sitesearch", "space", "type"]
     assert clauses[0].values[0].text == words
     assert clauses[1].values[0].text == 'DE"MO'
-    assert cql_string(words).startswith('"') and cql_string(words).endswith('"')
+    assert cql_string(words).startswith('"')
+    assert cql_string(words).endswith('"')
 
 
 def test_real_process(ctk_cli):
@@ -249,6 +259,8 @@ def test_real_process(ctk_cli):
     )
     assert result.exit_code == 0, result
     data = result.json()
-    assert len(data["results"]) == 2 and data["next_cursor"]
+    assert len(data["results"]) == 2
+    assert data["next_cursor"]
     bad = ctk_cli("search", "cql", "type = = page", subprocess=True)
-    assert bad.exit_code == 2 and "Traceback" not in bad.stderr
+    assert bad.exit_code == 2
+    assert "Traceback" not in bad.stderr

@@ -1,4 +1,4 @@
-"""``ctk auth``, ``ctk status`` and ``ctk logout`` (design.md section 4).
+"""``ctk auth``, ``ctk status`` and ``ctk logout``.
 
 ``ctk auth`` asks for the site, the email and the API token (hidden input), or takes
 ``--domain D --email E --token-stdin`` for scripts. It detects the token type once: classic
@@ -259,7 +259,8 @@ def auth_command(
         token = click.prompt("API token", hide_input=True).strip()
         if not token:
             raise UsageError("The API token is empty.")
-    assert domain is not None and email is not None
+    assert domain is not None
+    assert email is not None
     found = detect(domain, email, token, env, token_type)
     fields = {
         "domain": domain,

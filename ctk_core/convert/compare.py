@@ -249,7 +249,7 @@ class _Normaliser:
         stack = list(reversed(el.children))
         while stack:
             child = stack.pop()
-            if _space(child) or isinstance(child, Element) and child.key in ("colgroup", "col"):
+            if _space(child) or (isinstance(child, Element) and child.key in ("colgroup", "col")):
                 continue
             if isinstance(child, Element) and child.key in ("thead", "tbody", "tfoot"):
                 stack.extend(reversed(child.children))

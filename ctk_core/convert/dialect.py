@@ -142,7 +142,7 @@ def build_url(
 class CtkLink:
     """A parsed ctk link target."""
 
-    __slots__ = ("scheme", "space", "path", "query", "anchor")
+    __slots__ = ("anchor", "path", "query", "scheme", "space")
 
     def __init__(
         self,

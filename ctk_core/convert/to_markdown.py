@@ -145,7 +145,7 @@ def storage_to_markdown(xhtml_text: str) -> str:
 
 
 class _Block:
-    __slots__ = ("text", "kind", "list_kind", "alt", "interrupts")
+    __slots__ = ("alt", "interrupts", "kind", "list_kind", "text")
 
     def __init__(
         self,
@@ -326,7 +326,7 @@ def _right_flanking(prev: str, nxt: str) -> bool:
 
 
 class _Delim:
-    __slots__ = ("kind", "mark", "is_open", "partner", "index", "html")
+    __slots__ = ("html", "index", "is_open", "kind", "mark", "partner")
 
     def __init__(self, kind: str, is_open: bool, index: int) -> None:
         self.kind = kind
@@ -399,7 +399,7 @@ def _join_parts(parts: list[str]) -> str:
 
 
 class _Open:
-    __slots__ = ("kind", "info", "emitted", "delim", "safe")
+    __slots__ = ("delim", "emitted", "info", "kind", "safe")
 
     def __init__(self, kind: str, info, safe: bool) -> None:
         self.kind = kind
@@ -587,7 +587,7 @@ class _Converter:
             not md
             and el.children
             and all(
-                _is_space(n) or isinstance(n, Element) and n.key == "ac:placeholder"
+                _is_space(n) or (isinstance(n, Element) and n.key == "ac:placeholder")
                 for n in el.children
             )
             and not all(_is_space(n) for n in el.children)
@@ -803,7 +803,7 @@ class _Converter:
         for child in el.children:
             if _is_space(child):
                 continue
-            if not isinstance(child, Element) or child.attrs and child.key != "ac:parameter":
+            if not isinstance(child, Element) or (child.attrs and child.key != "ac:parameter"):
                 return None
             if child.key == "ac:parameter" and body is None:
                 pname = child.get("ac:name")

@@ -481,7 +481,7 @@ def _text_of(tokens: list[Token]) -> str:
     return "".join(out)
 
 
-def _details_open(content: str) -> str | None | bool:
+def _details_open(content: str) -> str | bool | None:
     """For an HTML block ``<details>`` [``<summary>title</summary>``]: the title (None when
     there is no summary); False for any other HTML block."""
     toks = list(xhtml.tokenize(content))
@@ -741,7 +741,8 @@ class _Renderer:
             # drop the [ ] marker from the first paragraph
             first = item.children[0]
             inline = first.children[0].tok
-            assert inline is not None and inline.children
+            assert inline is not None
+            assert inline.children
             head = inline.children[0]
             rest_text = head.content[3:].lstrip(" \t")
             children = list(inline.children[1:])
@@ -896,20 +897,20 @@ class _Renderer:
             filename, page = _attachment(ref)
             self.ac_link(
                 link_attrs,
-                ("ri:attachment", [("ri:filename", filename)] + target_attrs, page),
+                ("ri:attachment", [("ri:filename", filename), *target_attrs], page),
                 inner,
                 filename,
             )
         elif ref.scheme == dialect.USER:
             self.ac_link(
                 link_attrs,
-                ("ri:user", [("ri:account-id", path)] + target_attrs, None),
+                ("ri:user", [("ri:account-id", path), *target_attrs], None),
                 inner,
                 "@" + path,
             )
         else:
             self.ac_link(
-                link_attrs, ("ri:space", [("ri:space-key", path)] + target_attrs, None), inner, path
+                link_attrs, ("ri:space", [("ri:space-key", path), *target_attrs], None), inner, path
             )
 
     def ac_link(self, attrs: list, target: tuple | None, inner: list[Token], default: str) -> None:

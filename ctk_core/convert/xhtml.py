@@ -200,7 +200,7 @@ class _Finder:
     """``str.find`` for terminators, remembering answers so that many unterminated openers
     (``<!--<!--<!--...``) cost linear time, not quadratic."""
 
-    __slots__ = ("src", "memo")
+    __slots__ = ("memo", "src")
 
     def __init__(self, src: str) -> None:
         self.src = src
@@ -282,7 +282,7 @@ def _start_tag(j: int, end: int, name: str, attr_text: str, slash: str) -> tuple
                 raw = uq if uq is not None else aname
                 clean = False
             if clean and (
-                aname in seen or not _attr_name_ok(aname) or "&" in raw and not _refs_clean(raw)
+                aname in seen or not _attr_name_ok(aname) or ("&" in raw and not _refs_clean(raw))
             ):
                 clean = False
             seen.add(aname)
@@ -311,7 +311,7 @@ def _attr_name_ok(name: str) -> bool:
 
 
 class Node:
-    __slots__ = ("start", "end", "clean")
+    __slots__ = ("clean", "end", "start")
 
     start: int
     end: int
@@ -348,7 +348,7 @@ class Comment(_Data):
 class Element(Node):
     """An element. ``key`` is the lower-cased name used to recognise it."""
 
-    __slots__ = ("name", "key", "attrs", "children", "stag_end", "etag_start", "stag_clean", "void")
+    __slots__ = ("attrs", "children", "etag_start", "key", "name", "stag_clean", "stag_end", "void")
 
     def __init__(
         self, name: str, attrs: list[tuple[str, str]], start: int, stag_end: int, stag_clean: bool

@@ -129,7 +129,7 @@ class Faults:
                 self._seen[i] += 1
                 if self._seen[i] % fault["every"] != 0:
                     continue
-                if fault["probability"] < 1.0 and random.random() >= fault["probability"]:
+                if fault["probability"] < 1.0 and random.random() >= fault["probability"]:  # noqa: S311
                     continue
                 if fault.get("count") is not None:
                     fault["count"] -= 1

@@ -439,7 +439,8 @@ def _upload(req: Request, page_id: str, replace: bool) -> Response:
                 )
         results = []
         for i, part in enumerate(files):
-            assert part.path is not None and part.filename is not None
+            assert part.path is not None
+            assert part.filename is not None
             blob = adopt_file(state, part.path, part.sha256)
             mtype = media_type_for(part.filename, part.content_type)
             comment = comments[i] if comments else ""

@@ -242,7 +242,7 @@ def update_page(req: Request, id: str) -> Response:
     if parent_id is not None and str(parent_id) != page.get("parentId"):
         parent_id = _parent_for(req, page["spaceId"], str(parent_id), moving=id)
         siblings = [c for c in req.state.children_of(parent_id) if c["id"] != id]
-        renumber(req.state, parent_id, page["spaceId"], siblings + [page])
+        renumber(req.state, parent_id, page["spaceId"], [*siblings, page])
     if data.get("ownerId") and data["ownerId"] != page.get("ownerId"):
         page["lastOwnerId"] = page.get("ownerId")
         page["ownerId"] = str(data["ownerId"])

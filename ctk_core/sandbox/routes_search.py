@@ -440,8 +440,12 @@ def _links(req: Request, start: int, limit: int, total: int) -> dict[str, str]:
             path
             + "?"
             + urlencode(
-                [("next", "true"), ("cursor", encode_cursor(start + limit)), ("limit", str(limit))]
-                + keep
+                [
+                    ("next", "true"),
+                    ("cursor", encode_cursor(start + limit)),
+                    ("limit", str(limit)),
+                    *keep,
+                ]
             )
         )
     if start > 0:
@@ -453,8 +457,8 @@ def _links(req: Request, start: int, limit: int, total: int) -> dict[str, str]:
                     ("prev", "true"),
                     ("cursor", encode_cursor(max(0, start - limit))),
                     ("limit", str(limit)),
+                    *keep,
                 ]
-                + keep
             )
         )
     return links
