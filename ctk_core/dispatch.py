@@ -8,6 +8,7 @@ every declared parameter passed (``None`` when absent and without a default).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -33,47 +34,78 @@ def invoke(
 
 
 def coerce_arguments(
-    resource: Resource, op: Operation, arguments: Mapping[str, Any]
+    resource: Resource, op: Operation, arguments: Mapping[str, Any], *, from_json: bool = False
 ) -> dict[str, Any]:
-    """Check and coerce ``arguments`` against the operation's parameters (UsageError if bad)."""
+    """Check and coerce ``arguments`` against the operation's parameters; return every declared
+    parameter (its default when absent; ``None`` counts as absent).
+
+    The one argument check of both front ends. Every problem is reported in one UsageError:
+    unknown names (with the names the operation takes), missing required ones (with their help),
+    then each bad value. ``from_json`` is for arguments that arrived as JSON (MCP): JSON carries
+    types, so a value must have the declared type exactly (``"5"`` is not an integer, ``"a,b"``
+    not a list), and messages name the tool and action. Otherwise a string may stand for a
+    number, a yes/no word or a comma-separated list, as on a command line.
+    """
     params = {p.name: p for p in op.all_params}
-    where = f"{resource.name} {op.cli_name}"
-    for name in arguments:
-        if name not in params:
-            known = ", ".join(params) or "none"
-            raise UsageError(f"Unknown argument {name!r} for {where} (arguments: {known}).")
+    where = (
+        f"{resource.tool_name} action {op.name!r}"
+        if from_json
+        else f"{resource.name} {op.cli_name}"
+    )
+    problems: list[str] = []
+    unknown = [name for name in arguments if name not in params]
+    if unknown:
+        problems.append(
+            f"Unknown argument{_plural(unknown)} {_quoted(unknown)} for {where}; "
+            f"it takes: {', '.join(params) or 'no arguments'}."
+        )
+    missing: list[Param] = []
+    bad_values: list[str] = []
     values: dict[str, Any] = {}
     for name, param in params.items():
         value = arguments.get(name)
         if value is None or (param.type == "list" and value == []):
             value = None
         else:
-            value = coerce_value(param, value, where)
+            try:
+                value = coerce_value(param, value, where, from_json=from_json)
+            except UsageError as err:
+                bad_values.append(err.message)
+                continue
         if value is None:
             if param.required:
-                raise UsageError(f"Missing required argument {name!r} for {where}.")
+                missing.append(param)
             value = param.default
             if isinstance(value, (list, tuple)):
                 value = list(value)
         values[name] = value
+    if missing:
+        names = [p.name for p in missing]
+        helps = "; ".join(f"{p.name}: {p.help}" for p in missing if p.help)
+        problems.append(
+            f"Missing required argument{_plural(names)} {_quoted(names)} for {where}"
+            f"{f' ({helps})' if helps else ''}."
+        )
+    problems += bad_values
+    if problems:
+        raise UsageError(" ".join(problems))
     return values
 
 
-def coerce_value(param: Param, value: Any, where: str = "") -> Any:
-    """One value, coerced to the parameter's type and checked; UsageError naming it if bad."""
+def coerce_value(param: Param, value: Any, where: str = "", *, from_json: bool = False) -> Any:
+    """One value, coerced to the parameter's type and checked; UsageError naming it if bad.
+
+    ``from_json``: the type must match exactly (see :func:`coerce_arguments`).
+    """
     name = param.name
     kind = param.type
+    exact = from_json  # JSON carries types: no reading numbers, words or lists from strings
 
     def bad(expected: str) -> UsageError:
-        shown = (
-            repr(value)
-            if not isinstance(value, str) or len(value) < 60
-            else repr(value[:57] + "...")
-        )
-        return UsageError(f"Argument {name!r} must be {expected}, got {shown}.")
+        return UsageError(f"Argument {name!r} must be {expected}, got {_shown(value, from_json)}.")
 
     if kind == "str":
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
+        if isinstance(value, bool) or not isinstance(value, str if exact else (str, int)):
             raise bad("a string")
         text = str(value)
         if param.required and not text.strip():
@@ -84,7 +116,7 @@ def coerce_value(param: Param, value: Any, where: str = "") -> Any:
             raise bad("an integer")
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        if isinstance(value, str):
+        if isinstance(value, str) and not exact:
             try:
                 value = int(value.strip())
             except ValueError:
@@ -95,7 +127,7 @@ def coerce_value(param: Param, value: Any, where: str = "") -> Any:
     elif kind == "float":
         if isinstance(value, bool):
             raise bad("a number")
-        if isinstance(value, str):
+        if isinstance(value, str) and not exact:
             try:
                 value = float(value.strip())
             except ValueError:
@@ -104,18 +136,22 @@ def coerce_value(param: Param, value: Any, where: str = "") -> Any:
             raise bad("a number")
         result = value
     elif kind == "bool":
-        if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+        if (
+            isinstance(value, str)
+            and not exact
+            and value.strip().lower() in TRUE_WORDS | FALSE_WORDS
+        ):
             value = value.strip().lower() in TRUE_WORDS
         if not isinstance(value, bool):
             raise bad("true or false")
         result = value
     elif kind == "list":
-        items = split_list(value) if isinstance(value, str) else value
+        items = split_list(value) if isinstance(value, str) and not exact else value
         if not isinstance(items, (list, tuple)):
             raise bad("a list of strings")
         out: list[str] = []
         for item in items:
-            if isinstance(item, bool) or not isinstance(item, (str, int)):
+            if isinstance(item, bool) or not isinstance(item, str if exact else (str, int)):
                 raise bad("a list of strings")
             out.extend(split_list(str(item)))
         result = out
@@ -134,6 +170,36 @@ def coerce_value(param: Param, value: Any, where: str = "") -> Any:
         if param.maximum is not None and result > param.maximum:
             raise UsageError(f"Argument {name!r} must be at most {param.maximum}, got {result}.")
     return result
+
+
+_JSON_KINDS = {
+    str: "a string",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    list: "an array",
+    dict: "an object",
+}
+
+
+def _shown(value: Any, from_json: bool) -> str:
+    """A bad value for a message: its repr, or for JSON its JSON text and JSON type."""
+    if not from_json:
+        if isinstance(value, str) and len(value) >= 60:
+            return repr(value[:57] + "...")
+        return repr(value)
+    text = json.dumps(value, ensure_ascii=False, default=repr)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({_JSON_KINDS.get(type(value), type(value).__name__)})"
+
+
+def _plural(names: list[str]) -> str:
+    return "s" if len(names) > 1 else ""
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(repr(name) for name in names)
 
 
 __all__ = ["coerce_arguments", "coerce_value", "invoke", "split_list"]
