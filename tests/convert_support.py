@@ -7,6 +7,8 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
+from ctk_core.convert import markdown_to_storage, semantic_diff, storage_to_markdown
+
 DATA = Path(__file__).parent / "data" / "convert"
 
 WRAPPER_OPEN = (
@@ -24,6 +26,18 @@ def assert_well_formed(storage: str) -> None:
         line = (WRAPPER_OPEN + storage).splitlines()[exc.lineno - 1] if exc.lineno else ""
         near = line[max(0, exc.offset - 40) : exc.offset + 40]
         raise AssertionError(f"not well-formed: {exc}: ...{near!r}") from None
+
+
+def check_markdown(md: str) -> None:
+    """Markdown converts to well-formed storage, one round trip reaches the canonical Markdown,
+    a second one changes nothing, and the two storage documents say the same thing."""
+    storage = markdown_to_storage(md)
+    assert_well_formed(storage)
+    canonical = storage_to_markdown(storage)
+    storage2 = markdown_to_storage(canonical)
+    assert_well_formed(storage2)
+    assert storage_to_markdown(storage2) == canonical
+    assert semantic_diff(storage, storage2) is None
 
 
 def fixture_names() -> list[str]:

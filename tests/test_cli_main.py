@@ -17,7 +17,7 @@ from ctk_core.commands import CORE_COMMANDS
 from ctk_core.registry import load_catalog
 from ctk_core.testing import CtkCli
 
-HEAVY = ("requests", "mcp", "markdown_it", "cmarkgfm", "jsonschema", "urllib3", "tabulate")
+HEAVY = ("requests", "mcp", "markdown_it", "jsonschema", "urllib3", "tabulate")
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from convert_support import (
     any_text,
     assert_well_formed,
+    check_markdown,
     markdown_docs,
     markdown_ish_text,
     storage_docs,
@@ -25,32 +26,22 @@ from ctk_core.convert import markdown_to_storage, semantic_diff, storage_to_mark
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
 
-def _check_markdown(md: str) -> None:
-    storage = markdown_to_storage(md)
-    assert_well_formed(storage)
-    canonical = storage_to_markdown(storage)
-    storage2 = markdown_to_storage(canonical)
-    assert_well_formed(storage2)
-    assert storage_to_markdown(storage2) == canonical
-    assert semantic_diff(storage, storage2) is None
-
-
 @given(markdown_docs)
 @example("- a\n\n  b\n- c\n")
 @example("> [!NOTE]\n> - item\n")
 @example("<details>\n<summary>t</summary>\n\nbody\n")
 def test_generated_markdown_round_trips(md: str) -> None:
-    _check_markdown(md)
+    check_markdown(md)
 
 
 @given(markdown_ish_text)
 def test_markdown_shaped_text_round_trips(md: str) -> None:
-    _check_markdown(md)
+    check_markdown(md)
 
 
 @given(any_text)
 def test_arbitrary_text_round_trips(md: str) -> None:
-    _check_markdown(md)
+    check_markdown(md)
 
 
 @given(storage_docs)

@@ -21,8 +21,7 @@ from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from ctk_core.convert import dialect, fast_parse, xhtml
-from ctk_core.convert.fast_parse import Node as _Node
+from ctk_core.convert import dialect, xhtml
 
 __all__ = ["markdown_to_storage"]
 
@@ -36,29 +35,10 @@ def markdown_to_storage(markdown: str) -> str:
     if not isinstance(markdown, str):
         raise TypeError("markdown_to_storage expects a str")
     with xhtml.no_gc():
-        text = xhtml.clean_chars(markdown)
-        nodes = _fast_nodes(text)
-        return _write(nodes if nodes is not None else _markdown_it_nodes(text))
-
-
-def _markdown_it_nodes(text: str) -> list[_Node]:
-    return _tree(_md().parse(text, {})).children
-
-
-def _fast_nodes(text: str) -> list[_Node] | None:
-    """The same nodes through fast_parse, for Markdown it accepts (``None`` otherwise)."""
-    nodes = fast_parse.parse(text)
-    if nodes is not None:
-        for node in fast_parse.walk(nodes):
-            if node.tok.type == "inline":
-                node.tok.children = _autolink_text(node.tok.children)
-    return nodes
-
-
-def _write(nodes: list[_Node]) -> str:
-    writer = _Writer()
-    _Renderer(writer).blocks(nodes)
-    return xhtml.clean_chars(writer.finish())
+        nodes = _tree(_md().parse(xhtml.clean_chars(markdown), {})).children
+        writer = _Writer()
+        _Renderer(writer).blocks(nodes)
+        return xhtml.clean_chars(writer.finish())
 
 
 def _md() -> MarkdownIt:
@@ -395,6 +375,16 @@ def _clean_attrs(attrs: list[tuple[str, str]]) -> str:
 # --------------------------------------------------------------------------------------------
 # Tree of markdown-it tokens
 # --------------------------------------------------------------------------------------------
+
+
+class _Node:
+    """One node of the token tree: an opening or a leaf token and what it holds."""
+
+    __slots__ = ("children", "tok")
+
+    def __init__(self, tok: Token | None) -> None:
+        self.tok = tok
+        self.children: list[_Node] = []
 
 
 def _tree(tokens: list[Token]) -> _Node:
