@@ -2,10 +2,14 @@
 
 A plugin imports everything it needs from here and never imports pluggy, requests or mcp::
 
-    from ctk_core import Operation, Param, Resource, hookimpl
+    from ctk_core import Context, Operation, Param, Resource, hookimpl
+
+Handlers take ``ctx: Context`` first: ``ctx.client`` (a :class:`ConfluenceClient`), ``ctx.files``
+(a :class:`FileAccess`), ``ctx.progress`` (a :class:`Progress`) and ``ctx.space_id(key_or_id)``.
 """
 
 from ctk_core._version import __version__
+from ctk_core.context import ConfluenceClient, Context, Progress
 from ctk_core.errors import (
     AuthError,
     Conflict,
@@ -17,18 +21,24 @@ from ctk_core.errors import (
     Unavailable,
     UsageError,
 )
+from ctk_core.file_access import FileAccess
 from ctk_core.hookspecs import hookimpl
-from ctk_core.plugin import Operation, Param, Resource
+from ctk_core.plugin import Operation, Param, ParamType, Resource
 
 __all__ = [
     "AuthError",
     "Conflict",
+    "ConfluenceClient",
+    "Context",
     "CtkError",
+    "FileAccess",
     "NotFound",
     "Operation",
     "Param",
+    "ParamType",
     "PermissionDenied",
     "PolicyError",
+    "Progress",
     "RateLimited",
     "Resource",
     "Unavailable",

@@ -19,9 +19,11 @@ from ctk_core._version import DISTRIBUTION, __version__
 from ctk_core.commands import CORE_COMMANDS
 from ctk_core.context import Context, Progress
 from ctk_core.errors import CtkError, PolicyError
+from ctk_core.file_access import PersonFiles
 from ctk_core.parsing import env_flag, split_list
 from ctk_core.plugin import Operation, Param, Resource
 from ctk_core.policy import WRITES_DISABLED_MESSAGE, Policy, tool_disabled_message
+from ctk_core.textfile import read_utf8
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -112,6 +114,12 @@ def _click_type(param: Param) -> Any:
     return click.STRING
 
 
+def _help_of(param: Param) -> str:
+    if param.required and param.from_file:
+        return f"{param.help} [required, or {param.cli_file_flag}]".strip()
+    return param.help
+
+
 def click_parameter(param: Param) -> click.Parameter:
     """The Click argument or option for one declared parameter."""
     # Click tells "no default" from default=None, so a default is passed only when declared.
@@ -136,9 +144,9 @@ def click_parameter(param: Param) -> click.Parameter:
     return click.Option(
         [flag, param.name],
         type=_click_type(param),
-        required=param.required,
+        required=param.required and not param.from_file,
         multiple=param.type == "list",
-        help=param.help,
+        help=_help_of(param),
         show_default=param.default not in (None, [], ()),
         **extra,
     )
@@ -200,15 +208,15 @@ def build_operation_command(resource: Resource, op: Operation, policy: Policy) -
                 help="Print the result as JSON (same as ctk --json).",
             )
         )
-    # CLI-only conveniences: --body-file for operations with an optional `body` option, --yes
-    # for destructive ones (see _confirm).
-    body = next((p for p in params if isinstance(p, click.Option) and p.name == "body"), None)
-    if body is not None and not body.required and "--body-file" not in taken:
+    # CLI-only conveniences: --X-file for parameters declared from_file, --yes for destructive
+    # operations (see _confirm), and the declared shortcuts.
+    from_file = [p for p in op.all_params if p.from_file and p.cli_file_flag not in taken]
+    for param in from_file:
         params.append(
             click.Option(
-                ["--body-file", "ctk_body_file"],
-                type=click.File("r", encoding="utf-8"),
-                help="Read the body from a file ('-' for stdin).",
+                [param.cli_file_flag, f"ctk_file_{param.name}"],
+                metavar="PATH",
+                help=f"Read {param.cli_flag[2:]} from a UTF-8 file ('-' for stdin).",
             )
         )
     for short, sets in op.cli_shortcuts.items():
@@ -240,7 +248,7 @@ def build_operation_command(resource: Resource, op: Operation, policy: Policy) -
         settings = _settings(ctx)
         as_json = settings.json or bool(kwargs.pop("ctk_json", False))
         fetch_all = bool(kwargs.pop("ctk_all", False))
-        body_file = kwargs.pop("ctk_body_file", None)
+        file_values = {p.name: kwargs.pop(f"ctk_file_{p.name}", None) for p in from_file}
         confirmed = bool(kwargs.pop("ctk_yes", False))
         shortcuts = {k: kwargs.pop(f"ctk_shortcut_{k}", None) for k in op.cli_shortcuts}
         arguments = _arguments(op, kwargs)
@@ -253,10 +261,17 @@ def build_operation_command(resource: Resource, op: Operation, policy: Policy) -
                         f"--{short.replace('_', '-')} sets {name}: give one or the other."
                     )
                 arguments[name] = value if template == "{}" else template
-        if body_file is not None:
-            if "body" in arguments:
-                raise click.UsageError("Give --body or --body-file, not both.")
-            arguments["body"] = body_file.read()
+        for param in from_file:
+            path = file_values[param.name]
+            if path is None:
+                if param.required and param.name not in arguments:
+                    raise click.UsageError(
+                        f"Missing option '{param.cli_flag}' (or '{param.cli_file_flag}')."
+                    )
+                continue
+            if param.name in arguments:
+                raise click.UsageError(f"Give {param.cli_flag} or {param.cli_file_flag}, not both.")
+            arguments[param.name] = read_utf8(path)
         if op.destructive and not confirmed:
             _confirm(resource, op, arguments)
         run_operation(ctx, resource, op, arguments, as_json=as_json, fetch_all=fetch_all)
@@ -367,7 +382,7 @@ def run_operation(
     from ctk_core import dispatch, output
 
     policy = current_policy(ctx)
-    context = Context(frontend="cli", progress=_progress())
+    context = Context(PersonFiles(), progress=_progress())
     if not fetch_all:
         result = dispatch.invoke(context, resource, op, arguments, policy)
         if op.render is not None and not as_json:

@@ -1,18 +1,20 @@
-"""The context every operation handler receives as its first argument.
+"""The context every operation handler receives as its first argument (annotate it ``Context``).
 
 ``ctx.client`` is the HTTP client (built on first use, so that listing commands or tools never
-imports requests); ``ctx.space_id(value)`` turns a space key or id into an id; ``ctx.frontend`` says
-who is calling (``"cli"`` or ``"mcp"``); ``ctx.progress`` reports long work (a no-op unless the
-front end shows progress).
+imports requests); ``ctx.space_id(value)`` turns a space key or id into an id; ``ctx.files`` is the
+file capability the front end grants (what may be read and where downloads go); ``ctx.progress``
+reports long work (a no-op unless the front end shows progress). Nothing here says which front end
+is calling: a handler behaves the same for both.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import IO, Any, Protocol
 
 from ctk_core.errors import NotFound, UsageError
+from ctk_core.file_access import AgentFiles, FileAccess
 
 #: Space key -> id, per wiki base URL, for the life of the process.
 _space_ids: dict[tuple[str, str], str] = {}
@@ -46,23 +48,103 @@ class Progress:
         self.update(done, total)
 
 
+class ConfluenceClient(Protocol):
+    """What handlers may call on ``ctx.client`` (``ctk_core.client.Client`` provides it).
+
+    Paths are relative to the site's ``/wiki`` (``/api/v2/pages``, ``/rest/api/content``).
+    Answers are the decoded JSON; errors are raised as ``ctk_core`` errors.
+    """
+
+    wiki_base: str
+    web_url: str
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any: ...
+
+    def post(
+        self,
+        path: str,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        data: Any = None,
+    ) -> Any: ...
+
+    def put(
+        self,
+        path: str,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        data: Any = None,
+    ) -> Any: ...
+
+    def delete(self, path: str, params: Mapping[str, Any] | None = None) -> None: ...
+
+    def page(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        limit: int = 25,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of a list: ``{"results": [...], "next_cursor": str | None}``."""
+        ...
+
+    def iterate(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        limit: int = 250,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> Iterator[Any]:
+        """Every item of a list, following the next links (pacing for the rate limit)."""
+        ...
+
+    def download(
+        self,
+        path_or_url: str,
+        fileobj: IO[bytes],
+        progress: Callable[[int, int | None], None] | None = None,
+        chunk_size: int = ...,
+    ) -> int:
+        """Stream a file into ``fileobj``; return the number of bytes."""
+        ...
+
+    def absolute(self, webui_or_path: str | None) -> str:
+        """A link from an answer (``_links.webui``...) as an absolute URL."""
+        ...
+
+
 class Context:
-    """What a handler may use: the client, space resolution, the front end, progress."""
+    """What a handler may use: the client, space resolution, the file capability, progress.
+
+    A front end builds one per call or per process and chooses ``files``: the CLI grants a
+    person's own access, the MCP server an agent's confined access. Without ``files`` the
+    confined one applies.
+    """
 
     def __init__(
         self,
-        frontend: str = "cli",
+        files: FileAccess | None = None,
         environ: Mapping[str, str] | None = None,
-        client: Any = None,
+        client: ConfluenceClient | None = None,
         progress: Progress | None = None,
+        *,
+        frontend: str | None = None,  # transitional: callers are moving to ``files``
     ) -> None:
-        self.frontend = frontend
+        if files is None and frontend == "cli":
+            from ctk_core.file_access import PersonFiles
+
+            files = PersonFiles()
         self.environ = environ
+        self.files: FileAccess = files if files is not None else AgentFiles(environ)
         self.progress = progress or Progress()
         self._client = client
 
     @property
-    def client(self) -> Any:
+    def client(self) -> ConfluenceClient:
         """The Confluence client (``ctk_core.client.Client``), created on first use."""
         if self._client is None:
             # Imported here: it imports requests, which `ctk --help` must not pay for.
@@ -104,4 +186,4 @@ def forget_space_ids() -> None:
         _space_ids.clear()
 
 
-__all__ = ["Context", "Progress", "forget_space_ids"]
+__all__ = ["ConfluenceClient", "Context", "Progress", "forget_space_ids"]

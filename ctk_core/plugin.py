@@ -6,13 +6,17 @@ tool ``manage_<resource>``. Everything here is plain data, cheap to import.
 
 from __future__ import annotations
 
+import inspect
 import keyword
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-#: The closed set of parameter types, with their JSON Schema form.
+#: The closed set of parameter types.
+ParamType = Literal["str", "int", "float", "bool", "list"]
+
+#: Each parameter type with its JSON Schema form.
 PARAM_TYPES: dict[str, dict[str, Any]] = {
     "str": {"type": "string"},
     "int": {"type": "integer"},
@@ -30,11 +34,13 @@ class Param:
 
     ``positional`` makes it a CLI positional argument (required scalars, or one trailing list);
     otherwise it is a ``--kebab-case`` option, named ``flag`` when given (e.g. ``space`` for
-    ``space_id``). ``minimum``/``maximum`` bound integers in both front ends.
+    ``space_id``). ``minimum``/``maximum`` bound integers in both front ends. ``from_file`` marks
+    a text that may be long (a page body): the CLI also offers ``--<name>-file PATH`` (``-`` for
+    stdin) to read it from a UTF-8 file; over MCP it is an ordinary string.
     """
 
     name: str
-    type: str = "str"
+    type: ParamType = "str"
     help: str = ""
     required: bool = False
     default: Any = None
@@ -43,10 +49,16 @@ class Param:
     flag: str | None = None
     minimum: int | None = None
     maximum: int | None = None
+    from_file: bool = False
 
     @property
     def cli_flag(self) -> str:
         return "--" + (self.flag or self.name).replace("_", "-")
+
+    @property
+    def cli_file_flag(self) -> str:
+        """The CLI option that reads this parameter from a file (when ``from_file``)."""
+        return self.cli_flag + "-file"
 
 
 #: Parameters every paged operation gets, in both front ends.
@@ -100,7 +112,9 @@ class Resource:
 
     ``default_command`` (an operation name) lets the CLI skip the command name: ``ctk search
     CQL`` runs it, and an option that only one operation has (``ctk search --text W``) picks
-    that operation.
+    that operation. ``instructions`` are lines the MCP server adds to its instructions while the
+    tool is served: conventions its actions share, said once (a line that several resources
+    declare is said once too).
     """
 
     name: str
@@ -109,6 +123,7 @@ class Resource:
     tool: str | None = None
     description: str = ""
     default_command: str | None = None
+    instructions: str = ""
 
     @property
     def tool_name(self) -> str:
@@ -180,3 +195,47 @@ def validate_resource(resource: Any) -> None:
                 and p.default not in p.choices
             ):
                 raise ValueError(f"{where}.{p.name}: default {p.default!r} not in choices")
+            if p.from_file and (p.type != "str" or p.positional):
+                raise ValueError(f"{where}.{p.name}: from_file needs a str option (not positional)")
+        _check_handler(where, op)
+
+
+def _check_handler(where: str, op: Operation) -> None:
+    """The handler must accept ``ctx`` and, by keyword, every declared parameter (and nothing
+    else without a default): dispatch calls ``run(ctx, **values)`` with all of them."""
+    try:
+        signature = inspect.signature(op.run)
+    except (TypeError, ValueError):
+        return  # a builtin or C callable: nothing to compare
+    params = list(signature.parameters.values())
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if not params or params[0].kind not in (*positional, inspect.Parameter.VAR_POSITIONAL):
+        raise ValueError(f"{where}: handler {_handler_name(op)} must take ctx first")
+    rest = params[1:] if params[0].kind != inspect.Parameter.VAR_POSITIONAL else params
+    takes_any = any(p.kind == inspect.Parameter.VAR_KEYWORD for p in rest)
+    accepted = {
+        p.name
+        for p in rest
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
+    declared = [p.name for p in op.all_params]
+    for name in declared:
+        if name not in accepted and not takes_any:
+            raise ValueError(
+                f"{where}: parameter {name!r} is declared but handler {_handler_name(op)} "
+                "has no argument of that name"
+            )
+    for p in rest:
+        needs_value = p.default is inspect.Parameter.empty and p.kind in (
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            inspect.Parameter.KEYWORD_ONLY,
+        )
+        if needs_value and p.name not in declared:
+            raise ValueError(
+                f"{where}: handler {_handler_name(op)} requires argument {p.name!r}, "
+                "which is not a declared parameter"
+            )
+
+
+def _handler_name(op: Operation) -> str:
+    return getattr(op.run, "__qualname__", None) or repr(op.run)

@@ -8,11 +8,9 @@ Downloads stream to a temporary file that is renamed into place only when comple
 from __future__ import annotations
 
 import mimetypes
-import os
-from pathlib import Path
 from typing import Any
 
-from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core import Context, NotFound, Operation, Param, Resource, UsageError, hookimpl
 from ctk_core.helpers import require_id
 from ctk_core.multipart import MultipartBody
 
@@ -48,12 +46,12 @@ def _attachment_id(value: Any) -> str:
     return text
 
 
-def _metadata(ctx: Any, attachment_id: str) -> dict[str, Any]:
+def _metadata(ctx: Context, attachment_id: str) -> dict[str, Any]:
     return ctx.client.get(f"/api/v2/attachments/{_attachment_id(attachment_id)}")
 
 
 def list_attachments(
-    ctx: Any,
+    ctx: Context,
     page_id: str,
     filename: str | None = None,
     media_type: str | None = None,
@@ -74,47 +72,22 @@ def list_attachments(
     }
 
 
-def get_attachment(ctx: Any, attachment_id: str) -> dict[str, Any]:
+def get_attachment(ctx: Context, attachment_id: str) -> dict[str, Any]:
     return flatten_attachment(_metadata(ctx, attachment_id), ctx.client)
 
 
-def _destination(ctx: Any, title: str, output: str | None, overwrite: bool) -> Path:
-    from ctk_core import files
-
-    if ctx.frontend == "mcp":
-        if output:
-            raise UsageError(
-                "output is not accepted over MCP: files are saved in the server's "
-                "download folder (CTK_DOWNLOAD_DIR)."
-            )
-        return files.unique_destination(files.download_dir(ctx.environ), title, overwrite)
-    target = Path(os.path.expanduser(output)) if output else Path.cwd()
-    if target.is_dir():
-        return files.unique_destination(target, title, overwrite)
-    if not target.parent.is_dir():
-        raise UsageError(
-            f"Folder {target.parent} does not exist.",
-            hint="Create it first, or give an existing folder.",
-        )
-    if target.exists() and not overwrite:
-        raise UsageError(f"{target} already exists.", hint="Pass --overwrite to replace it.")
-    return target
-
-
 def download_attachment(
-    ctx: Any, attachment_id: str, output: str | None = None, overwrite: bool = False
+    ctx: Context, attachment_id: str, output: str | None = None, overwrite: bool = False
 ) -> dict[str, Any]:
-    from ctk_core import files
-
     client = ctx.client
     raw = _metadata(ctx, attachment_id)
     link = raw.get("downloadLink") or (raw.get("_links") or {}).get("download")
     if not link:
         raise NotFound(f"Attachment {attachment_id} has no download link.")
-    dest = _destination(ctx, raw.get("title") or "attachment", output, overwrite)
+    dest = ctx.files.download_target(raw.get("title") or "attachment", output, overwrite)
     ctx.progress.start(f"Downloading {dest.name}", raw.get("fileSize"))
     try:
-        with files.atomic_writer(dest, overwrite=overwrite) as fh:
+        with ctx.files.writer(dest, overwrite=overwrite) as fh:
             size = client.download(link, fh, progress=ctx.progress)
     finally:
         ctx.progress.finish()
@@ -127,22 +100,8 @@ def download_attachment(
     }
 
 
-def _open_for_upload(ctx: Any, file_path: str) -> tuple[Any, Path]:
-    from ctk_core import files
-
-    if ctx.frontend == "mcp":
-        return files.open_upload(file_path, environ=ctx.environ)
-    path = Path(os.path.expanduser(file_path))
-    if not path.is_file():
-        raise UsageError(f"No such file: {file_path}")
-    try:
-        return path.open("rb"), path
-    except OSError as exc:
-        raise UsageError(f"Cannot read {file_path}: {exc.strerror or exc}") from None
-
-
 def upload_attachment(
-    ctx: Any,
+    ctx: Context,
     page_id: str,
     file_path: str,
     comment: str | None = None,
@@ -151,7 +110,7 @@ def upload_attachment(
 ) -> dict[str, Any]:
     page_id = require_id("page_id", page_id)
     client = ctx.client
-    fh, real = _open_for_upload(ctx, file_path)
+    fh, real = ctx.files.open_for_upload(file_path)
     name = filename or real.name
     media = mimetypes.guess_type(name)[0] or "application/octet-stream"
     body = MultipartBody()  # streamed: a large file never sits in memory
@@ -170,7 +129,7 @@ def upload_attachment(
     return get_attachment(ctx, str(uploaded.get("id")))
 
 
-def delete_attachment(ctx: Any, attachment_id: str, purge: bool = False) -> dict[str, Any]:
+def delete_attachment(ctx: Context, attachment_id: str, purge: bool = False) -> dict[str, Any]:
     params = {"purge": "true"} if purge else None
     attachment_id = _attachment_id(attachment_id)
     ctx.client.delete(f"/api/v2/attachments/{attachment_id}", params=params)
@@ -182,6 +141,9 @@ _ATTACHMENT_ID = Param("attachment_id", "str", "e.g. att123", required=True, pos
 ATTACHMENTS = Resource(
     name="attachments",
     summary="Files attached to pages: list, download, upload, delete.",
+    instructions=(
+        "Attachment downloads are saved in the server's download folder; the result gives the path."
+    ),
     operations=[
         Operation(
             "list",

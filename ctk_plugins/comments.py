@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core import Context, NotFound, Operation, Param, Resource, UsageError, hookimpl
 from ctk_core.helpers import require_id, storage_of, web_url
 
 DESCRIPTION = """\
@@ -45,7 +45,7 @@ def _write_body(body: str | None, content_format: str) -> dict[str, str]:
 
 
 def flatten_comment(
-    ctx: Any, raw: dict[str, Any], kind: str, body_format: str = "markdown"
+    ctx: Context, raw: dict[str, Any], kind: str, body_format: str = "markdown"
 ) -> dict[str, Any]:
     version = raw.get("version") or {}
     out: dict[str, Any] = {
@@ -158,7 +158,7 @@ def count_matches(storage: str, selection: str) -> int:
 # ------------------------------------------------------------------------------ lookups
 
 
-def _locate(ctx: Any, comment_id: str, body_format: str | None = None) -> tuple[str, dict]:
+def _locate(ctx: Context, comment_id: str, body_format: str | None = None) -> tuple[str, dict]:
     """(kind, raw comment): footer or inline, decided by asking Confluence."""
     cid = require_id("comment_id", comment_id)
     params = {"body-format": "storage"} if body_format else None
@@ -173,7 +173,7 @@ def _locate(ctx: Any, comment_id: str, body_format: str | None = None) -> tuple[
 
 
 def _paged(
-    ctx: Any,
+    ctx: Context,
     path: str,
     kind: str,
     params: dict[str, Any],
@@ -193,7 +193,7 @@ def _paged(
 
 
 def list_footer(
-    ctx: Any,
+    ctx: Context,
     page_id: str,
     body_format: str = "markdown",
     sort: str | None = None,
@@ -208,7 +208,7 @@ def list_footer(
 
 
 def list_inline(
-    ctx: Any,
+    ctx: Context,
     page_id: str,
     resolved: bool | None = None,
     body_format: str = "markdown",
@@ -228,7 +228,7 @@ def list_inline(
 
 
 def get_replies(
-    ctx: Any,
+    ctx: Context,
     comment_id: str,
     body_format: str = "markdown",
     limit: int = 25,
@@ -250,14 +250,14 @@ def get_replies(
     return result
 
 
-def add_footer(ctx: Any, page_id: str, body: str, content_format: str = "markdown") -> dict:
+def add_footer(ctx: Context, page_id: str, body: str, content_format: str = "markdown") -> dict:
     pid = require_id("page_id", page_id)
     payload = {"pageId": pid, "body": _write_body(body, content_format)}
     raw = ctx.client.post("/api/v2/footer-comments", json=payload) or {}
     return flatten_comment(ctx, raw, "footer", content_format)
 
 
-def reply(ctx: Any, comment_id: str, body: str, content_format: str = "markdown") -> dict:
+def reply(ctx: Context, comment_id: str, body: str, content_format: str = "markdown") -> dict:
     storage = _write_body(body, content_format)
     kind, parent = _locate(ctx, comment_id)
     payload = {"parentCommentId": str(parent.get("id") or comment_id), "body": storage}
@@ -266,7 +266,7 @@ def reply(ctx: Any, comment_id: str, body: str, content_format: str = "markdown"
 
 
 def add_inline(
-    ctx: Any,
+    ctx: Context,
     page_id: str,
     selection: str,
     body: str,
@@ -308,7 +308,7 @@ def add_inline(
     return flatten_comment(ctx, raw, "inline", content_format)
 
 
-def _set_resolved(ctx: Any, comment_id: str, resolved: bool) -> dict:
+def _set_resolved(ctx: Context, comment_id: str, resolved: bool) -> dict:
     cid = require_id("comment_id", comment_id)
     try:
         raw = ctx.client.get(f"/api/v2/inline-comments/{cid}", params={"body-format": "storage"})
@@ -343,15 +343,15 @@ def _set_resolved(ctx: Any, comment_id: str, resolved: bool) -> dict:
     return flatten_comment(ctx, updated, "inline")
 
 
-def resolve(ctx: Any, comment_id: str) -> dict:
+def resolve(ctx: Context, comment_id: str) -> dict:
     return _set_resolved(ctx, comment_id, True)
 
 
-def reopen(ctx: Any, comment_id: str) -> dict:
+def reopen(ctx: Context, comment_id: str) -> dict:
     return _set_resolved(ctx, comment_id, False)
 
 
-def delete_comment(ctx: Any, comment_id: str) -> dict:
+def delete_comment(ctx: Context, comment_id: str) -> dict:
     kind, raw = _locate(ctx, comment_id)
     cid = str(raw.get("id") or comment_id)
     ctx.client.delete(f"/api/v2/{kind}-comments/{cid}")
@@ -362,7 +362,7 @@ def delete_comment(ctx: Any, comment_id: str) -> dict:
 
 _PAGE = Param("page_id", "str", "", required=True, positional=True)
 _COMMENT = Param("comment_id", "str", "", required=True, positional=True)
-_BODY = Param("body", "str", "Comment text.", required=True)
+_BODY = Param("body", "str", "Comment text.", required=True, from_file=True)
 _CONTENT_FORMAT = Param(
     "content_format", "str", "Format of body.", default="markdown", choices=FORMATS
 )
@@ -375,6 +375,9 @@ _LIST_COLUMNS = ("id", "updated_at", "body")
 RESOURCE = Resource(
     name="comments",
     summary="Footer and inline comments of pages: list, reply, add, resolve, delete.",
+    instructions=(
+        "Bodies are Markdown; body_format=storage returns raw storage XHTML (content_format=storage sends it)."
+    ),
     description=DESCRIPTION,
     operations=[
         Operation(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ctk_core import Operation, Param, Resource, UsageError, hookimpl
+from ctk_core import Context, Operation, Param, Resource, UsageError, hookimpl
 from ctk_core.helpers import (
     cql_string,
     require_id,
@@ -19,7 +19,7 @@ from ctk_core.helpers import (
 )
 
 
-def flatten_folder(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
+def flatten_folder(ctx: Context, raw: dict[str, Any]) -> dict[str, Any]:
     version = raw.get("version") or {}
     return {
         "id": raw.get("id"),
@@ -58,13 +58,13 @@ def _node(raw: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ handlers
 
 
-def get_folder(ctx: Any, folder_id: str) -> dict[str, Any]:
+def get_folder(ctx: Context, folder_id: str) -> dict[str, Any]:
     fid = require_id("folder_id", folder_id)
     return flatten_folder(ctx, ctx.client.get(f"/api/v2/folders/{fid}"))
 
 
 def get_children(
-    ctx: Any, folder_id: str, limit: int = 25, cursor: str | None = None
+    ctx: Context, folder_id: str, limit: int = 25, cursor: str | None = None
 ) -> dict[str, Any]:
     fid = require_id("folder_id", folder_id)
     page = ctx.client.page(
@@ -77,7 +77,11 @@ def get_children(
 
 
 def get_descendants(
-    ctx: Any, folder_id: str, depth: int | None = None, limit: int = 25, cursor: str | None = None
+    ctx: Context,
+    folder_id: str,
+    depth: int | None = None,
+    limit: int = 25,
+    cursor: str | None = None,
 ) -> dict[str, Any]:
     fid = require_id("folder_id", folder_id)
     params = {"depth": depth} if depth else None
@@ -90,14 +94,14 @@ def get_descendants(
     }
 
 
-def get_ancestors(ctx: Any, folder_id: str) -> dict[str, Any]:
+def get_ancestors(ctx: Context, folder_id: str) -> dict[str, Any]:
     fid = require_id("folder_id", folder_id)
     data = ctx.client.get(f"/api/v2/folders/{fid}/ancestors", params={"limit": 250})
     return {"results": titled_ancestors(ctx, data.get("results") or [])}
 
 
 def list_folders(
-    ctx: Any, space_id: str, limit: int = 25, cursor: str | None = None
+    ctx: Context, space_id: str, limit: int = 25, cursor: str | None = None
 ) -> dict[str, Any]:
     key = space_key(ctx, space_id)
     cql = f"type = folder AND space = {cql_string(key)} ORDER BY title"
@@ -108,7 +112,7 @@ def list_folders(
 
 
 def create_folder(
-    ctx: Any, space_id: str, title: str, parent_id: str | None = None
+    ctx: Context, space_id: str, title: str, parent_id: str | None = None
 ) -> dict[str, Any]:
     if not (title or "").strip():
         raise UsageError("Missing argument 'title': a folder needs a title.")
@@ -118,7 +122,7 @@ def create_folder(
     return flatten_folder(ctx, ctx.client.post("/api/v2/folders", json=body))
 
 
-def delete_folder(ctx: Any, folder_id: str) -> dict[str, Any]:
+def delete_folder(ctx: Context, folder_id: str) -> dict[str, Any]:
     fid = require_id("folder_id", folder_id)
     ctx.client.delete(f"/api/v2/folders/{fid}")
     return {"id": fid, "deleted": True}
@@ -132,6 +136,7 @@ _NODE_COLUMNS = ("id", "type", "title", "status")
 RESOURCE = Resource(
     name="folders",
     summary="Confluence folders: get, browse, list, create, delete (the API has no update).",
+    instructions="space_id takes a space key or id.",
     operations=[
         Operation(name="get", summary="Metadata and web URL.", run=get_folder, params=(_FOLDER,)),
         Operation(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ctk_core import Operation, Param, Resource, UsageError, hookimpl
+from ctk_core import Context, Operation, Param, Resource, UsageError, hookimpl
 from ctk_core.helpers import cql_string, require_id, run_cql, space_key
 
 DESCRIPTION = """\
@@ -51,7 +51,11 @@ def _names(labels: Any) -> list[str]:
 
 
 def list_labels(
-    ctx: Any, page_id: str, prefix: str | None = None, limit: int = 25, cursor: str | None = None
+    ctx: Context,
+    page_id: str,
+    prefix: str | None = None,
+    limit: int = 25,
+    cursor: str | None = None,
 ) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     params = {"prefix": prefix} if prefix else None
@@ -64,7 +68,7 @@ def list_labels(
     }
 
 
-def add_labels(ctx: Any, page_id: str, label: list[str]) -> dict[str, Any]:
+def add_labels(ctx: Context, page_id: str, label: list[str]) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     names = _names(label)
     body = [{"prefix": "global", "name": name} for name in names]
@@ -76,7 +80,7 @@ def add_labels(ctx: Any, page_id: str, label: list[str]) -> dict[str, Any]:
     }
 
 
-def remove_labels(ctx: Any, page_id: str, label: list[str]) -> dict[str, Any]:
+def remove_labels(ctx: Context, page_id: str, label: list[str]) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     names = _names(label)
     for name in names:
@@ -85,7 +89,11 @@ def remove_labels(ctx: Any, page_id: str, label: list[str]) -> dict[str, Any]:
 
 
 def pages_with_label(
-    ctx: Any, label: str, space_id: str | None = None, limit: int = 25, cursor: str | None = None
+    ctx: Context,
+    label: str,
+    space_id: str | None = None,
+    limit: int = 25,
+    cursor: str | None = None,
 ) -> dict[str, Any]:
     name = _names([label])
     if len(name) != 1:
@@ -107,6 +115,7 @@ _LABELS = Param("label", "list", "Label name(s).", required=True, positional=Tru
 RESOURCE = Resource(
     name="labels",
     summary="Labels of Confluence pages: list, add, remove, and the pages with a label.",
+    instructions="space_id takes a space key or id.",
     description=DESCRIPTION,
     operations=[
         Operation(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ctk_core import Conflict, NotFound, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core import Conflict, Context, NotFound, Operation, Param, Resource, UsageError, hookimpl
 from ctk_core.helpers import (
     require_id,
     storage_of,
@@ -57,7 +57,7 @@ POSITIONS = ("before", "after", "append")
 # ------------------------------------------------------------------------------ helpers
 
 
-def flatten_page(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
+def flatten_page(ctx: Context, raw: dict[str, Any]) -> dict[str, Any]:
     """A page as ctk shows it: what a caller acts on, without API noise."""
     version = raw.get("version") or {}
     webui = (raw.get("_links") or {}).get("webui")
@@ -119,7 +119,7 @@ def _to_storage(body: str, content_format: str) -> str:
 
 
 def _fetch(
-    ctx: Any,
+    ctx: Context,
     page_id: str,
     *,
     body_format: str | None = "storage",
@@ -145,7 +145,7 @@ def _labels(raw: dict[str, Any]) -> list[str]:
 
 
 def _hierarchy(
-    ctx: Any,
+    ctx: Context,
     item_id: str,
     what: str,
     params: dict[str, Any] | None,
@@ -165,7 +165,7 @@ def _hierarchy(
     raise NotFound(f"No page or folder with id {item_id} (or it is not visible to you).") from last
 
 
-def _ancestors(ctx: Any, item_id: str) -> list[dict[str, Any]]:
+def _ancestors(ctx: Context, item_id: str) -> list[dict[str, Any]]:
     data = _hierarchy(ctx, item_id, "ancestors", {"limit": 250})
     return titled_ancestors(ctx, data.get("results") or [])
 
@@ -174,7 +174,7 @@ def _ancestors(ctx: Any, item_id: str) -> list[dict[str, Any]]:
 
 
 def get_page(
-    ctx: Any,
+    ctx: Context,
     page_id: str | None = None,
     space_id: str | None = None,
     title: str | None = None,
@@ -208,7 +208,7 @@ def get_page(
 
 
 def get_by_title(
-    ctx: Any,
+    ctx: Context,
     space_id: str,
     title: str,
     body_format: str = "markdown",
@@ -231,7 +231,7 @@ def get_by_title(
 
 
 def list_pages(
-    ctx: Any,
+    ctx: Context,
     space_id: str | None = None,
     title: str | None = None,
     status: list[str] | None = None,
@@ -258,7 +258,7 @@ def list_pages(
 
 
 def get_children(
-    ctx: Any, page_id: str, sort: str | None = None, limit: int = 25, cursor: str | None = None
+    ctx: Context, page_id: str, sort: str | None = None, limit: int = 25, cursor: str | None = None
 ) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     page = _hierarchy(
@@ -283,7 +283,7 @@ def _space_cursor(cursor: str | None) -> tuple[int, str]:
 
 
 def get_descendants(
-    ctx: Any,
+    ctx: Context,
     page_id: str | None = None,
     space_id: str | None = None,
     depth: int | None = None,
@@ -346,13 +346,13 @@ def get_descendants(
     return {"results": results, "next_cursor": next_cursor}
 
 
-def get_ancestors(ctx: Any, page_id: str) -> dict[str, Any]:
+def get_ancestors(ctx: Context, page_id: str) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     return {"results": _ancestors(ctx, pid)}
 
 
 def list_versions(
-    ctx: Any, page_id: str, sort: str | None = None, limit: int = 25, cursor: str | None = None
+    ctx: Context, page_id: str, sort: str | None = None, limit: int = 25, cursor: str | None = None
 ) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     page = ctx.client.page(
@@ -375,7 +375,7 @@ def list_versions(
 
 
 def diff_versions(
-    ctx: Any, page_id: str, from_version: int | None = None, to_version: int | None = None
+    ctx: Context, page_id: str, from_version: int | None = None, to_version: int | None = None
 ) -> dict[str, Any]:
     from ctk_core import pagetext
 
@@ -408,7 +408,7 @@ def diff_versions(
     }
 
 
-def get_outline(ctx: Any, page_id: str, version: int | None = None) -> dict[str, Any]:
+def get_outline(ctx: Context, page_id: str, version: int | None = None) -> dict[str, Any]:
     from ctk_core import pagetext
 
     pid = require_id("page_id", page_id)
@@ -427,7 +427,11 @@ def get_outline(ctx: Any, page_id: str, version: int | None = None) -> dict[str,
 
 
 def get_section(
-    ctx: Any, page_id: str, heading: str, body_format: str = "markdown", version: int | None = None
+    ctx: Context,
+    page_id: str,
+    heading: str,
+    body_format: str = "markdown",
+    version: int | None = None,
 ) -> dict[str, Any]:
     from ctk_core import pagetext
 
@@ -452,7 +456,7 @@ def get_section(
 
 
 def create_page(
-    ctx: Any,
+    ctx: Context,
     space_id: str,
     title: str,
     body: str | None = None,
@@ -487,7 +491,7 @@ def _title_taken(exc: UsageError, title: Any) -> Conflict | None:
     )
 
 
-def _conflict(ctx: Any, pid: str, sent: int, exc: Exception | None = None) -> Conflict:
+def _conflict(ctx: Context, pid: str, sent: int, exc: Exception | None = None) -> Conflict:
     """The conflict error, naming the page's current version (re-read when not known)."""
     current: Any = None
     try:
@@ -508,7 +512,7 @@ def _conflict(ctx: Any, pid: str, sent: int, exc: Exception | None = None) -> Co
     )
 
 
-def _put(ctx: Any, pid: str, payload: dict[str, Any]) -> dict[str, Any]:
+def _put(ctx: Context, pid: str, payload: dict[str, Any]) -> dict[str, Any]:
     try:
         return dict(ctx.client.put(f"/api/v2/pages/{pid}", json=payload) or {})
     except Conflict as exc:
@@ -539,7 +543,7 @@ def _version_block(number: int, message: str | None) -> dict[str, Any]:
 
 
 def update_page(
-    ctx: Any,
+    ctx: Context,
     page_id: str,
     title: str | None = None,
     body: str | None = None,
@@ -579,7 +583,7 @@ def update_page(
 
 
 def update_section(
-    ctx: Any,
+    ctx: Context,
     page_id: str,
     heading: str,
     body: str | None = None,
@@ -615,7 +619,7 @@ def update_section(
 
 
 def move_page(
-    ctx: Any,
+    ctx: Context,
     page_id: str,
     target_parent_id: str | None = None,
     position: str | None = None,
@@ -651,7 +655,7 @@ def move_page(
     return {"id": pid, "moved": True, "position": position, "target_id": target}
 
 
-def delete_page(ctx: Any, page_id: str, purge: bool = False) -> dict[str, Any]:
+def delete_page(ctx: Context, page_id: str, purge: bool = False) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     if not purge:
         ctx.client.delete(f"/api/v2/pages/{pid}")
@@ -668,7 +672,7 @@ def delete_page(ctx: Any, page_id: str, purge: bool = False) -> dict[str, Any]:
 
 
 def restore_version(
-    ctx: Any, page_id: str, version: int, message: str | None = None
+    ctx: Context, page_id: str, version: int, message: str | None = None
 ) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     note = message or f"Restored version {version}"
@@ -780,6 +784,10 @@ _PAGE_COLUMNS = ("id", "title", "status", "version", "parent_id", "updated_at")
 RESOURCE = Resource(
     name="pages",
     summary="Confluence pages: read, browse, diff, edit sections, create, update, move, delete.",
+    instructions=(
+        "space_id takes a space key or id.\n"
+        "Bodies are Markdown; body_format=storage returns raw storage XHTML (content_format=storage sends it)."
+    ),
     description=DESCRIPTION,
     operations=[
         Operation(
@@ -896,7 +904,7 @@ RESOURCE = Resource(
             params=(
                 Param("space_id", "str", "Space key or id.", required=True, flag="space"),
                 Param("title", "str", "Page title.", required=True),
-                Param("body", "str", _BODY_HELP + " Default: empty."),
+                Param("body", "str", _BODY_HELP + " Default: empty.", from_file=True),
                 _WRITE_FORMAT,
                 Param(
                     "parent_id",
@@ -915,7 +923,7 @@ RESOURCE = Resource(
             params=(
                 _PAGE,
                 Param("title", "str", "New title (default: keep)."),
-                Param("body", "str", _BODY_HELP),
+                Param("body", "str", _BODY_HELP, from_file=True),
                 _WRITE_FORMAT,
                 _MESSAGE,
                 _NEW_VERSION,
@@ -931,7 +939,7 @@ RESOURCE = Resource(
             params=(
                 _PAGE,
                 _HEADING,
-                Param("body", "str", "New section (required). " + _BODY_HELP),
+                Param("body", "str", "New section (required). " + _BODY_HELP, from_file=True),
                 _WRITE_FORMAT,
                 _MESSAGE,
                 _NEW_VERSION,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ctk_core import Operation, Param, Resource, UsageError, hookimpl
+from ctk_core import Context, Operation, Param, Resource, UsageError, hookimpl
 from ctk_core.helpers import cql_string, run_cql, space_key
 
 EXCERPTS = ("highlight", "indexed", "none")
@@ -34,7 +34,7 @@ Double-quote strings (escape \\" and \\\\). No user fields."""
 
 
 def search_cql(
-    ctx: Any,
+    ctx: Context,
     cql: str,
     excerpt: str = "highlight",
     include_archived_spaces: bool = False,
@@ -80,7 +80,7 @@ def plain_words(text: str) -> str:
 
 
 def search_quick(
-    ctx: Any,
+    ctx: Context,
     query: str,
     space_id: str | None = None,
     type: str | None = None,
@@ -121,6 +121,7 @@ _COLUMNS = ("id", "type", "space_key", "title", "excerpt")
 RESOURCE = Resource(
     name="search",
     summary="Search Confluence with CQL or plain words.",
+    instructions="space_id takes a space key or id.",
     description=DESCRIPTION,
     default_command="cql",
     operations=[

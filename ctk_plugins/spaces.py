@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core import Context, NotFound, Operation, Param, Resource, UsageError, hookimpl
 from ctk_core.helpers import web_url
 
 SPACE_TYPES = (
@@ -44,7 +44,7 @@ def flatten_space(raw: dict[str, Any], client: Any) -> dict[str, Any]:
     }
 
 
-def list_spaces(ctx, type=None, status=None, keys=None, limit=25, cursor=None):
+def list_spaces(ctx: Context, type=None, status=None, keys=None, limit=25, cursor=None):
     params: dict[str, Any] = {"description-format": "plain"}
     if type:
         params["type"] = type
@@ -60,14 +60,14 @@ def list_spaces(ctx, type=None, status=None, keys=None, limit=25, cursor=None):
     }
 
 
-def get_space(ctx, space_id):
+def get_space(ctx: Context, space_id):
     client = ctx.client
     resolved = ctx.space_id(space_id)
     raw = client.get(f"/api/v2/spaces/{resolved}", params={"description-format": "plain"})
     return flatten_space(raw, client)
 
 
-def get_space_by_key(ctx, key):
+def get_space_by_key(ctx: Context, key):
     client = ctx.client
     data = client.get("/api/v2/spaces", params={"keys": [key], "description-format": "plain"})
     for raw in (data or {}).get("results") or []:
@@ -79,7 +79,7 @@ def get_space_by_key(ctx, key):
     )
 
 
-def create_space(ctx, key, name, description=None):
+def create_space(ctx: Context, key, name, description=None):
     if not _KEY.match(key):
         raise UsageError(f"Space key {key!r} must be letters and digits only (for example DOCS).")
     body: dict[str, Any] = {"key": key, "name": name}
@@ -93,6 +93,7 @@ def create_space(ctx, key, name, description=None):
 SPACES = Resource(
     name="spaces",
     summary="Confluence spaces: list, look up, create.",
+    instructions="space_id takes a space key or id.",
     operations=[
         Operation(
             "list",

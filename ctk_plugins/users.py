@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ctk_core import NotFound, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core import Context, NotFound, Operation, Param, Resource, UsageError, hookimpl
 from ctk_core.helpers import cql_string
 
 #: users-bulk accepts at most this many account ids per request.
@@ -27,11 +27,11 @@ def flatten_user(raw: dict[str, Any]) -> dict[str, Any]:
     return user
 
 
-def get_current(ctx):
+def get_current(ctx: Context):
     return flatten_user(ctx.client.get("/rest/api/user/current") or {})
 
 
-def search_users(ctx, query, limit=25, cursor=None):
+def search_users(ctx: Context, query, limit=25, cursor=None):
     # Each word matches as a prefix: "pri nat" finds "Priya Natarajan".
     words = [w if w.endswith("*") else w + "*" for w in query.split()]
     if not words:
@@ -45,7 +45,7 @@ def search_users(ctx, query, limit=25, cursor=None):
     return {"results": results, "next_cursor": page.get("next_cursor")}
 
 
-def get_users(ctx, account_id):
+def get_users(ctx: Context, account_id):
     ids = list(dict.fromkeys(account_id))  # keep order, drop repeats
     if len(ids) > BULK_MAX:
         raise UsageError(f"At most {BULK_MAX} account ids at a time (got {len(ids)}).")

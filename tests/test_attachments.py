@@ -353,6 +353,7 @@ def test_mcp_list_get_delete_and_bad_inputs(ctk_mcp, ctk_cli, confluence_sandbox
 def test_download_reports_progress(confluence_sandbox, tmp_path):
     from ctk_core import dispatch
     from ctk_core.context import Context, Progress
+    from ctk_core.file_access import PersonFiles
     from ctk_core.policy import Policy
     from ctk_core.registry import load_catalog
 
@@ -374,7 +375,7 @@ def test_download_reports_progress(confluence_sandbox, tmp_path):
     resource = next(r for r in load_catalog().resources if r.name == "attachments")
     recorder = Recorder()
     ctx = Context(
-        frontend="cli", environ={**os.environ, **confluence_sandbox.client_env}, progress=recorder
+        PersonFiles(), environ={**os.environ, **confluence_sandbox.client_env}, progress=recorder
     )
     result = dispatch.invoke(
         ctx,

@@ -47,7 +47,7 @@ def test_fixture_file_converts() -> None:
 @pytest.mark.parametrize(
     ("args", "data", "message"),
     [
-        (["--to", "markdown", "/nonexistent/file.xml"], None, "cannot read /nonexistent/file.xml"),
+        (["--to", "markdown", "/nonexistent/file.xml"], None, "Cannot read /nonexistent/file.xml"),
         (["--to", "storage"], b"\xff\xfeabc", "stdin is not UTF-8 text (byte 0xff at offset 0)"),
         (["--to", "html"], b"", "Invalid value for '--to'"),
         ([], b"", "Missing option '--to'"),

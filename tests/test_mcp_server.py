@@ -138,7 +138,7 @@ def make_server(env=None, no_auth=False):
     env = {**os.environ, **(env or {})}
     policy = Policy.from_environ(env, known_tools=[r.tool_name for r in CATALOG.resources])
     return mcp_server.build_server(
-        CATALOG, policy, env, no_auth=no_auth, context=Context("mcp", environ=env)
+        CATALOG, policy, env, no_auth=no_auth, context=Context(environ=env)
     )
 
 

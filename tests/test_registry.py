@@ -250,3 +250,57 @@ def ctk_register_commands(cli):
     assert "hello" in group.commands
     assert seen == ["cmds"]
     assert "'cmds' (ctk-cmds 1.0) failed in ctk_register_commands" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("handler", "params", "fragment"),
+    [
+        ("def run(ctx, titel=None): pass", "[Param('title')]", "parameter 'title' is declared"),
+        ("def run(ctx, title, extra): pass", "[Param('title')]", "requires argument 'extra'"),
+        ("def run(*, title=None): pass", "[Param('title')]", "must take ctx first"),
+    ],
+)
+def test_handler_that_does_not_fit_its_declaration_is_refused_at_load(
+    plugins, capsys, handler, params, fragment
+):
+    source = f"""
+from ctk_core import Operation, Param, Resource, hookimpl
+
+{handler}
+
+@hookimpl
+def ctk_register_resources(register):
+    register(Resource('notes', 'Notes.', [Operation('get', 'Get.', run, params={params})]))
+"""
+    plugins.install("misfit", source, dist="ctk-misfit")
+    catalog = load_catalog(reload=True)
+    misfit = next(p for p in catalog.plugins if p.name == "misfit")
+    assert misfit.status == "failed"
+    assert fragment in misfit.error
+    assert "notes.get" in misfit.error  # the operation
+    line = next(x for x in capsys.readouterr().err.splitlines() if "misfit" in x)
+    assert "'misfit'" in line  # the plugin, in one line
+    assert fragment in line
+    assert "notes" not in {r.name for r in catalog.resources}
+
+
+def test_handler_taking_keywords_or_defaults_fits(plugins):
+    source = """
+from ctk_core import Operation, Param, Resource, hookimpl
+
+def one(ctx, **values):
+    return values
+
+def two(ctx, title=None, unused=1):
+    return title
+
+@hookimpl
+def ctk_register_resources(register):
+    register(Resource('notes', 'Notes.', [
+        Operation('one', 'One.', one, params=[Param('title')]),
+        Operation('two', 'Two.', two, params=[Param('title')]),
+    ]))
+"""
+    plugins.install("fits", source, dist="ctk-fits")
+    catalog = load_catalog(reload=True)
+    assert next(p for p in catalog.plugins if p.name == "fits").status == "loaded"

@@ -18,6 +18,7 @@ from spec_support import load_specs
 
 from ctk_core import CtkError, dispatch
 from ctk_core.context import Context, forget_space_ids
+from ctk_core.file_access import PersonFiles
 from ctk_core.policy import Policy
 from ctk_core.registry import load_catalog
 
@@ -305,7 +306,7 @@ def drive(sandbox: Any, tmp_path: Any) -> list[str]:
     resources = {r.name: r for r in catalog.resources}
     environ = {**os.environ, **sandbox.client_env}
     policy = Policy.from_environ({"CTK_ENABLE_WRITES": "true"})
-    ctx = Context(frontend="cli", environ=environ)
+    ctx = Context(PersonFiles(), environ=environ)
     forget_space_ids()
     ids = demo_ids(sandbox, tmp_path)
     failures = []

@@ -6,8 +6,6 @@ inside the command so that ``ctk --help`` does not load markdown-it.
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 
@@ -16,21 +14,13 @@ class _InputError(click.ClickException):
 
 
 def _read(file: str) -> str:
+    from ctk_core.errors import UsageError
+    from ctk_core.textfile import read_utf8
+
     try:
-        if file == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            with open(file, "rb") as fh:
-                data = fh.read()
-    except OSError as exc:
-        raise _InputError(f"cannot read {file}: {exc.strerror or exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        where = "stdin" if file == "-" else file
-        raise _InputError(
-            f"{where} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-        ) from None
+        return read_utf8(file)
+    except UsageError as exc:
+        raise _InputError(exc.message) from None
 
 
 @click.command("convert")

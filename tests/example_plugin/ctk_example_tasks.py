@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ctk_core import NotFound, Operation, Param, Resource, hookimpl
+from ctk_core import Context, NotFound, Operation, Param, Resource, hookimpl
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -31,7 +31,7 @@ def flatten_task(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def list_tasks(ctx, status=None, space=None, limit=25, cursor=None):
+def list_tasks(ctx: Context, status=None, space=None, limit=25, cursor=None):
     params: dict[str, Any] = {"body-format": "storage"}
     if status:
         params["status"] = status
@@ -44,12 +44,12 @@ def list_tasks(ctx, status=None, space=None, limit=25, cursor=None):
     }
 
 
-def get_task(ctx, task_id):
+def get_task(ctx: Context, task_id):
     raw = ctx.client.get(f"/api/v2/tasks/{task_id}", params={"body-format": "storage"})
     return flatten_task(raw)
 
 
-def complete_task(ctx, task_id):
+def complete_task(ctx: Context, task_id):
     current = ctx.client.get(f"/api/v2/tasks/{task_id}")
     if current is None:
         raise NotFound(f"No task {task_id}.")
