@@ -20,7 +20,8 @@ For tests only, ``CTK_SITE_URL`` and ``CTK_GATEWAY_URL`` replace ``https://<doma
 and ``https://api.atlassian.com``; they accept loopback URLs only (the sandbox serves both
 ``/_edge/tenant_info`` and ``/ex/confluence/<cloudId>/...``).
 
-Only the standard library is imported here.
+Only the standard library is imported here, and of ctk the errors and ``files.py`` (which owns
+the config folder and the atomic writes; it imports nothing from this module).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ctk_core.errors import AuthError, UsageError
+from ctk_core.files import atomic_writer, config_dir
 
 FILE_NAME = "credentials.json"
 TOKEN_TYPES = ("classic", "scoped")
@@ -57,17 +59,6 @@ _CLOUD_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
 
 
 # --------------------------------------------------------------------------- folders and file
-
-
-def config_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """The ctk config folder: ``CTK_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/ctk``, else
-    ``~/.config/ctk``."""
-    env = os.environ if environ is None else environ
-    explicit = env.get("CTK_CONFIG_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(xdg) / "ctk"
 
 
 def credentials_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -133,8 +124,6 @@ def read_file(path: Path | None = None) -> dict[str, str]:
 
 def write_file(fields: Mapping[str, str | None], path: Path | None = None) -> Path:
     """Write the credentials atomically: 0700 folder, temp file created 0600, then renamed."""
-    from ctk_core.files import atomic_writer  # files.py imports this module
-
     path = credentials_path() if path is None else path
     _ensure_private_dir(path.parent)
     data = {k: fields[k] for k in FIELDS if fields.get(k) not in (None, "")}

@@ -4,6 +4,7 @@
   folder (``CTK_DOWNLOAD_DIR``, default ``/tmp/ctk-downloads``) are created 0700. A folder that
   exists but is a symlink, belongs to someone else, or is writable by group or others is not used:
   ctk warns once and falls back to a private temporary folder.
+- :func:`config_dir` names the ctk config folder (where ``credentials.py`` keeps the credentials).
 - Files are created 0600 with unpredictable names, ``O_EXCL`` and ``O_NOFOLLOW``.
 - Downloads go through :func:`atomic_writer`: a temp file in the destination folder, fsync, rename
   on success, removed on failure, so an interrupted download leaves nothing behind.
@@ -29,7 +30,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
-from ctk_core.credentials import config_dir
 from ctk_core.errors import PolicyError, UsageError
 
 log = logging.getLogger("ctk.files")
@@ -109,6 +109,18 @@ def _fallback(key: tuple[str, str], problem: str, purpose: str) -> Path:
     )
     _checked[key] = folder
     return folder
+
+
+def config_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The ctk config folder (it holds the credentials): ``CTK_CONFIG_DIR``, else
+    ``$XDG_CONFIG_HOME/ctk``, else ``~/.config/ctk``. Only computed here: ``credentials.py``
+    creates it, private, when it writes the credentials file."""
+    env = os.environ if environ is None else environ
+    explicit = env.get("CTK_CONFIG_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(xdg) / "ctk"
 
 
 def log_dir(environ: Mapping[str, str] | None = None) -> Path:

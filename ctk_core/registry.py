@@ -26,9 +26,9 @@ import pluggy
 
 from ctk_core import hookspecs
 from ctk_core._version import DISTRIBUTION
-from ctk_core.commands import CORE_COMMANDS
 from ctk_core.parsing import env_flag, split_list
 from ctk_core.plugin import Resource, validate_resource
+from ctk_core.reserved import CORE_COMMAND_NAMES
 
 GROUP = "ctk"
 #: The distribution whose entry points are the built-in plugins.
@@ -284,7 +284,7 @@ def _check_unique(
     declared: list[Resource],
 ) -> None:
     cli_name = res.name.replace("_", "-")
-    if res.name in CORE_COMMANDS or cli_name in CORE_COMMANDS:
+    if res.name in CORE_COMMAND_NAMES or cli_name in CORE_COMMAND_NAMES:
         raise PluginFailure(
             f"resource name {res.name!r} is taken by the core command 'ctk {cli_name}'"
         )

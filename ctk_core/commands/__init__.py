@@ -3,11 +3,16 @@
 ``CORE_COMMANDS`` maps a command name to ``("module:attribute", one-line help)``. The help is
 written here so that ``ctk --help`` lists these commands without importing their modules (some of
 them import requests or mcp). A test checks that every entry resolves to a Click command.
+
+The names themselves, and their order, are ``ctk_core.reserved.CORE_COMMAND_NAMES``: the catalog
+reads them there to refuse a resource named like a core command, without importing the CLI.
 """
 
 from __future__ import annotations
 
-CORE_COMMANDS: dict[str, tuple[str, str]] = {
+from ctk_core.reserved import CORE_COMMAND_NAMES
+
+_COMMANDS: dict[str, tuple[str, str]] = {
     "auth": (
         "ctk_core.commands.auth:auth_command",
         "Save credentials for a Confluence Cloud site.",
@@ -38,3 +43,7 @@ CORE_COMMANDS: dict[str, tuple[str, str]] = {
         "Run or reset the offline Confluence sandbox.",
     ),
 }
+
+#: Every core command, in the order of ``ctk --help``. A reserved name without an entry above
+#: fails here, at import; an entry without a reserved name is caught by tests/test_layers.py.
+CORE_COMMANDS: dict[str, tuple[str, str]] = {name: _COMMANDS[name] for name in CORE_COMMAND_NAMES}

@@ -45,6 +45,7 @@ import base64
 import binascii
 import collections
 import importlib
+import ipaddress
 import json
 import socket
 import sys
@@ -56,7 +57,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ctk_core.credentials import is_loopback_host
 from ctk_core.sandbox.faults import Faults
 from ctk_core.sandbox.paging import decode_cursor, encode_cursor, page_window, paginate
 from ctk_core.sandbox.responses import (
@@ -70,7 +70,8 @@ from ctk_core.sandbox.responses import (
     v2_error,
 )
 from ctk_core.sandbox.router import Request, Router
-from ctk_core.sandbox.state import State, seed_state
+from ctk_core.sandbox.seed import seed as seed_state
+from ctk_core.sandbox.state import State
 
 __all__ = [
     "HttpError",
@@ -127,6 +128,18 @@ def _plugin_routes(router: Router) -> None:
         call_per_plugin(load_catalog(), "ctk_sandbox_routes", router=router)
     except Exception as exc:  # a broken plugin system must not take the sandbox down
         print(f"ctk sandbox: plugin routes failed: {exc}", file=sys.stderr)
+
+
+def _is_loopback_peer(address: str) -> bool:
+    """Whether a peer address (as the socket reports it: an IP, never a name) is this machine:
+    127.0.0.0/8, ``::1`` or an IPv4-mapped loopback. The sandbox's own check, on purpose: it
+    takes nothing from the client it exists to test."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return (mapped or ip).is_loopback
 
 
 class RequestLog:
@@ -501,7 +514,7 @@ class SandboxServer:
     def admin(
         self, handler: _Handler, path: str, query: dict[str, list[str]], body: bytes
     ) -> Response:
-        if not is_loopback_host(handler.client_address[0]):
+        if not _is_loopback_peer(handler.client_address[0]):
             return json_response({"message": "admin endpoints are loopback only"}, 403)
         method = handler.command
         name = path[len(ADMIN_PREFIX) :].strip("/")

@@ -399,10 +399,3 @@ def _atomic_write(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
-
-
-def seed_state(state: State, name: str) -> None:
-    """Fill a state with a named seed ("demo" or "empty", see seed.py)."""
-    from ctk_core.sandbox.seed import seed  # seed.py builds on this module
-
-    seed(state, name)
