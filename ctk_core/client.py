@@ -16,45 +16,38 @@ What it does for every request:
   retries wait instead);
 - GET only: retries 429 and 503, honouring ``Retry-After`` (else 5 s doubling to 30 s with
   jitter 0.7-1.3), at most 3 retries and 60 s in all; writes are never retried;
-- translates failures into :mod:`ctk_core.errors` classes with one-line messages that include
-  Confluence's own message (v2 ``errors[].title``, v1 ``message``) and never an HTML page, a
-  header or the token;
-- with ``CTK_DEBUG=1`` logs one line per request (method, path, status, duration) to stderr and
-  to a private file in the log folder; never headers, query strings or credentials.
+- turns failures into :mod:`ctk_core.errors` classes with one-line messages
+  (:mod:`ctk_core.http_errors`);
+- with ``CTK_DEBUG=1`` logs one line per request (:mod:`ctk_core.debug_log`).
 
 ``requests`` is imported on first use, never at module import (``ctk --help`` stays cheap).
 """
 
 from __future__ import annotations
 
-import html
-import logging
 import os
 import random
-import re
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+from ctk_core import credentials
 from ctk_core._version import __version__
 from ctk_core.credentials import is_loopback_host
-from ctk_core.errors import (
-    AuthError,
-    Conflict,
-    CtkError,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
-    Unavailable,
-    UsageError,
+from ctk_core.debug_log import debug_enabled, enable_debug_logging, log_request
+from ctk_core.errors import Unavailable, UsageError
+from ctk_core.http_errors import (  # confluence_message, error_for_status: re-exported
+    confluence_message,
+    download_interrupted,
+    error_for_response,
+    error_for_status,
+    not_json_error,
+    parse_retry_after,
+    transport_error,
 )
-from ctk_core.parsing import env_flag
-from ctk_core.ratelimit import TokenBucket
+from ctk_core.ratelimit import TokenBucket, limiter_from_environment
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -70,8 +63,6 @@ JITTER = (0.7, 1.3)
 MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({429, 503})
 IDEMPOTENT = frozenset({"GET", "HEAD"})
-
-log = logging.getLogger("ctk.http")
 
 _UNSET: Any = object()
 
@@ -93,257 +84,6 @@ def shared_session() -> requests.Session:
             session.headers["User-Agent"] = USER_AGENT
             _session = session
         return _session
-
-
-# --------------------------------------------------------------------------- debug log
-
-
-class _StderrHandler(logging.Handler):
-    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            sys.stderr.write(self.format(record) + "\n")
-            sys.stderr.flush()
-        except Exception:  # pragma: no cover - never let logging break a request
-            self.handleError(record)
-
-
-class _LogFolderHandler(logging.Handler):
-    """Appends lines to one private (0600) file per log folder, created with O_EXCL."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._paths: dict[str, str] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            from ctk_core import files
-
-            folder = str(files.log_dir())
-            path = self._paths.get(folder)
-            if path is None:
-                stamp = time.strftime("%Y%m%d-%H%M%S")
-                fd, created = files.create_private_file(folder, f"http-{stamp}-", ".log")
-                os.close(fd)
-                path = self._paths[folder] = str(created)
-            flags = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
-            fd = os.open(path, flags)
-            try:
-                os.write(fd, (self.format(record) + "\n").encode("utf-8", "replace"))
-            finally:
-                os.close(fd)
-        except Exception:  # noqa: S110  # pragma: no cover - a log problem must not break a request
-            pass
-
-
-_debug_lock = threading.Lock()
-_debug_installed = False
-
-
-def enable_debug_logging() -> None:
-    """Send ``ctk.http`` lines to stderr and to a private file in the log folder (once)."""
-    global _debug_installed
-    with _debug_lock:
-        if _debug_installed:
-            return
-        log.setLevel(logging.DEBUG)
-        formatter = logging.Formatter("%(asctime)s ctk http: %(message)s")
-        for handler in (_StderrHandler(), _LogFolderHandler()):
-            handler.setFormatter(formatter)
-            log.addHandler(handler)
-        log.propagate = False
-        _debug_installed = True
-
-
-def debug_enabled(environ: Mapping[str, str] | None = None) -> bool:
-    env = os.environ if environ is None else environ
-    return env_flag(env.get("CTK_DEBUG"))
-
-
-# --------------------------------------------------------------------------- error text
-
-
-_TAG_RE = re.compile(r"<[^>]*>")
-_SPACE_RE = re.compile(r"\s+")
-_TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_H1_RE = re.compile(r"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    text = _SPACE_RE.sub(" ", text).strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
-
-
-def _strip_html(fragment: str) -> str:
-    return _one_line(html.unescape(_TAG_RE.sub(" ", fragment)), 120)
-
-
-def _looks_like_html(content_type: str, text: str) -> bool:
-    head = text.lstrip()[:200].lower()
-    return "html" in content_type or head.startswith(("<!doctype", "<html", "<head", "<body"))
-
-
-def confluence_message(status: int, content_type: str, body: bytes) -> str:
-    """The server's own explanation, on one short line ('' when there is none).
-
-    v2 ``errors[].title`` (plus ``detail``), v1 and gateway ``message``; an HTML page is reduced to
-    its title (never the markup); plain text to its first line.
-    """
-    content_type = (content_type or "").lower()
-    text = body[:65536].decode("utf-8", "replace")
-    if not text.strip():
-        return ""
-    stripped = text.lstrip()
-    if "json" in content_type or stripped.startswith(("{", "[")):
-        import json
-
-        try:
-            data = json.loads(text)
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
-            parts: list[str] = []
-            errors = data.get("errors")
-            if isinstance(errors, list):
-                for item in errors[:3]:
-                    if isinstance(item, dict):
-                        title = item.get("title") or item.get("message") or item.get("code")
-                        detail = item.get("detail")
-                        piece = str(title) if title else ""
-                        if detail and str(detail) != piece:
-                            piece = f"{piece} ({detail})" if piece else str(detail)
-                        if piece:
-                            parts.append(piece)
-                    elif isinstance(item, str):
-                        parts.append(item)
-            for key in ("message", "errorMessage", "title", "detail"):
-                value = data.get(key)
-                if isinstance(value, str) and value and not parts:
-                    parts.append(value)
-            messages = data.get("errorMessages")
-            if isinstance(messages, list) and not parts:
-                parts.extend(str(m) for m in messages[:3])
-            if parts:
-                return _one_line("; ".join(parts))
-            return ""
-        if data is not None:
-            return ""
-    if _looks_like_html(content_type, text):
-        for pattern in (_TITLE_RE, _H1_RE):
-            match = pattern.search(text)
-            if match:
-                title = _strip_html(match.group(1))
-                if title:
-                    return f"an HTML error page: {title}"
-        return "an HTML error page"
-    for line in text.splitlines():
-        if line.strip():
-            return _one_line(line, 200)
-    return ""
-
-
-def _reason(status: int) -> str:
-    from http import HTTPStatus
-
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
-
-
-def _sentence(text: str) -> str:
-    text = text.rstrip()
-    return text if text.endswith((".", "!", "?", "…")) else text + "."
-
-
-def error_for_status(
-    status: int,
-    method: str,
-    path: str,
-    detail: str = "",
-    retry_after: float | None = None,
-    retries: int = 0,
-) -> CtkError:
-    """The :mod:`ctk_core.errors` class and one-line message for an HTTP error status."""
-    where = f"{method} {path}"
-    said = f": {detail}" if detail else ""
-    if status == 400:
-        return UsageError(_sentence(f"Confluence rejected the request (400) for {where}{said}"))
-    if status == 401:
-        if "scope" in detail.lower():
-            hint = (
-                "The token lacks a scope this call needs: run `ctk auth` to see the scope "
-                "list, then create a token with them."
-            )
-        else:
-            hint = (
-                "Check the email and API token with `ctk status --check`, or run `ctk auth` again."
-            )
-        return AuthError(_sentence(f"Authentication failed (401) for {where}{said}"), hint=hint)
-    if status == 403:
-        return PermissionDenied(
-            _sentence(f"Permission denied (403) for {where}{said}"),
-            hint="Your Confluence permissions (or the token's scopes) do not allow this.",
-        )
-    if status == 404:
-        return NotFound(_sentence(f"Not found or not visible to you (404): {where}{said}"))
-    if status == 409:
-        return Conflict(
-            _sentence(f"Conflict (409) for {where}{said}"),
-            hint="Someone changed it meanwhile or the title is taken: fetch it again and retry.",
-        )
-    if status == 410:
-        return CtkError(
-            _sentence(f"Endpoint retired by Atlassian (410): {where}{said}"),
-            hint="Confluence no longer serves this endpoint; upgrade ctk.",
-        )
-    if status == 413:
-        return CtkError(
-            _sentence(f"Request too large for Confluence (413) for {where}{said}"),
-            hint="Confluence accepts at most 5 MB per request.",
-        )
-    tried = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
-    if retry_after is not None:
-        wait = f"Confluence asks to retry after {retry_after:.0f} s."
-    else:
-        wait = "Wait a little and try again."
-    if status == 429:
-        return RateLimited(
-            _sentence(f"Confluence is rate limiting requests (429) for {where}{tried}{said}"),
-            retry_after=retry_after,
-            hint=wait,
-        )
-    if status >= 500:
-        return Unavailable(
-            _sentence(
-                f"Confluence is unavailable ({status} {_reason(status)}) for {where}{tried}{said}"
-            ),
-            hint=wait,
-        )
-    return CtkError(_sentence(f"Unexpected answer {status} {_reason(status)} for {where}{said}"))
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta seconds or HTTP date); None if absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
-    return max(0.0, (when - now).total_seconds())
 
 
 def _query_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -508,11 +248,9 @@ class Client:
         base = min(BACKOFF_CAP, BACKOFF_START * (2**attempt))
         return base * self._rng.uniform(*JITTER)
 
-    def _log(self, method: str, url: str, status: str, seconds: float) -> None:
+    def _log(self, method: str, url: str, outcome: str, seconds: float) -> None:
         if self.debug:
-            log.debug(
-                "%s %s -> %s (%.0f ms)", method, self._display_path(url), status, seconds * 1000
-            )
+            log_request(method, self._display_path(url), outcome, seconds)
 
     def _once(
         self,
@@ -535,7 +273,6 @@ class Client:
         where = f"{method} {self._display_path(url)}"
         host = urlsplit(url).netloc
         write = method not in IDEMPOTENT
-        maybe = " The change may or may not have been applied." if write else ""
         if _is_loopback_url(url):
             # The sandbox or a local test server: never through an HTTP(S)_PROXY.
             kwargs["proxies"] = {"http": None, "https": None, "all": None}
@@ -550,69 +287,14 @@ class Client:
                 allow_redirects=allow_redirects,
                 **kwargs,
             )
-        except requests.exceptions.ConnectTimeout:
-            self._log(method, url, "connect timeout", time.monotonic() - started)
-            raise Unavailable(
-                f"Could not connect to {host} within {self.timeout[0]:g} s ({where}).",
-                hint="Check the network and the site address.",
-            ) from None
-        except requests.exceptions.ReadTimeout:
-            self._log(method, url, "read timeout", time.monotonic() - started)
-            raise Unavailable(
-                f"Confluence did not answer within {self.timeout[1]:g} s ({where}).{maybe}",
-                hint="Try again later.",
-            ) from None
-        except requests.exceptions.SSLError:
-            self._log(method, url, "TLS error", time.monotonic() - started)
-            raise Unavailable(
-                f"TLS error talking to {host} ({where}).",
-                hint="Check the site address and any proxy between you and Confluence.",
-            ) from None
-        except requests.exceptions.ConnectionError as exc:
-            self._log(method, url, "connection error", time.monotonic() - started)
-            raise Unavailable(
-                f"Connection to {host} failed: {_connection_reason(exc)} ({where}).{maybe}",
-                hint="Check the network and try again.",
-            ) from None
-        except (
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError,
-        ) as exc:
-            self._log(method, url, "cut off", time.monotonic() - started)
-            raise Unavailable(
-                f"The connection to {host} broke while reading the answer "
-                f"({_connection_reason(exc)}) ({where}).{maybe}",
-                hint="Try again.",
-            ) from None
         except requests.exceptions.RequestException as exc:
-            self._log(method, url, type(exc).__name__, time.monotonic() - started)
-            raise Unavailable(
-                f"Request failed ({type(exc).__name__}) for {where}.{maybe}"
-            ) from None
+            outcome, error = transport_error(
+                exc, host=host, where=where, timeout=self.timeout, write=write
+            )
+            self._log(method, url, outcome, time.monotonic() - started)
+            raise error from None
         self._log(method, url, str(resp.status_code), time.monotonic() - started)
         return resp
-
-    def _error(self, resp: requests.Response, method: str, url: str, retries: int = 0) -> CtkError:
-        body = b""
-        try:
-            if getattr(resp, "_content", False) is not False:  # already read (not streamed)
-                body = resp.content or b""
-            else:
-                body = next(resp.iter_content(chunk_size=65536), b"")
-        except Exception:  # a broken body still gets a clear error from the status
-            body = b""
-        finally:
-            resp.close()
-        detail = self._redact(
-            confluence_message(resp.status_code, resp.headers.get("Content-Type", ""), body)
-        )
-        category = resp.headers.get("X-Failure-Category", "")
-        if "SCOPE" in category.upper() and "scope" not in detail.lower():
-            detail = f"{detail} (scope check failed)".strip()
-        retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-        return error_for_status(
-            resp.status_code, method, self._display_path(url), detail, retry_after, retries
-        )
 
     def send(
         self,
@@ -675,7 +357,9 @@ class Client:
                     attempt += 1
                     continue
             if status >= 400:
-                raise self._error(resp, method, url, attempt)
+                raise error_for_response(
+                    resp, method, self._display_path(url), retries=attempt, redact=self._redact
+                )
             return resp
 
     def _parse(self, resp: requests.Response, method: str, url: str) -> Any:
@@ -697,17 +381,12 @@ class Client:
             return jsonlib.loads(body.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
             pass
-        content_type = resp.headers.get("Content-Type", "").lower()
-        maybe = " The change may have been applied." if method not in IDEMPOTENT else ""
-        what = (
-            "an HTML page instead of JSON (a proxy or login page?)"
-            if _looks_like_html(content_type, body[:200].decode("utf-8", "replace"))
-            else "a malformed JSON answer"
-        )
-        raise Unavailable(
-            f"Confluence sent {what} (status {resp.status_code}) for {method} "
-            f"{self._display_path(url)}.{maybe}",
-            hint="Try again; if it persists, check CTK_BASE_URL or the site address.",
+        raise not_json_error(
+            resp.status_code,
+            resp.headers.get("Content-Type", ""),
+            body,
+            f"{method} {self._display_path(url)}",
+            write=method not in IDEMPOTENT,
         )
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -907,16 +586,7 @@ class Client:
                 if progress is not None:
                     progress(written, total)
         except requests.exceptions.RequestException as exc:
-            reason = (
-                "no data within the read timeout"
-                if "timed out" in str(exc).lower() or "timeout" in type(exc).__name__.lower()
-                else type(exc).__name__
-            )
-            raise Unavailable(
-                f"Download of {self._display_path(url)} interrupted after {written} bytes "
-                f"({reason}).",
-                hint="Try again.",
-            ) from None
+            raise download_interrupted(exc, self._display_path(url), written) from None
         finally:
             resp.close()
         if total is not None and written != total and not resp.headers.get("Content-Encoding"):
@@ -931,48 +601,6 @@ def _is_loopback_url(url: str) -> bool:
     return is_loopback_host(urlsplit(url).hostname)
 
 
-def _connection_reason(exc: BaseException) -> str:
-    """A short reason for a connection failure (never the URL or headers)."""
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    names: list[str] = []
-    while stack:
-        item = stack.pop()
-        if item is None or id(item) in seen:
-            continue
-        seen.add(id(item))
-        names.append(type(item).__name__)
-        stack.extend([item.__cause__, item.__context__])
-        for arg in getattr(item, "args", ()):
-            if isinstance(arg, BaseException):
-                stack.append(arg)
-        reason = getattr(item, "reason", None)
-        if isinstance(reason, BaseException):
-            stack.append(reason)
-    text = " ".join(names) + " " + str(exc)
-    lowered = text.lower()
-    if "refused" in lowered:
-        return "connection refused"
-    if "reset" in lowered:
-        return "connection reset"
-    if (
-        "remotedisconnected" in lowered
-        or "closed connection" in lowered
-        or "connection aborted" in lowered
-    ):
-        return "the server closed the connection"
-    if (
-        "name or service" in lowered
-        or "nodename" in lowered
-        or "resolve" in lowered
-        or "getaddrinfo" in lowered
-    ):
-        return "the host name does not resolve"
-    if "timed out" in lowered:
-        return "timed out"
-    return "network error"
-
-
 def client_from_environment(
     environ: Mapping[str, str] | None = None,
     *,
@@ -981,9 +609,6 @@ def client_from_environment(
 ) -> Client:
     """A client for the configured site: credentials file + environment (see credentials.py),
     the process-wide limiter from ``CTK_RATE_LIMIT``, ``CTK_DEBUG`` for request logging."""
-    from ctk_core import credentials
-    from ctk_core.ratelimit import limiter_from_environment
-
     env = os.environ if environ is None else environ
     creds = credentials.load(env)
     base = creds.base_url(env)
