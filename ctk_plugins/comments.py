@@ -376,7 +376,8 @@ RESOURCE = Resource(
     name="comments",
     summary="Footer and inline comments of pages: list, reply, add, resolve, delete.",
     instructions=(
-        "Bodies are Markdown; body_format=storage returns raw storage XHTML (content_format=storage sends it)."
+        "Bodies are Markdown; body_format=storage returns raw storage XHTML "
+        "(content_format=storage sends it)."
     ),
     description=DESCRIPTION,
     operations=[

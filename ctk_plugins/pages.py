@@ -786,7 +786,8 @@ RESOURCE = Resource(
     summary="Confluence pages: read, browse, diff, edit sections, create, update, move, delete.",
     instructions=(
         "space_id takes a space key or id.\n"
-        "Bodies are Markdown; body_format=storage returns raw storage XHTML (content_format=storage sends it)."
+        "Bodies are Markdown; body_format=storage returns raw storage XHTML "
+        "(content_format=storage sends it)."
     ),
     description=DESCRIPTION,
     operations=[

@@ -18,6 +18,7 @@ from ctk_core.policy import Policy
 from ctk_core.registry import load_catalog
 
 BUDGET_BYTES = 8192  # docs/architecture.md, Performance budget: writes off, all 8 tools
+INSTRUCTIONS_BUDGET_BYTES = 900  # sent once per session; about 750 B today (docs/mcp.md)
 OFF, ON = Policy(writes_enabled=False), Policy(writes_enabled=True)
 CATALOG = load_catalog(reload=True)
 
@@ -90,3 +91,13 @@ def test_tools_list_within_budget():
         "parameter help"
     )
     assert _size(ON) > size  # the write actions do add to it when enabled
+
+
+def test_instructions_within_budget():
+    for policy in (OFF, ON):
+        text = mcp_server.server_instructions(mcp_server.enabled_resources(CATALOG, policy), policy)
+        size = len(text.encode("utf-8"))
+        assert size <= INSTRUCTIONS_BUDGET_BYTES, (
+            f"the server instructions are {size} bytes, over {INSTRUCTIONS_BUDGET_BYTES}: keep "
+            "the shared conventions and each Resource.instructions terse"
+        )

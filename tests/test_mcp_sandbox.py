@@ -145,6 +145,31 @@ def test_disabled_tool_is_absent(ctk_mcp, resource):
     assert "CTK_DISABLED_TOOLS" in msg
 
 
+def test_instructions_say_only_the_served_tools_conventions(ctk_mcp):
+    everything = ctk_mcp(sandbox=False, no_auth=True).instructions
+    assert everything.startswith(mcp_server.SHARED_INSTRUCTIONS)
+    declared = [line for r in RESOURCES for line in r.instructions.splitlines() if line]
+    assert declared
+    for line in declared:
+        assert everything.count(line) == 1, line
+    assert "download" in everything
+    without = ctk_mcp(
+        {"CTK_DISABLED_TOOLS": "manage_attachments"}, sandbox=False, no_auth=True
+    ).instructions
+    assert "download" not in without.lower()
+    assert "space_id" in without
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.tool_name)
+def test_a_disabled_tools_own_lines_leave_the_instructions(resource):
+    policy = Policy(disabled_tools=frozenset({resource.tool_name}))
+    served = mcp_server.enabled_resources(CATALOG, policy)
+    text = mcp_server.server_instructions(served, policy)
+    others = {line for r in served for line in r.instructions.splitlines()}
+    for line in resource.instructions.splitlines():
+        assert (line in text) == (line in others), line
+
+
 def test_every_schema_is_valid_and_every_action_documented():
     import jsonschema
 

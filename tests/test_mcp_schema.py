@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 
 from ctk_core import mcp_server
+from ctk_core.errors import UsageError
 from ctk_core.plugin import Operation, Param, Resource
 from ctk_core.policy import Policy
 
@@ -100,15 +101,10 @@ def test_schema_shape_writes_off():
         "items": {"type": "string", "enum": ["red", "blue"]},
         "description": "Tags to match.",
     }
-    # the core paging params are explained once, in the server instructions: the schema sent
-    # gives limit only its type, the strict one the server validates with keeps the bounds
+    # the core paging params are explained once, in the server instructions: the schema gives
+    # limit only its type (the server still checks its bounds, see the argument tests)
     assert props["limit"] == {"type": "integer"}
     assert props["cursor"] == {"type": "string"}
-    strict = mcp_server.tool_schema(WIDGETS, READ, strict=True)["properties"]
-    assert strict["limit"] == {"type": "integer", "minimum": 1, "maximum": 250, "default": 25}
-    assert {k: v for k, v in strict.items() if k != "limit"} == {
-        k: v for k, v in props.items() if k != "limit"
-    }
     assert props["verbose"] == {
         "type": "boolean",
         "description": "Include details.",
@@ -232,27 +228,114 @@ def test_tools_payload_omits_disabled_and_empty_tools():
     assert [t["name"] for t in mcp_server.tools_payload(catalog, policy)] == ["manage_gadgets"]
 
 
-def test_schema_validation_messages_name_the_argument():
-    runner = mcp_server.ToolRunner([WIDGETS], READ, [WIDGETS], {}, context=object())
-    cases = {
-        "bogus": ({"action": "list", "bogus": 1}, "Unknown argument 'bogus'"),
-        "type": ({"action": "list", "limit": "ten"}, "Argument 'limit' must be of type integer"),
-        "min": ({"action": "list", "limit": 0}, "Argument 'limit'"),
-        "enum": ({"action": "list", "kind": "huge"}, "Argument 'kind'"),
-        "action": ({"action": "frob"}, "Unknown action 'frob' for manage_widgets"),
-        "no action": ({}, "Missing required argument 'action'"),
-        "extra for action": (
-            {"action": "list", "widget_id": "1"},
-            "Action 'list' of manage_widgets does not take 'widget_id'",
-        ),
-        "required": ({"action": "get"}, "needs 'widget_id'"),
-    }
+def test_instructions_join_shared_conventions_and_the_served_resources_lines():
+    def resource(name, instructions):
+        ops = [Operation("list", "List.", _noop)]
+        return Resource(name=name, summary=name, operations=ops, instructions=instructions)
+
+    alpha = resource("alpha", "Alpha ids look like A-1.\n  Dates are UTC.\n")
+    beta = resource("beta", "Dates are UTC.")
+    quiet = resource("quiet", "")
+    shared = mcp_server.SHARED_INSTRUCTIONS
+    text = mcp_server.server_instructions([alpha, quiet, beta], WRITE)
+    assert text.splitlines() == [shared, "Alpha ids look like A-1.", "Dates are UTC."]
+    text = mcp_server.server_instructions([beta], READ)
+    assert text.splitlines() == [shared, "Dates are UTC.", mcp_server.WRITES_OFF_NOTE]
+
+
+def _refusal(resource, args, policy=READ):
     from ctk_core.errors import UsageError
 
+    runner = mcp_server.ToolRunner([resource], policy, [resource], {}, context=object())
+    with pytest.raises(UsageError) as info:
+        runner.prepare(resource.tool_name, args)
+    return str(info.value)
+
+
+def test_argument_messages_name_the_argument():
+    cases = {
+        "bogus": ({"action": "list", "bogus": 1}, "Unknown argument 'bogus'"),
+        "type": ({"action": "list", "limit": "ten"}, "Argument 'limit' must be an integer"),
+        "min": ({"action": "list", "limit": 0}, "Argument 'limit' must be at least 1, got 0."),
+        "enum": ({"action": "list", "kind": "huge"}, "Argument 'kind' must be one of small,"),
+        "list": ({"action": "list", "tags": ["red", "pink"]}, "'tags' must be one of red, blue"),
+        "action": ({"action": "frob"}, "Unknown action 'frob' for manage_widgets; use one of: "),
+        "no action": ({}, "Missing required argument 'action' for manage_widgets; one of: "),
+        "extra for action": (
+            {"action": "list", "widget_id": "1"},
+            "Unknown argument 'widget_id' for manage_widgets action 'list'; it takes: kind, tags,"
+            " limit, cursor.",
+        ),
+        "required": (
+            {"action": "get"},
+            "Missing required argument 'widget_id' for manage_widgets action 'get' "
+            "(widget_id: Widget id.).",
+        ),
+    }
     for label, (args, expected) in cases.items():
-        with pytest.raises(UsageError) as info:
-            runner.prepare("manage_widgets", args)
-        assert expected in str(info.value), label
+        assert expected in _refusal(WIDGETS, args), label
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("5", '"5" (a string)'),
+        (True, "true (a boolean)"),
+        (2.5, "2.5 (a number)"),
+        ([1], "[1] (an array)"),
+        ({"n": 1}, '{"n": 1} (an object)'),
+    ],
+)
+def test_json_types_are_exact(value, shown):
+    # the CLI reads "5" as 5; over MCP, JSON says what a value is, and the schema says integer
+    message = _refusal(WIDGETS, {"action": "list", "limit": value})
+    assert message == f"Argument 'limit' must be an integer, got {shown}."
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ({"action": "get", "widget_id": 7}, "Argument 'widget_id' must be a string, got 7"),
+        ({"action": "get", "widget_id": "7", "verbose": "yes"}, "'verbose' must be true or false"),
+        ({"action": "list", "tags": "red,blue"}, "'tags' must be a list of strings"),
+        ({"action": "list", "tags": ["red", 1]}, "'tags' must be a list of strings"),
+    ],
+)
+def test_json_types_are_exact_for_every_kind(args, expected):
+    assert expected in _refusal(WIDGETS, args)
+
+
+def test_every_problem_is_reported_at_once():
+    message = _refusal(WIDGETS, {"action": "list", "bogus": 1, "limit": 0, "kind": "huge"})
+    assert message == (
+        "Unknown argument 'bogus' for manage_widgets action 'list'; it takes: kind, tags, limit, "
+        "cursor. Argument 'kind' must be one of small, large; got 'huge'. "
+        "Argument 'limit' must be at least 1, got 0."
+    )
+
+
+def test_shared_parameter_is_checked_against_the_chosen_action():
+    # the schema merges a parameter several actions share (the loosest of them); the server
+    # checks the chosen action's own declaration
+    res = Resource(
+        name="things",
+        summary="Things",
+        operations=[
+            Operation("a", "A.", _noop, params=[Param("n", "int", minimum=1, maximum=5)]),
+            Operation("b", "B.", _noop, params=[Param("n", "int", minimum=0, maximum=9)]),
+            Operation("c", "C.", _noop, params=[Param("mode", choices=("x",))]),
+            Operation("d", "D.", _noop, params=[Param("mode", choices=("y",)), Param("v", "int")]),
+            Operation("e", "E.", _noop, params=[Param("v", "str")]),
+        ],
+    )
+    props = mcp_server.tool_schema(res, READ)["properties"]
+    assert props["n"]["maximum"] == 9
+    assert "Argument 'n' must be at most 5, got 7." in _refusal(res, {"action": "a", "n": 7})
+    assert "must be one of x; got 'y'" in _refusal(res, {"action": "c", "mode": "y"})
+    assert "Argument 'v' must be an integer, got \"5\"" in _refusal(res, {"action": "d", "v": "5"})
+    runner = mcp_server.ToolRunner([res], READ, [res], {}, context=object())
+    assert runner.prepare("manage_things", {"action": "b", "n": 7})[2] == {"n": 7}
+    assert runner.prepare("manage_things", {"action": "e", "v": "5"})[2] == {"v": "5"}
 
 
 def test_write_refused_before_any_other_check():
@@ -267,9 +350,23 @@ def test_write_refused_before_any_other_check():
 
 def test_null_arguments_count_as_absent():
     runner = mcp_server.ToolRunner([WIDGETS], READ, [WIDGETS], {}, context=object())
-    _, op, args = runner.prepare("manage_widgets", {"action": "list", "cursor": None})
+    # null for another action's argument, or for one of this action's: both are "not given"
+    _, op, values = runner.prepare(
+        "manage_widgets", {"action": "list", "cursor": None, "kind": None, "widget_id": None}
+    )
     assert op.name == "list"
-    assert args == {}
+    assert values == {"kind": "small", "tags": None, "limit": 25, "cursor": None}
+    with pytest.raises(UsageError, match="Missing required argument 'action'"):
+        runner.prepare("manage_widgets", {"action": None})
+
+
+def test_checked_values_are_what_the_handler_gets():
+    runner = mcp_server.ToolRunner([WIDGETS], READ, [WIDGETS], {}, context=object())
+    _, _, values = runner.prepare(
+        "manage_widgets", {"action": "list", "limit": 10.0, "tags": ["red, blue"]}
+    )
+    assert values == {"kind": "small", "tags": ["red", "blue"], "limit": 10, "cursor": None}
+    assert isinstance(values["limit"], int)
 
 
 # --- the response cap -------------------------------------------------------------------------

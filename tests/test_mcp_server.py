@@ -27,7 +27,7 @@ CALLS: list[tuple[str, dict]] = []
 def _record(name):
     def run(ctx, **kw):
         CALLS.append((name, kw))
-        return {"action": name, "args": kw, "frontend": ctx.frontend}
+        return {"action": name, "args": kw, "files": type(ctx.files).__name__}
 
     return run
 
@@ -233,7 +233,7 @@ async def test_write_allowed_when_writes_on(mode):
         assert res.structured_content == {
             "action": "create",
             "args": {"name": "w1"},
-            "frontend": "mcp",
+            "files": "AgentFiles",
         }
     assert CALLS == [("create", {"name": "w1"})]
 
@@ -248,7 +248,7 @@ async def test_read_call_compact_json_and_structured(mode):
         assert not res.is_error
         text = text_of(res)
         assert text == (
-            '{"action":"list","args":{"kind":"large","limit":5,"cursor":null},"frontend":"mcp"}'
+            '{"action":"list","args":{"kind":"large","limit":5,"cursor":null},"files":"AgentFiles"}'
         )
         assert res.structured_content == json.loads(text)
         res = await client.call_tool("manage_widgets", {"action": "text"})
@@ -259,19 +259,44 @@ async def test_read_call_compact_json_and_structured(mode):
         assert not res.is_error
 
 
+ACTIONS = "list, get, bump, boom, big, text, listing, slow"
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ({"action": "list", "bogus": 1}, "Unknown argument 'bogus' for manage_widgets"),
-        ({"action": "list", "limit": "ten"}, "Argument 'limit' must be of type integer"),
-        ({"action": "list", "limit": 999}, "Argument 'limit'"),
-        ({"action": "list", "kind": "medium"}, "Argument 'kind'"),
-        ({"action": "frobnicate"}, "Unknown action 'frobnicate' for manage_widgets"),
-        ({"action": 42}, "Argument 'action' must be of type string"),
-        ({}, "Missing required argument 'action'"),
+        (
+            {"action": "list", "bogus": 1},
+            "Unknown argument 'bogus' for manage_widgets action 'list'; it takes: kind, limit, "
+            "cursor.",
+        ),
+        ({"action": "list", "limit": "ten"}, "Argument 'limit' must be an integer, got \"ten\""),
+        # JSON carries types: a number in a string is refused, as the schema says
+        (
+            {"action": "list", "limit": "5"},
+            "Argument 'limit' must be an integer, got \"5\" (a string).",
+        ),
+        ({"action": "list", "limit": 999}, "Argument 'limit' must be at most 250, got 999."),
+        (
+            {"action": "list", "kind": "medium"},
+            "Argument 'kind' must be one of small, large; got 'medium'.",
+        ),
+        (
+            {"action": "frobnicate"},
+            f"Unknown action 'frobnicate' for manage_widgets; use one of: {ACTIONS}.",
+        ),
+        ({"action": 42}, f"Argument 'action' must be a string, one of: {ACTIONS}; got 42."),
+        ({}, f"Missing required argument 'action' for manage_widgets; one of: {ACTIONS}."),
         (None, "Missing required argument 'action'"),
-        ({"action": "get"}, "Action 'get' of manage_widgets needs 'widget_id'"),
-        ({"action": "list", "widget_id": "1"}, "does not take 'widget_id'"),
+        (
+            {"action": "get"},
+            "Missing required argument 'widget_id' for manage_widgets action 'get' "
+            "(widget_id: Widget id.).",
+        ),
+        (
+            {"action": "list", "widget_id": "1"},
+            "Unknown argument 'widget_id' for manage_widgets action 'list'",
+        ),
     ],
 )
 async def test_bad_arguments_are_is_error_and_server_survives(mode, args, expected):

@@ -86,6 +86,7 @@ def command(port: int | None, host: str | None, no_auth: bool) -> None:
     context = None
     if not no_auth:
         from ctk_core.context import Context
+        from ctk_core.file_access import AgentFiles
 
         try:
             from ctk_core.client import client_from_environment
@@ -98,7 +99,7 @@ def command(port: int | None, host: str | None, no_auth: bool) -> None:
                 "CONFLUENCE_API_TOKEN), try it offline with `ctk --sandbox mcp`, or pass "
                 "--no-auth to only inspect the tools.",
             ) from None
-        context = Context(frontend="mcp", client=client)
+        context = Context(files=AgentFiles(), client=client)
 
     server = mcp_server.build_server(no_auth=no_auth, context=context)
     try:

@@ -1,0 +1,195 @@
+"""What a tool call answers: compact JSON within the response cap, or one error message.
+
+A result over ``CTK_MAX_RESPONSE_BYTES`` is shortened so that it stays valid JSON (list items
+dropped from the end, long strings cut at a line end) and gains a ``truncated`` field saying what
+was cut and where the full result was saved (under the log folder).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from ctk_core import files
+from ctk_core.errors import AuthError, CtkError
+from ctk_core.plugin import Operation, Resource
+
+log = logging.getLogger("ctk.mcp")
+
+DEFAULT_MAX_RESPONSE_BYTES = 40000
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _size(value: Any) -> int:
+    return len(dumps(value).encode("utf-8"))
+
+
+def _walk(value: Any, path: str = ""):
+    """Yield (path, container, key, child) for every list and string inside ``value``."""
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return
+    for key, child in items:
+        if isinstance(value, dict):
+            child_path = f"{path}.{key}" if path else str(key)
+        else:
+            child_path = f"{path}[{key}]"
+        if isinstance(child, (list, str)):
+            yield child_path, value, key, child
+        if isinstance(child, (dict, list)):
+            yield from _walk(child, child_path)
+
+
+def _cut_text(text: str, keep: int) -> str:
+    """Cut ``text`` to at most ``keep`` characters, at a line end when one is near."""
+    if keep <= 0:
+        return ""
+    head = text[:keep]
+    newline = head.rfind("\n")
+    if newline >= keep // 2:
+        head = head[:newline]
+    return head
+
+
+def shorten(value: Any, cap: int) -> tuple[Any, list[str]]:
+    """Shrink a JSON value to at most ``cap`` bytes (serialised), keeping it valid JSON.
+
+    Lists lose items from the end; long strings are cut at a line. The biggest offender goes
+    first. Returns ``(shortened copy, notes on what was cut)``; the caller adds the notes.
+    """
+    value = copy.deepcopy(value)
+    notes: list[str] = []
+    for _ in range(200):
+        excess = _size(value) - cap
+        if excess <= 0:
+            break
+        candidates = [
+            c
+            for c in _walk(value)
+            if (isinstance(c[3], list) and len(c[3]) > 1)
+            or (isinstance(c[3], str) and len(c[3]) > 80)
+        ]
+        if not candidates:
+            break
+        path, container, key, child = max(candidates, key=lambda c: _size(c[3]))
+        if isinstance(child, list):
+            total = len(child)
+            lo, hi = 1, total - 1  # keep at least one item, drop at least one
+            while lo < hi:  # largest kept count that fits
+                mid = (lo + hi + 1) // 2
+                container[key] = child[:mid]
+                if _size(value) <= cap:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            container[key] = child[:lo]
+            notes.append(f"{path}: kept {lo} of {total} items")
+        else:
+            total = len(child)
+            keep = max(0, total - excess - 40)
+            cut = _cut_text(child, keep)
+            container[key] = cut + "\n[...]"
+            notes.append(f"{path}: cut to {len(cut)} of {total} characters")
+    return value, _squash(notes)
+
+
+def _squash(notes: list[str]) -> list[str]:
+    """Merge repeated notes about one path (a list cut twice keeps the last count)."""
+    seen: dict[str, str] = {}
+    for note in notes:
+        path = note.split(": ", 1)[0]
+        if path in seen:
+            total = seen[path].rsplit(" of ", 1)[1]
+            note = note.rsplit(" of ", 1)[0] + " of " + total
+        seen[path] = note
+    return list(seen.values())
+
+
+def cap_result(result: Any, cap: int, environ: Mapping[str, str] | None = None) -> tuple[str, Any]:
+    """Serialise ``result`` compactly; past ``cap`` bytes, shorten it and save the full text.
+
+    Returns ``(text, structured)``. A shortened result carries ``truncated``: what was cut, the
+    path of the full result under the log folder, and a hint.
+    """
+    if isinstance(result, str):
+        text = result
+        if len(text.encode("utf-8")) <= cap:
+            return text, None
+        path = files.save_full_result(text, environ)
+        tail = f"\n[truncated: {len(text)} characters in all; full text saved at {path}]"
+        room = max(0, cap - len(tail.encode("utf-8")))
+        head = text.encode("utf-8")[:room].decode("utf-8", "ignore")
+        return _cut_text(head, len(head)) + tail, None
+
+    text = dumps(result)
+    if len(text.encode("utf-8")) <= cap:
+        return text, result
+    path = files.save_full_result(text, environ)
+    wrapped = result if isinstance(result, dict) else {"result": result}
+    note: dict[str, Any] = {
+        "cut": [],
+        "full_result": path,
+        "hint": "Ask for less (limit, cursor, a narrower query), or read "
+        "the full result from the saved file.",
+    }
+    budget = cap - _size({"truncated": note}) - 200
+    shortened: Any = wrapped
+    notes: list[str] = []
+    for _ in range(6):
+        shortened, notes = shorten(wrapped, max(budget, 0))
+        note["cut"] = notes
+        if _size({**shortened, "truncated": note}) <= cap:
+            break
+        budget -= max(200, _size({**shortened, "truncated": note}) - cap)
+    out = {**shortened, "truncated": note}
+    if _size(out) > cap:  # nothing left to shorten: only say where the result is
+        note["cut"] = ["the whole result (too large to shorten)"]
+        out = {"truncated": note}
+    return dumps(out), out
+
+
+def max_response_bytes(environ: Mapping[str, str]) -> int:
+    raw = environ.get("CTK_MAX_RESPONSE_BYTES")
+    if not raw:
+        return DEFAULT_MAX_RESPONSE_BYTES
+    try:
+        value = int(raw)
+        if value < 1000:
+            raise ValueError
+    except ValueError:
+        log.warning(
+            "ctk: warning: CTK_MAX_RESPONSE_BYTES=%r is not a whole number >= 1000; using %d",
+            raw,
+            DEFAULT_MAX_RESPONSE_BYTES,
+        )
+        return DEFAULT_MAX_RESPONSE_BYTES
+    return value
+
+
+def error_text(
+    err: BaseException, resource: Resource | None = None, op: Operation | None = None
+) -> str:
+    """One message an agent can act on."""
+    if isinstance(err, AuthError) and "ctk auth" not in str(err):
+        return (
+            f"{err} Check the credentials: run `ctk auth`, or set CONFLUENCE_DOMAIN, "
+            "CONFLUENCE_EMAIL and CONFLUENCE_API_TOKEN, then restart the MCP server."
+        )
+    if isinstance(err, CtkError):
+        return str(err)
+    where = f"{resource.tool_name}.{op.name}" if resource and op else "the tool"
+    first = (str(err).strip().splitlines() or [""])[0][:300]
+    return (
+        f"Internal error in {where}: {type(err).__name__}"
+        f"{': ' + first if first else ''}. The server is still running; details are in "
+        "its stderr log."
+    )

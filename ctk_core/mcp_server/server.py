@@ -1,0 +1,295 @@
+"""The MCP server: one tool per served resource, each call checked, run and answered.
+
+The SDK's low-level ``Server`` takes the generated schemas as they are. A call goes through
+:class:`ToolRunner`: the policy's write refusal first, then the action and the arguments, checked
+against the action's declared parameters by the same code as the CLI's
+(:func:`ctk_core.dispatch.coerce_arguments`, with JSON's exact types), then the (synchronous)
+handler in a worker thread through :func:`ctk_core.dispatch.invoke`. Every failure is an
+``isError`` result and the server keeps serving.
+
+The SDK is imported inside the functions that need it: it costs about a second, and the rest of
+the package (schemas, results) serves tests and docs without it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ctk_core import dispatch
+from ctk_core._version import __version__
+from ctk_core.context import Context, Progress
+from ctk_core.errors import AuthError, CtkError, PolicyError, UsageError
+from ctk_core.file_access import AgentFiles
+from ctk_core.mcp_server.results import cap_result, error_text, max_response_bytes
+from ctk_core.mcp_server.tools import enabled_resources, server_instructions, tools_payload
+from ctk_core.plugin import Operation, Resource
+from ctk_core.policy import WRITES_DISABLED_MESSAGE, Policy, tool_disabled_message
+from ctk_core.registry import load_catalog
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mcp.server import Server
+
+log = logging.getLogger("ctk.mcp")
+
+NO_AUTH_MESSAGE = (
+    "ctk is serving without credentials (--no-auth), so this call was not run. To use the tools, "
+    "authenticate with `ctk auth` (or set CONFLUENCE_DOMAIN, CONFLUENCE_EMAIL and "
+    "CONFLUENCE_API_TOKEN) and restart the MCP server without --no-auth."
+)
+
+
+class ToolRunner:
+    """Everything a ``tools/call`` needs, independent of the SDK (testable on its own)."""
+
+    def __init__(
+        self,
+        resources: list[Resource],
+        policy: Policy,
+        all_resources: list[Resource],
+        environ: Mapping[str, str],
+        no_auth: bool = False,
+        context: Any = None,
+    ) -> None:
+        self.policy = policy
+        self.environ = environ
+        self.no_auth = no_auth
+        self.cap = max_response_bytes(environ)
+        self.resources = {r.tool_name: r for r in resources}
+        self.disabled = {r.tool_name: r for r in all_resources if r.tool_name not in self.resources}
+        self._context = context
+
+    @property
+    def context(self) -> Any:
+        if self._context is None:
+            self._context = Context(files=AgentFiles(self.environ), environ=self.environ)
+        return self._context
+
+    def prepare(
+        self, name: str, arguments: Mapping[str, Any] | None
+    ) -> tuple[Resource, Operation, dict[str, Any]]:
+        """Every check before running, in order; raises CtkError with the message to return.
+
+        Returns the resource, the operation and the checked values of all its parameters.
+        """
+        resource = self._served_resource(name)
+        args = dict(arguments or {})
+        action = args.pop("action", None)
+        # A write action with writes off is refused before any other check.
+        if isinstance(action, str) and not self.policy.writes_enabled:
+            for op in resource.operations:
+                if op.name == action and op.write:
+                    raise PolicyError(WRITES_DISABLED_MESSAGE)
+        op = self._enabled_operation(resource, action)
+        # null means "not given": agents often send it for the other actions' arguments.
+        given = {k: v for k, v in args.items() if v is not None}
+        values = dispatch.coerce_arguments(resource, op, given, from_json=True)
+        if self.no_auth:
+            raise AuthError(NO_AUTH_MESSAGE, hint=None)
+        return resource, op, values
+
+    def _served_resource(self, name: str) -> Resource:
+        resource = self.resources.get(name)
+        if resource is not None:
+            return resource
+        if name in self.disabled:
+            if name in self.policy.disabled_tools:
+                raise PolicyError(tool_disabled_message(self.disabled[name]))
+            raise PolicyError(WRITES_DISABLED_MESSAGE)  # a tool with only write actions
+        raise UsageError(f"Unknown tool {name!r}; available: {', '.join(self.resources)}.")
+
+    def _enabled_operation(self, resource: Resource, action: Any) -> Operation:
+        enabled = self.policy.enabled_operations(resource)
+        names = ", ".join(op.name for op in enabled)
+        if action is None:
+            raise UsageError(
+                f"Missing required argument 'action' for {resource.tool_name}; one of: {names}."
+            )
+        if not isinstance(action, str):
+            raise UsageError(
+                f"Argument 'action' must be a string, one of: {names}; got "
+                f"{json.dumps(action, default=repr)[:60]}."
+            )
+        for op in enabled:
+            if op.name == action:
+                return op
+        raise UsageError(
+            f"Unknown action {action!r} for {resource.tool_name}; use one of: {names}."
+        )
+
+    def run(
+        self, resource: Resource, op: Operation, values: dict[str, Any], progress: Any = None
+    ) -> Any:
+        """Run the operation (in a worker thread); ``progress`` reports to the caller.
+
+        ``values`` come from :meth:`prepare`; dispatch checks them again, which changes nothing.
+        """
+        ctx = self.context
+        if progress is not None:
+            ctx = CallContext(ctx, progress)
+        return dispatch.invoke(ctx, resource, op, values, self.policy)
+
+    def render(self, result: Any) -> tuple[str, Any]:
+        return cap_result(result, self.cap, self.environ)
+
+
+class CallContext(Context):
+    """The context of one tool call: its own progress; the server's files, (lazy) client and
+    caches."""
+
+    def __init__(self, shared: Context, progress: Progress) -> None:
+        super().__init__(files=shared.files, environ=shared.environ, progress=progress)
+        self._shared = shared
+
+    @property
+    def client(self) -> Any:
+        return self._shared.client
+
+
+def mcp_progress(session: Any, min_interval: float = 0.25) -> Any:
+    """A :class:`ctk_core.context.Progress` that sends MCP progress notifications.
+
+    Called from the worker thread; throttled; a no-op when the caller sent no progress token.
+    """
+    import anyio.from_thread
+
+    class McpProgress(Progress):
+        def __init__(self) -> None:
+            self.label = ""
+            self.done = 0
+            self.total: int | None = None
+            self.last = 0.0
+
+        def _send(self, message: str | None, force: bool = False) -> None:
+            now = time.monotonic()
+            if not force and now - self.last < min_interval:
+                return
+            self.last = now
+            try:
+                anyio.from_thread.run(
+                    session.report_progress,
+                    float(self.done),
+                    None if self.total is None else float(self.total),
+                    message or self.label or None,
+                )
+            except Exception:  # progress is best effort: never fail the call for it
+                log.debug("progress notification failed", exc_info=True)
+
+        def start(self, label: str = "", total: int | None = None) -> None:
+            self.label, self.total, self.done = label, total, 0
+            self._send(None, force=True)
+
+        def advance(self, n: int = 1) -> None:
+            self.done += n
+            self._send(None)
+
+        def update(self, done: int, total: int | None = None) -> None:
+            self.done = done
+            if total is not None:
+                self.total = total
+            self._send(None)
+
+        def note(self, text: str) -> None:
+            self._send(text, force=True)
+
+        def finish(self) -> None:
+            self._send(None, force=True)
+
+    return McpProgress()
+
+
+def build_server(
+    catalog: Any = None,
+    policy: Policy | None = None,
+    environ: Mapping[str, str] | None = None,
+    no_auth: bool = False,
+    context: Any = None,
+) -> Server:
+    """The MCP server for ``catalog`` (default: the loaded plugins) under ``policy``.
+
+    ``policy`` defaults to ``Policy.from_environ(environ)``; ``environ`` (default
+    ``os.environ``) also gives ``CTK_MAX_RESPONSE_BYTES`` and the log folder. ``context`` is the
+    handlers' :class:`ctk_core.context.Context` (default: one built from the environment on the
+    first call). With ``no_auth`` the tools are listed but every call answers how to
+    authenticate.
+    """
+    import anyio.to_thread
+    from mcp.server import Server
+    from mcp.types import (
+        CallToolResult,
+        ListToolsResult,
+        TextContent,
+        Tool,
+        ToolAnnotations,
+    )
+
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    if catalog is None:
+        catalog = load_catalog(environ=env)
+    if policy is None:
+        policy = Policy.from_environ(env, known_tools=[r.tool_name for r in catalog.resources])
+        for warning in policy.warnings:
+            log.warning("ctk: warning: %s", warning)
+    served = enabled_resources(catalog, policy)
+    runner = ToolRunner(served, policy, list(catalog.resources), env, no_auth, context)
+
+    tools = []
+    for entry in tools_payload(catalog, policy):
+        ann = entry["annotations"]
+        tools.append(
+            Tool(
+                name=entry["name"],
+                title=entry["title"],
+                description=entry["description"],
+                input_schema=entry["inputSchema"],
+                annotations=ToolAnnotations(
+                    read_only_hint=ann["readOnlyHint"],
+                    destructive_hint=ann["destructiveHint"],
+                    idempotent_hint=ann["idempotentHint"],
+                    open_world_hint=ann["openWorldHint"],
+                ),
+            )
+        )
+
+    def failure(message: str) -> CallToolResult:
+        return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+
+    async def list_tools(ctx: Any, params: Any) -> ListToolsResult:
+        return ListToolsResult(tools=tools)
+
+    async def call_tool(ctx: Any, params: Any) -> CallToolResult:
+        name = params.name
+        resource = op = None
+        try:
+            resource, op, args = runner.prepare(name, params.arguments)
+            progress = mcp_progress(ctx.session) if getattr(ctx, "session", None) else None
+            result = await anyio.to_thread.run_sync(
+                functools.partial(runner.run, resource, op, args, progress)
+            )
+            text, structured = runner.render(result)
+        except CtkError as err:
+            log.info("%s: %s", name, err)
+            return failure(error_text(err, resource, op))
+        except Exception as err:  # the server survives any bad call
+            log.exception("unexpected error in %s", name)
+            return failure(error_text(err, resource, op))
+        content: list[Any] = [TextContent(type="text", text=text)]
+        if isinstance(structured, dict):
+            return CallToolResult(content=content, structured_content=structured)
+        return CallToolResult(content=content)
+
+    instructions = server_instructions(served, policy)
+    server: Server = Server(
+        "ctk",
+        version=__version__,
+        instructions=instructions,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+    )
+    server.ctk_runner = runner  # type: ignore[attr-defined]
+    return server
