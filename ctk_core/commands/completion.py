@@ -20,10 +20,9 @@ def command(shell: str) -> None:
     """
     from click.shell_completion import get_completion_class
 
-    from ctk_core.cli import main
-
     completion_class = get_completion_class(shell)
     if completion_class is None:  # pragma: no cover - Click ships all three
         raise click.UsageError(f"Click has no completion for {shell}.")
-    script = completion_class(main, {}, "ctk", COMPLETE_VAR).source()
+    root = click.get_current_context().find_root().command  # the `ctk` group
+    script = completion_class(root, {}, "ctk", COMPLETE_VAR).source()
     click.echo(script, nl=not script.endswith("\n"))

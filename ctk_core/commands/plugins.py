@@ -14,12 +14,13 @@ def command(as_json: bool) -> None:
     as skipped.
     """
     from ctk_core import output
-    from ctk_core.cli import _settings
     from ctk_core.registry import load_catalog
 
     catalog = load_catalog()
     rows = [info.as_dict() for info in catalog.plugins]
-    if as_json or _settings(click.get_current_context()).json:
+    # The root group's settings (global --json) are shared through the root context's obj.
+    root_settings = click.get_current_context().find_root().obj
+    if as_json or getattr(root_settings, "json", False):
         output.emit({"results": rows, "next_cursor": None}, as_json=True)
         return
     if not rows:
