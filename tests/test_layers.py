@@ -85,6 +85,25 @@ def test_every_ctk_core_module_is_public_or_forbidden_to_plugins():
     )
 
 
+def test_every_ctk_core_module_is_a_front_end_or_kept_from_them():
+    contracts = _contracts()
+    front_ends = {
+        name
+        for name in contracts["catalog-no-front-end"]["forbidden_modules"]
+        if name.startswith("ctk_core.")
+    }
+    kept = set(contracts["catalog-no-front-end"]["source_modules"]) | set(
+        contracts["machinery-no-front-end"]["source_modules"]
+    )
+    assert not front_ends & kept
+    unclassified = _submodules(ctk_core) - front_ends - kept
+    assert not unclassified, (
+        f"{sorted(unclassified)}: add each to the source_modules of 'catalog-no-front-end' or "
+        "'machinery-no-front-end' in pyproject.toml, or, for a new front end, to their "
+        "forbidden_modules"
+    )
+
+
 def test_the_catalog_and_the_machinery_are_kept_from_the_same_front_ends():
     contracts = _contracts()
     catalog = set(contracts["catalog-no-front-end"]["forbidden_modules"])
