@@ -198,8 +198,8 @@ def test_mcp_matches_the_cli(ctk_mcp, ctk_cli):
         ({"action": "create", "key": "X", "name": "Y"}, WRITES_DISABLED_MESSAGE),
         ({"action": "get_by_key"}, "key"),  # missing argument
         ({"action": "get_by_key", "key": "NOPE"}, "No space with key 'NOPE'"),  # unknown key
-        ({"action": "list", "type": "weird"}, "'type': 'weird' is not one of"),
-        ({"action": "list", "keys": 7}, "'keys' must be of type array"),  # wrong type
+        ({"action": "list", "type": "weird"}, "'type' must be one of"),
+        ({"action": "list", "keys": 7}, "'keys' must be a list of strings, got 7"),  # wrong type
     ],
 )
 def test_mcp_bad_inputs(ctk_mcp, arguments, fragment):
