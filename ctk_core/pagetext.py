@@ -7,17 +7,24 @@ be replaced by splicing the original string: everything outside the section's ch
 ``ac:layout-section`` > ``ac:layout-cell``), and everything after it until the next such heading of
 the same or a higher level in the same container (or the end of that container).
 
-Standard library only: this module is imported by the pages plugin at call time.
+Storage is read with the converter's tokenizer and tree (``ctk_core.convert.xhtml``), so the
+outline sees the same elements as ``storage_to_markdown``: end tags match their start tags by
+exact name, a stray end tag is dropped, an end tag further out closes the elements it skips, and
+elements still open at the end of the body are closed there. Whether a body is well-formed is
+the XML parser's verdict (``xml.etree``), since Confluence will parse it as XML.
+
+Standard library only (the converter's tokenizer included): this module is imported by the
+pages plugin at call time.
 """
 
 from __future__ import annotations
 
 import difflib
-import html
 import re
 from dataclasses import dataclass
 from html.entities import name2codepoint
 
+from ctk_core.convert import xhtml
 from ctk_core.errors import NotFound, UsageError
 
 #: Namespaces declared on the wrapper used to check storage XHTML (prefixes Confluence uses).
@@ -31,20 +38,7 @@ _ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 
 #: Layout containers that sections may live inside; they never belong to a section themselves.
 _TRANSPARENT = {"ac:layout", "ac:layout-section", "ac:layout-cell"}
-_VOID = {"br", "hr", "img", "col", "input", "meta", "link", "wbr", "area", "base", "source"}
 _HEADING = re.compile(r"^h([1-6])$")
-
-_TOKEN = re.compile(
-    r"<!--.*?-->"  # comment
-    r"|<!\[CDATA\[.*?\]\]>"  # CDATA (code macro bodies)
-    r"|<\?.*?\?>"  # processing instruction
-    r"|<![^>]*>"  # doctype and friends
-    r"|</(?P<end>[A-Za-z][\w:.-]*)\s*>"
-    r"|<(?P<start>[A-Za-z][\w:.-]*)"
-    r"(?:\s+[^\s=/>]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>\"']+))?)*\s*(?P<selfclose>/?)>",
-    re.S,
-)
-_TAG = re.compile(r"<[^>]*>")
 
 
 # -- well-formedness ------------------------------------------------------------------------------
@@ -108,17 +102,8 @@ class Section:
         return self.end - self.start
 
 
-@dataclass
-class _Open:
-    name: str
-    start: int
-    tag_end: int
-    transparent: bool  # a layout container whose own parent chain is transparent
-    content: bool  # a block directly inside the top level or a transparent container
-
-
-def _heading_text(inner: str) -> str:
-    return " ".join(html.unescape(_TAG.sub("", inner)).split())
+def _heading_text(heading: xhtml.Element) -> str:
+    return " ".join(xhtml.text_content(heading).split())
 
 
 def _slug(text: str) -> str:
@@ -127,52 +112,35 @@ def _slug(text: str) -> str:
     return slug or "section"
 
 
-def outline(storage: str) -> list[Section]:
-    """The sections of a storage body in document order, with unique slug ids."""
-    # headings: (level, text, start, heading_end, container) ; containers' content end offsets
+def _headings(storage: str) -> tuple[list[tuple[int, str, int, int, int]], dict[int, int]]:
+    """The headings in scope, as (level, text, start, heading_end, container), in document
+    order, and where each container's content ends (-1: the top level)."""
     found: list[tuple[int, str, int, int, int]] = []
     container_end: dict[int, int] = {-1: len(storage)}
-    stack: list[_Open] = []
-
-    def parent_is_transparent() -> bool:
-        return not stack or stack[-1].transparent
-
-    for match in _TOKEN.finditer(storage):
-        name = match.group("start")
-        if name is not None:
-            lname = name.lower()
-            in_scope = parent_is_transparent()
-            if match.group("selfclose") or lname in _VOID:
-                continue
-            stack.append(
-                _Open(
-                    lname,
-                    match.start(),
-                    match.end(),
-                    transparent=in_scope and lname in _TRANSPARENT,
-                    content=in_scope and lname not in _TRANSPARENT,
-                )
-            )
+    # the children still to visit of each container being walked, innermost last
+    pending: list[tuple[int, list[xhtml.Node], int]] = [(-1, xhtml.parse(storage).children, 0)]
+    while pending:
+        container, children, index = pending.pop()
+        if index == len(children):
             continue
-        end = match.group("end")
-        if end is None:
+        pending.append((container, children, index + 1))
+        node = children[index]
+        if not isinstance(node, xhtml.Element) or node.void:
             continue
-        lend = end.lower()
-        if not any(o.name == lend for o in stack):
-            continue  # stray end tag: ignore
-        while stack:
-            opened = stack.pop()
-            if opened.name == lend:
-                break
-        if opened.transparent:
-            container_end[opened.start] = match.start()
-        elif opened.content:
-            heading = _HEADING.match(opened.name)
-            if heading:
-                container = stack[-1].start if stack else -1
-                text = _heading_text(storage[opened.tag_end : match.start()])
-                found.append((int(heading.group(1)), text, opened.start, match.end(), container))
+        if node.key in _TRANSPARENT:
+            container_end[node.start] = node.etag_start
+            pending.append((node.start, node.children, 0))
+            continue
+        heading = _HEADING.match(node.key)
+        if heading:
+            text = _heading_text(node)
+            found.append((int(heading.group(1)), text, node.start, node.end, container))
+    return found, container_end
 
+
+def outline(storage: str) -> list[Section]:
+    """The sections of a storage body in document order, with unique slug ids."""
+    found, container_end = _headings(storage)
     sections: list[Section] = []
     used: set[str] = set()
     for i, (level, text, start, heading_end, container) in enumerate(found):
@@ -230,13 +198,9 @@ def find_section(sections: list[Section], heading: str, *, page_id: str = "") ->
 
 def starts_with_heading(storage: str) -> bool:
     """True when the first element of a storage fragment is a heading (h1-h6)."""
-    for match in _TOKEN.finditer(storage):
-        name = match.group("start")
-        if name is not None:
-            return bool(_HEADING.match(name.lower()))
-        if match.group("end") is not None:
-            return False
-        # comments, CDATA: keep looking
+    for node in xhtml.parse(storage).children:
+        if isinstance(node, xhtml.Element):
+            return bool(_HEADING.match(node.key))
     return False
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from ctk_core import NotFound, UsageError
 from ctk_core import pagetext as pt
+from ctk_core.convert import storage_to_markdown
 
 UNKNOWN_MACRO = (
     '<ac:structured-macro ac:name="roadmap" ac:schema-version="1" ac:macro-id="abc">'
@@ -93,6 +94,40 @@ def test_starts_with_heading():
     assert pt.starts_with_heading("<!-- c --><h2>x</h2><p/>")
     assert not pt.starts_with_heading("<p>x</p><h2>y</h2>")
     assert not pt.starts_with_heading("plain text")
+
+
+def test_a_stray_end_tag_is_dropped_as_the_converter_drops_it():
+    # </H2> closes nothing: end tags match by exact name, so the h2 runs on to the end of the
+    # body and holds the rest, and Markdown shows one heading (the old outline matched </H2>
+    # with <h2> and found two sections)
+    body = "<h2>A</H2><p>x</p><h2>B</h2>"
+    assert storage_to_markdown(body).startswith("## A")
+    assert storage_to_markdown(body).count("## ") == 1
+    sections = pt.outline(body)
+    assert [(s.id, s.text) for s in sections] == [("axb", "AxB")]
+    assert pt.section_storage(body, sections[0]) == body
+    # a stray end tag before the first element is dropped too
+    assert pt.starts_with_heading("</p><h2>x</h2>")
+    assert not pt.starts_with_heading("</h2><p>x</p>")
+
+
+def test_an_end_tag_further_out_closes_the_layout_cell_it_skips():
+    body = (
+        "<ac:layout><ac:layout-section><ac:layout-cell><h2>L</h2><p>x</p>"
+        "</ac:layout-section><h2>Top</h2></ac:layout>"
+    )
+    sections = pt.outline(body)
+    assert [s.text for s in sections] == ["L", "Top"]
+    assert pt.section_storage(body, sections[0]) == "<h2>L</h2><p>x</p>"
+    assert pt.section_storage(body, sections[1]) == "<h2>Top</h2>"
+
+
+def test_a_heading_left_open_runs_to_the_end_of_the_body():
+    body = "<p>a</p><h1>Open <em>heading</em>"
+    sections = pt.outline(body)
+    assert [(s.text, pt.section_storage(body, s)) for s in sections] == [
+        ("Open heading", "<h1>Open <em>heading</em>")
+    ]
 
 
 @pytest.mark.parametrize(
