@@ -12,12 +12,12 @@ Pages of about 10 KB, 100 KB and 1 MB of storage are built deterministically:
   a link, a macro, a table cell or raw storage (a worst case, not a typical page).
 
 For each page the script converts storage -> Markdown and the resulting Markdown -> storage
-(best CPU time of several runs) and prints MB/s of input each way. It also times
-markdown-it-py's own parse of the same Markdown (CommonMark with tables and strikethrough and
-raw HTML on, without ctk's rules), under the same conditions as the conversion (the cyclic
-garbage collector paused, see ``xhtml.no_gc``), and prints the ratio of the Markdown ->
-storage time to it. The last columns are the time ratios between the 1 MB and the 100 KB page
-(10x the input), each way.
+and prints MB/s of input each way. It also times markdown-it-py's own parse of the same
+Markdown (CommonMark with tables, strikethrough and raw HTML, without ctk's rules), under the
+same conditions as the conversion (the cyclic garbage collector paused, see ``xhtml.no_gc``),
+and prints the ratio of the Markdown -> storage time to it. Each time is the best CPU time of
+several rounds, the three runs alternating within a round. The last columns are the time
+ratios between the 1 MB and the 100 KB page (10x the input), each way.
 
     python bench/convert.py [--repeat N]
 """
@@ -156,14 +156,17 @@ def dense_page(size: int) -> str:
     return "".join(parts)
 
 
-def _best(func: Callable[[str], object], arg: str, repeat: int) -> float:
-    """Best CPU time of this process over ``repeat`` runs (other load on the machine does not
-    count; the conversion is single-threaded, so on a quiet machine this is the wall time)."""
-    best = float("inf")
+def _best(runs: list[tuple[Callable[[str], object], str]], repeat: int) -> list[float]:
+    """Best CPU time of this process of each run over ``repeat`` rounds (other load on the
+    machine does not count; the conversion is single-threaded, so on a quiet machine this is
+    the wall time). The runs alternate within a round, so that load that slows the machine
+    for a while slows them all alike."""
+    best = [float("inf")] * len(runs)
     for _ in range(repeat):
-        start = time.process_time()
-        func(arg)
-        best = min(best, time.process_time() - start)
+        for i, (func, arg) in enumerate(runs):
+            start = time.process_time()
+            func(arg)
+            best[i] = min(best[i], time.process_time() - start)
     return best
 
 
@@ -206,9 +209,9 @@ def main() -> None:
             storage = build(size)
             md = storage_to_markdown(storage)
             repeat = args.repeat * max(1, 1_000_000 // size // 10)
-            t_md = _best(storage_to_markdown, storage, repeat)
-            t_st = _best(markdown_to_storage, md, repeat)
-            t_parse = _best(parse, md, repeat)
+            t_md, t_st, t_parse = _best(
+                [(storage_to_markdown, storage), (markdown_to_storage, md), (parse, md)], repeat
+            )
             times[label] = (t_md, t_st)
             ratio = t_st / t_parse
             worst_ratio = max(worst_ratio, ratio)
