@@ -17,7 +17,7 @@ import click
 
 from ctk_core._version import DISTRIBUTION, __version__
 from ctk_core.commands import CORE_COMMANDS
-from ctk_core.context import Context, Progress
+from ctk_core.context import Context, Progress, ProgressState
 from ctk_core.errors import CtkError, PolicyError
 from ctk_core.file_access import PersonFiles
 from ctk_core.parsing import env_flag, split_list
@@ -318,56 +318,32 @@ def _arguments(op: Operation, values: Mapping[str, Any]) -> dict[str, Any]:
     return arguments
 
 
-class TerminalProgress(Progress):
-    """A one-line progress display on stderr (used only when stderr is a terminal)."""
-
-    def __init__(self) -> None:
-        self.label = ""
-        self.total: int | None = None
-        self.done = 0
-        self.extra = ""
-
-    def start(self, label: str = "", total: int | None = None) -> None:
-        self.label, self.total, self.done, self.extra = label, total, 0, ""
-        self._draw()
-
-    def advance(self, n: int = 1) -> None:
-        self.done += n
-        self.extra = ""
-        self._draw()
-
-    def update(self, done: int, total: int | None = None) -> None:
-        self.done = done
-        if total is not None:
-            self.total = total
-        self.extra = ""
-        self._draw()
-
-    def note(self, text: str) -> None:
-        self.extra = text
-        self._draw()
-
-    def finish(self) -> None:
+def terminal_line(state: ProgressState) -> None:
+    """Show progress as one line on stderr, redrawn in place and cleared when the work ends."""
+    if state.finished:
         sys.stderr.write("\r\033[K")
-        sys.stderr.flush()
-
-    def _draw(self) -> None:
-        if self.total:
+    else:
+        if state.total:
             width = 24
-            filled = int(width * min(self.done, self.total) / self.total)
-            bar = f"[{'#' * filled}{'-' * (width - filled)}] {self.done}/{self.total}"
+            filled = int(width * min(state.done, state.total) / state.total)
+            bar = f"[{'#' * filled}{'-' * (width - filled)}] {state.done}/{state.total}"
         else:
-            bar = str(self.done)
-        extra = f" ({self.extra})" if self.extra else ""
-        sys.stderr.write(f"\r\033[K{self.label} {bar}{extra}".rstrip())
-        sys.stderr.flush()
+            bar = str(state.done)
+        from ctk_core.output import printable
+
+        note = f" ({printable(state.note, keep_lines=False)})" if state.note else ""
+        line = f"{printable(state.label, keep_lines=False)} {bar}{note}".rstrip()
+        sys.stderr.write(f"\r\033[K{line}")
+    sys.stderr.flush()
 
 
 def _progress() -> Progress:
+    """Progress on a terminal line when stderr is a terminal; nothing extra otherwise."""
     try:
-        return TerminalProgress() if sys.stderr.isatty() else Progress()
+        interactive = sys.stderr.isatty()
     except (AttributeError, ValueError):
-        return Progress()
+        interactive = False
+    return Progress(terminal_line, min_interval=0.1) if interactive else Progress()
 
 
 def run_operation(
@@ -386,9 +362,7 @@ def run_operation(
     if not fetch_all:
         result = dispatch.invoke(context, resource, op, arguments, policy)
         if op.render is not None and not as_json:
-            text = op.render(result)
-            if text:
-                click.echo(text.rstrip("\n"))
+            _print_view(op, result)
             hint = output.more_hint(result)
             if hint:
                 click.echo(hint, err=True)
@@ -424,12 +398,21 @@ def run_operation(
             arguments["cursor"] = cursor
     finally:
         progress.finish()
-    if collected is not None and op.render is not None:
-        text = op.render({"results": collected, "next_cursor": None})
-        if text:
-            click.echo(text.rstrip("\n"))
+    if collected is not None:
+        _print_view(op, {"results": collected, "next_cursor": None})
         return
     stream.close()
+
+
+def _print_view(op: Operation, result: Any) -> None:
+    """Print an operation's own view of its result: text, or a simpler result to show as usual."""
+    from ctk_core import output
+
+    assert op.render is not None
+    view = op.render(result)
+    text = view if isinstance(view, str) else output.render(view, op.columns)
+    if text:
+        output.write_text(text.rstrip("\n"))
 
 
 def _pace(context: Context, progress: Progress) -> None:

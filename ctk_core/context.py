@@ -10,7 +10,9 @@ is calling: a handler behaves the same for both.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import IO, Any, Protocol
 
 from ctk_core.errors import NotFound, UsageError
@@ -21,31 +23,74 @@ _space_ids: dict[tuple[str, str], str] = {}
 _space_lock = threading.Lock()
 
 
-class Progress:
-    """Progress of long work. This base class shows nothing; front ends subclass it.
+@dataclass(frozen=True)
+class ProgressState:
+    """What a progress display shows: ``done`` of ``total`` units (None: unknown), a label, a
+    note about the wait (e.g. pacing for the rate limit), and whether the work is over."""
 
-    ``start(label, total)`` begins (``total`` may be unknown), ``advance(n)`` adds done units,
-    ``update(done, total)`` sets them (the form download callbacks use), ``note(text)`` says
-    something about the wait (e.g. pacing for the rate limit), ``finish()`` ends.
+    label: str = ""
+    done: int = 0
+    total: int | None = None
+    note: str = ""
+    finished: bool = False
+
+
+class Progress:
+    """Progress of long work: the one reporter every front end uses.
+
+    Handlers call ``start(label, total)``, ``advance(n)``, ``update(done, total)`` (the form
+    download callbacks use; it is also ``progress(done, total)``), ``note(text)`` and
+    ``finish()``. The reporter keeps the count and calls ``show(state)`` with a
+    :class:`ProgressState`, at most every ``min_interval`` seconds (start, notes and finish are
+    always shown). The front end decides what showing means: a terminal line for the CLI, a
+    progress notification for MCP, nothing at all without ``show``.
     """
+
+    def __init__(
+        self,
+        show: Callable[[ProgressState], None] | None = None,
+        min_interval: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._show = show
+        self._min_interval = min_interval
+        self._clock = clock
+        self._last = float("-inf")
+        self.state = ProgressState()
 
     def start(self, label: str = "", total: int | None = None) -> None:
         """Begin a unit of long work."""
+        self._set(ProgressState(label=label, total=total), force=True)
 
     def advance(self, n: int = 1) -> None:
         """``n`` more units are done."""
+        self._set(replace(self.state, done=self.state.done + n, note=""))
 
     def update(self, done: int, total: int | None = None) -> None:
         """``done`` units are done (of ``total`` when known)."""
+        total = self.state.total if total is None else total
+        self._set(replace(self.state, done=done, total=total, note=""))
 
     def note(self, text: str) -> None:
         """A short status message (for instance, waiting for the rate limiter)."""
+        self._set(replace(self.state, note=text), force=True)
 
     def finish(self) -> None:
         """The work is over."""
+        self._set(replace(self.state, note="", finished=True), force=True)
 
     def __call__(self, done: int, total: int | None = None) -> None:
         self.update(done, total)
+
+    def _set(self, state: ProgressState, force: bool = False) -> None:
+        self.state = state
+        if self._show is None:
+            return
+        now = self._clock()
+        if not force and now - self._last < self._min_interval:
+            return
+        self._last = now
+        self._show(state)
 
 
 class ConfluenceClient(Protocol):
@@ -186,4 +231,4 @@ def forget_space_ids() -> None:
         _space_ids.clear()
 
 
-__all__ = ["ConfluenceClient", "Context", "Progress", "forget_space_ids"]
+__all__ = ["ConfluenceClient", "Context", "Progress", "ProgressState", "forget_space_ids"]

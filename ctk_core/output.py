@@ -7,6 +7,7 @@ otherwise); everything else is for people. tabulate is imported only when a tabl
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import IO, Any
@@ -15,6 +16,25 @@ from typing import IO, Any
 MAX_CELL = 60
 #: At most this many inferred columns.
 MAX_COLUMNS = 6
+
+
+#: C0 and C1 control characters, DEL included; tab and newline are kept where lines are kept.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_OR_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, keep_lines: bool = True) -> str:
+    """``text`` with control characters shown as ``\\xNN``, so that data from Confluence cannot
+    drive the terminal (retitle it, write the clipboard, move the cursor). Tab and newline stay
+    when ``keep_lines``."""
+    pattern = _CONTROL if keep_lines else _CONTROL_OR_LINE
+    return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def write_text(text: str, out: IO[str] | None = None) -> None:
+    """Write human text and a newline; on a terminal, control characters are escaped."""
+    out = out or sys.stdout
+    out.write((printable(text) if _isatty(out) else text) + "\n")
 
 
 def to_json(result: Any, pretty: bool = False) -> str:
@@ -102,6 +122,7 @@ def _cell(value: Any, limit: int | None = MAX_CELL) -> str:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     else:
         text = str(value)
+    text = printable(text, keep_lines=limit is None)
     if limit is not None:
         text = " ".join(text.split())
         if len(text) > limit:
@@ -124,7 +145,7 @@ def emit(
         return
     text = render(result, columns)
     if text:
-        out.write(text + "\n")
+        write_text(text, out)
     elif is_page(result) or result == []:
         err.write("No results.\n")
     hint = more_hint(result)

@@ -72,7 +72,8 @@ class Operation:
 
     ``run(ctx, **params)`` returns plain data. A ``paged`` operation gets ``limit`` and ``cursor``
     and returns ``{"results": [...], "next_cursor": str | None}``. ``columns`` picks the table
-    columns the CLI shows for list results; ``render`` (optional) turns the result into CLI text.
+    columns the CLI shows for list results; ``render`` (optional) turns the result into CLI text,
+    or into a simpler result the CLI shows as usual.
     ``cli_shortcuts`` adds CLI-only options that set several parameters at once: ``{"before":
     {"position": "before", "target_id": "{}"}}`` makes ``--before X`` mean ``--position before
     --target X`` (``"{}"`` stands for the option's value).
@@ -88,7 +89,7 @@ class Operation:
     paged: bool = False
     command: str | None = None
     columns: Sequence[str] = ()
-    render: Callable[[Any], str] | None = None
+    render: Callable[[Any], Any] | None = None
     cli_shortcuts: Mapping[str, Mapping[str, str]] = field(
         default_factory=dict, hash=False, compare=False
     )

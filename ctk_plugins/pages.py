@@ -692,17 +692,18 @@ def restore_version(
 # ------------------------------------------------------------------------------ CLI renderers
 
 
-def render_page(result: dict[str, Any]) -> str:
-    from ctk_core.output import key_values
-
-    head = {k: v for k, v in result.items() if k not in ("body", "ancestors")}
+def render_page(result: dict[str, Any]) -> dict[str, Any]:
+    """The page's fields with its ancestors as one path; the body (always multi-line, so shown
+    after the fields) last."""
+    view = {k: v for k, v in result.items() if k not in ("body", "ancestors")}
     if result.get("ancestors"):
-        head["ancestors"] = " > ".join(
+        view["ancestors"] = " > ".join(
             str(a.get("title") or a.get("id")) for a in result["ancestors"]
         )
-    text = key_values(head)
     body = str(result.get("body") or "").rstrip("\n")
-    return f"{text}\n\n{body}" if body else text
+    if body:
+        view["body"] = body + "\n"
+    return view
 
 
 def render_tree(result: dict[str, Any]) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ctk_core.cli import TerminalProgress
-from ctk_core.context import Context, Progress, forget_space_ids
+from ctk_core.cli import terminal_line
+from ctk_core.context import Context, Progress, ProgressState, forget_space_ids
 from ctk_core.errors import NotFound, UsageError
 
 
@@ -66,7 +66,7 @@ def test_progress_base_class_is_silent(capsys):
 
 
 def test_terminal_progress_line(capsys):
-    progress = TerminalProgress()
+    progress = Progress(terminal_line)
     progress.start("download", 100)
     progress(50, 100)
     progress.note("waiting 1.0 s for the rate limiter")
@@ -75,10 +75,40 @@ def test_terminal_progress_line(capsys):
     assert "download [############------------] 50/100" in err
     assert "(waiting 1.0 s for the rate limiter)" in err
     assert err.endswith("\r\033[K")
-    unknown = TerminalProgress()
+    unknown = Progress(terminal_line)
     unknown.start("spaces list:")
     unknown.advance(7)
     assert "spaces list: 7" in capsys.readouterr().err
+
+
+def test_terminal_progress_escapes_titles(capsys):
+    progress = Progress(terminal_line)
+    progress.start("export \x1b]0;owned\x07 title\nnext", 2)
+    err = capsys.readouterr().err
+    assert "\x1b]" not in err
+    assert "\x07" not in err
+    assert "\n" not in err
+    assert "export \\x1b]0;owned\\x07 title\\x0anext [" in err
+
+
+def test_progress_reports_at_most_every_interval():
+    shown: list[ProgressState] = []
+    now = [0.0]
+    progress = Progress(shown.append, min_interval=1.0, clock=lambda: now[0])
+    progress.start("pages", 10)
+    for _ in range(5):
+        progress.advance()  # within the interval: counted, not shown
+    now[0] = 1.5
+    progress.advance()
+    progress.note("waiting 2 s for the rate limiter")  # notes and the end always show
+    progress.finish()
+    assert [(s.done, s.note, s.finished) for s in shown] == [
+        (0, "", False),
+        (6, "", False),
+        (6, "waiting 2 s for the rate limiter", False),
+        (6, "", True),
+    ]
+    assert progress.state.total == 10
 
 
 def test_no_progress_when_stderr_is_not_a_terminal(ctk_cli):

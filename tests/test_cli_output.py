@@ -127,3 +127,55 @@ def test_page_stream_scalars():
     stream.add(["c"])
     stream.close()
     assert out.getvalue() == "a\nb\nc\n"
+
+
+HOSTILE = "Plan \x1b]0;owned\x07 \x1b]52;c;ZXZpbA==\x07 \x9b2J end"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_printable_escapes_control_characters():
+    assert output.printable(HOSTILE) == (
+        "Plan \\x1b]0;owned\\x07 \\x1b]52;c;ZXZpbA==\\x07 \\x9b2J end"
+    )
+    assert output.printable("a\tb\nc\rd") == "a\tb\nc\\x0dd"
+    assert output.printable("a\tb\nc", keep_lines=False) == "a\\x09b\\x0ac"
+    assert output.printable("Ünïcødé ✓ עברית") == "Ünïcødé ✓ עברית"
+
+
+def test_tables_and_key_values_never_carry_control_characters():
+    for text in (output.table([{"title": HOSTILE}]), output.key_values({"title": HOSTILE})):
+        assert "\x1b" not in text
+        assert "\x07" not in text
+        assert "\x9b" not in text
+        assert "\\x1b]0;owned\\x07" in text
+
+
+def test_bodies_are_escaped_on_a_terminal_and_exact_when_piped():
+    result = {"id": "1", "body": f"# {HOSTILE}\n\ntext\n"}
+    terminal, pipe = Terminal(), io.StringIO()
+    output.emit(result, out=terminal)
+    output.emit(result, out=pipe)
+    assert "\x1b" not in terminal.getvalue()
+    assert "# Plan \\x1b]0;owned" in terminal.getvalue()
+    assert f"# {HOSTILE}" in pipe.getvalue()
+    as_json = io.StringIO()
+    output.emit(result, as_json=True, out=as_json)
+    assert json.loads(as_json.getvalue()) == result
+
+
+def test_cli_output_of_a_hostile_title(ctk_cli, confluence_sandbox):
+    space = confluence_sandbox.space_id("DEMO")
+    page = confluence_sandbox.state.create_page(space, HOSTILE, "<p>x</p>")
+    listed = ctk_cli("pages", "list", "--space", "DEMO", "--limit", "250")
+    got = ctk_cli("pages", "get", str(page["id"]))
+    as_json = ctk_cli("--json", "pages", "get", str(page["id"]))
+    for result in (listed, got):
+        assert result.exit_code == 0, result
+        assert "\x1b" not in result.stdout
+        assert "\x07" not in result.stdout
+        assert "\\x1b]0;owned\\x07" in result.stdout
+    assert as_json.json()["title"] == HOSTILE

@@ -17,13 +17,12 @@ import functools
 import json
 import logging
 import os
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ctk_core import dispatch
 from ctk_core._version import __version__
-from ctk_core.context import Context, Progress
+from ctk_core.context import Context, Progress, ProgressState
 from ctk_core.errors import AuthError, CtkError, PolicyError, UsageError
 from ctk_core.file_access import AgentFiles
 from ctk_core.mcp_server.results import cap_result, error_text, max_response_bytes
@@ -151,56 +150,25 @@ class CallContext(Context):
         return self._shared.client
 
 
-def mcp_progress(session: Any, min_interval: float = 0.25) -> Any:
+def mcp_progress(session: Any, min_interval: float = 0.25) -> Progress:
     """A :class:`ctk_core.context.Progress` that sends MCP progress notifications.
 
     Called from the worker thread; throttled; a no-op when the caller sent no progress token.
     """
     import anyio.from_thread
 
-    class McpProgress(Progress):
-        def __init__(self) -> None:
-            self.label = ""
-            self.done = 0
-            self.total: int | None = None
-            self.last = 0.0
+    def send(state: ProgressState) -> None:
+        try:
+            anyio.from_thread.run(
+                session.report_progress,
+                float(state.done),
+                None if state.total is None else float(state.total),
+                state.note or state.label or None,
+            )
+        except Exception:  # progress is best effort: never fail the call for it
+            log.debug("progress notification failed", exc_info=True)
 
-        def _send(self, message: str | None, force: bool = False) -> None:
-            now = time.monotonic()
-            if not force and now - self.last < min_interval:
-                return
-            self.last = now
-            try:
-                anyio.from_thread.run(
-                    session.report_progress,
-                    float(self.done),
-                    None if self.total is None else float(self.total),
-                    message or self.label or None,
-                )
-            except Exception:  # progress is best effort: never fail the call for it
-                log.debug("progress notification failed", exc_info=True)
-
-        def start(self, label: str = "", total: int | None = None) -> None:
-            self.label, self.total, self.done = label, total, 0
-            self._send(None, force=True)
-
-        def advance(self, n: int = 1) -> None:
-            self.done += n
-            self._send(None)
-
-        def update(self, done: int, total: int | None = None) -> None:
-            self.done = done
-            if total is not None:
-                self.total = total
-            self._send(None)
-
-        def note(self, text: str) -> None:
-            self._send(text, force=True)
-
-        def finish(self) -> None:
-            self._send(None, force=True)
-
-    return McpProgress()
+    return Progress(send, min_interval=min_interval)
 
 
 def build_server(
