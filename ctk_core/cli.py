@@ -15,32 +15,34 @@ from typing import Any
 
 import click
 
+from ctk_core import settings
 from ctk_core._version import DISTRIBUTION, __version__
 from ctk_core.commands import CORE_COMMANDS
 from ctk_core.context import Context, Progress, ProgressState
 from ctk_core.errors import CtkError, PolicyError
 from ctk_core.file_access import PersonFiles
-from ctk_core.parsing import env_flag, split_list
+from ctk_core.parsing import split_list
 from ctk_core.plugin import Operation, Param, Resource
-from ctk_core.policy import WRITES_DISABLED_MESSAGE, Policy, tool_disabled_message
+from ctk_core.policy import Policy
 from ctk_core.textfile import read_utf8
+from ctk_core.words import CLI_WORDS
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-class Settings:
+class RootOptions:
     """Root options, shared by every subcommand through ``ctx.find_root().obj``."""
 
     def __init__(self) -> None:
         self.json = False
-        self.debug = env_flag(os.environ.get("CTK_DEBUG"))
+        self.debug = settings.flag("CTK_DEBUG")
         self.sandbox = False
 
 
-def _settings(ctx: click.Context) -> Settings:
+def _settings(ctx: click.Context) -> RootOptions:
     root = ctx.find_root()
-    if not isinstance(root.obj, Settings):
-        root.obj = Settings()
+    if not isinstance(root.obj, RootOptions):
+        root.obj = RootOptions()
     return root.obj
 
 
@@ -55,7 +57,7 @@ def current_policy(ctx: click.Context | None = None) -> Policy:
     root = (ctx or click.get_current_context()).find_root()
     policy = root.meta.get("ctk.policy")
     if policy is None:
-        policy = Policy.from_environ(os.environ, known_tools=_catalog().tool_names)
+        policy = Policy.from_environ(settings.environ(), known_tools=_catalog().tool_names)
         for warning in policy.warnings:
             click.echo(f"ctk: warning: {warning}", err=True)
         root.meta["ctk.policy"] = policy
@@ -241,7 +243,7 @@ def build_operation_command(resource: Resource, op: Operation, policy: Policy) -
                 help="Do not ask for confirmation.",
             )
         )
-    refusal = None if policy.allows(op) else WRITES_DISABLED_MESSAGE
+    refusal = policy.refusal(resource, op, CLI_WORDS)
 
     def callback(**kwargs: Any) -> None:
         ctx = click.get_current_context()
@@ -360,7 +362,7 @@ def run_operation(
     policy = current_policy(ctx)
     context = Context(PersonFiles(), progress=_progress())
     if not fetch_all:
-        result = dispatch.invoke(context, resource, op, arguments, policy)
+        result = dispatch.invoke(context, resource, op, arguments, policy, CLI_WORDS)
         if op.render is not None and not as_json:
             _print_view(op, result)
             hint = output.more_hint(result)
@@ -379,12 +381,11 @@ def run_operation(
     collected: list[Any] | None = [] if op.render is not None and not as_json else None
     progress = context.progress
     progress.start(f"{resource.name} {op.cli_name}:")
+    _pace(context, progress)
     pages = 0
     try:
         while True:
-            if pages:
-                _pace(context, progress)
-            result = dispatch.invoke(context, resource, op, arguments, policy)
+            result = dispatch.invoke(context, resource, op, arguments, policy, CLI_WORDS)
             pages += 1
             items = result.get("results", []) if isinstance(result, dict) else list(result)
             if collected is not None:
@@ -416,17 +417,32 @@ def _print_view(op: Operation, result: Any) -> None:
 
 
 def _pace(context: Context, progress: Progress) -> None:
-    """Bulk work waits for the rate limiter instead of failing fast."""
-    limiter = getattr(context.client, "limiter", None)
-    wait_time = getattr(limiter, "wait_time", None)
-    if wait_time is None:
+    """Bulk work (``--all``) waits for the rate limiter instead of failing fast, and says so: on
+    the progress line on a terminal, else once on stderr. Every request of the command waits,
+    not only the first of each page."""
+    client: Any = context.client  # ctk_core.client.Client
+    limiter = getattr(client, "limiter", None)
+    if limiter is None or not hasattr(client, "paced"):
         return
-    import time
+    try:
+        interactive = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        interactive = False
+    told = interactive
 
-    while (wait := wait_time()) > 0:
-        progress.note(f"waiting {wait:.1f} s for the rate limiter")
-        time.sleep(wait)
-    progress.note("")
+    def waiting(message: str) -> None:
+        nonlocal told
+        progress.note(message)
+        if not told:
+            told = True
+            click.echo(
+                f"ctk: {message}; --all goes on at the pace of the rate limit "
+                f"({limiter.describe()}) instead of failing.",
+                err=True,
+            )
+
+    client.paced = True
+    client.on_wait = waiting
 
 
 # -- resource groups --------------------------------------------------------------------------
@@ -485,8 +501,8 @@ class ResourceGroup(click.Group):
 class DisabledCommand(click.Command):
     """Stands in for the group of a tool named in CTK_DISABLED_TOOLS: hidden, and says why."""
 
-    def __init__(self, resource: Resource) -> None:
-        self.message = tool_disabled_message(resource)
+    def __init__(self, resource: Resource, refusal: str) -> None:
+        self.message = refusal
         super().__init__(
             name=resource.name.replace("_", "-"),
             hidden=True,
@@ -500,8 +516,9 @@ class DisabledCommand(click.Command):
 
 
 def build_resource_group(resource: Resource, policy: Policy) -> click.Command:
-    if not policy.tool_enabled(resource):
-        return DisabledCommand(resource)
+    refusal = policy.refusal(resource, words=CLI_WORDS)
+    if refusal is not None:
+        return DisabledCommand(resource, refusal)
     settings = dict(CONTEXT_SETTINGS)
     if resource.default_command:
         # Options of the default command reach it instead of failing as unknown group options.
@@ -680,15 +697,17 @@ def main(ctx: click.Context, as_json: bool, sandbox: bool, debug: bool) -> None:
 
     Reads are always allowed; writes need CTK_ENABLE_WRITES=true. Try: ctk --sandbox spaces list
     """
-    settings = _settings(ctx)
-    settings.json = as_json
+    settings.reset()
+    ctx.call_on_close(settings.reset)
+    options = _settings(ctx)
+    options.json = as_json
     if debug:
-        settings.debug = True
-        os.environ["CTK_DEBUG"] = "1"
-    if sandbox or env_flag(os.environ.get("CTK_SANDBOX")):
+        options.debug = True
+        settings.override("CTK_DEBUG", "1")
+    if sandbox or settings.flag("CTK_SANDBOX"):
         from ctk_core.commands.sandbox import start_embedded
 
-        settings.sandbox = True
+        options.sandbox = True
         server = start_embedded()
         ctx.call_on_close(server.stop)
 

@@ -12,10 +12,14 @@ What it does for every request:
 - one ``requests.Session`` per process (keep-alive), ``Accept: application/json``,
   ``User-Agent: ctk/<version>``, HTTP Basic auth (email, API token), timeouts of 10 s to connect
   and 30 s per read (downloads time out per chunk, not per file);
-- takes a token from the process-wide rate limiter (fails fast when empty; ``iterate`` and
-  retries wait instead);
+- takes a token from the user's rate limiter for this site, shared by every ctk process
+  (:mod:`ctk_core.ratelimit`): fails fast when empty, while ``iterate``, retries and a client
+  set to ``paced`` (bulk work such as ``--all``) wait instead; ``reserve(n)`` takes the tokens
+  of a multi-request operation up front, or refuses it whole;
 - GET only: retries 429 and 503, honouring ``Retry-After`` (else 5 s doubling to 30 s with
-  jitter 0.7-1.3), at most 3 retries and 60 s in all; writes are never retried;
+  jitter 0.7-1.3), at most 3 retries and 60 s in all, saying so on stderr before each wait
+  (``ctk: Confluence answered 503; retrying in 4 s (attempt 2 of 4)``); writes are never
+  retried;
 - turns failures into :mod:`ctk_core.errors` classes with one-line messages
   (:mod:`ctk_core.http_errors`);
 - with ``CTK_DEBUG=1`` logs one line per request (:mod:`ctk_core.debug_log`).
@@ -25,15 +29,16 @@ What it does for every request:
 
 from __future__ import annotations
 
-import os
+import contextlib
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from ctk_core import credentials
+from ctk_core import credentials, settings
 from ctk_core._version import __version__
 from ctk_core.credentials import is_loopback_host
 from ctk_core.debug_log import debug_enabled, enable_debug_logging, log_request
@@ -147,6 +152,8 @@ class Client:
         max_retries: int = MAX_RETRIES,
         retry_budget: float = RETRY_BUDGET,
         on_wait: Callable[[str], None] | None = None,
+        paced: bool = False,
+        notice: Callable[[str], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.wiki_base = self.base_url + "/wiki"
@@ -164,6 +171,10 @@ class Client:
         self.max_retries = max_retries
         self.retry_budget = retry_budget
         self.on_wait = on_wait
+        #: Bulk work (``--all``): every request waits for the limiter instead of failing fast.
+        self.paced = paced
+        self.notice = notice if notice is not None else stderr_notice
+        self._local = threading.local()  # per thread: tokens reserved and not yet used
         self._email = email
         self._token = api_token
         self._auth_obj: Any = None
@@ -234,15 +245,51 @@ class Client:
             return self.web_url + path
         return self.web_url + "/wiki" + path
 
-    def _take_token(self, wait: bool, on_wait: Callable[[str], None] | None = None) -> None:
+    def _take_token(
+        self,
+        wait: bool,
+        on_wait: Callable[[str], None] | None = None,
+        n: int = 1,
+        prepaid: bool = True,
+    ) -> None:
         if self.limiter is None:
             return
-        if wait:
+        if prepaid and n == 1 and getattr(self._local, "reserved", 0) > 0:
+            self._local.reserved -= 1  # taken by reserve() already
+            return
+        if wait or self.paced:
             self.limiter.acquire_wait(
-                on_wait=lambda s: self._notify(f"waiting {s:.1f} s for the rate limiter", on_wait)
+                on_wait=lambda s: self._notify(f"waiting {s:.1f} s for the rate limiter", on_wait),
+                n=n,
             )
         else:
-            self.limiter.try_acquire()
+            self.limiter.try_acquire(n)
+
+    @contextlib.contextmanager
+    def reserve(self, requests: int) -> Iterator[None]:
+        """Take the tokens of ``requests`` requests now, or refuse the whole operation.
+
+        For an operation that sends several requests (a write followed by more requests, several
+        writes): ``with client.reserve(3): ...``. Either the limiter has all of them, and the
+        requests sent inside the block (by this thread) take no further token, or it raises
+        :class:`~ctk_core.errors.RateLimited` before anything is sent, saying how long to wait.
+        A paced client waits for them instead. Tokens not used by the end of the block go back.
+        Retries of a GET inside the block take tokens of their own.
+        """
+        count = max(0, int(requests))
+        if self.limiter is None or count == 0:
+            yield
+            return
+        self._take_token(self.paced, n=count, prepaid=False)
+        before = getattr(self._local, "reserved", 0)
+        self._local.reserved = before + count
+        try:
+            yield
+        finally:
+            unused = max(0, self._local.reserved - before)
+            self._local.reserved -= unused
+            if unused:
+                self.limiter.give_back(unused)
 
     def _backoff(self, attempt: int) -> float:
         base = min(BACKOFF_CAP, BACKOFF_START * (2**attempt))
@@ -330,7 +377,7 @@ class Client:
         attempt = 0
         while True:
             if limited:
-                self._take_token(pace or attempt > 0, on_wait)
+                self._take_token(pace or attempt > 0, on_wait, prepaid=attempt == 0)
             resp = self._once(
                 method,
                 url,
@@ -347,11 +394,11 @@ class Client:
                 elapsed = max(self._clock() - started, slept)
                 if attempt < self.max_retries and elapsed + delay <= self.retry_budget:
                     resp.close()
-                    self._notify(
-                        f"Confluence answered {status}; retrying in {delay:.1f} s "
-                        f"(retry {attempt + 1} of {self.max_retries})",
-                        on_wait,
+                    line = (
+                        f"Confluence answered {status}; retrying in {_seconds(delay)} s "
+                        f"(attempt {attempt + 2} of {self.max_retries + 1})"
                     )
+                    self.notice(line)
                     self._sleep(delay)
                     slept += delay
                     attempt += 1
@@ -601,6 +648,25 @@ def _is_loopback_url(url: str) -> bool:
     return is_loopback_host(urlsplit(url).hostname)
 
 
+def _seconds(delay: float) -> str:
+    """A wait as people read it: ``4``, ``4.4``, ``0.5``."""
+    return f"{round(delay, 1):g}"
+
+
+def stderr_notice(line: str) -> None:
+    """One line on stderr, terminal or not (``ctk: <line>``); never on stdout, which belongs to
+    the results (and, under ``ctk mcp`` over stdio, to the protocol)."""
+    stream = sys.stderr
+    if stream is None:  # pragma: no cover - pythonw
+        return
+    try:
+        clear = "\r\033[K" if stream.isatty() else ""  # over a progress line, if any
+        stream.write(f"{clear}ctk: {line}\n")
+        stream.flush()
+    except (OSError, ValueError):  # a closed stderr never fails a request
+        pass
+
+
 def client_from_environment(
     environ: Mapping[str, str] | None = None,
     *,
@@ -609,11 +675,11 @@ def client_from_environment(
 ) -> Client:
     """A client for the configured site: credentials file + environment (see credentials.py),
     the process-wide limiter from ``CTK_RATE_LIMIT``, ``CTK_DEBUG`` for request logging."""
-    env = os.environ if environ is None else environ
+    env = settings.environ(environ)
     creds = credentials.load(env)
     base = creds.base_url(env)
     if limiter is _UNSET:
-        limiter = limiter_from_environment(env)
+        limiter = limiter_from_environment(env, site=base)
     kwargs.setdefault("debug", debug_enabled(env))
     return Client(
         base,
@@ -636,4 +702,5 @@ __all__ = [
     "error_for_status",
     "parse_retry_after",
     "shared_session",
+    "stderr_notice",
 ]

@@ -3,8 +3,9 @@
 ``ctx.client`` is the HTTP client (built on first use, so that listing commands or tools never
 imports requests); ``ctx.space_id(value)`` turns a space key or id into an id; ``ctx.files`` is the
 file capability the front end grants (what may be read and where downloads go); ``ctx.progress``
-reports long work (a no-op unless the front end shows progress). Nothing here says which front end
-is calling: a handler behaves the same for both.
+reports long work (a no-op unless the front end shows progress); ``ctx.cache`` keeps what the next
+page of a listing needs. Nothing here says which front end is calling: a handler behaves the same
+for both.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import IO, Any, Protocol
 
@@ -161,6 +163,14 @@ class ConfluenceClient(Protocol):
         """A link from an answer (``_links.webui``...) as an absolute URL."""
         ...
 
+    def reserve(self, requests: int) -> AbstractContextManager[None]:
+        """``with ctx.client.reserve(k):`` takes the rate-limit tokens of the ``k`` requests an
+        operation is about to send, all at once, or raises ``RateLimited`` (saying how long to
+        wait) before anything is sent; the requests inside the block take no further token and
+        unused ones go back. Use it around an operation that sends several requests, above all
+        several writes, so the limiter never cuts it in half."""
+        ...
+
 
 class Context:
     """What a handler may use: the client, space resolution, the file capability, progress.
@@ -187,6 +197,11 @@ class Context:
         self.files: FileAccess = files if files is not None else AgentFiles(environ)
         self.progress = progress or Progress()
         self._client = client
+        #: What a handler keeps for the next page of the same listing (the space tree keeps the
+        #: space's root pages). One CLI command keeps one context for all the pages of --all; an
+        #: MCP server may keep one for many calls, so key entries by what a cursor refers to, use
+        #: them only when continuing from a cursor, and keep them small.
+        self.cache: dict[Any, Any] = {}
 
     @property
     def client(self) -> ConfluenceClient:
@@ -217,7 +232,7 @@ class Context:
         if match is None:
             raise NotFound(
                 f"No space with key {text!r} (or it is not visible to you).",
-                hint="Check the key with 'ctk spaces list'.",
+                hint="Check the key with `spaces list`.",
             )
         space_id = str(match["id"])
         with _space_lock:

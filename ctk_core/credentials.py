@@ -38,6 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ctk_core import settings
 from ctk_core.errors import AuthError, UsageError
 from ctk_core.files import atomic_writer, config_dir
 
@@ -259,7 +260,7 @@ def validate_base_url(
 
 def site_url(domain: str, environ: Mapping[str, str] | None = None) -> str:
     """The site root for a domain (``CTK_SITE_URL`` replaces it in tests, loopback only)."""
-    env = os.environ if environ is None else environ
+    env = settings.environ(environ)
     override = env.get("CTK_SITE_URL")
     if override:
         return validate_base_url(override, "CTK_SITE_URL", loopback_only=True)
@@ -268,7 +269,7 @@ def site_url(domain: str, environ: Mapping[str, str] | None = None) -> str:
 
 def gateway_root(environ: Mapping[str, str] | None = None) -> str:
     """``https://api.atlassian.com`` (``CTK_GATEWAY_URL`` replaces it in tests, loopback only)."""
-    env = os.environ if environ is None else environ
+    env = settings.environ(environ)
     override = env.get("CTK_GATEWAY_URL")
     if override:
         return validate_base_url(override, "CTK_GATEWAY_URL", loopback_only=True)
@@ -375,7 +376,7 @@ def load(environ: Mapping[str, str] | None = None, *, require: bool = True) -> C
     With ``require`` a missing field raises :class:`AuthError` naming it and both ways to provide
     it. The domain is normalised and checked wherever it came from.
     """
-    env = os.environ if environ is None else environ
+    env = settings.environ(environ)
     path = credentials_path(env)
     stored = read_file(path)
     creds = Credentials(path=path)

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Mapping
 
-from ctk_core import files
+from ctk_core import files, settings
 from ctk_core.parsing import env_flag
 
 log = logging.getLogger("ctk.http")
@@ -81,7 +81,7 @@ def enable_debug_logging() -> None:
 
 
 def debug_enabled(environ: Mapping[str, str] | None = None) -> bool:
-    env = os.environ if environ is None else environ
+    env = settings.environ(environ)
     return env_flag(env.get("CTK_DEBUG"))
 
 

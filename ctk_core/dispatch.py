@@ -13,10 +13,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ctk_core.errors import UsageError
+from ctk_core.errors import CtkError, UsageError
 from ctk_core.parsing import FALSE_WORDS, TRUE_WORDS, split_list
 from ctk_core.plugin import Operation, Param, Resource
 from ctk_core.policy import Policy
+from ctk_core.words import MCP_WORDS, Words
 
 
 def invoke(
@@ -25,16 +26,30 @@ def invoke(
     operation: Operation | str,
     arguments: Mapping[str, Any] | None,
     policy: Policy,
+    words: Words = MCP_WORDS,
 ) -> Any:
-    """Run ``operation`` of ``resource`` with ``arguments`` under ``policy``; return its result."""
+    """Run ``operation`` of ``resource`` with ``arguments`` under ``policy``; return its result.
+
+    Messages name things in ``words``, the calling front end's: the handler's usage errors too.
+    """
     op = resource.operation(operation) if isinstance(operation, str) else operation
-    policy.check(resource, op)
-    values = coerce_arguments(resource, op, arguments or {})
-    return op.run(ctx, **values)
+    policy.check(resource, op, words)
+    values = coerce_arguments(resource, op, arguments or {}, words=words)
+    try:
+        return op.run(ctx, **values)
+    except CtkError as err:
+        hint = err.hint and words.rephrase(resource, op, err.hint)
+        err.reword(words.rephrase(resource, op, err.message), hint)
+        raise
 
 
 def coerce_arguments(
-    resource: Resource, op: Operation, arguments: Mapping[str, Any], *, from_json: bool = False
+    resource: Resource,
+    op: Operation,
+    arguments: Mapping[str, Any],
+    *,
+    from_json: bool = False,
+    words: Words = MCP_WORDS,
 ) -> dict[str, Any]:
     """Check and coerce ``arguments`` against the operation's parameters; return every declared
     parameter (its default when absent; ``None`` counts as absent).
@@ -43,21 +58,18 @@ def coerce_arguments(
     unknown names (with the names the operation takes), missing required ones (with their help),
     then each bad value. ``from_json`` is for arguments that arrived as JSON (MCP): JSON carries
     types, so a value must have the declared type exactly (``"5"`` is not an integer, ``"a,b"``
-    not a list), and messages name the tool and action. Otherwise a string may stand for a
-    number, a yes/no word or a comma-separated list, as on a command line.
+    not a list). Otherwise a string may stand for a number, a yes/no word or a comma-separated
+    list, as on a command line. Messages name the operation and parameters in ``words``.
     """
     params = {p.name: p for p in op.all_params}
-    where = (
-        f"{resource.tool_name} action {op.name!r}"
-        if from_json
-        else f"{resource.name} {op.cli_name}"
-    )
+    where = words.operation(resource, op)
     problems: list[str] = []
     unknown = [name for name in arguments if name not in params]
     if unknown:
+        takes = ", ".join(words.param(p, quoted=False) for p in params.values())
         problems.append(
             f"Unknown argument{_plural(unknown)} {_quoted(unknown)} for {where}; "
-            f"it takes: {', '.join(params) or 'no arguments'}."
+            f"it takes: {takes or 'no arguments'}."
         )
     missing: list[Param] = []
     bad_values: list[str] = []
@@ -68,7 +80,7 @@ def coerce_arguments(
             value = None
         else:
             try:
-                value = coerce_value(param, value, where, from_json=from_json)
+                value = coerce_value(param, value, from_json=from_json, words=words)
             except UsageError as err:
                 bad_values.append(err.message)
                 continue
@@ -80,10 +92,10 @@ def coerce_arguments(
                 value = list(value)
         values[name] = value
     if missing:
-        names = [p.name for p in missing]
-        helps = "; ".join(f"{p.name}: {p.help}" for p in missing if p.help)
+        names = [words.param(p) for p in missing]
+        helps = "; ".join(f"{words.param(p, quoted=False)}: {p.help}" for p in missing if p.help)
         problems.append(
-            f"Missing required argument{_plural(names)} {_quoted(names)} for {where}"
+            f"Missing required argument{_plural(names)} {', '.join(names)} for {where}"
             f"{f' ({helps})' if helps else ''}."
         )
     problems += bad_values
@@ -92,24 +104,27 @@ def coerce_arguments(
     return values
 
 
-def coerce_value(param: Param, value: Any, where: str = "", *, from_json: bool = False) -> Any:
-    """One value, coerced to the parameter's type and checked; UsageError naming it if bad.
+def coerce_value(
+    param: Param, value: Any, *, from_json: bool = False, words: Words = MCP_WORDS
+) -> Any:
+    """One value, coerced to the parameter's type and checked; UsageError naming it (in
+    ``words``) if bad.
 
     ``from_json``: the type must match exactly (see :func:`coerce_arguments`).
     """
-    name = param.name
+    name = words.param(param)
     kind = param.type
     exact = from_json  # JSON carries types: no reading numbers, words or lists from strings
 
     def bad(expected: str) -> UsageError:
-        return UsageError(f"Argument {name!r} must be {expected}, got {_shown(value, from_json)}.")
+        return UsageError(f"Argument {name} must be {expected}, got {_shown(value, from_json)}.")
 
     if kind == "str":
         if isinstance(value, bool) or not isinstance(value, str if exact else (str, int)):
             raise bad("a string")
         text = str(value)
         if param.required and not text.strip():
-            raise UsageError(f"Argument {name!r} must not be empty.")
+            raise UsageError(f"Argument {name} must not be empty.")
         result: Any = text
     elif kind == "int":
         if isinstance(value, bool):
@@ -156,19 +171,19 @@ def coerce_value(param: Param, value: Any, where: str = "", *, from_json: bool =
             out.extend(split_list(str(item)))
         result = out
     else:  # validate_resource makes this unreachable
-        raise UsageError(f"Argument {name!r} has an unknown type {kind!r}.")
+        raise UsageError(f"Argument {name} has an unknown type {kind!r}.")
 
     if param.choices is not None:
         for item in result if kind == "list" else [result]:
             if item not in param.choices:
                 raise UsageError(
-                    f"Argument {name!r} must be one of {', '.join(param.choices)}; got {item!r}."
+                    f"Argument {name} must be one of {', '.join(param.choices)}; got {item!r}."
                 )
     if kind in ("int", "float"):
         if param.minimum is not None and result < param.minimum:
-            raise UsageError(f"Argument {name!r} must be at least {param.minimum}, got {result}.")
+            raise UsageError(f"Argument {name} must be at least {param.minimum}, got {result}.")
         if param.maximum is not None and result > param.maximum:
-            raise UsageError(f"Argument {name!r} must be at most {param.maximum}, got {result}.")
+            raise UsageError(f"Argument {name} must be at most {param.maximum}, got {result}.")
     return result
 
 

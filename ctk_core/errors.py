@@ -16,9 +16,13 @@ class CtkError(Exception):
     code = "error"
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.reword(message, hint)
+
+    def reword(self, message: str, hint: str | None = None) -> None:
+        """Say the same thing in other words (a front end's names for what the message names)."""
         self.message = message
         self.hint = hint
-        super().__init__(message if not hint else f"{message} {hint}")
+        self.args = (message if not hint else f"{message} {hint}",)
 
 
 class UsageError(CtkError):

@@ -30,6 +30,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
+from ctk_core import settings
 from ctk_core.errors import PolicyError, UsageError
 
 log = logging.getLogger("ctk.files")
@@ -115,7 +116,7 @@ def config_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The ctk config folder (it holds the credentials): ``CTK_CONFIG_DIR``, else
     ``$XDG_CONFIG_HOME/ctk``, else ``~/.config/ctk``. Only computed here: ``credentials.py``
     creates it, private, when it writes the credentials file."""
-    env = os.environ if environ is None else environ
+    env = settings.environ(environ)
     explicit = env.get("CTK_CONFIG_DIR")
     if explicit:
         return Path(explicit).expanduser()
@@ -125,13 +126,13 @@ def config_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 def log_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The log folder (``CTK_LOG_DIR`` or /tmp/ctk-logs), checked and created 0700."""
-    env = os.environ if environ is None else environ
+    env = settings.environ(environ)
     return private_folder(env.get("CTK_LOG_DIR") or DEFAULT_LOG_DIR, "logs")
 
 
 def download_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The MCP download folder (``CTK_DOWNLOAD_DIR`` or /tmp/ctk-downloads), checked, 0700."""
-    env = os.environ if environ is None else environ
+    env = settings.environ(environ)
     return private_folder(env.get("CTK_DOWNLOAD_DIR") or DEFAULT_DOWNLOAD_DIR, "downloads")
 
 
@@ -300,7 +301,7 @@ def _fsync_dir(folder: Path) -> None:
 
 def upload_roots(environ: Mapping[str, str] | None = None) -> list[Path]:
     """The folders MCP uploads may read from: ``CTK_UPLOAD_ROOTS`` or the working directory."""
-    env = os.environ if environ is None else environ
+    env = settings.environ(environ)
     raw = env.get("CTK_UPLOAD_ROOTS") or ""
     roots = [Path(p) for p in raw.split(os.pathsep) if p.strip()]
     return roots or [Path(os.getcwd())]

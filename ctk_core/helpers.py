@@ -6,17 +6,20 @@
   ``GET /rest/api/search`` (v2 has no search) and flattens the hits (:func:`flatten_hit`);
 - raw answers: :func:`web_url` (``_links.webui`` made absolute), :func:`webui_space_key`,
   :func:`storage_of` (a storage body), :func:`titled_ancestors` (an ``/ancestors`` answer with
-  titles).
+  titles);
+- writes of several requests: :func:`partial_failure` (an error saying what was and was not
+  applied).
 
 Standard library only: plugin modules import this on every ``ctk --help``.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
-from ctk_core.errors import NotFound, UsageError
+from ctk_core.errors import CtkError, NotFound, UsageError
 
 SEARCH_PATH = "/rest/api/search"
 
@@ -31,7 +34,7 @@ def require_id(name: str, value: Any) -> str:
     """A Confluence content id (a string of digits), or a UsageError naming the argument."""
     text = str(value).strip() if value is not None else ""
     if not text:
-        raise UsageError(f"Missing argument '{name}'.")
+        raise UsageError(f"Missing argument `{name}`.")
     if not text.isdigit():
         raise UsageError(
             f"Invalid value for '{name}': {value!r} is not a Confluence id "
@@ -44,7 +47,7 @@ def space_key(ctx: Any, value: Any) -> str:
     """The key of a space given by key or id (CQL wants keys). Unknown spaces raise NotFound."""
     text = str(value or "").strip()
     if not text:
-        raise UsageError("Missing argument 'space_id'.")
+        raise UsageError("Missing argument `space_id`.")
     if text.isdigit():
         data = ctx.client.get(f"/api/v2/spaces/{text}")
         return str(data.get("key") or text)
@@ -179,11 +182,25 @@ def run_cql(
     return {"results": results, "next_cursor": page.get("next_cursor")}
 
 
+def partial_failure(error: CtkError, applied: str) -> CtkError:
+    """``error`` (same class, exit code and hint) saying first what an operation of several
+    writes did and did not apply before it failed::
+
+        raise partial_failure(exc, "Removed a, b from page 1; not removed: c, d") from None
+
+    gives ``Removed a, b from page 1; not removed: c, d: <the error's own message>``.
+    """
+    said = copy.copy(error)
+    CtkError.__init__(said, f"{applied}: {error.message}", hint=error.hint)
+    return said
+
+
 __all__ = [
     "SEARCH_PATH",
     "clean_excerpt",
     "cql_string",
     "flatten_hit",
+    "partial_failure",
     "require_id",
     "run_cql",
     "space_key",

@@ -112,7 +112,7 @@ class Resource:
     """A Confluence resource: a CLI group ``ctk <name>`` and an MCP tool ``manage_<name>``.
 
     ``default_command`` (an operation name) lets the CLI skip the command name: ``ctk search
-    CQL`` runs it, and an option that only one operation has (``ctk search --text W``) picks
+    CQL`` runs it, and an option that only one operation has (``ctk search --query W``) picks
     that operation. ``instructions`` are lines the MCP server adds to its instructions while the
     tool is served: conventions its actions share, said once (a line that several resources
     declare is said once too).

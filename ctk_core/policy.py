@@ -10,13 +10,14 @@ There is deliberately no hook through which a plugin could loosen any of this.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ctk_core import settings
 from ctk_core.errors import PolicyError
 from ctk_core.parsing import FALSE_WORDS, TRUE_WORDS, split_list
+from ctk_core.words import MCP_WORDS, Words
 
 if TYPE_CHECKING:
     from ctk_core.plugin import Operation, Resource
@@ -61,7 +62,7 @@ class Policy:
         ``known_tools`` are the tool names of the loaded catalog; any name in
         ``CTK_DISABLED_TOOLS`` outside it gets a warning. When omitted, the catalog is loaded.
         """
-        env = os.environ if environ is None else environ
+        env = settings.environ(environ)
         writes, warning = parse_writes(env.get("CTK_ENABLE_WRITES"))
         warnings = [warning] if warning else []
         disabled = parse_tool_list(env.get("CTK_DISABLED_TOOLS"))
@@ -95,12 +96,25 @@ class Policy:
         """The write operations withheld because writes are off."""
         return [op for op in resource.operations if not self.allows(op)]
 
-    def check(self, resource: Resource, operation: Operation) -> None:
-        """Raise PolicyError when the operation may not run; the first check of every call."""
+    def refusal(
+        self, resource: Resource, operation: Operation | None = None, words: Words = MCP_WORDS
+    ) -> str | None:
+        """Why the resource's tool (or this operation of it) may not run, in the front end's
+        ``words``; None when it may. Every refusal of ctk is worded here."""
         if not self.tool_enabled(resource):
-            raise PolicyError(tool_disabled_message(resource))
-        if not self.allows(operation):
-            raise PolicyError(WRITES_DISABLED_MESSAGE)
+            return (
+                f"{words.tool(resource)} is disabled by CTK_DISABLED_TOOLS: "
+                f"remove {resource.tool_name} from CTK_DISABLED_TOOLS to use it."
+            )
+        if operation is not None and not self.allows(operation):
+            return WRITES_DISABLED_MESSAGE
+        return None
+
+    def check(self, resource: Resource, operation: Operation, words: Words = MCP_WORDS) -> None:
+        """Raise PolicyError when the operation may not run; the first check of every call."""
+        refusal = self.refusal(resource, operation, words)
+        if refusal is not None:
+            raise PolicyError(refusal)
 
     def annotations(self, resource: Resource) -> dict[str, bool]:
         """The four MCP tool hints, computed from the enabled operations, all set explicitly."""
@@ -114,18 +128,9 @@ class Policy:
         }
 
 
-def tool_disabled_message(resource: Resource) -> str:
-    return (
-        f"The {resource.tool_name} tool is disabled by CTK_DISABLED_TOOLS, so "
-        f"'ctk {resource.name.replace('_', '-')}' is unavailable: remove {resource.tool_name} "
-        "from CTK_DISABLED_TOOLS to use it."
-    )
-
-
 __all__ = [
     "WRITES_DISABLED_MESSAGE",
     "Policy",
     "parse_tool_list",
     "parse_writes",
-    "tool_disabled_message",
 ]

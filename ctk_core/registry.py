@@ -15,7 +15,6 @@ Environment (read each time the catalog is built, never at import):
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -24,7 +23,7 @@ from typing import Any
 
 import pluggy
 
-from ctk_core import hookspecs
+from ctk_core import hookspecs, settings
 from ctk_core._version import DISTRIBUTION
 from ctk_core.parsing import env_flag, split_list
 from ctk_core.plugin import Resource, validate_resource
@@ -118,7 +117,7 @@ def load_catalog(reload: bool = False, environ: Mapping[str, str] | None = None)
 
     ``reload=True`` builds it afresh (tests installing a plugin on the fly use it).
     """
-    env = os.environ if environ is None else environ
+    env = settings.environ(environ)
     key = (env.get("CTK_LOAD_PLUGINS"), env_flag(env.get("CTK_TRACE_PLUGINS")))
     if reload or key not in _cache:
         _cache[key] = _build(allow=key[0], trace=key[1])

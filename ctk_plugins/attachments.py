@@ -10,8 +10,17 @@ from __future__ import annotations
 import mimetypes
 from typing import Any
 
-from ctk_core import Context, NotFound, Operation, Param, Resource, UsageError, hookimpl
-from ctk_core.helpers import require_id
+from ctk_core import (
+    Context,
+    CtkError,
+    NotFound,
+    Operation,
+    Param,
+    Resource,
+    UsageError,
+    hookimpl,
+)
+from ctk_core.helpers import partial_failure, require_id
 from ctk_core.multipart import MultipartBody
 
 
@@ -39,9 +48,9 @@ def _attachment_id(value: Any) -> str:
     text = str(value or "").strip()
     if not (text.isdigit() or (text.startswith("att") and text[3:].isdigit())):
         raise UsageError(
-            f"Invalid value for 'attachment_id': {value!r} is not an attachment "
+            f"Invalid value for `attachment_id`: {value!r} is not an attachment "
             "id (e.g. att123456).",
-            hint="Find ids with the list action.",
+            hint="Find ids with `list`.",
         )
     return text
 
@@ -119,14 +128,23 @@ def upload_attachment(
     if comment:
         body.add_field("comment", comment)
     body.close()
-    with fh:
+    # The upload, then a read of its v2 details: both tokens first, so the rate limiter never
+    # lets the upload through and then fails the command.
+    with client.reserve(2), fh:
         data = client.put(
             f"/rest/api/content/{page_id}/child/attachment",
             data=body,
             headers={"X-Atlassian-Token": "nocheck", "Content-Type": body.content_type},
         )
-    uploaded = ((data or {}).get("results") or [{}])[0]
-    return get_attachment(ctx, str(uploaded.get("id")))
+        uploaded = ((data or {}).get("results") or [{}])[0]
+        try:
+            return get_attachment(ctx, str(uploaded.get("id")))
+        except CtkError as exc:
+            raise partial_failure(
+                exc,
+                f"Uploaded {name} to page {page_id} (attachment {uploaded.get('id')}), "
+                "but its details could not be read",
+            ) from None
 
 
 def delete_attachment(ctx: Context, attachment_id: str, purge: bool = False) -> dict[str, Any]:

@@ -34,7 +34,7 @@ def _read_body(raw: dict[str, Any], body_format: str) -> str:
 def _write_body(body: str | None, content_format: str) -> dict[str, str]:
     text = body if body is not None else ""
     if not text.strip():
-        raise UsageError("Missing argument 'body': the comment text is empty.")
+        raise UsageError("Missing argument `body`: the comment text is empty.")
     if content_format == "storage":
         value = text
     else:
@@ -259,9 +259,10 @@ def add_footer(ctx: Context, page_id: str, body: str, content_format: str = "mar
 
 def reply(ctx: Context, comment_id: str, body: str, content_format: str = "markdown") -> dict:
     storage = _write_body(body, content_format)
-    kind, parent = _locate(ctx, comment_id)
-    payload = {"parentCommentId": str(parent.get("id") or comment_id), "body": storage}
-    raw = ctx.client.post(f"/api/v2/{kind}-comments", json=payload) or {}
+    with ctx.client.reserve(2):  # look the comment up, then write
+        kind, parent = _locate(ctx, comment_id)
+        payload = {"parentCommentId": str(parent.get("id") or comment_id), "body": storage}
+        raw = ctx.client.post(f"/api/v2/{kind}-comments", json=payload) or {}
     return flatten_comment(ctx, raw, kind, content_format)
 
 
@@ -276,13 +277,20 @@ def add_inline(
     pid = require_id("page_id", page_id)
     wanted = _squash(selection or "")
     if not wanted:
-        raise UsageError("Missing argument 'selection': quote the page text the comment is about.")
+        raise UsageError("Missing argument `selection`: quote the page text the comment is about.")
     if match_index is None:
         match_index = 0
     if match_index < 0:
-        raise UsageError("Invalid value for 'match_index': it must be 0 or more.")
+        raise UsageError("Invalid value for `match_index`: it must be 0 or more.")
     if not (body or "").strip():
-        raise UsageError("Missing argument 'body': the comment text is empty.")
+        raise UsageError("Missing argument `body`: the comment text is empty.")
+    with ctx.client.reserve(2):  # read the page, then write
+        return _add_inline(ctx, pid, wanted, body, match_index, content_format)
+
+
+def _add_inline(
+    ctx: Context, pid: str, wanted: str, body: str, match_index: int, content_format: str
+) -> dict:
     page = ctx.client.get(f"/api/v2/pages/{pid}", params={"body-format": "storage"})
     count = count_matches(storage_of(page), wanted)
     if count == 0:
@@ -292,7 +300,7 @@ def add_inline(
         )
     if match_index >= count:
         raise UsageError(
-            f"Invalid value for 'match_index': {match_index}; the selection occurs "
+            f"Invalid value for `match_index`: {match_index}; the selection occurs "
             f"{count} time(s) on page {pid} (use 0 to {count - 1})."
         )
     payload = {
@@ -310,6 +318,11 @@ def add_inline(
 
 def _set_resolved(ctx: Context, comment_id: str, resolved: bool) -> dict:
     cid = require_id("comment_id", comment_id)
+    with ctx.client.reserve(2):  # read, then write
+        return _set_resolved_of(ctx, cid, resolved)
+
+
+def _set_resolved_of(ctx: Context, cid: str, resolved: bool) -> dict:
     try:
         raw = ctx.client.get(f"/api/v2/inline-comments/{cid}", params={"body-format": "storage"})
     except NotFound:
@@ -352,9 +365,10 @@ def reopen(ctx: Context, comment_id: str) -> dict:
 
 
 def delete_comment(ctx: Context, comment_id: str) -> dict:
-    kind, raw = _locate(ctx, comment_id)
-    cid = str(raw.get("id") or comment_id)
-    ctx.client.delete(f"/api/v2/{kind}-comments/{cid}")
+    with ctx.client.reserve(2):  # look the comment up, then write
+        kind, raw = _locate(ctx, comment_id)
+        cid = str(raw.get("id") or comment_id)
+        ctx.client.delete(f"/api/v2/{kind}-comments/{cid}")
     return {"id": cid, "type": kind, "deleted": True}
 
 

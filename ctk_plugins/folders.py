@@ -115,7 +115,7 @@ def create_folder(
     ctx: Context, space_id: str, title: str, parent_id: str | None = None
 ) -> dict[str, Any]:
     if not (title or "").strip():
-        raise UsageError("Missing argument 'title': a folder needs a title.")
+        raise UsageError("Missing argument `title`: a folder needs a title.")
     body: dict[str, Any] = {"spaceId": ctx.space_id(space_id), "title": title.strip()}
     if parent_id:
         body["parentId"] = require_id("parent_id", parent_id)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ctk_core import Context, Operation, Param, Resource, UsageError, hookimpl
-from ctk_core.helpers import cql_string, require_id, run_cql, space_key
+from ctk_core import Context, CtkError, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core.helpers import cql_string, partial_failure, require_id, run_cql, space_key
 
 DESCRIPTION = """\
 Labels (tags) on pages: lower case, no spaces."""
@@ -43,7 +43,7 @@ def _names(labels: Any) -> list[str]:
             if name not in names:
                 names.append(name)
     if not names:
-        raise UsageError("Missing argument 'label': give at least one label name.")
+        raise UsageError("Missing argument `label`: give at least one label name.")
     return names
 
 
@@ -81,10 +81,22 @@ def add_labels(ctx: Context, page_id: str, label: list[str]) -> dict[str, Any]:
 
 
 def remove_labels(ctx: Context, page_id: str, label: list[str]) -> dict[str, Any]:
+    """One DELETE per label (v1 has no bulk removal): the rate-limit tokens of all of them are
+    taken first, or nothing is removed; a failure half-way says what was and was not removed."""
     pid = require_id("page_id", page_id)
     names = _names(label)
-    for name in names:
-        ctx.client.delete(f"/rest/api/content/{pid}/label", params={"name": name})
+    with ctx.client.reserve(len(names)):
+        for done, name in enumerate(names):
+            try:
+                ctx.client.delete(f"/rest/api/content/{pid}/label", params={"name": name})
+            except CtkError as exc:
+                if done:
+                    raise partial_failure(
+                        exc,
+                        f"Removed {', '.join(names[:done])} from page {pid}; "
+                        f"not removed: {', '.join(names[done:])}",
+                    ) from None
+                raise
     return {"page_id": pid, "removed": names}
 
 
@@ -97,7 +109,7 @@ def pages_with_label(
 ) -> dict[str, Any]:
     name = _names([label])
     if len(name) != 1:
-        raise UsageError("Give one label name to pages_with_label.")
+        raise UsageError("Give exactly one label name as `label`.")
     cql = f"type = page AND label = {cql_string(name[0])}"
     if space_id:
         cql += f" AND space = {cql_string(space_key(ctx, space_id))}"

@@ -187,9 +187,9 @@ def get_page(
             return get_by_title(
                 ctx, space_id, title, body_format=body_format, include_ancestors=include_ancestors
             )
-        raise UsageError("Give a page_id, or space_id and title to find the page by title.")
+        raise UsageError("Give a `page_id`, or `space_id` and `title` to find the page by title.")
     if space_id or title:
-        raise UsageError("Give either page_id, or space_id and title; not both.")
+        raise UsageError("Give either `page_id`, or `space_id` and `title`; not both.")
     pid = require_id("page_id", page_id)
     fmt = body_format or "markdown"
     raw = _fetch(
@@ -217,13 +217,13 @@ def get_by_title(
     sid = ctx.space_id(space_id)
     wanted = (title or "").strip()
     if not wanted:
-        raise UsageError("Missing argument 'title'.")
+        raise UsageError("Missing argument `title`.")
     data = ctx.client.get("/api/v2/pages", params={"space-id": sid, "title": wanted, "limit": 25})
     hits = [r for r in data.get("results") or [] if r.get("title") == wanted]
     if not hits:
         raise NotFound(
             f"No page titled {wanted!r} in space {space_id} (titles are exact and case-sensitive).",
-            hint="List titles with 'ctk pages list --space ...'.",
+            hint="List the titles with `list` and `space_id`.",
         )
     return get_page(
         ctx, str(hits[0]["id"]), body_format=body_format, include_ancestors=include_ancestors
@@ -282,6 +282,20 @@ def _space_cursor(cursor: str | None) -> tuple[int, str]:
     return int(head[1:]), inner
 
 
+def _space_roots(ctx: Context, sid: str, fresh: bool) -> list[dict[str, Any]]:
+    """The root pages of a space, in id order. A space-tree cursor counts in this list, so the
+    next page of the same listing (``--all`` asks for every page with one context) reuses it
+    instead of listing the roots again; a listing from the start always lists them."""
+    key = ("pages.space_roots", sid)
+    if not fresh and key in ctx.cache:
+        return list(ctx.cache[key])
+    roots = list(
+        ctx.client.iterate(f"/api/v2/spaces/{sid}/pages", params={"depth": "root", "sort": "id"})
+    )
+    ctx.cache[key] = roots
+    return roots
+
+
 def get_descendants(
     ctx: Context,
     page_id: str | None = None,
@@ -293,7 +307,7 @@ def get_descendants(
     params = {"depth": depth} if depth else None
     if page_id not in (None, ""):
         if space_id:
-            raise UsageError("Give either page_id or space_id, not both.")
+            raise UsageError("Give either `page_id` or `space_id`, not both.")
         pid = require_id("page_id", page_id)
         page = _hierarchy(ctx, pid, "descendants", params, limit=limit, cursor=cursor)
         return {
@@ -302,14 +316,12 @@ def get_descendants(
         }
     if not space_id:
         raise UsageError(
-            "Give a page_id (subtree of a page or folder) or a space_id (the whole space)."
+            "Give a `page_id` (subtree of a page or folder) or a `space_id` (the whole space)."
         )
     # A space's tree: its root pages (depth 0), each followed by its descendants.
     sid = ctx.space_id(space_id)
     index, inner = _space_cursor(cursor)
-    roots = list(
-        ctx.client.iterate(f"/api/v2/spaces/{sid}/pages", params={"depth": "root", "sort": "id"})
-    )
+    roots = _space_roots(ctx, sid, fresh=not cursor)
     if index >= len(roots):
         return {"results": [], "next_cursor": None}
     root = roots[index]
@@ -386,7 +398,7 @@ def diff_versions(
         if to_number <= 1:
             raise UsageError(
                 f"Page {pid} has no version before version {to_number}: nothing to compare.",
-                hint="Pass from_version and to_version.",
+                hint="Pass `from_version` and `to_version`.",
             )
         from_version = to_number - 1
     source = _fetch(ctx, pid, version=from_version)
@@ -465,7 +477,7 @@ def create_page(
 ) -> dict[str, Any]:
     name = (title or "").strip()
     if not name:
-        raise UsageError("Missing argument 'title': a page needs a title.")
+        raise UsageError("Missing argument `title`: a page needs a title.")
     payload: dict[str, Any] = {
         "spaceId": ctx.space_id(space_id),
         "status": "current",
@@ -553,9 +565,9 @@ def update_page(
 ) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     if title is not None and not title.strip():
-        raise UsageError("Argument 'title' must not be empty.")
+        raise UsageError("Argument `title` must not be empty.")
     if title is None and body is None:
-        raise UsageError("Nothing to update: give a title, a body or both.")
+        raise UsageError("Nothing to update: give a `title`, a `body` or both.")
     storage = _to_storage(body, content_format) if body is not None else None
     payload: dict[str, Any]
     if storage is not None and title is not None and version is not None:
@@ -567,7 +579,8 @@ def update_page(
             "body": {"representation": "storage", "value": storage},
             "version": _version_block(version, message),
         }
-    else:
+        return flatten_page(ctx, _put(ctx, pid, payload))
+    with ctx.client.reserve(2):  # read, then write: both tokens first, or neither request
         current = _fetch(ctx, pid)
         payload = {
             "id": pid,
@@ -579,7 +592,7 @@ def update_page(
             },
             "version": _version_block(_next_version(current, pid, version), message),
         }
-    return flatten_page(ctx, _put(ctx, pid, payload))
+        return flatten_page(ctx, _put(ctx, pid, payload))
 
 
 def update_section(
@@ -595,24 +608,22 @@ def update_section(
 
     pid = require_id("page_id", page_id)
     if body is None:
-        raise UsageError(
-            "Missing argument 'body': the new content of the section "
-            "(in the CLI: --body or --body-file)."
-        )
+        raise UsageError("Missing argument `body`: the new content of the section.")
     replacement = _to_storage(body, content_format)
-    current = _fetch(ctx, pid)
-    storage = storage_of(current)
-    section = pagetext.find_section(pagetext.outline(storage), heading, page_id=pid)
-    keep_heading = not pagetext.starts_with_heading(replacement)
-    new_storage = pagetext.splice(storage, section, replacement, keep_heading=keep_heading)
-    payload = {
-        "id": pid,
-        "status": current.get("status") or "current",
-        "title": current.get("title"),
-        "body": {"representation": "storage", "value": new_storage},
-        "version": _version_block(_next_version(current, pid, version), message),
-    }
-    result = flatten_page(ctx, _put(ctx, pid, payload))
+    with ctx.client.reserve(2):  # read, then write
+        current = _fetch(ctx, pid)
+        storage = storage_of(current)
+        section = pagetext.find_section(pagetext.outline(storage), heading, page_id=pid)
+        keep_heading = not pagetext.starts_with_heading(replacement)
+        new_storage = pagetext.splice(storage, section, replacement, keep_heading=keep_heading)
+        payload = {
+            "id": pid,
+            "status": current.get("status") or "current",
+            "title": current.get("title"),
+            "body": {"representation": "storage", "value": new_storage},
+            "version": _version_block(_next_version(current, pid, version), message),
+        }
+        result = flatten_page(ctx, _put(ctx, pid, payload))
     result["section_id"] = section.id
     result["heading_replaced"] = not keep_heading
     return result
@@ -628,25 +639,26 @@ def move_page(
 ) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     if target_parent_id and (position or target_id):
-        raise UsageError("Give either target_parent_id, or position and target_id; not both.")
+        raise UsageError("Give either `target_parent_id`, or `position` and `target_id`; not both.")
     if target_parent_id:
         parent = require_id("target_parent_id", target_parent_id)
         if parent == pid:
             raise UsageError("A page cannot be its own parent.")
-        current = _fetch(ctx, pid)
-        payload = {
-            "id": pid,
-            "status": current.get("status") or "current",
-            "title": current.get("title"),
-            "parentId": parent,
-            "body": {"representation": "storage", "value": storage_of(current)},
-            "version": _version_block(_next_version(current, pid, None), message),
-        }
-        return flatten_page(ctx, _put(ctx, pid, payload))
+        with ctx.client.reserve(2):  # read, then write
+            current = _fetch(ctx, pid)
+            payload = {
+                "id": pid,
+                "status": current.get("status") or "current",
+                "title": current.get("title"),
+                "parentId": parent,
+                "body": {"representation": "storage", "value": storage_of(current)},
+                "version": _version_block(_next_version(current, pid, None), message),
+            }
+            return flatten_page(ctx, _put(ctx, pid, payload))
     if not position or not target_id:
         raise UsageError(
-            "Say where to move the page: target_parent_id, or position "
-            "(before, after, append) with target_id."
+            "Say where to move the page: `target_parent_id`, or `position` "
+            "(before, after, append) with `target_id`."
         )
     target = require_id("target_id", target_id)
     if target == pid:
@@ -660,14 +672,15 @@ def delete_page(ctx: Context, page_id: str, purge: bool = False) -> dict[str, An
     if not purge:
         ctx.client.delete(f"/api/v2/pages/{pid}")
         return {"id": pid, "status": "trashed"}
-    raw = _fetch(ctx, pid, body_format=None, statuses=["current", "archived", "trashed"])
-    if raw.get("status") != "trashed":
-        raise UsageError(
-            f"Page {pid} is not in the trash (status {raw.get('status')}): "
-            "purge only removes a trashed page.",
-            hint="Delete it without purge first (moves it to the trash).",
-        )
-    ctx.client.delete(f"/api/v2/pages/{pid}", params={"purge": "true"})
+    with ctx.client.reserve(2):  # read, then write
+        raw = _fetch(ctx, pid, body_format=None, statuses=["current", "archived", "trashed"])
+        if raw.get("status") != "trashed":
+            raise UsageError(
+                f"Page {pid} is not in the trash (status {raw.get('status')}): "
+                "purge only removes a trashed page.",
+                hint="Delete it without purge first (moves it to the trash).",
+            )
+        ctx.client.delete(f"/api/v2/pages/{pid}", params={"purge": "true"})
     return {"id": pid, "status": "purged"}
 
 

@@ -44,7 +44,7 @@ def search_cql(
     query = (cql or "").strip()
     if not query:
         raise UsageError(
-            "Missing argument 'cql': give a CQL query, e.g. type = page AND title ~ \"plan\"."
+            'Missing argument `cql`: give a CQL query, e.g. type = page AND title ~ "plan".'
         )
     return run_cql(
         ctx,
@@ -91,12 +91,12 @@ def search_quick(
 ) -> dict[str, Any]:
     words = plain_words(query)
     if not words:
-        raise UsageError("Missing argument 'query': give the words to search for.")
+        raise UsageError("Missing argument `query`: give the words to search for.")
     if not re.search(r"\w", words):
-        raise UsageError(f"Invalid value for 'query': {query!r} has no words to search for.")
+        raise UsageError(f"Invalid value for `query`: {query!r} has no words to search for.")
     if type is not None and type not in QUICK_TYPES:
         raise UsageError(
-            f"Invalid value for 'type': {type!r}; choose from {', '.join(QUICK_TYPES)}."
+            f"Invalid value for `type`: {type!r}; choose from {', '.join(QUICK_TYPES)}."
         )
     key = space_key(ctx, space_id) if space_id else None
     cql = build_quick_cql(words, key, type)
@@ -142,9 +142,7 @@ RESOURCE = Resource(
             summary="Search for words (no CQL).",
             run=search_quick,
             params=(
-                Param(
-                    "query", "str", "Words to find (quoted for you).", required=True, flag="text"
-                ),
+                Param("query", "str", "Words to find (quoted for you).", required=True),
                 Param("space_id", "str", "", flag="space"),
                 Param("type", "str", "", choices=QUICK_TYPES),
                 _EXCERPT,

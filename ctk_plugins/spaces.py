@@ -75,7 +75,7 @@ def get_space_by_key(ctx: Context, key):
             return flatten_space(raw, client)
     raise NotFound(
         f"No space with key {key!r} (or it is not visible to you).",
-        hint="Check the key with 'ctk spaces list'.",
+        hint="Check the key with `list`.",
     )
 
 

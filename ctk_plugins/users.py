@@ -35,7 +35,7 @@ def search_users(ctx: Context, query, limit=25, cursor=None):
     # Each word matches as a prefix: "pri nat" finds "Priya Natarajan".
     words = [w if w.endswith("*") else w + "*" for w in query.split()]
     if not words:
-        raise UsageError("Argument 'query' must not be empty.")
+        raise UsageError("Argument `query` must not be empty.")
     cql = f"user.fullname~{cql_string(' '.join(words))}"
     page = ctx.client.page("/rest/api/search/user", params={"cql": cql}, limit=limit, cursor=cursor)
     results = []
@@ -56,7 +56,7 @@ def get_users(ctx: Context, account_id):
         if missing:
             raise NotFound(
                 f"No user with account id {ids[0]!r} (or it is not visible to you).",
-                hint="Find account ids with 'ctk users search NAME'.",
+                hint="Find account ids with `search`.",
             )
         return found[ids[0]]
     result: dict[str, Any] = {"results": [found[i] for i in ids if i in found], "next_cursor": None}

@@ -67,7 +67,8 @@ def test_unknown_and_missing_ids(ctk_cli):
     for bad in ("../pages/1", "att12x", ""):
         wrong = ctk_cli("attachments", "get", bad)
         assert wrong.exit_code == 2, (bad, wrong)
-        assert "attachment_id" in wrong.stderr, (bad, wrong)
+        assert "ATTACHMENT_ID" in wrong.stderr, (bad, wrong)
+        assert bad == "" or "Find ids with 'ctk attachments list'." in wrong.stderr
     page = ctk_cli("attachments", "list", "12/../34")
     assert page.exit_code == 2
     assert "page_id" in page.stderr

@@ -93,7 +93,7 @@ def test_disabled_tool_is_hidden_and_explains_itself(cli):
         result = cli(*args, env=env)
         assert result.exit_code == 4, result
         assert result.stderr.startswith(
-            "Error: The manage_users tool is disabled by CTK_DISABLED_TOOLS"
+            "Error: 'ctk users' is disabled by CTK_DISABLED_TOOLS"
         )
         assert "remove manage_users from CTK_DISABLED_TOOLS" in result.stderr
 

@@ -18,8 +18,8 @@ def test_search_without_a_command_name_runs_cql(ctk_cli):
 
 
 def test_an_option_of_another_command_picks_that_command(ctk_cli, confluence_sandbox):
-    short = ctk_cli("--json", "search", "--text", "sync agent")
-    long = ctk_cli("--json", "search", "quick", "--text", "sync agent")
+    short = ctk_cli("--json", "search", "--query", "sync agent")
+    long = ctk_cli("--json", "search", "quick", "--query", "sync agent")
     assert short.exit_code == 0, short
     assert short.json() == long.json()
     assert short.json()["results"]

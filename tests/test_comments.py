@@ -404,7 +404,7 @@ def test_bad_inputs_cli(ctk_cli, args, code, fragment):
     ("args", "code", "fragment"),
     [
         (["comments", "add", "API"], 2, "--body"),
-        (["comments", "add", "API", "--body", "   "], 2, "'body'"),
+        (["comments", "add", "API", "--body", "   "], 2, "--body-file) must not be empty"),
         (["comments", "add", "999999", "--body", "x"], 5, "not found"),
         (["comments", "add", "API", "--body", "x", "--content-format", "wiki"], 2, "'wiki'"),
         (["comments", "reply", "999999", "--body", "x"], 5, "neither a footer nor an inline"),

@@ -50,7 +50,8 @@ def test_confluence_errors_are_actionable(ctk_mcp, mode):
     mcp = ctk_mcp(mode=mode)
     msg = mcp.error("manage_spaces", {"action": "get", "space_id": "NOPE"})
     assert "NOPE" in msg
-    assert "ctk spaces list" in msg
+    assert "manage_spaces action 'list'" in msg
+    assert "ctk " not in msg
     msg = mcp.error("manage_spaces", {"action": "list", "limit": 0})
     assert "'limit'" in msg
     msg = mcp.error("manage_spaces", {"action": "list", "type": "weird"})

@@ -155,8 +155,8 @@ def test_get_by_title_both_ways(ctk_cli, ctk_mcp, demo):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (("pages", "get"), 2, "Give a page_id, or space_id and title"),
-        (("pages", "get", "--space", "DEMO"), 2, "Give a page_id, or space_id and title"),
+        (("pages", "get"), 2, "Give a PAGE_ID, or --space and --title"),
+        (("pages", "get", "--space", "DEMO"), 2, "Give a PAGE_ID, or --space and --title"),
         (("pages", "get", "123", "--title", "x"), 2, "not both"),
         (("pages", "get", "abc"), 2, "not a Confluence id"),
         (("pages", "get", "99999999"), 5, "not found"),
@@ -341,7 +341,7 @@ def test_tree_of_a_space(ctk_cli, ctk_mcp, confluence_sandbox, demo):
 
 def test_tree_bad_inputs(ctk_cli, ctk_mcp, demo):
     assert "not both" in cli_fails(ctk_cli, 2, "pages", "tree", demo["home"], "--space", "DEMO")
-    assert "space_id" in cli_fails(ctk_cli, 2, "pages", "tree")
+    assert "or a --space (the whole space)" in cli_fails(ctk_cli, 2, "pages", "tree")
     cli_fails(ctk_cli, 2, "pages", "tree", demo["home"], "--depth", "11")
     assert "Invalid cursor" in ctk_mcp().error(
         "manage_pages", {"action": "get_descendants", "space_id": "DEMO", "cursor": "garbage"}

@@ -103,7 +103,7 @@ def test_get_reports_the_ids_not_found(ctk_cli, confluence_sandbox):
         (["users", "get"], 2, "Missing argument 'ACCOUNT_ID...'"),
         (["users", "get", "nobody-1"], 5, "No user with account id 'nobody-1'"),
         (["users", "search"], 2, "Missing argument 'QUERY'"),
-        (["users", "search", "  "], 2, "'query' must not be empty"),
+        (["users", "search", "  "], 2, "QUERY must not be empty"),
         (["users", "search", "x", "--limit", "many"], 2, "'many' is not a valid integer"),
         (["users", "get-current", "extra"], 2, "unexpected extra argument"),
     ],

@@ -116,7 +116,7 @@ def test_archived_spaces_only_when_asked(ctk_cli, ctk_mcp, confluence_sandbox):
 
 
 def test_quick_builds_safe_cql(ctk_cli, ctk_mcp, confluence_sandbox):
-    data = cli_json(ctk_cli, "search", "quick", "--text", "sync agent")
+    data = cli_json(ctk_cli, "search", "quick", "--query", "sync agent")
     assert data["cql"] == 'siteSearch ~ "sync agent"'
     assert "Architecture" in {h["title"] for h in data["results"]}
     scoped = ctk_mcp().call_json(
@@ -129,7 +129,7 @@ def test_quick_builds_safe_cql(ctk_cli, ctk_mcp, confluence_sandbox):
         ctk_cli,
         "search",
         "quick",
-        "--text",
+        "--query",
         "onboarding",
         "--space",
         confluence_sandbox.space_id("TEAM"),
@@ -138,7 +138,7 @@ def test_quick_builds_safe_cql(ctk_cli, ctk_mcp, confluence_sandbox):
     )
     assert by_id["results"] == scoped["results"]
     tricky = 'say "hi" \\ bye'
-    weird = cli_json(ctk_cli, "search", "quick", "--text", tricky)
+    weird = cli_json(ctk_cli, "search", "quick", "--query", tricky)
     assert weird["cql"] == 'siteSearch ~ "say \\"hi\\" \\\\ bye"'
     assert last_search(confluence_sandbox)["cql"] == [weird["cql"]]
     assert weird["results"] == []
@@ -149,12 +149,12 @@ def test_quick_finds_a_quoted_phrase(ctk_cli, confluence_sandbox):
     state.create_page(
         confluence_sandbox.space_id("DEMO"), "Quotes", '<p>the "quoted" word and a back\\slash</p>'
     )
-    data = cli_json(ctk_cli, "search", "quick", "--text", '"quoted"')
+    data = cli_json(ctk_cli, "search", "quick", "--query", '"quoted"')
     assert [h["title"] for h in data["results"]] == ["Quotes"]
 
 
 def test_table_view(ctk_cli):
-    result = ctk_cli("search", "quick", "--text", "installer")
+    result = ctk_cli("search", "quick", "--query", "installer")
     assert result.exit_code == 0, result
     assert result.stdout.splitlines()[0].split() == ["id", "type", "space_key", "title", "excerpt"]
 
@@ -181,16 +181,16 @@ def test_tool_description_teaches_cql(ctk_mcp):
     ("args", "code", "fragment"),
     [
         (["search", "cql"], 2, "Missing argument 'CQL'"),
-        (["search", "cql", "   "], 2, "'cql'"),
+        (["search", "cql", "   "], 2, "CQL must not be empty"),
         (["search", "cql", "type = = page"], 2, "parse"),
         (["search", "cql", "type = page", "--limit", "0"], 2, "0 is not in the range"),
         (["search", "cql", "type = page", "--excerpt", "loud"], 2, "'loud' is not one of"),
         (["search", "cql", "type = page", "--cursor", "garbage!"], 2, "cursor"),
-        (["search", "quick"], 2, "--text"),
-        (["search", "quick", "--text", ":-) !!"], 2, "no words"),
-        (["search", "quick", "--text", "x", "--type", "video"], 2, "'video' is not one of"),
-        (["search", "quick", "--text", "x", "--space", "NOPE"], 5, "No space with key 'NOPE'"),
-        (["search", "quick", "--text", "x", "--space", "424242"], 5, "not found"),
+        (["search", "quick"], 2, "--query"),
+        (["search", "quick", "--query", ":-) !!"], 2, "no words"),
+        (["search", "quick", "--query", "x", "--type", "video"], 2, "'video' is not one of"),
+        (["search", "quick", "--query", "x", "--space", "NOPE"], 5, "No space with key 'NOPE'"),
+        (["search", "quick", "--query", "x", "--space", "424242"], 5, "not found"),
     ],
 )
 def test_bad_inputs_cli(ctk_cli, args, code, fragment):
@@ -249,7 +249,7 @@ def test_real_process(ctk_cli):
         "--json",
         "search",
         "quick",
-        "--text",
+        "--query",
         "nimbus",
         "--space",
         "DEMO",

@@ -17,14 +17,13 @@ The token is never printed: ``ctk status`` shows it masked (first 4 and last 4 c
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Mapping
 from typing import Any
 
 import click
 
-from ctk_core import credentials
+from ctk_core import credentials, settings
 from ctk_core.errors import AuthError, CtkError, UsageError
 
 TOKEN_PAGE = "https://id.atlassian.com/manage-profile/security/api-tokens"
@@ -236,7 +235,7 @@ def auth_command(
     Prompts for the site, the email and the API token (hidden). For scripts:
     ctk auth --domain acme --email me@example.com --token-stdin < token.txt
     """
-    env = os.environ
+    env = settings.environ()
     if token_stdin:
         if not domain or not email:
             raise UsageError("--token-stdin needs --domain and --email too.")
@@ -325,7 +324,7 @@ def status_report(environ: Mapping[str, str]) -> tuple[dict[str, Any], credentia
 @click.pass_context
 def status_command(ctx: click.Context, check: bool) -> None:
     """Show where credentials come from (environment or file) and for which site."""
-    env = os.environ
+    env = settings.environ()
     report, creds = status_report(env)
     identity: str | None = None
     if check and not report["missing"]:
@@ -380,7 +379,7 @@ def status_command(ctx: click.Context, check: bool) -> None:
 @click.command("logout")
 def logout_command() -> None:
     """Remove the saved credentials file (environment variables are left alone)."""
-    env = os.environ
+    env = settings.environ()
     path = credentials.credentials_path(env)
     if credentials.delete_file(path):
         click.echo(f"Removed {path}.")

@@ -6,13 +6,12 @@ The SDK (about a second to import) is imported only inside the command, when ser
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 import click
 
+from ctk_core import settings
 from ctk_core.errors import AuthError, UsageError
-from ctk_core.parsing import env_flag
 
 
 class _Formatter(logging.Formatter):
@@ -27,7 +26,7 @@ class _Formatter(logging.Formatter):
 
 def _setup_logging() -> None:
     """Diagnostics go to stderr, never stdout (stdout carries the protocol)."""
-    debug = env_flag(os.environ.get("CTK_DEBUG"))
+    debug = settings.flag("CTK_DEBUG")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Formatter("%(message)s"))
     root = logging.getLogger("ctk")
@@ -70,7 +69,7 @@ def command(port: int | None, host: str | None, no_auth: bool) -> None:
     if host is not None and port is None:
         raise UsageError("--host needs --port (without --port the server uses stdio).")
     host = host or "127.0.0.1"
-    token = (os.environ.get("CTK_MCP_TOKEN") or "").strip() or None
+    token = (settings.environ().get("CTK_MCP_TOKEN") or "").strip() or None
     if port is not None and token is not None and len(token) < 16:
         logging.getLogger("ctk.mcp").warning(
             "CTK_MCP_TOKEN is short (%d characters): use a long random secret, for example "

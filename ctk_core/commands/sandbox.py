@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import click
 
+from ctk_core import settings
+
 SEEDS = ("demo", "empty")
 
 
-def data_path(environ: MutableMapping[str, str] | None = None) -> Path:
+def data_path(environ: Mapping[str, str] | None = None) -> Path:
     """Where the persistent sandbox keeps its data."""
-    env = os.environ if environ is None else environ
+    env = settings.environ(environ)
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "ctk" / "sandbox.json"
 
@@ -34,13 +36,14 @@ def _private_folder(path: Path) -> None:
 def start_embedded(environ: MutableMapping[str, str] | None = None, seed: str = "demo") -> Any:
     """Start the persistent sandbox on a free loopback port and point this process at it.
 
-    Sets ``CTK_BASE_URL`` and sandbox credentials in ``environ`` (default ``os.environ``), which
-    is what the client reads; the policy is untouched, so writes still need CTK_ENABLE_WRITES.
+    Sets ``CTK_BASE_URL`` and sandbox credentials in ``environ`` (default: the settings of this
+    process), which is what the client reads; the policy is untouched, so writes still need
+    CTK_ENABLE_WRITES.
     """
     from ctk_core.sandbox import SandboxServer
 
-    env = os.environ if environ is None else environ
-    path = data_path(env)
+    env = settings.overrides() if environ is None else environ
+    path = data_path(settings.environ(environ))
     _private_folder(path)
     token = secrets.token_urlsafe(24)
     server = SandboxServer(host="127.0.0.1", port=0, seed=seed, data=str(path), token=token)
@@ -51,6 +54,9 @@ def start_embedded(environ: MutableMapping[str, str] | None = None, seed: str = 
     env["CONFLUENCE_EMAIL"] = server.state.current_email()
     env["CONFLUENCE_API_TOKEN"] = token
     env["CONFLUENCE_TOKEN_TYPE"] = "classic"
+    # Marks the client's settings as the embedded sandbox: the rate limiter is off there unless
+    # CTK_RATE_LIMIT is set explicitly (ctk_core.ratelimit.limiter_from_environment).
+    env["CTK_SANDBOX"] = "1"
     return server
 
 

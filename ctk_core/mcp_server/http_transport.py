@@ -7,11 +7,11 @@ are imported only when serving.
 from __future__ import annotations
 
 import hmac
-import os
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ctk_core import settings
 from ctk_core.credentials import is_loopback_host as is_loopback
 from ctk_core.errors import PolicyError
 from ctk_core.parsing import split_list
@@ -47,7 +47,7 @@ def transport_security(host: str, environ: Mapping[str, str] | None = None) -> A
     """
     from mcp.server.transport_security import TransportSecuritySettings
 
-    env = os.environ if environ is None else environ
+    env = settings.environ(environ)
     hosts = ["127.0.0.1", "localhost", "[::1]"]
     extra = [host]
     if host.strip("[]") in ("0.0.0.0", "::"):  # noqa: S104 - detects a wildcard, binds nothing

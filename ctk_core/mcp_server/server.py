@@ -16,19 +16,18 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ctk_core import dispatch
+from ctk_core import dispatch, settings
 from ctk_core._version import __version__
 from ctk_core.context import Context, Progress, ProgressState
-from ctk_core.errors import AuthError, CtkError, PolicyError, UsageError
+from ctk_core.errors import AuthError, CtkError, UsageError
 from ctk_core.file_access import AgentFiles
 from ctk_core.mcp_server.results import cap_result, error_text, max_response_bytes
 from ctk_core.mcp_server.tools import enabled_resources, server_instructions, tools_payload
 from ctk_core.plugin import Operation, Resource
-from ctk_core.policy import WRITES_DISABLED_MESSAGE, Policy, tool_disabled_message
+from ctk_core.policy import Policy
 from ctk_core.registry import load_catalog
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -80,10 +79,9 @@ class ToolRunner:
         args = dict(arguments or {})
         action = args.pop("action", None)
         # A write action with writes off is refused before any other check.
-        if isinstance(action, str) and not self.policy.writes_enabled:
-            for op in resource.operations:
-                if op.name == action and op.write:
-                    raise PolicyError(WRITES_DISABLED_MESSAGE)
+        for op in resource.operations:
+            if op.name == action:
+                self.policy.check(resource, op)
         op = self._enabled_operation(resource, action)
         # null means "not given": agents often send it for the other actions' arguments.
         given = {k: v for k, v in args.items() if v is not None}
@@ -97,9 +95,9 @@ class ToolRunner:
         if resource is not None:
             return resource
         if name in self.disabled:
-            if name in self.policy.disabled_tools:
-                raise PolicyError(tool_disabled_message(self.disabled[name]))
-            raise PolicyError(WRITES_DISABLED_MESSAGE)  # a tool with only write actions
+            resource = self.disabled[name]
+            # disabled, or a tool with only write actions while writes are off
+            self.policy.check(resource, resource.operations[0])
         raise UsageError(f"Unknown tool {name!r}; available: {', '.join(self.resources)}.")
 
     def _enabled_operation(self, resource: Resource, action: Any) -> Operation:
@@ -196,7 +194,7 @@ def build_server(
         ToolAnnotations,
     )
 
-    env: Mapping[str, str] = os.environ if environ is None else environ
+    env: Mapping[str, str] = settings.environ(environ)
     if catalog is None:
         catalog = load_catalog(environ=env)
     if policy is None:
