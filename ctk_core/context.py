@@ -186,13 +186,7 @@ class Context:
         environ: Mapping[str, str] | None = None,
         client: ConfluenceClient | None = None,
         progress: Progress | None = None,
-        *,
-        frontend: str | None = None,  # transitional: callers are moving to ``files``
     ) -> None:
-        if files is None and frontend == "cli":
-            from ctk_core.file_access import PersonFiles
-
-            files = PersonFiles()
         self.environ = environ
         self.files: FileAccess = files if files is not None else AgentFiles(environ)
         self.progress = progress or Progress()
