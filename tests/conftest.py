@@ -8,8 +8,9 @@ import mcp.client.stdio  # noqa: F401
 import pytest
 from hypothesis import HealthCheck, settings
 
-#: Shared fixtures (``plugins``: install a throwaway plugin) reach every test module from here.
-pytest_plugins = ["plugin_support"]
+#: Shared fixtures reach every test module from here: ``plugins`` (install a throwaway plugin),
+#: and the one secrets check with the leak-checking ``ctk_cli`` and ``ctk_mcp``.
+pytest_plugins = ["plugin_support", "secret_support"]
 
 # Imported above, at collection, on purpose: the SDK's stdio client binds sys.stderr as the
 # default errlog of its spawned servers when first imported. Imported inside a test, that would
@@ -33,6 +34,9 @@ def private_environment(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    # The shared rate-limit buckets (ctk_core.ratelimit) live in the runtime or cache folder.
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("CTK_LOG_DIR", str(home / "logs"))
     monkeypatch.setenv("CTK_DOWNLOAD_DIR", str(home / "downloads"))
     monkeypatch.setenv("CTK_RATE_LIMIT", "off")

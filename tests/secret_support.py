@@ -1,4 +1,12 @@
-"""The check behind the ``token_never_leaks`` fixtures of the credential and HTTP tests."""
+"""The one secrets check of the test suite (a pytest plugin, loaded by conftest.py).
+
+After every test, ``token_never_leaks`` looks for the test's secrets in everything it captured:
+stdout and stderr, log records, and the files ctk wrote in the log and download folders (saved
+MCP truncations, request logs). The secrets are the sandbox's token and its Basic-auth encoding
+when the test uses the sandbox, and a module's ``SECRETS`` (tests with credentials of their own).
+The ``ctk_cli`` and ``ctk_mcp`` fixtures are wrapped so that every CLI run and MCP result is
+checked as it happens.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +16,11 @@ from typing import Any
 import pytest
 
 
-def assert_secret_absent(secret: str, capfd: Any, caplog: Any, home: Path) -> None:
-    """``secret`` is in no captured output, no log record and no file ctk wrote under the
+def assert_secret_absent(secret: str, captured: list[str], home: Path) -> None:
+    """``secret`` is in none of the ``captured`` texts and in no file ctk wrote under the
     private environment's log and download folders (``home``: the ``private_environment``)."""
-    out, err = capfd.readouterr()
-    assert secret not in out
-    assert secret not in err
-    assert secret not in caplog.text
+    for text in captured:
+        assert secret not in text
     for folder in ("logs", "downloads"):
         root = home / folder
         if root.is_dir():
@@ -30,9 +36,8 @@ class LeakCheckingCli:
         self._cli = cli
         self._secret = secret
 
-    @property
-    def env(self) -> Any:
-        return self._cli.env
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cli, name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         result = self._cli(*args, **kwargs)
@@ -61,8 +66,11 @@ def leak_checking_mcp(connect: Any, secret: str) -> Any:
     return checked_connect
 
 
-# Fixtures for plugin tests against the sandbox: a test module imports these three names, and
-# every CLI run and MCP result in it is checked for the sandbox's token.
+def basic_auth(email: str, token: str) -> str:
+    """The Authorization header value a client sends for these credentials."""
+    import base64
+
+    return base64.b64encode(f"{email}:{token}".encode()).decode()
 
 
 @pytest.fixture
@@ -78,7 +86,16 @@ def ctk_mcp(ctk_mcp, confluence_sandbox):
 
 
 @pytest.fixture(autouse=True)
-def token_never_leaks(confluence_sandbox, capfd, caplog, private_environment):
-    """Whatever a test does, the token is in no output, no log record, no log or download file."""
+def token_never_leaks(request, caplog, private_environment):
+    """Whatever a test does, its secrets are in no output, no log record, no log or download
+    file (stdout and stderr are checked unless the test captures them itself with capsys)."""
+    capfd = None if "capsys" in request.fixturenames else request.getfixturevalue("capfd")
+    secrets = list(getattr(request.module, "SECRETS", ()))
+    if "confluence_sandbox" in request.fixturenames:
+        sandbox = request.getfixturevalue("confluence_sandbox")
+        email = sandbox.client_env.get("CONFLUENCE_EMAIL") or ""
+        secrets += [sandbox.token, basic_auth(email, sandbox.token)]
     yield
-    assert_secret_absent(confluence_sandbox.token, capfd, caplog, private_environment)
+    captured = [caplog.text, *(capfd.readouterr() if capfd is not None else ())]
+    for secret in secrets:
+        assert_secret_absent(secret, captured, private_environment)

@@ -10,7 +10,6 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from secret_support import assert_secret_absent
 
 from ctk_core import credentials
 from ctk_core.cli import main
@@ -48,10 +47,8 @@ def sandbox(shared_sandbox, monkeypatch):
     shared_sandbox.faults.clear()
 
 
-@pytest.fixture(autouse=True)
-def token_never_leaks(capfd, caplog, private_environment):
-    yield
-    assert_secret_absent(TOKEN, capfd, caplog, private_environment)
+#: Checked after every test by the suite's token_never_leaks (tests/secret_support.py).
+SECRETS = [TOKEN]
 
 
 def ctk(*args: str, input: str | None = None):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 
 # Module-scoped on purpose: these fixtures wrap the CLI and MCP fixtures with a token-leak check.
-from secret_support import ctk_cli, ctk_mcp, token_never_leaks  # noqa: F401
-
 from ctk_core.policy import WRITES_DISABLED_MESSAGE
 
 FIELDS = ["id", "key", "name", "type", "status", "homepage_id", "description", "web_url"]

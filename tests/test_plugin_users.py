@@ -7,7 +7,6 @@ import json
 import pytest
 
 # Module-scoped on purpose: these fixtures wrap the CLI and MCP fixtures with a token-leak check.
-from secret_support import ctk_cli, ctk_mcp, token_never_leaks  # noqa: F401
 
 
 def _users(sandbox):
