@@ -84,6 +84,9 @@ class ListType(click.ParamType):
         if isinstance(value, list):
             return value
         items = split_list(str(value))
+        if not items:
+            choices = f": one or more of {', '.join(self.choices)}" if self.choices else ""
+            self.fail(f"an empty value is not a value{choices}.", param, ctx)
         if self.choices:
             for item in items:
                 if item not in self.choices:

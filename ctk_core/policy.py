@@ -41,8 +41,9 @@ def parse_writes(value: str | None) -> tuple[bool, str | None]:
 
 
 def parse_tool_list(value: str | None) -> frozenset[str]:
-    """``CTK_DISABLED_TOOLS`` -> the set of tool names (comma-separated, whitespace trimmed)."""
-    return frozenset(split_list(value or ""))
+    """``CTK_DISABLED_TOOLS`` -> the set of tool names (comma-separated, whitespace trimmed,
+    lower case: a name matches a tool without regard to case)."""
+    return frozenset(name.lower() for name in split_list(value or ""))
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class Policy:
                 from ctk_core.registry import load_catalog
 
                 known_tools = [r.tool_name for r in load_catalog().resources]
-            known = set(known_tools)
+            known = {name.lower() for name in known_tools}
             for name in sorted(disabled - known):
                 hint = f" (known tools: {', '.join(sorted(known))})" if known else ""
                 warnings.append(
@@ -82,7 +83,7 @@ class Policy:
 
     # -- questions ------------------------------------------------------------------------------
     def tool_enabled(self, resource: Resource) -> bool:
-        return resource.tool_name not in self.disabled_tools
+        return resource.tool_name.lower() not in self.disabled_tools
 
     def allows(self, operation: Operation) -> bool:
         """Whether the operation may run (ignoring disabled tools)."""

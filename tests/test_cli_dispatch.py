@@ -151,3 +151,11 @@ def test_unknown_operation_name():
 )
 def test_split_list(text, items):
     assert dispatch.split_list(text) == items
+
+
+@pytest.mark.parametrize("value", ["", " , "])
+def test_an_empty_list_value_is_not_a_choice(ctk_cli, value):
+    result = ctk_cli("pages", "list", "--space", "DEMO", "--status", value)
+    assert result.exit_code == 2, result
+    assert "one or more of current" in result.stderr
+    assert result.stdout == ""

@@ -12,6 +12,7 @@ import os
 from types import SimpleNamespace
 
 import pytest
+from mcp.shared.exceptions import MCPError
 
 from ctk_core import mcp_server
 from ctk_core.context import Context
@@ -199,9 +200,11 @@ async def test_disabled_tool_absent_and_refused(mode):
         res = await client.call_tool("manage_gadgets", {"action": "list"})
         assert res.is_error
         assert "disabled by CTK_DISABLED_TOOLS" in text_of(res)
-        res = await client.call_tool("manage_nope", {})
-        assert res.is_error
-        assert "Unknown tool 'manage_nope'" in text_of(res)
+        with pytest.raises(MCPError) as unknown:
+            await client.call_tool("manage_nope", {})
+        assert unknown.value.code == -32602
+        assert "Unknown tool 'manage_nope'; available: manage_widgets." in str(unknown.value)
+        assert not (await client.call_tool("manage_widgets", {"action": "list"})).is_error
 
 
 async def test_write_refused_when_writes_off(mode):

@@ -148,3 +148,17 @@ def test_every_catalog_resource_under_both_settings(resource, writes):
         assert enabled == list(resource.operations)
         assert hints["readOnlyHint"] == (not any(op.write for op in resource.operations))
         assert hints["destructiveHint"] == any(op.destructive for op in resource.operations)
+
+
+def test_disabled_tools_match_without_regard_to_case(ctk_mcp, ctk_cli):
+    policy = Policy.from_environ(
+        {"CTK_DISABLED_TOOLS": "MANAGE_THINGS, Manage_Nope"}, known_tools=["manage_things"]
+    )
+    assert not policy.tool_enabled(THINGS)
+    assert len(policy.warnings) == 1
+    assert "'manage_nope'" in policy.warnings[0]
+    env = {"CTK_DISABLED_TOOLS": "MANAGE_ATTACHMENTS"}
+    assert "manage_attachments" not in ctk_mcp(env).tool_names()
+    refused = ctk_cli("attachments", "list", "1", env=env)
+    assert refused.exit_code == 4
+    assert "warning" not in refused.stderr

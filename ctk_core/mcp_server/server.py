@@ -231,6 +231,13 @@ def build_server(
     async def call_tool(ctx: Any, params: Any) -> CallToolResult:
         name = params.name
         resource = op = None
+        if name not in runner.resources and name not in runner.disabled:
+            from mcp.shared.exceptions import MCPError
+            from mcp.types import INVALID_PARAMS
+
+            # The specification lists an unknown tool as a protocol error, not a tool result.
+            served = ", ".join(runner.resources) or "none"
+            raise MCPError(INVALID_PARAMS, f"Unknown tool {name[:60]!r}; available: {served}.")
         try:
             resource, op, args = runner.prepare(name, params.arguments)
             progress = mcp_progress(ctx.session) if getattr(ctx, "session", None) else None
