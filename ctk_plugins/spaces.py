@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ctk_core import Context, NotFound, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core import Conflict, Context, NotFound, Operation, Param, Resource, UsageError, hookimpl
 from ctk_core.helpers import web_url
 
 SPACE_TYPES = (
@@ -86,8 +86,22 @@ def create_space(ctx: Context, key, name, description=None):
     if description:
         body["description"] = {"plain": {"value": description, "representation": "plain"}}
     client = ctx.client
-    raw = client.post("/rest/api/space", json=body)
-    return flatten_space(raw or {}, client)
+    try:
+        raw = client.post("/rest/api/space", json=body) or {}
+    except UsageError:
+        # Confluence answers a duplicate key with 400; it is a conflict, and the key says which.
+        existing = client.get("/api/v2/spaces", params={"keys": [key]}).get("results") or []
+        if any(s.get("key") == key for s in existing):
+            raise Conflict(
+                f"A space with key {key!r} already exists.",
+                hint="Choose another key, or read that space with `get_by_key`.",
+            ) from None
+        raise
+    if raw.get("id") is None:
+        return flatten_space(raw, client)
+    # v1's answer leaves out the home page Confluence made with the space: read it as `get` does.
+    created = client.get(f"/api/v2/spaces/{raw['id']}", params={"description-format": "plain"})
+    return flatten_space(created, client)
 
 
 SPACES = Resource(

@@ -152,10 +152,15 @@ def test_create_with_writes_on(ctk_cli, confluence_sandbox):
         "Made by a test.",
     )
     assert confluence_sandbox.state.spaces[space["id"]]["key"] == "NEW"
-    assert ctk_cli("--json", "spaces", "get", "NEW").json()["id"] == space["id"]
+    got = ctk_cli("--json", "spaces", "get", "NEW").json()
+    assert got == space  # the home page Confluence made is in the create result too
+    assert space["homepage_id"]
     again = ctk_cli("spaces", "create", "NEW", "--name", "Again")
-    assert again.exit_code in (6, 2), again  # a duplicate key: conflict or bad request
-    assert again.stderr.startswith("Error: ")
+    assert again.exit_code == 6, again  # a duplicate key is a conflict
+    assert again.stderr == (
+        "Error: A space with key 'NEW' already exists. "
+        "Choose another key, or read that space with 'ctk spaces get-by-key'.\n"
+    )
 
 
 @pytest.mark.parametrize(
