@@ -1,8 +1,9 @@
 """Body representations: the store keeps storage XHTML; these derive the others (roughly).
 
 The real service renders ``view`` HTML and ``atlas_doc_format`` JSON from storage. The sandbox
-only needs shapes a client can handle: ``view`` drops the ``ac:``/``ri:`` markup and keeps its
-text; ADF is a document of one paragraph per block with the text.
+only needs shapes a client can handle: ``view`` renders code macros as ``<pre>``, drops the
+other ``ac:``/``ri:`` markup and keeps its text; ADF is a document of one paragraph per block
+with the text.
 """
 
 from __future__ import annotations
@@ -18,8 +19,29 @@ _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(?:p|h[1-6]|li|tr|pre|blockquote|div)>", re.I)
 
 
+_CODE_MACRO = re.compile(
+    r"<ac:structured-macro\b[^>]*\bac:name=\"code\"[^>]*>(.*?)</ac:structured-macro>", re.S
+)
+_LANGUAGE = re.compile(r"<ac:parameter\b[^>]*\bac:name=\"language\"[^>]*>([^<]*)</ac:parameter>")
+_PLAIN_BODY = re.compile(r"<ac:plain-text-body>(.*?)</ac:plain-text-body>", re.S)
+_LANGUAGE_NAME = re.compile(r"[^A-Za-z0-9_+#.-]")
+
+
+def _code_view(match: re.Match[str]) -> str:
+    """A code macro as ``view`` renders it: ``<pre>`` with the code only, the language as its
+    class (``language-python``); the other parameters (title, theme...) are not shown."""
+    inner = match.group(1)
+    body = _PLAIN_BODY.search(inner)
+    code = "".join(_CDATA.findall(body.group(1))) if body else ""
+    language = _LANGUAGE.search(inner)
+    name = _LANGUAGE_NAME.sub("", html.unescape(language.group(1))) if language else ""
+    attrs = f' class="language-{name}"' if name else ""
+    return f"<pre{attrs}>{html.escape(code)}</pre>"
+
+
 def storage_to_view(storage: str) -> str:
-    text = _CDATA.sub(lambda m: html.escape(m.group(1)), storage)
+    text = _CODE_MACRO.sub(_code_view, storage)
+    text = _CDATA.sub(lambda m: html.escape(m.group(1)), text)
     return _MACRO_TAG.sub("", text)
 
 
