@@ -654,7 +654,14 @@ def move_page(
                 "body": {"representation": "storage", "value": storage_of(current)},
                 "version": _version_block(_next_version(current, pid, None), message),
             }
-            return flatten_page(ctx, _put(ctx, pid, payload))
+            try:
+                return flatten_page(ctx, _put(ctx, pid, payload))
+            except UsageError:
+                if not _in_another_space(ctx, parent, current.get("spaceId")):
+                    raise
+        # v2 cannot change a page's space; Confluence's move can, as --before/--after do.
+        ctx.client.put(f"/rest/api/content/{pid}/move/append/{parent}")
+        return flatten_page(ctx, _fetch(ctx, pid))
     if not position or not target_id:
         raise UsageError(
             "Say where to move the page: `target_parent_id`, or `position` "
@@ -665,6 +672,15 @@ def move_page(
         raise UsageError("A page cannot be moved relative to itself.")
     ctx.client.put(f"/rest/api/content/{pid}/move/{position}/{target}")
     return {"id": pid, "moved": True, "position": position, "target_id": target}
+
+
+def _in_another_space(ctx: Context, page_id: str, space_id: Any) -> bool:
+    """Whether page ``page_id`` exists in a space other than ``space_id``."""
+    try:
+        other = ctx.client.get(f"/api/v2/pages/{page_id}")
+    except NotFound:
+        return False
+    return space_id is not None and str(other.get("spaceId")) != str(space_id)
 
 
 def delete_page(ctx: Context, page_id: str, purge: bool = False) -> dict[str, Any]:

@@ -1104,3 +1104,31 @@ def test_every_request_matches_the_spec(ctk_cli, confluence_sandbox, demo):
     assert problems == []
     methods = {e["method"] for e in confluence_sandbox.requests.entries()}
     assert methods == {"GET", "POST", "PUT", "DELETE"}
+
+
+def test_both_move_forms_take_a_page_to_another_space(ctk_cli, confluence_sandbox, demo):
+    """As Confluence's move does; v2's update alone cannot change a page's space."""
+    state = confluence_sandbox.state
+    team = confluence_sandbox.space_id("TEAM")
+    team_home = state.spaces[team]["homepageId"]
+    parent, child = demo["Installation"], demo["Installing on Linux"]
+    moved = cli_json(ctk_cli, "pages", "move", parent, "--parent", team_home, env=WRITES)
+    assert (moved["id"], moved["parent_id"]) == (parent, team_home)
+    assert state.pages[parent]["spaceId"] == team
+    assert state.pages[child]["spaceId"] == team  # the children go with it
+    assert confluence_sandbox.requests.find(
+        "PUT", f"/wiki/rest/api/content/{parent}/move/append/{team_home}"
+    )
+    other = demo["Configuration"]
+    cli_json(ctk_cli, "pages", "move", other, "--before", parent, env=WRITES)
+    assert state.pages[other]["spaceId"] == team
+    assert state.pages[other]["parentId"] == team_home
+
+
+def test_a_failed_move_in_one_space_is_not_retried_elsewhere(ctk_cli, confluence_sandbox, demo):
+    pid = demo["Release 1.0"]
+    fails = cli_fails(ctk_cli, 2, "pages", "move", pid, "--parent", pid, env=WRITES)
+    assert "own parent" in fails
+    child = demo["Release 1.1"]
+    cli_fails(ctk_cli, 2, "pages", "move", demo["Release Notes"], "--parent", child, env=WRITES)
+    assert not confluence_sandbox.requests.find("PUT", "/move/append/")
