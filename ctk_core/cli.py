@@ -363,7 +363,11 @@ def run_operation(
     from ctk_core import dispatch, output
 
     policy = current_policy(ctx)
-    context = Context(PersonFiles(), progress=_progress())
+    context = Context(
+        PersonFiles(),
+        progress=_progress(),
+        withheld_types=policy.withheld_content_types(_catalog().resources),
+    )
     if not fetch_all:
         result = dispatch.invoke(context, resource, op, arguments, policy, CLI_WORDS)
         if op.render is not None and not as_json:

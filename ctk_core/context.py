@@ -186,8 +186,11 @@ class Context:
         environ: Mapping[str, str] | None = None,
         client: ConfluenceClient | None = None,
         progress: Progress | None = None,
+        withheld_types: frozenset[str] = frozenset(),
     ) -> None:
         self.environ = environ
+        #: Content types of disabled tools (``comment``...), which results must not show.
+        self.withheld_types = withheld_types
         self.files: FileAccess = files if files is not None else AgentFiles(environ)
         self.progress = progress or Progress()
         self._client = client

@@ -173,12 +173,17 @@ def run_cql(
     excerpt: str = "highlight",
     include_archived_spaces: bool = False,
 ) -> dict[str, Any]:
-    """Run one page of a CQL search; flattened hits and the next cursor."""
+    """Run one page of a CQL search; flattened hits and the next cursor. Hits of a content type
+    the context withholds (a disabled tool's) are left out, so a page may hold fewer than
+    ``limit``."""
     params: dict[str, Any] = {"cql": cql, "excerpt": excerpt, "expand": "content.space"}
     if include_archived_spaces:
         params["includeArchivedSpaces"] = "true"
     page = ctx.client.page(SEARCH_PATH, params=params, limit=limit, cursor=cursor or None)
     results = [flatten_hit(ctx.client, raw) for raw in page.get("results") or []]
+    withheld = getattr(ctx, "withheld_types", ())
+    if withheld:  # content of a disabled tool is not shown through search either
+        results = [hit for hit in results if hit.get("type") not in withheld]
     return {"results": results, "next_cursor": page.get("next_cursor")}
 
 

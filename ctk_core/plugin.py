@@ -115,7 +115,8 @@ class Resource:
     CQL`` runs it, and an option that only one operation has (``ctk search --query W``) picks
     that operation. ``instructions`` are lines the MCP server adds to its instructions while the
     tool is served: conventions its actions share, said once (a line that several resources
-    declare is said once too).
+    declare is said once too). ``content_types`` are the Confluence content types (CQL ``type``
+    values) the tool is the way to: while it is disabled, search leaves them out.
     """
 
     name: str
@@ -125,6 +126,7 @@ class Resource:
     description: str = ""
     default_command: str | None = None
     instructions: str = ""
+    content_types: tuple[str, ...] = ()
 
     @property
     def tool_name(self) -> str:

@@ -111,6 +111,12 @@ class Policy:
             return WRITES_DISABLED_MESSAGE
         return None
 
+    def withheld_content_types(self, resources: Iterable[Resource]) -> frozenset[str]:
+        """The content types of disabled tools, which no other tool shows (search)."""
+        return frozenset(
+            kind for r in resources if not self.tool_enabled(r) for kind in r.content_types
+        )
+
     def check(self, resource: Resource, operation: Operation, words: Words = MCP_WORDS) -> None:
         """Raise PolicyError when the operation may not run; the first check of every call."""
         refusal = self.refusal(resource, operation, words)

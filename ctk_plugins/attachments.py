@@ -159,6 +159,7 @@ _ATTACHMENT_ID = Param("attachment_id", "str", "e.g. att123", required=True, pos
 ATTACHMENTS = Resource(
     name="attachments",
     summary="Files attached to pages: list, download, upload, delete.",
+    content_types=("attachment",),
     instructions=(
         "Attachment downloads are saved in the server's download folder; the result gives the path."
     ),

@@ -389,6 +389,7 @@ _LIST_COLUMNS = ("id", "updated_at", "body")
 RESOURCE = Resource(
     name="comments",
     summary="Footer and inline comments of pages: list, reply, add, resolve, delete.",
+    content_types=("comment",),
     instructions=(
         "Bodies are Markdown; body_format=storage returns raw storage XHTML "
         "(content_format=storage sends it)."

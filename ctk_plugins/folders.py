@@ -136,6 +136,7 @@ _NODE_COLUMNS = ("id", "type", "title", "status")
 RESOURCE = Resource(
     name="folders",
     summary="Confluence folders: get, browse, list, create, delete (the API has no update).",
+    content_types=("folder",),
     instructions="space_id takes a space key or id.",
     operations=[
         Operation(name="get", summary="Metadata and web URL.", run=get_folder, params=(_FOLDER,)),

@@ -814,6 +814,7 @@ _PAGE_COLUMNS = ("id", "title", "status", "version", "parent_id", "updated_at")
 RESOURCE = Resource(
     name="pages",
     summary="Confluence pages: read, browse, diff, edit sections, create, update, move, delete.",
+    content_types=("page",),
     instructions=(
         "space_id takes a space key or id.\n"
         "Bodies are Markdown; body_format=storage returns raw storage XHTML "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ctk_core import Context, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core import Context, Operation, Param, PolicyError, Resource, UsageError, hookimpl
 from ctk_core.helpers import cql_string, run_cql, space_key
 
 EXCERPTS = ("highlight", "indexed", "none")
@@ -97,6 +97,10 @@ def search_quick(
     if type is not None and type not in QUICK_TYPES:
         raise UsageError(
             f"Invalid value for `type`: {type!r}; choose from {', '.join(QUICK_TYPES)}."
+        )
+    if type in ctx.withheld_types:
+        raise PolicyError(
+            f"Search of {type} content is off: its tool is disabled by CTK_DISABLED_TOOLS."
         )
     key = space_key(ctx, space_id) if space_id else None
     cql = build_quick_cql(words, key, type)

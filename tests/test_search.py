@@ -264,3 +264,20 @@ def test_real_process(ctk_cli):
     bad = ctk_cli("search", "cql", "type = = page", subprocess=True)
     assert bad.exit_code == 2
     assert "Traceback" not in bad.stderr
+
+
+def test_search_leaves_out_what_a_disabled_tool_holds(ctk_cli, ctk_mcp):
+    env = {"CTK_DISABLED_TOOLS": "manage_comments,manage_attachments"}
+    query = "type IN (page, folder, comment, attachment)"
+    everything = cli_json(ctk_cli, "search", "cql", query, "--limit", "100")
+    assert {"comment", "attachment"} <= {hit["type"] for hit in everything["results"]}
+    shown = cli_json(ctk_cli, "search", "cql", query, "--limit", "100", env=env)
+    assert {hit["type"] for hit in shown["results"]} == {"page", "folder"}
+    refused = ctk_cli("search", "quick", "--query", "x", "--type", "comment", env=env)
+    assert refused.exit_code == 4
+    assert "disabled by CTK_DISABLED_TOOLS" in refused.stderr
+    session = ctk_mcp(env)
+    hits = session.call_json("manage_search", {"action": "cql", "cql": query, "limit": 100})
+    assert {hit["type"] for hit in hits["results"]} == {"page", "folder"}
+    error = session.error("manage_search", {"action": "quick", "query": "x", "type": "attachment"})
+    assert "disabled by CTK_DISABLED_TOOLS" in error

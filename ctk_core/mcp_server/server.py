@@ -65,7 +65,11 @@ class ToolRunner:
     @property
     def context(self) -> Any:
         if self._context is None:
-            self._context = Context(files=AgentFiles(self.environ), environ=self.environ)
+            self._context = Context(
+                files=AgentFiles(self.environ),
+                environ=self.environ,
+                withheld_types=self.policy.withheld_content_types(self.disabled.values()),
+            )
         return self._context
 
     def prepare(
@@ -140,7 +144,12 @@ class CallContext(Context):
     caches."""
 
     def __init__(self, shared: Context, progress: Progress) -> None:
-        super().__init__(files=shared.files, environ=shared.environ, progress=progress)
+        super().__init__(
+            files=shared.files,
+            environ=shared.environ,
+            progress=progress,
+            withheld_types=shared.withheld_types,
+        )
         self._shared = shared
 
     @property
