@@ -367,3 +367,20 @@ def test_ctk_sandbox_has_no_limiter_unless_asked(ctk_cli):
     assert "2 requests per 3600 s" in refused.stderr
     # with nothing set, the next runs still go through
     assert ctk_cli("--sandbox", "spaces", "list", env=env).exit_code == 0
+
+
+def test_ctk_auth_draws_from_the_site_budget_too(tmp_path):
+    from ctk_core.client import client_from_environment
+    from ctk_core.commands.auth import _client
+
+    env = {
+        "CTK_RATE_LIMIT": "6/600",
+        "XDG_CACHE_HOME": str(tmp_path),
+        "CTK_BASE_URL": "https://acme.atlassian.net",
+        "CONFLUENCE_EMAIL": "me@example.com",
+        "CONFLUENCE_API_TOKEN": "token",
+    }
+    auth = _client("https://acme.atlassian.net", "me@example.com", "token", env)
+    assert auth.limiter is not None
+    assert auth.limiter.shared
+    assert auth.limiter is client_from_environment(env).limiter

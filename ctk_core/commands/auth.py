@@ -84,7 +84,7 @@ def _client(
         token,
         web_url=web_url,
         token_type=token_type,
-        limiter=limiter_from_environment(environ),
+        limiter=limiter_from_environment(environ, site=base),
         debug=debug_enabled(environ),
     )
 
