@@ -219,6 +219,38 @@ def is_loopback_host(host: str | None) -> bool:
     return bool((mapped or address).is_loopback)
 
 
+def shown_url(value: str) -> str:
+    """A URL for a message: user name, password, query and fragment (where secrets sit)
+    replaced by ``***``, at most 100 characters."""
+    text = (value or "").strip()
+    try:
+        parts = urlsplit(text)
+        netloc = parts.netloc
+        if "@" in netloc:
+            netloc = "***@" + netloc.rsplit("@", 1)[1]
+        query = "?***" if parts.query else ""
+        fragment = "#***" if parts.fragment else ""
+        text = f"{parts.scheme}://{netloc}{parts.path}{query}{fragment}" if parts.scheme else text
+    except ValueError:
+        text = text.split("?", 1)[0].split("#", 1)[0]
+    return repr(text if len(text) <= 100 else text[:97] + "...")
+
+
+def check_sendable(creds: Credentials) -> None:
+    """Refuse an email or token that cannot travel in an HTTP Basic header (AuthError, exit 3),
+    quoting no part of it: requests would fail on every call with the character in view."""
+    for name, value in (("api_token", creds.api_token), ("email", creds.email)):
+        if value and not value.isascii():
+            source = creds.sources.get(name, "file")
+            where = str(creds.path) if source == "file" else source.removeprefix("env ")
+            raise AuthError(
+                f"The {_LABELS[name]} (from {where}) has a character that is not plain ASCII, "
+                "so it cannot be sent to Confluence.",
+                hint="Copy it again from your Atlassian account (tokens are ASCII), "
+                "then run `ctk auth`.",
+            )
+
+
 def validate_base_url(
     value: str, variable: str = "CTK_BASE_URL", *, loopback_only: bool = False
 ) -> str:
@@ -229,18 +261,18 @@ def validate_base_url(
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise UsageError(f"{variable}={value!r} is not a valid URL.") from None
+        raise UsageError(f"{variable}={shown_url(value)} is not a valid URL.") from None
     scheme = parts.scheme.lower()
     host = parts.hostname
     if scheme not in ("http", "https") or not host:
         raise UsageError(
-            f"{variable}={value!r} is not a valid URL.",
+            f"{variable}={shown_url(value)} is not a valid URL.",
             hint="Use https://host[/path] (http:// only for 127.0.0.1, ::1 or localhost).",
         )
     if parts.username or parts.password:
         raise UsageError(f"{variable} must not contain user names or passwords.")
     if parts.query or parts.fragment:
-        raise UsageError(f"{variable}={value!r} must not have a query or fragment.")
+        raise UsageError(f"{variable}={shown_url(value)} must not have a query or fragment.")
     loopback = is_loopback_host(host)
     if loopback_only and not loopback:
         raise UsageError(
@@ -249,7 +281,7 @@ def validate_base_url(
         )
     if scheme == "http" and not loopback:
         raise UsageError(
-            f"{variable}={value!r} uses plain http for a non-loopback host.",
+            f"{variable}={shown_url(value)} uses plain http for a non-loopback host.",
             hint="Use https://, or http:// only for 127.0.0.1, ::1 or localhost.",
         )
     path = parts.path.rstrip("/")
@@ -411,6 +443,7 @@ def load(environ: Mapping[str, str] | None = None, *, require: bool = True) -> C
     if base:
         creds.base_url_override = validate_base_url(base)
         creds.sources["base_url"] = "env CTK_BASE_URL"
+    check_sendable(creds)
     if require:
         creds.require()
     return creds

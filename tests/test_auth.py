@@ -394,3 +394,15 @@ def test_logout_leaves_env_vars_alone_and_says_so(sandbox, monkeypatch):
     assert os.environ["CONFLUENCE_API_TOKEN"] == TOKEN
     status = ctk("status")
     assert f"{TOKEN[:4]}…{TOKEN[-4:]}  [env CONFLUENCE_API_TOKEN]" in status.stdout
+
+
+def test_auth_refuses_a_token_that_cannot_be_sent_without_quoting_it(sandbox):
+    token = "ATATT3xFfGF0-café-token-" + "x" * 20
+    result = auth_stdin(sandbox, token=token)
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith("Error: The API token (from standard input) has a character")
+    assert "é" not in result.stderr
+    assert "café" not in result.stderr
+    assert "ATATT" not in result.stderr
+    assert sandbox.requests.entries() == []
+    assert not credentials.credentials_path().exists()

@@ -440,3 +440,31 @@ def test_mask_token():
     assert TOKEN not in credentials.mask_token(TOKEN)
     assert credentials.mask_token("short-secret") == "****"
     assert credentials.mask_token(None) == ""
+
+
+@pytest.mark.parametrize("variable", ["CONFLUENCE_API_TOKEN", "CONFLUENCE_EMAIL"])
+def test_credentials_that_cannot_be_sent_are_refused_up_front(monkeypatch, variable, ctk_cli):
+    values = {
+        "CONFLUENCE_DOMAIN": "acme",
+        "CONFLUENCE_EMAIL": "me@example.com",
+        "CONFLUENCE_API_TOKEN": TOKEN,
+    }
+    values[variable] += "\u0100\u2603"
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(AuthError, match=f"from {variable}\\) has a character") as refused:
+        credentials.load()
+    assert "\u2603" not in str(refused.value)
+    result = ctk_cli("spaces", "list", env={**values, "CTK_BASE_URL": None})
+    assert result.exit_code == 3, result
+    assert "\u2603" not in result.stderr
+
+
+def test_a_refused_base_url_hides_its_query_and_fragment():
+    with pytest.raises(UsageError) as refused:
+        credentials.validate_base_url("https://example.com/wiki?token=s3cret#frag-s3cret")
+    assert "s3cret" not in str(refused.value)
+    assert "https://example.com/wiki?***#***" in str(refused.value)
+    with pytest.raises(UsageError) as plain:
+        credentials.validate_base_url("http://example.com/?key=s3cret")
+    assert "s3cret" not in str(plain.value)

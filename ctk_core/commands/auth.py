@@ -260,6 +260,12 @@ def auth_command(
             raise UsageError("The API token is empty.")
     assert domain is not None
     assert email is not None
+    given = "standard input" if token_stdin else "the prompt"
+    credentials.check_sendable(
+        credentials.Credentials(
+            email=email, api_token=token, sources={"api_token": given, "email": "--email"}
+        )
+    )
     found = detect(domain, email, token, env, token_type)
     fields = {
         "domain": domain,
