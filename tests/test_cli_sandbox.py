@@ -27,8 +27,12 @@ def test_sandbox_flag_needs_no_account_and_keeps_data_private(cli):
     result = cli("--sandbox", "--json", "spaces", "list")
     assert result.exit_code == 0, result
     assert {s["key"] for s in result.json()["results"]} >= {"DEMO"}
+    assert path.name == "sandbox.db"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    for beside in path.parent.iterdir():  # -wal and -shm too
+        if beside.is_file():
+            assert stat.S_IMODE(beside.stat().st_mode) == 0o600, beside
     assert "CTK_BASE_URL" not in os.environ  # the test process is left as it was
 
 

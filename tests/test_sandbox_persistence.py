@@ -1,12 +1,15 @@
-"""``--data FILE``: the sandbox writes its state atomically after each change and comes back
-with it after a restart (attachment bytes included)."""
+"""``--data FILE``: the sandbox keeps its state in a SQLite file, commits each change and comes
+back with it after a restart (attachment bytes included). Concurrent processes sharing one file,
+and the import of the old JSON format: tests/test_sandbox_store.py."""
 
 from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 
 import requests
 
@@ -16,8 +19,18 @@ V2 = "/wiki/api/v2"
 V1 = "/wiki/rest/api"
 
 
+def stored(path, coll, key=None):
+    """What the database file holds (read by a separate connection, as another process would)."""
+    with closing(sqlite3.connect(path)) as db:
+        if key is None:
+            return {k for (k,) in db.execute("SELECT id FROM records WHERE coll = ?", (coll,))}
+        row = db.execute("SELECT data FROM records WHERE coll = ? AND id = ?", (coll, key))
+        found = row.fetchone()
+    return None if found is None else json.loads(found[0])
+
+
 def test_state_survives_a_restart(tmp_path, confluence_sandbox_factory):
-    data = tmp_path / "site.json"
+    data = tmp_path / "site.db"
     first = confluence_sandbox_factory(data=str(data))
     cloud_id = first.cloud_id
     with first.session() as session:
@@ -52,8 +65,10 @@ def test_state_survives_a_restart(tmp_path, confluence_sandbox_factory):
         )
         assert upload.status_code == 200, upload.text
     first.server.stop()
-    assert json.loads(data.read_text())["cloudId"] == cloud_id
+    with closing(sqlite3.connect(data)) as db:
+        assert db.execute("SELECT cloud_id FROM site").fetchone() == (cloud_id,)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert {p.stat().st_mode & 0o777 for p in tmp_path.glob("site.db*") if p.is_file()} == {0o600}
     blobs = first.state.blob_dir
     assert blobs is not None
     assert blobs.stat().st_mode & 0o777 == 0o700
@@ -96,20 +111,20 @@ def test_state_survives_a_restart(tmp_path, confluence_sandbox_factory):
 
 
 def test_every_change_is_written(tmp_path, confluence_sandbox_factory):
-    data = tmp_path / "site.json"
+    data = tmp_path / "site.db"
     sandbox = confluence_sandbox_factory(data=str(data))
     space = sandbox.state.space_by_key("DEMO")
     with sandbox.session() as session:
         page = session.post(
             f"{sandbox.url}{V2}/pages", json={"spaceId": space["id"], "title": "Written"}
         ).json()
-        assert page["id"] in json.loads(data.read_text())["pages"]
+        assert page["id"] in stored(data, "pages")
         session.delete(f"{sandbox.url}{V2}/pages/{page['id']}").raise_for_status()
-        assert json.loads(data.read_text())["pages"][page["id"]]["status"] == "trashed"
-        before = data.read_bytes()
+        assert stored(data, "pages", page["id"])["status"] == "trashed"
+        generation = sandbox.state.generation
         session.get(f"{sandbox.url}{V2}/pages/{page['id']}").raise_for_status()
         assert session.delete(f"{sandbox.url}{V2}/pages/1").status_code == 404
-        assert data.read_bytes() == before
+        assert sandbox.state.generation == generation  # neither wrote anything
 
 
 def test_in_memory_by_default(tmp_path, confluence_sandbox):
@@ -119,15 +134,15 @@ def test_in_memory_by_default(tmp_path, confluence_sandbox):
 
 
 def test_state_round_trip_and_atomic_save(tmp_path):
-    state = State(tmp_path / "s.json")
+    state = State(tmp_path / "s.db")
     user = state.create_user("Kim Lee", "kim@example.com")
     space = state.create_space("RT", "Round trip")
     page = state.create_page(space["id"], "P", "<p>x</p>")
     state.update_page(page, body="<p>y</p>", message="edit")
     key = state.store_blob(b"blob bytes")
     state.save()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json", "s.json.blobs"]
-    again = State(tmp_path / "s.json")
+    assert {"s.db", "s.db.blobs"} <= {p.name for p in tmp_path.iterdir()}
+    again = State(tmp_path / "s.db")
     assert again.load()
     assert again.pages[page["id"]]["versions"][0]["body"] == "<p>x</p>"
     assert again.current_user == user["accountId"]
@@ -135,11 +150,11 @@ def test_state_round_trip_and_atomic_save(tmp_path):
     assert again.read_blob(key) == b"blob bytes"
     assert again.blob_size(key) == 10
     assert int(again.new_id()) > max(int(i) for i in again.pages)
-    assert not State(tmp_path / "missing.json").load()
+    assert not State(tmp_path / "missing.db").load()
 
 
 def test_module_with_data_file_survives_restart(tmp_path):
-    data = tmp_path / "cli.json"
+    data = tmp_path / "cli.db"
 
     def run_once(action):
         proc = subprocess.Popen(

@@ -1,8 +1,10 @@
 """``ctk sandbox serve|reset`` and the embedded sandbox behind the global ``--sandbox`` flag.
 
-The persistent sandbox lives in ``$XDG_DATA_HOME/ctk/sandbox.json`` (default
-``~/.local/share/ctk/sandbox.json``), in a folder created 0700, written 0600, so that
-``ctk --sandbox ...`` remembers what you did between runs.
+The persistent sandbox lives in the SQLite database ``$XDG_DATA_HOME/ctk/sandbox.db`` (default
+``~/.local/share/ctk/sandbox.db``, attachment bytes in ``sandbox.db.blobs/``), in a folder
+created 0700, files 0600, so that ``ctk --sandbox ...`` remembers what you did between runs.
+Every process that runs it shares that one site. An old ``sandbox.json`` beside it is imported
+once, then renamed ``sandbox.json.imported``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def data_path(environ: Mapping[str, str] | None = None) -> Path:
     """Where the persistent sandbox keeps its data."""
     env = settings.environ(environ)
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "ctk" / "sandbox.json"
+    return Path(base) / "ctk" / "sandbox.db"
 
 
 def _private_folder(path: Path) -> None:
@@ -47,8 +49,6 @@ def start_embedded(environ: MutableMapping[str, str] | None = None, seed: str = 
     _private_folder(path)
     token = secrets.token_urlsafe(24)
     server = SandboxServer(host="127.0.0.1", port=0, seed=seed, data=str(path), token=token)
-    if path.exists():
-        os.chmod(path, 0o600)
     server.start()
     env["CTK_BASE_URL"] = server.url
     env["CONFLUENCE_EMAIL"] = server.state.current_email()
@@ -88,8 +88,9 @@ def command() -> None:
     "--data",
     type=click.Path(dir_okay=False),
     default=None,
-    help="JSON file the sandbox keeps its data in [default: the persistent sandbox "
-    "of ctk --sandbox].",
+    help="SQLite file the sandbox keeps its data in, shared with every sandbox using it (a .json "
+    "name means the .db beside it; an old JSON state there is imported once) [default: the "
+    "persistent sandbox of ctk --sandbox].",
 )
 @click.option("--memory", is_flag=True, help="Keep data in memory only (forgotten on exit).")
 @click.option(
@@ -112,16 +113,15 @@ def serve(
 ) -> None:
     """Run the sandbox in the foreground and print its URL (Ctrl-C stops it)."""
     from ctk_core.sandbox import SandboxServer
+    from ctk_core.sandbox.store import database_path
 
     path: Path | None = None
     if not memory:
-        path = Path(data) if data else data_path()
+        path = database_path(data) if data else data_path()
         _private_folder(path)
     server = SandboxServer(
         host=host, port=port, seed=seed, data=str(path) if path else None, email=email, token=token
     )
-    if path is not None and path.exists():
-        os.chmod(path, 0o600)
     click.echo(server.url, nl=True)
     click.echo(
         f"Sandbox serving on {server.url} "
@@ -150,10 +150,25 @@ def serve(
     help="Data file to remove [default: the persistent sandbox].",
 )
 def reset(data: str | None) -> None:
-    """Forget everything the persistent sandbox remembers (it starts afresh next time)."""
-    path = Path(data) if data else data_path()
+    """Forget everything the persistent sandbox remembers (it starts afresh next time).
+
+    Removes the database, its attachment files and an old JSON state not yet imported. Stop a
+    running ctk --sandbox mcp or ctk sandbox serve first: it keeps the old database open.
+    """
+    from ctk_core.sandbox.store import blob_folder, database_path, legacy_path
+
+    path = database_path(data) if data else data_path()
+    legacy = legacy_path(path)
+    candidates = [
+        path,
+        path.with_name(path.name + "-wal"),
+        path.with_name(path.name + "-shm"),
+        blob_folder(path),
+        legacy,
+        legacy.with_name(legacy.name + ".blobs"),
+    ]
     removed = []
-    for candidate in (path, path.with_name(path.name + ".blobs")):
+    for candidate in candidates:
         if candidate.is_file() or candidate.is_symlink():
             candidate.unlink()
             removed.append(candidate)

@@ -22,7 +22,12 @@ def main(argv: list[str] | None = None) -> int:
         default="demo",
         help="content of a new site (default demo)",
     )
-    parser.add_argument("--data", help="JSON file to persist to (loaded when it exists)")
+    parser.add_argument(
+        "--data",
+        help="SQLite file to keep the site in, shared with every sandbox using it (created when "
+        "missing; a .json name means the .db beside it, and an old JSON state there is imported "
+        "once)",
+    )
     parser.add_argument("--email", help="accept only this email")
     parser.add_argument("--token", help="accept only this API token")
     parser.add_argument(

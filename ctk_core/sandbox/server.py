@@ -28,8 +28,11 @@ A route module defines ``register(router)`` and declares handlers with path patt
   ``_links.base``, ``Link`` header; 400 over the maximum), or ``Response(stream=..., headers=
   {"Content-Length": ...})`` for large downloads. For errors, raise ``HttpError(status, title)``:
   it renders in the v2 shape under ``/wiki/api/v2`` and the v1 shape elsewhere.
-- Handlers run with ``req.state.lock`` held; after a successful POST/PUT/DELETE the state is
-  saved (when the server has a data file).
+- Each request is one transaction on the state (``state.py``), with ``req.state.lock`` held: a
+  GET sees the site as it was when it started; a POST/PUT/DELETE/PATCH waits its turn among
+  every process sharing the database, and what its handler changed is kept when it answers
+  below 400 and dropped otherwise (or when it raises). Handlers should not change the state on
+  a GET: such a change is not written until this process's next write.
 
 Plugins teach the sandbox their endpoints through the ``ctk_sandbox_routes(router)`` hook.
 
@@ -48,6 +51,7 @@ import importlib
 import ipaddress
 import json
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -140,6 +144,13 @@ def _is_loopback_peer(address: str) -> bool:
         return False
     mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
     return (mapped or ip).is_loopback
+
+
+def _busy(req: Request, exc: Exception) -> Response:
+    """503 with a Retry-After when the database stayed locked (or failed) for this request."""
+    resp = HttpError(503, f"Sandbox database unavailable: {exc}").render(req.is_v1)
+    resp.headers["Retry-After"] = "1"
+    return resp
 
 
 class RequestLog:
@@ -331,9 +342,7 @@ class SandboxServer:
         self.email = email
         self.token = token
         self.state = State(data)
-        if not self.state.load():
-            seed_state(self.state, seed)
-            self.state.save()
+        self.state.initialize(lambda state: seed_state(state, seed))
         self.faults = Faults(faults)
         self.requests = RequestLog()
         self.router = build_router(plugins=plugins)
@@ -379,6 +388,7 @@ class SandboxServer:
             self._thread = None
         self._httpd.server_close()
         self._httpd.close_connections()
+        self.state.close()
 
     def __enter__(self) -> SandboxServer:
         return self.start()
@@ -388,10 +398,7 @@ class SandboxServer:
 
     def reset(self, seed: str | None = None) -> None:
         """Forget everything and seed again (the cloud id stays); faults and log are cleared."""
-        with self.state.lock:
-            self.state.clear()
-            seed_state(self.state, seed or self.seed)
-            self.state.save()
+        self.state.refill(lambda state: seed_state(state, seed or self.seed))
         self.faults.clear()
         self.requests.clear()
 
@@ -438,16 +445,30 @@ class SandboxServer:
             if known:
                 return HttpError(405, f"Method {req.method} not allowed here").render(req.is_v1)
             return HttpError(404, f"No such endpoint: {req.method} {req.path}").render(req.is_v1)
-        with self.state.lock:
-            try:
-                resp = route.handler(req, **params)
-            except HttpError as err:
-                return err.render(req.is_v1)
-            except Exception as exc:
-                traceback.print_exc(file=sys.stderr)
-                return HttpError(500, f"Sandbox error: {exc!r}").render(req.is_v1)
-            if req.method in _WRITE_METHODS and resp.status < 400:
-                self.state.save()
+        state = self.state
+        try:
+            state.begin(write=req.method in _WRITE_METHODS)
+        except sqlite3.OperationalError as exc:  # another process held the database too long
+            return _busy(req, exc)
+        try:
+            resp = route.handler(req, **params)
+        except HttpError as err:
+            state.rollback()
+            return err.render(req.is_v1)
+        except Exception as exc:
+            state.rollback()
+            traceback.print_exc(file=sys.stderr)
+            return HttpError(500, f"Sandbox error: {exc!r}").render(req.is_v1)
+        try:
+            if resp.status < 400:
+                state.commit()
+            else:
+                state.rollback()
+        except sqlite3.OperationalError as exc:
+            return _busy(req, exc)
+        except Exception as exc:
+            traceback.print_exc(file=sys.stderr)
+            return HttpError(500, f"Sandbox error: {exc!r}").render(req.is_v1)
         return resp
 
     def _authenticate(self, req: Request) -> Response | None:
@@ -478,11 +499,12 @@ class SandboxServer:
         return None
 
     def _user_for(self, email: str | None) -> str | None:
-        if email:
-            for user in self.state.users.values():
-                if user.get("email") == email:
-                    return user["accountId"]
-        return self.state.current_user
+        with self.state.lock:
+            if email:
+                for user in self.state.users.values():
+                    if user.get("email") == email:
+                        return str(user["accountId"])
+            return self.state.current_user
 
     def _fault_response(self, fault: dict[str, Any], v1: bool) -> Response:
         kind = fault["kind"]
