@@ -262,3 +262,18 @@ def test_retry_lines_over_mcp_stdio_stay_off_stdout(confluence_sandbox):
     assert rest == ""
     stderr = proc.stderr.read()
     assert "ctk: Confluence answered 429; retrying in 0.2 s (attempt 2 of 4)" in stderr
+
+
+def test_space_tree_pages_over_mcp_list_the_roots_once(ctk_mcp, confluence_sandbox):
+    session = ctk_mcp()
+    sid = confluence_sandbox.space_id("DEMO")
+    args = {"action": "get_descendants", "space_id": sid, "depth": 10, "limit": 1}
+    items = []
+    while True:
+        page = session.call_json("manage_pages", args)
+        items += page["results"]
+        if not page["next_cursor"]:
+            break
+        args["cursor"] = page["next_cursor"]
+    assert len(items) >= 15
+    assert len(confluence_sandbox.requests.find("GET", f"/wiki/api/v2/spaces/{sid}/pages")) == 1

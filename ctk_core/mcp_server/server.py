@@ -151,6 +151,7 @@ class CallContext(Context):
             withheld_types=shared.withheld_types,
         )
         self._shared = shared
+        self.cache = shared.cache  # the next page of a listing needs what the first one kept
 
     @property
     def client(self) -> Any:
