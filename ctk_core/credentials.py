@@ -66,18 +66,19 @@ def credentials_path(environ: Mapping[str, str] | None = None) -> Path:
     return config_dir(environ) / FILE_NAME
 
 
-def _ensure_private_dir(folder: Path) -> None:
-    """Create ``folder`` 0700 (parents with the default mode) and tighten it if it is ours."""
+def _check_config_dir(folder: Path) -> os.stat_result | None:
+    """Refuse a config folder that is a link, not a folder, or another user's (AuthError);
+    its stat, or None when it does not exist. Credentials are neither read nor written there."""
     if folder.is_symlink():
         raise AuthError(
-            f"The config folder {folder} is a symbolic link; ctk does not store credentials "
-            "through links.",
+            f"The config folder {folder} is a symbolic link; ctk does not read or store "
+            "credentials through links.",
             hint="Remove the link or set CTK_CONFIG_DIR to a private folder.",
         )
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.mkdir(folder, 0o700)
-    info = os.stat(folder)
+    try:
+        info = os.stat(folder)
+    except FileNotFoundError:
+        return None
     if not stat.S_ISDIR(info.st_mode):
         raise AuthError(f"{folder} exists and is not a folder.")
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
@@ -85,7 +86,17 @@ def _ensure_private_dir(folder: Path) -> None:
             f"The config folder {folder} belongs to another user.",
             hint="Set CTK_CONFIG_DIR to a folder of your own.",
         )
-    if stat.S_IMODE(info.st_mode) != 0o700:
+    return info
+
+
+def _ensure_private_dir(folder: Path) -> None:
+    """Create ``folder`` 0700 (parents with the default mode) and tighten it if it is ours."""
+    _check_config_dir(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(folder, 0o700)
+    info = _check_config_dir(folder)
+    if info is not None and stat.S_IMODE(info.st_mode) != 0o700:
         os.chmod(folder, 0o700)
 
 
@@ -103,6 +114,8 @@ def check_file_permissions(path: Path) -> None:
 def read_file(path: Path | None = None) -> dict[str, str]:
     """The stored fields (empty when there is no file). Checks permissions first."""
     path = credentials_path() if path is None else path
+    if _check_config_dir(path.parent) is None:
+        return {}
     try:
         check_file_permissions(path)
     except FileNotFoundError:

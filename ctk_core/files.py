@@ -99,6 +99,8 @@ def private_folder(path: str | os.PathLike[str], purpose: str = "files") -> Path
     problem = folder_problem(wanted)
     if problem is not None:
         return _fallback(key, problem, purpose)
+    if stat.S_IMODE(os.lstat(wanted).st_mode) & 0o077:
+        os.chmod(wanted, 0o700)  # our own folder, readable by others: made private, as config is
     _checked[key] = Path(wanted)
     return Path(wanted)
 

@@ -100,6 +100,21 @@ def test_write_refuses_a_symlinked_folder(tmp_path):
     assert not (real / "credentials.json").exists()
 
 
+def test_a_symlinked_config_folder_is_not_read(tmp_path, monkeypatch, ctk_cli):
+    real = tmp_path / "real"
+    real.mkdir(mode=0o700)
+    credentials.write_file(stored(), real / "credentials.json")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    monkeypatch.setenv("CTK_CONFIG_DIR", str(link))
+    with pytest.raises(AuthError, match="symbolic link"):
+        credentials.read_file()
+    status = ctk_cli("status", env={"CTK_CONFIG_DIR": str(link), "CTK_BASE_URL": None})
+    assert status.exit_code == 3, status
+    assert "symbolic link" in status.stderr
+    assert "acme" not in status.stdout
+
+
 def test_empty_fields_are_not_written():
     path = credentials.write_file(stored(cloud_id=None))
     assert "cloud_id" not in json.loads(path.read_text())

@@ -52,11 +52,12 @@ def test_defaults_are_tmp_folders():
     assert files.DEFAULT_DOWNLOAD_DIR == "/tmp/ctk-downloads"
 
 
-def test_existing_private_folder_is_used(tmp_path):
+def test_an_existing_own_folder_is_used_and_made_private(tmp_path):
     target = tmp_path / "mine"
     target.mkdir(mode=0o755)
     os.chmod(target, 0o755)
     assert files.private_folder(target, "logs") == target
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o700
 
 
 def test_symlinked_folder_falls_back(tmp_path, caplog):
