@@ -30,6 +30,7 @@ import sqlite3
 import sys
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -107,14 +108,19 @@ class State:
         self._txn_wrote = False
         self._txn_cleared = False
         self._flushed_first = False
-        self._conn: sqlite3.Connection | None = store.connect(self.data_path)
+        self._conn: sqlite3.Connection | None = self._connect()
         self.load()
 
     # -- the database -------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        conn = store.connect(self.data_path)
+        weakref.finalize(self, conn.close)  # a forgotten state closes its database
+        return conn
+
     @property
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:  # closed by close(); a later use opens it again
-            self._conn = store.connect(self.data_path)
+            self._conn = self._connect()
         return self._conn
 
     def close(self) -> None:
