@@ -623,11 +623,25 @@ class RootGroup(click.Group):
                 "CTK_ENABLE_WRITES=true to enable them."
             )
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise OneLineUsageError(exc) from exc
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except CtkError as exc:
             raise CtkClickError(exc) from exc
+        except click.UsageError as exc:
+            raise OneLineUsageError(exc) from exc
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except BrokenPipeError:
@@ -653,6 +667,20 @@ class CtkClickError(click.ClickException):
     def __init__(self, error: CtkError) -> None:
         super().__init__(" ".join(str(error).split("\n")))
         self.exit_code = error.exit_code  # type: ignore[misc]
+
+
+class OneLineUsageError(click.UsageError):
+    """A usage error of Click's in one line, like every other error: ``Error: <what>`` and where
+    help is (instead of Click's usage block); exit code 2."""
+
+    def __init__(self, error: click.UsageError) -> None:
+        super().__init__(error.format_message(), error.ctx)
+
+    def show(self, file: Any = None) -> None:
+        message = " ".join(self.format_message().split())
+        if self.ctx is not None:
+            message = f"{message.rstrip('.')} (see '{self.ctx.command_path} -h')."
+        click.echo(f"Error: {message}", err=True)
 
 
 class UnexpectedError(click.ClickException):

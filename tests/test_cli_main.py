@@ -92,9 +92,7 @@ def test_disabled_tool_is_hidden_and_explains_itself(cli):
     ):
         result = cli(*args, env=env)
         assert result.exit_code == 4, result
-        assert result.stderr.startswith(
-            "Error: 'ctk users' is disabled by CTK_DISABLED_TOOLS"
-        )
+        assert result.stderr.startswith("Error: 'ctk users' is disabled by CTK_DISABLED_TOOLS")
         assert "remove manage_users from CTK_DISABLED_TOOLS" in result.stderr
 
 
@@ -337,3 +335,28 @@ def test_completion_refuses_an_unknown_shell(cli):
     result = cli("completion", "tcsh")
     assert result.exit_code == 2
     assert "'tcsh' is not one of 'bash', 'zsh', 'fish'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--bogus"], "Error: No such option '--bogus' (see 'ctk -h').\n"),
+        (
+            ["pages", "get", "--bogus"],
+            "Error: No such option '--bogus' (see 'ctk pages get -h').\n",
+        ),
+        (
+            ["pages", "lst"],
+            "Error: No such command 'lst'. Did you mean 'list'? (see 'ctk pages -h').\n",
+        ),
+        (["pages", "list", "--limit", "x"], None),
+    ],
+)
+def test_usage_errors_are_one_line(ctk_cli, args, expected):
+    result = ctk_cli(*args)
+    assert result.exit_code == 2, result
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("Error: ")
+    assert "Usage:" not in result.stderr
+    if expected is not None:
+        assert result.stderr == expected
