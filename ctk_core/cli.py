@@ -201,7 +201,7 @@ def build_operation_command(resource: Resource, op: Operation, policy: Policy) -
                 ["--all", "ctk_all"],
                 is_flag=True,
                 default=False,
-                help="Fetch every page, streaming results as they come.",
+                help="Fetch every page (--json streams them as they come).",
             )
         )
     if "--json" not in taken:

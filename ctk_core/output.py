@@ -154,10 +154,11 @@ def emit(
 
 
 class PageStream:
-    """Streams the pages of ``--all`` as they come, in the same shape as one result.
+    """Prints the pages of ``--all`` in the same shape as one result.
 
-    JSON: one ``{"results": [...], "next_cursor": null}`` document written item by item. Table:
-    the header and column widths come from the first page; later rows are padded to them.
+    JSON: one ``{"results": [...], "next_cursor": null}`` document written item by item as the
+    pages come. A table is drawn once, at the end, so that every column fits its longest cell
+    (a later page may hold a longer title than the first); plain values stream.
     """
 
     def __init__(
@@ -168,7 +169,7 @@ class PageStream:
         self.out = out or sys.stdout
         self.pretty = _isatty(self.out)
         self.count = 0
-        self.widths: list[int] | None = None
+        self.rows: list[dict[str, Any]] = []
         self.scalars = False
 
     def add(self, items: list[Any]) -> None:
@@ -191,24 +192,12 @@ class PageStream:
             self.out.write(prefix + text)
 
     def _add_text(self, items: list[Any]) -> None:
-        if self.widths is None:
-            if not all(isinstance(i, dict) for i in items):
-                self.scalars = True
-                self.widths = []
-            else:
-                self.columns = self.columns or infer_columns(items)
-                first = table(items, self.columns)
-                self.out.write(first + "\n")
-                dashes = first.splitlines()[1]
-                self.widths = [len(d) for d in dashes.split("  ")]
-                return
+        if self.count == 0 and not all(isinstance(i, dict) for i in items):
+            self.scalars = True
         if self.scalars:
             self.out.write("\n".join(_cell(i, limit=None) for i in items) + "\n")
-            return
-        for item in items:
-            cells = [_cell(item.get(c)) for c in self.columns]
-            line = "  ".join(c.ljust(w) for c, w in zip(cells, self.widths, strict=False))
-            self.out.write(line.rstrip() + "\n")
+        else:
+            self.rows.extend(items)
 
     def close(self) -> None:
         if self.as_json:
@@ -221,6 +210,8 @@ class PageStream:
             self.out.write("\n")
         elif self.count == 0:
             sys.stderr.write("No results.\n")
+        elif self.rows:
+            self.out.write(table(self.rows, self.columns) + "\n")
         self.out.flush()
 
 

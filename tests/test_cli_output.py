@@ -108,16 +108,19 @@ def test_page_stream_json_is_one_valid_document(pages, pretty):
     assert stream.count == len(items)
 
 
-def test_page_stream_table_aligns_later_pages_to_the_first():
+def test_page_stream_table_fits_the_longest_cell_of_any_page():
     out = io.StringIO()
     stream = output.PageStream(as_json=False, columns=["id", "name"], out=out)
     stream.add([{"id": "1", "name": "alpha"}, {"id": "22", "name": "b"}])
-    stream.add([{"id": "333", "name": "c"}])
+    stream.add([{"id": "333", "name": "a much longer name from a later page"}, {"id": "4"}])
     stream.close()
     lines = out.getvalue().splitlines()
     assert lines[0].split() == ["id", "name"]
-    assert lines[-1].index("c") == lines[2].index("alpha")
-    assert len(lines) == 5
+    assert len(lines) == 6
+    columns = [line.index("alpha") for line in lines[2:3]]
+    assert lines[4].index("a much longer") == columns[0]
+    dashes = lines[1].split()
+    assert len(dashes[1]) == len("a much longer name from a later page")
 
 
 def test_page_stream_scalars():
