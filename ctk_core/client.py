@@ -577,11 +577,17 @@ class Client:
         fileobj: IO[bytes],
         progress: Callable[[int, int | None], None] | None = None,
         chunk_size: int = DEFAULT_CHUNK,
+        *,
+        expected_bytes: int | None = None,
+        media_type: str | None = None,
     ) -> int:
         """Stream a file into ``fileobj`` with constant memory; returns the bytes written.
 
         Follows redirects itself: credentials go only to this client's own host. The read
-        timeout applies to each chunk, not to the whole file.
+        timeout applies to each chunk, not to the whole file. With what the file's record says
+        (``expected_bytes``, ``media_type``), an answer that is not that file (an HTML page
+        where no HTML is expected, another length) raises Unavailable, so that the caller
+        (writing atomically) saves nothing.
         """
         import requests
 
@@ -623,6 +629,14 @@ class Client:
             )
         length = resp.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
+        answered = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if answered == "text/html" and "html" not in (media_type or "").lower():
+            resp.close()
+            raise Unavailable(
+                f"Download of {self._display_path(url)} answered an HTML page instead of the "
+                f"file ({media_type or 'not HTML'}); nothing was saved.",
+                hint="Check the site's address and sign-in; then try again.",
+            )
         written = 0
         try:
             for chunk in resp.iter_content(chunk_size=chunk_size):
@@ -639,6 +653,12 @@ class Client:
         if total is not None and written != total and not resp.headers.get("Content-Encoding"):
             raise Unavailable(
                 f"Download of {self._display_path(url)} incomplete: {written} of {total} bytes.",
+                hint="Try again.",
+            )
+        if expected_bytes is not None and written != expected_bytes:
+            raise Unavailable(
+                f"Download of {self._display_path(url)} gave {written} bytes, but the file has "
+                f"{expected_bytes}; nothing was saved.",
                 hint="Try again.",
             )
         return written

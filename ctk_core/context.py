@@ -155,8 +155,12 @@ class ConfluenceClient(Protocol):
         fileobj: IO[bytes],
         progress: Callable[[int, int | None], None] | None = None,
         chunk_size: int = ...,
+        *,
+        expected_bytes: int | None = None,
+        media_type: str | None = None,
     ) -> int:
-        """Stream a file into ``fileobj``; return the number of bytes."""
+        """Stream a file into ``fileobj``; return the number of bytes. Given the file's recorded
+        size and media type, an answer that is not that file raises ``Unavailable``."""
         ...
 
     def absolute(self, webui_or_path: str | None) -> str:

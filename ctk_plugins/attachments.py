@@ -85,6 +85,11 @@ def get_attachment(ctx: Context, attachment_id: str) -> dict[str, Any]:
     return flatten_attachment(_metadata(ctx, attachment_id), ctx.client)
 
 
+def _size_of(raw: dict[str, Any]) -> int | None:
+    size = raw.get("fileSize")
+    return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
+
+
 def download_attachment(
     ctx: Context, attachment_id: str, output: str | None = None, overwrite: bool = False
 ) -> dict[str, Any]:
@@ -97,7 +102,13 @@ def download_attachment(
     ctx.progress.start(f"Downloading {dest.name}", raw.get("fileSize"))
     try:
         with ctx.files.writer(dest, overwrite=overwrite) as fh:
-            size = client.download(link, fh, progress=ctx.progress)
+            size = client.download(
+                link,
+                fh,
+                progress=ctx.progress,
+                expected_bytes=_size_of(raw),
+                media_type=raw.get("mediaType"),
+            )
     finally:
         ctx.progress.finish()
     return {

@@ -393,3 +393,35 @@ def test_download_reports_progress(confluence_sandbox, tmp_path):
     assert len(done) > 1
     assert done == sorted(done)
     assert done[-1] == len(data)
+
+
+def test_an_html_page_instead_of_the_file_is_not_saved(
+    ctk_cli, ctk_mcp, confluence_sandbox, tmp_path, private_environment
+):
+    png = _attachment(confluence_sandbox, "diagram.png")
+    confluence_sandbox.fault({"kind": "html", "status": 200, "path": "/wiki/download/"})
+    result = ctk_cli("attachments", "download", png["id"], "--output", str(tmp_path))
+    assert result.exit_code == 8, result
+    assert (
+        "answered an HTML page instead of the file (image/png); nothing was saved" in result.stderr
+    )
+    assert os.listdir(tmp_path) == []
+    error = ctk_mcp().error(
+        "manage_attachments", {"action": "download", "attachment_id": png["id"]}
+    )
+    assert "HTML page instead of the file" in error
+    downloads = private_environment / "downloads"
+    assert not downloads.exists() or os.listdir(downloads) == []
+
+
+def test_a_download_of_another_length_than_recorded_is_not_saved(
+    ctk_cli, confluence_sandbox, tmp_path
+):
+    data = b"0123456789" * 10
+    att = _add_attachment(confluence_sandbox, "numbers.bin", data)
+    with confluence_sandbox.state.lock:
+        confluence_sandbox.state.attachments[att["id"]]["fileSize"] = len(data) + 50
+    result = ctk_cli("attachments", "download", att["id"], "--output", str(tmp_path))
+    assert result.exit_code == 8, result
+    assert f"gave {len(data)} bytes, but the file has {len(data) + 50}" in result.stderr
+    assert os.listdir(tmp_path) == []
