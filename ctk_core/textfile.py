@@ -22,7 +22,7 @@ def read_utf8(path: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UsageError(
-            f"{where} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+            f"{where} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})."
         ) from None
 
 

@@ -1132,3 +1132,26 @@ def test_a_failed_move_in_one_space_is_not_retried_elsewhere(ctk_cli, confluence
     child = demo["Release 1.1"]
     cli_fails(ctk_cli, 2, "pages", "move", demo["Release Notes"], "--parent", child, env=WRITES)
     assert not confluence_sandbox.requests.find("PUT", "/move/append/")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["create", "--space", "DEMO", "--title", "Latin-1"],
+        ["update", "{page}"],
+        ["update-section", "{page}", "next-steps"],
+    ],
+)
+def test_a_body_file_that_is_not_utf8_is_one_line_exit_2(
+    ctk_cli, confluence_sandbox, demo, tmp_path, command
+):
+    source = tmp_path / "latin1.md"
+    source.write_bytes(b"caf\xe9 au lait\n")
+    pid = demo["Team Handbook"]
+    before = dict(confluence_sandbox.state.pages[pid])
+    args = [a.replace("{page}", pid) for a in command]
+    result = ctk_cli("pages", *args, "--body-file", str(source), env=WRITES)
+    assert result.exit_code == 2, result
+    assert result.stderr == f"Error: {source} is not UTF-8 text (byte 0xe9 at offset 3).\n"
+    assert confluence_sandbox.state.pages[pid]["body"] == before["body"]
+    assert not confluence_sandbox.requests.find("POST", "/pages")
