@@ -366,3 +366,52 @@ def test_host_needs_port(confluence_sandbox):
     )
     assert proc.returncode == 2
     assert "--port" in proc.stderr
+
+
+async def _load(url: str, sessions: int, calls: int) -> list[bool]:
+    """``sessions`` HTTP sessions at once, each with ``calls`` concurrent tool calls; whether
+    each call succeeded."""
+    import anyio
+
+    outcomes: list[bool] = []
+
+    async def session() -> None:
+        async with _client(url) as client:
+
+            async def call() -> None:
+                result = await client.call_tool("manage_spaces", {"action": "list", "limit": 5})
+                assert result.is_error or result.structured_content["results"]
+                assert not result.is_error or "rate limit" in client_text(result).lower()
+                outcomes.append(not result.is_error)
+
+            async with anyio.create_task_group() as calls_group:
+                for _ in range(calls):
+                    calls_group.start_soon(call)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(sessions):
+            group.start_soon(session)
+    return outcomes
+
+
+def client_text(result) -> str:
+    return "".join(getattr(block, "text", "") for block in result.content)
+
+
+@pytest.mark.anyio
+async def test_http_under_load_all_calls_succeed(http_server, confluence_sandbox):
+    url = http_server(CTK_RATE_LIMIT="off")
+    outcomes = await _load(url, sessions=5, calls=10)
+    assert outcomes == [True] * 50
+    assert len(confluence_sandbox.requests.find("GET", "/wiki/api/v2/spaces")) == 50
+
+
+@pytest.mark.anyio
+async def test_http_under_load_the_bucket_hands_out_exactly_its_budget(
+    http_server, confluence_sandbox
+):
+    url = http_server(CTK_RATE_LIMIT="30/3600")
+    outcomes = await _load(url, sessions=5, calls=10)
+    assert len(outcomes) == 50
+    assert outcomes.count(True) == 30
+    assert len(confluence_sandbox.requests.find("GET", "/wiki/api/v2/spaces")) == 30
