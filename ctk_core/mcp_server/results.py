@@ -2,20 +2,24 @@
 
 A result over ``CTK_MAX_RESPONSE_BYTES`` is shortened so that it stays valid JSON (list items
 dropped from the end, long strings cut at a line end) and gains a ``truncated`` field saying what
-was cut and where the full result was saved (under the log folder).
+was cut and where the full result was saved (under the log folder). A list that lost items gets a
+continuation cursor as its ``next_cursor`` (:class:`PageAt`), so that following it shows the
+dropped items next.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ctk_core import files
-from ctk_core.errors import AuthError, CtkError
-from ctk_core.plugin import Operation, Resource
+from ctk_core.errors import AuthError, CtkError, UsageError
+from ctk_core.plugin import LIMIT, Operation, Resource
 
 log = logging.getLogger("ctk.mcp")
 
@@ -114,11 +118,75 @@ def _squash(notes: list[str]) -> list[str]:
     return list(seen.values())
 
 
-def cap_result(result: Any, cap: int, environ: Mapping[str, str] | None = None) -> tuple[str, Any]:
+# --- continuation cursors ----------------------------------------------------------------------
+
+CONTINUATION = "ctk1."  # how a continuation cursor starts; no Confluence cursor does
+
+
+@dataclass(frozen=True)
+class PageAt:
+    """Where a list call starts: the page that ``cursor`` (None: the first page) fetches with
+    ``limit`` items, from its item ``skip``.
+
+    A list result cut to fit the cap cannot keep the handler's ``next_cursor``: it starts after
+    all the fetched items, the dropped ones too. Its ``next_cursor`` becomes this position
+    instead, encoded (:meth:`encode`, opaque to the caller); a call with it fetches the same page
+    again, one request, and skips the items already delivered (:func:`continue_page`).
+    """
+
+    cursor: str | None
+    limit: int
+    skip: int = 0
+
+    def encode(self) -> str:
+        raw = json.dumps([self.cursor, self.limit, self.skip], separators=(",", ":"))
+        return CONTINUATION + base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> PageAt:
+        """Where a paged call with these (checked) arguments starts. A continuation cursor that
+        is not one ctk made is a UsageError; any other cursor is the handler's."""
+        cursor = values.get("cursor") or None
+        if cursor is None or not cursor.startswith(CONTINUATION):
+            return cls(cursor, values["limit"])
+        body = cursor[len(CONTINUATION) :]
+        try:
+            raw = base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True)
+            inner, limit, skip = json.loads(raw)
+        except (ValueError, TypeError):  # bad base64, UTF-8 or JSON, or not three values
+            inner, limit, skip = "", 0, 0
+        inner_ok = inner is None or (
+            isinstance(inner, str) and inner != "" and not inner.startswith(CONTINUATION)
+        )
+        limit_ok = type(limit) is int and (LIMIT.minimum or 1) <= limit <= (LIMIT.maximum or limit)
+        if not (inner_ok and limit_ok and type(skip) is int and skip >= 1):
+            raise UsageError("Invalid cursor: pass back a result's next_cursor unchanged.")
+        return cls(inner, limit, skip)
+
+
+def continue_page(result: Any, at: PageAt, limit: int) -> Any:
+    """What a call from ``at`` answers, given the page its cursor fetched (``result``): at most
+    ``limit`` items from item ``at.skip``; when the page has more, ``next_cursor`` goes on
+    after them, else it is the page's own."""
+    if not at.skip or not isinstance(result, dict) or not isinstance(result.get("results"), list):
+        return result
+    items = result["results"]
+    end = at.skip + limit
+    out = {**result, "results": items[at.skip : end]}
+    if end < len(items):
+        out["next_cursor"] = PageAt(at.cursor, at.limit, end).encode()
+    return out
+
+
+def cap_result(
+    result: Any, cap: int, environ: Mapping[str, str] | None = None, page: PageAt | None = None
+) -> tuple[str, Any]:
     """Serialise ``result`` compactly; past ``cap`` bytes, shorten it and save the full text.
 
     Returns ``(text, structured)``. A shortened result carries ``truncated``: what was cut, the
-    path of the full result under the log folder, and a hint.
+    path of the full result under the log folder, and a hint. ``page`` is where a list result
+    starts: when its ``results`` lose items, its ``next_cursor`` continues at the first dropped
+    one.
     """
     if isinstance(result, str):
         text = result
@@ -135,26 +203,38 @@ def cap_result(result: Any, cap: int, environ: Mapping[str, str] | None = None) 
         return text, result
     path = files.save_full_result(text, environ)
     wrapped = result if isinstance(result, dict) else {"result": result}
-    note: dict[str, Any] = {
-        "cut": [],
-        "full_result": path,
-        "hint": "Ask for less (limit, cursor, a narrower query), or read "
-        "the full result from the saved file.",
-    }
+    hint = (
+        "Ask for less (limit, cursor, a narrower query), or read the full result from the saved "
+        "file."
+    )
+    note: dict[str, Any] = {"cut": [], "full_result": path, "hint": hint}
     budget = cap - _size({"truncated": note}) - 200
     shortened: Any = wrapped
     notes: list[str] = []
     for _ in range(6):
         shortened, notes = shorten(wrapped, max(budget, 0))
         note["cut"] = notes
+        kept = _kept(wrapped, shortened) if page is not None else None
+        if page is not None and kept is not None:  # go on at the first item left out
+            shortened["next_cursor"] = PageAt(page.cursor, page.limit, page.skip + kept).encode()
+            note["hint"] = "next_cursor continues with the first item left out. " + hint
         if _size({**shortened, "truncated": note}) <= cap:
             break
         budget -= max(200, _size({**shortened, "truncated": note}) - cap)
     out = {**shortened, "truncated": note}
     if _size(out) > cap:  # nothing left to shorten: only say where the result is
         note["cut"] = ["the whole result (too large to shorten)"]
+        note["hint"] = hint
         out = {"truncated": note}
     return dumps(out), out
+
+
+def _kept(full: Any, shortened: Any) -> int | None:
+    """How many items the top-level ``results`` kept, when it lost some (else None)."""
+    before, after = full.get("results"), shortened.get("results")
+    if isinstance(before, list) and isinstance(after, list) and len(after) < len(before):
+        return len(after)
+    return None
 
 
 def max_response_bytes(environ: Mapping[str, str]) -> int:

@@ -24,7 +24,13 @@ from ctk_core._version import __version__
 from ctk_core.context import Context, Progress, ProgressState
 from ctk_core.errors import AuthError, CtkError, UsageError
 from ctk_core.file_access import AgentFiles
-from ctk_core.mcp_server.results import cap_result, error_text, max_response_bytes
+from ctk_core.mcp_server.results import (
+    PageAt,
+    cap_result,
+    continue_page,
+    error_text,
+    max_response_bytes,
+)
 from ctk_core.mcp_server.tools import enabled_resources, server_instructions, tools_payload
 from ctk_core.plugin import Operation, Resource
 from ctk_core.policy import Policy
@@ -90,6 +96,8 @@ class ToolRunner:
         # null means "not given": agents often send it for the other actions' arguments.
         given = {k: v for k, v in args.items() if v is not None}
         values = dispatch.coerce_arguments(resource, op, given, from_json=True)
+        if op.paged:
+            PageAt.of(values)  # a continuation cursor ctk did not make is refused here
         if self.no_auth:
             raise AuthError(NO_AUTH_MESSAGE, hint=None)
         return resource, op, values
@@ -129,14 +137,28 @@ class ToolRunner:
         """Run the operation (in a worker thread); ``progress`` reports to the caller.
 
         ``values`` come from :meth:`prepare`; dispatch checks them again, which changes nothing.
+        A continuation cursor (see :class:`PageAt`) fetches its page again and skips the items
+        already delivered.
         """
         ctx = self.context
         if progress is not None:
             ctx = CallContext(ctx, progress)
-        return dispatch.invoke(ctx, resource, op, values, self.policy)
+        if not op.paged:
+            return dispatch.invoke(ctx, resource, op, values, self.policy)
+        at = PageAt.of(values)
+        fetch = {**values, "cursor": at.cursor, "limit": at.limit}
+        return continue_page(
+            dispatch.invoke(ctx, resource, op, fetch, self.policy), at, values["limit"]
+        )
 
-    def render(self, result: Any) -> tuple[str, Any]:
-        return cap_result(result, self.cap, self.environ)
+    def render(
+        self, result: Any, op: Operation | None = None, values: dict[str, Any] | None = None
+    ) -> tuple[str, Any]:
+        """The result's text and structured content within the cap. Given the call's paged
+        ``op`` and ``values``, a list cut to fit gets a ``next_cursor`` that goes on at the first
+        item left out."""
+        page = PageAt.of(values) if op is not None and op.paged and values is not None else None
+        return cap_result(result, self.cap, self.environ, page)
 
 
 class CallContext(Context):
@@ -254,7 +276,7 @@ def build_server(
             result = await anyio.to_thread.run_sync(
                 functools.partial(runner.run, resource, op, args, progress)
             )
-            text, structured = runner.render(result)
+            text, structured = runner.render(result, op, args)
         except CtkError as err:
             log.info("%s: %s", name, err)
             return failure(error_text(err, resource, op))
