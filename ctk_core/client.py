@@ -11,7 +11,7 @@ What it does for every request:
 
 - one ``requests.Session`` per process (keep-alive), ``Accept: application/json``,
   ``User-Agent: ctk/<version>``, HTTP Basic auth (email, API token), timeouts of 10 s to connect
-  and 30 s per read (downloads time out per chunk, not per file);
+  and 30 s per read (``CTK_TIMEOUT``; downloads time out per chunk, not per file);
 - takes a token from the user's rate limiter for this site, shared by every ctk process
   (:mod:`ctk_core.ratelimit`): fails fast when empty, while ``iterate``, retries and a client
   set to ``paced`` (bulk work such as ``--all``) wait instead; ``reserve(n)`` takes the tokens
@@ -30,6 +30,7 @@ What it does for every request:
 from __future__ import annotations
 
 import contextlib
+import math
 import random
 import sys
 import threading
@@ -687,6 +688,26 @@ def stderr_notice(line: str) -> None:
         pass
 
 
+def timeout_from_environment(environ: Mapping[str, str]) -> tuple[float, float] | None:
+    """The (connect, read) timeouts ``CTK_TIMEOUT`` asks for (None: not set, the defaults).
+
+    Its value is the read timeout in seconds; connecting waits at most the default 10 s, or
+    that value when it is lower. Anything but a finite number above 0 is a UsageError.
+    """
+    raw = (environ.get("CTK_TIMEOUT") or "").strip()
+    if not raw:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = float("nan")
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise UsageError(
+            f"CTK_TIMEOUT must be a number of seconds above 0 (like 30 or 2.5), not {raw[:40]!r}."
+        )
+    return (min(DEFAULT_TIMEOUT[0], seconds), seconds)
+
+
 def client_from_environment(
     environ: Mapping[str, str] | None = None,
     *,
@@ -701,6 +722,9 @@ def client_from_environment(
     if limiter is _UNSET:
         limiter = limiter_from_environment(env, site=base)
     kwargs.setdefault("debug", debug_enabled(env))
+    timeout = timeout_from_environment(env)
+    if timeout is not None:
+        kwargs.setdefault("timeout", timeout)
     return Client(
         base,
         creds.email,

@@ -20,7 +20,7 @@ from typing import Literal
 
 from ctk_core.parsing import env_flag
 
-Kind = Literal["flag", "text", "secret", "list", "path", "paths", "url", "rate", "int"]
+Kind = Literal["flag", "text", "secret", "list", "path", "paths", "url", "rate", "int", "seconds"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CTK_BASE_URL", "url", None, "Another Confluence-compatible base URL."),
     Setting("CTK_SANDBOX", "flag", "false", "Like the global --sandbox option."),
     Setting("CTK_RATE_LIMIT", "rate", "20/60", "Client-side limit <requests>/<seconds>, or off."),
+    Setting("CTK_TIMEOUT", "seconds", "30", "Seconds to wait for each read of an answer."),
     Setting("CTK_MAX_RESPONSE_BYTES", "int", "40000", "The cap on one MCP result."),
     Setting("CTK_LOG_DIR", "path", "/tmp/ctk-logs", "Log folder (truncated MCP results)."),  # noqa: S108
     Setting("CTK_DOWNLOAD_DIR", "path", "/tmp/ctk-downloads", "Where MCP downloads go."),  # noqa: S108
