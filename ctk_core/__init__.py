@@ -6,6 +6,7 @@ A plugin imports everything it needs from here and never imports pluggy, request
 
 Handlers take ``ctx: Context`` first: ``ctx.client`` (a :class:`ConfluenceClient`), ``ctx.files``
 (a :class:`FileAccess`), ``ctx.progress`` (a :class:`Progress`) and ``ctx.space_id(key_or_id)``.
+A message that quotes a caller's value quotes ``shown(value)``: a short prefix, never all of it.
 """
 
 from ctk_core._version import __version__
@@ -20,6 +21,7 @@ from ctk_core.errors import (
     RateLimited,
     Unavailable,
     UsageError,
+    shown,
 )
 from ctk_core.file_access import FileAccess
 from ctk_core.hookspecs import hookimpl
@@ -45,4 +47,5 @@ __all__ = [
     "UsageError",
     "__version__",
     "hookimpl",
+    "shown",
 ]

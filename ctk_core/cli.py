@@ -19,7 +19,7 @@ from ctk_core import settings
 from ctk_core._version import DISTRIBUTION, __version__
 from ctk_core.commands import CORE_COMMANDS
 from ctk_core.context import Context, Progress, ProgressState
-from ctk_core.errors import CtkError, PolicyError
+from ctk_core.errors import CtkError, PolicyError, shown
 from ctk_core.file_access import PersonFiles
 from ctk_core.parsing import split_list
 from ctk_core.plugin import Operation, Param, Resource
@@ -90,7 +90,7 @@ class ListType(click.ParamType):
         if self.choices:
             for item in items:
                 if item not in self.choices:
-                    self.fail(f"{item!r} is not one of {', '.join(self.choices)}.", param, ctx)
+                    self.fail(f"{shown(item)} is not one of {', '.join(self.choices)}.", param, ctx)
         return items
 
     def shell_complete(
@@ -632,6 +632,8 @@ class RootGroup(click.Group):
     ) -> click.Context:
         try:
             return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # a group without its command: its help, as it is
         except click.UsageError as exc:
             raise OneLineUsageError(exc) from exc
 
@@ -640,6 +642,8 @@ class RootGroup(click.Group):
             return super().invoke(ctx)
         except CtkError as exc:
             raise CtkClickError(exc) from exc
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # a group without its command: its help, as it is
         except click.UsageError as exc:
             raise OneLineUsageError(exc) from exc
         except (click.ClickException, click.exceptions.Exit, click.Abort):
@@ -677,9 +681,12 @@ class OneLineUsageError(click.UsageError):
         super().__init__(error.format_message(), error.ctx)
 
     def show(self, file: Any = None) -> None:
-        message = " ".join(self.format_message().split())
+        # Click quotes the caller's word (a bad value, command or option) in full: cut long ones.
+        words = self.format_message().split()
         if self.ctx is not None:
-            message = f"{message.rstrip('.')} (see '{self.ctx.command_path} -h')."
+            words[-1] = words[-1].rstrip(".")
+            words.append(f"(see '{self.ctx.command_path} -h').")
+        message = " ".join(w if len(w) <= 80 else w[:60] + "..." for w in words)
         click.echo(f"Error: {message}", err=True)
 
 

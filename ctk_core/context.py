@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import IO, Any, Protocol
 
-from ctk_core.errors import NotFound, UsageError
+from ctk_core.errors import NotFound, UsageError, shown
 from ctk_core.file_access import AgentFiles, FileAccess
 
 #: Space key -> id, per wiki base URL, for the life of the process.
@@ -232,7 +232,7 @@ class Context:
         match = next((s for s in results if str(s.get("key")) == text), None)
         if match is None:
             raise NotFound(
-                f"No space with key {text!r} (or it is not visible to you).",
+                f"No space with key {shown(text)} (or it is not visible to you).",
                 hint="Check the key with `spaces list`.",
             )
         space_id = str(match["id"])

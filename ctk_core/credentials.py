@@ -39,7 +39,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ctk_core import settings
-from ctk_core.errors import AuthError, UsageError
+from ctk_core.errors import AuthError, UsageError, shown
 from ctk_core.files import atomic_writer, config_dir
 
 FILE_NAME = "credentials.json"
@@ -175,7 +175,7 @@ def normalize_domain(value: str) -> str:
     if not text:
         raise UsageError("The Confluence domain is empty.", hint=_DOMAIN_HINT)
     if any(ch.isspace() for ch in text) or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
-        raise UsageError(f"Invalid Confluence domain {original!r}.", hint=_DOMAIN_HINT)
+        raise UsageError(f"Invalid Confluence domain {shown(original)}.", hint=_DOMAIN_HINT)
     if "://" not in text and any(ch in text for ch in "/?#@:"):
         text = "https://" + text  # a pasted host with a path, e.g. acme.atlassian.net/wiki
     host = text
@@ -185,12 +185,12 @@ def normalize_domain(value: str) -> str:
             port = parts.port
         except ValueError:
             raise UsageError(
-                f"Invalid Confluence domain {original!r}.", hint=_DOMAIN_HINT
+                f"Invalid Confluence domain {shown(original)}.", hint=_DOMAIN_HINT
             ) from None
         if parts.scheme.lower() not in ("http", "https") or parts.username or parts.password:
-            raise UsageError(f"Invalid Confluence domain {original!r}.", hint=_DOMAIN_HINT)
+            raise UsageError(f"Invalid Confluence domain {shown(original)}.", hint=_DOMAIN_HINT)
         if port not in (None, 443):
-            raise UsageError(f"Invalid Confluence domain {original!r}.", hint=_DOMAIN_HINT)
+            raise UsageError(f"Invalid Confluence domain {shown(original)}.", hint=_DOMAIN_HINT)
         host = parts.hostname or ""
     host = host.lower()
     if host.endswith("."):
@@ -199,14 +199,14 @@ def normalize_domain(value: str) -> str:
         label = host[: -len(SITE_SUFFIX)]
     elif "." in host:
         raise UsageError(
-            f"Invalid Confluence domain {original!r}: only <name>.atlassian.net sites are "
+            f"Invalid Confluence domain {shown(original)}: only <name>.atlassian.net sites are "
             "supported.",
             hint="For another Confluence-compatible server set CTK_BASE_URL.",
         )
     else:
         label = host
     if not _LABEL_RE.match(label):
-        raise UsageError(f"Invalid Confluence domain {original!r}.", hint=_DOMAIN_HINT)
+        raise UsageError(f"Invalid Confluence domain {shown(original)}.", hint=_DOMAIN_HINT)
     return label
 
 
@@ -323,7 +323,7 @@ def gateway_root(environ: Mapping[str, str] | None = None) -> str:
 
 def gateway_url(cloud_id: str, environ: Mapping[str, str] | None = None) -> str:
     if not _CLOUD_ID_RE.match(cloud_id or ""):
-        raise UsageError(f"Invalid cloud id {cloud_id!r}.", hint="Run `ctk auth` again.")
+        raise UsageError(f"Invalid cloud id {shown(cloud_id)}.", hint="Run `ctk auth` again.")
     return f"{gateway_root(environ)}/ex/confluence/{cloud_id}"
 
 
@@ -442,7 +442,7 @@ def load(environ: Mapping[str, str] | None = None, *, require: bool = True) -> C
             if value not in TOKEN_TYPES:
                 where = env_name if creds.sources[name].startswith("env") else str(path)
                 raise UsageError(
-                    f"Unknown token type {value!r} (from {where}).",
+                    f"Unknown token type {shown(value)} (from {where}).",
                     hint="Use classic or scoped.",
                 )
         setattr(creds, name, value)

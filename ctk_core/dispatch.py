@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ctk_core.errors import CtkError, UsageError
+from ctk_core.errors import CtkError, UsageError, shown
 from ctk_core.parsing import FALSE_WORDS, TRUE_WORDS, split_list
 from ctk_core.plugin import Operation, Param, Resource
 from ctk_core.policy import Policy
@@ -61,10 +61,13 @@ def coerce_arguments(
     not a list). Otherwise a string may stand for a number, a yes/no word or a comma-separated
     list, as on a command line. Messages name the operation and parameters in ``words``.
     """
-    params = {p.name: p for p in op.all_params}
+    offered = op.all_params if words.front == "cli" else op.mcp_params
+    params = {p.name: p for p in offered}
     where = words.operation(resource, op)
     problems: list[str] = []
-    unknown = [name for name in arguments if name not in params]
+    unknown = [
+        name for name, value in arguments.items() if name not in params and value is not None
+    ]
     if unknown:
         takes = ", ".join(words.param(p, quoted=False) for p in params.values())
         problems.append(
@@ -101,6 +104,8 @@ def coerce_arguments(
     problems += bad_values
     if problems:
         raise UsageError(" ".join(problems))
+    for param in op.all_params:  # the CLI-only ones, over MCP: their defaults
+        values.setdefault(param.name, param.default)
     return values
 
 
@@ -177,7 +182,7 @@ def coerce_value(
         for item in result if kind == "list" else [result]:
             if item not in param.choices:
                 raise UsageError(
-                    f"Argument {name} must be one of {', '.join(param.choices)}; got {item!r}."
+                    f"Argument {name} must be one of {', '.join(param.choices)}; got {shown(item)}."
                 )
     if kind in ("int", "float"):
         if param.minimum is not None and result < param.minimum:
@@ -200,10 +205,11 @@ _JSON_KINDS = {
 def _shown(value: Any, from_json: bool) -> str:
     """A bad value for a message: its repr, or for JSON its JSON text and JSON type."""
     if not from_json:
-        if isinstance(value, str) and len(value) >= 60:
-            return repr(value[:57] + "...")
-        return repr(value)
-    text = json.dumps(value, ensure_ascii=False, default=repr)
+        return shown(value)
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except (RecursionError, ValueError):  # nested too deep, or an integer too long to write
+        text = shown(value)
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{text} ({_JSON_KINDS.get(type(value), type(value).__name__)})"
@@ -214,7 +220,8 @@ def _plural(names: list[str]) -> str:
 
 
 def _quoted(names: list[str]) -> str:
-    return ", ".join(repr(name) for name in names)
+    quoted = ", ".join(shown(name) for name in names[:5])
+    return quoted + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 __all__ = ["coerce_arguments", "coerce_value", "invoke", "split_list"]

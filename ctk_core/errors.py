@@ -8,6 +8,39 @@ line and exits with ``err.exit_code``; the MCP server returns it as an ``isError
 
 from __future__ import annotations
 
+import os
+import reprlib
+from typing import Any
+
+#: How many characters of a value a message quotes at most (then "...").
+SHOWN_CHARACTERS = 60
+
+
+def shown(value: Any, limit: int = SHOWN_CHARACTERS) -> str:
+    """A value as an error message quotes it: its ``repr``, cut to a short prefix.
+
+    A string longer than ``limit`` characters shows its first ``limit`` and ``...``; another
+    value (a list, a dict, however long or deep) at most about twice that. Every message that
+    quotes a caller's value goes through here, so that a 1 MB argument never comes back in full.
+    """
+    if isinstance(value, str):
+        return repr(value) if len(value) <= limit else repr(value[:limit]) + "..."
+    short = reprlib.Repr()
+    short.maxlevel = 3
+    short.maxstring = short.maxother = limit
+    short.maxlist = short.maxtuple = short.maxdict = short.maxset = 4
+    try:
+        text = short.repr(value)
+    except ValueError:  # an integer too long to write out (Python refuses past 4300 digits)
+        text = f"<an integer of {value.bit_length()} bits>" if isinstance(value, int) else "<?>"
+    return text if len(text) <= 2 * limit else text[: 2 * limit] + "..."
+
+
+def shown_path(path: str | os.PathLike[str], limit: int = 80) -> str:
+    """A path as a message shows it: as it is (no quotes), cut to ``limit`` characters."""
+    text = os.fspath(path)
+    return text if len(text) <= limit else text[:limit] + "..."
+
 
 class CtkError(Exception):
     """Base class: any other error (exit code 1)."""
@@ -96,4 +129,6 @@ __all__ = [
     "RateLimited",
     "Unavailable",
     "UsageError",
+    "shown",
+    "shown_path",
 ]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from ctk_core import files
-from ctk_core.errors import UsageError
+from ctk_core.errors import UsageError, shown_path
 
 
 class FileAccess(Protocol):
@@ -52,11 +52,11 @@ class PersonFiles(_AtomicWrites):
     def open_for_upload(self, path: str) -> tuple[IO[bytes], Path]:
         real = Path(os.path.expanduser(path))
         if not real.is_file():
-            raise UsageError(f"No such file: {path}")
+            raise UsageError(f"No such file: {shown_path(path)}")
         try:
             return real.open("rb"), real
         except OSError as exc:
-            raise UsageError(f"Cannot read {path}: {exc.strerror or exc}") from None
+            raise UsageError(f"Cannot read {shown_path(path)}: {exc.strerror or exc}") from None
 
     def download_target(
         self, name: str, output: str | None = None, overwrite: bool = False
@@ -66,11 +66,13 @@ class PersonFiles(_AtomicWrites):
             return files.unique_destination(target, name, overwrite)
         if not target.parent.is_dir():
             raise UsageError(
-                f"Folder {target.parent} does not exist.",
+                f"Folder {shown_path(target.parent)} does not exist.",
                 hint="Create it first, or give an existing folder.",
             )
         if target.exists() and not overwrite:
-            raise UsageError(f"{target} already exists.", hint="Pass --overwrite to replace it.")
+            raise UsageError(
+                f"{shown_path(target)} already exists.", hint="Pass --overwrite to replace it."
+            )
         return target
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO
 
 from ctk_core import settings
-from ctk_core.errors import PolicyError, UsageError
+from ctk_core.errors import PolicyError, UsageError, shown, shown_path
 
 log = logging.getLogger("ctk.files")
 
@@ -228,7 +228,7 @@ def unique_destination(folder: str | os.PathLike[str], name: str, overwrite: boo
         if not os.path.lexists(candidate):
             return candidate
     raise UsageError(
-        f"too many files named like {base!r} in {folder}",
+        f"too many files named like {shown(base)} in {folder}",
         hint="Choose another destination or allow overwriting.",
     )
 
@@ -247,7 +247,7 @@ def atomic_writer(
     dest = Path(dest)
     folder = dest.parent
     if not overwrite and os.path.lexists(dest):
-        raise UsageError(f"{dest} already exists", hint="Pass overwrite to replace it.")
+        raise UsageError(f"{shown_path(dest)} already exists", hint="Pass overwrite to replace it.")
     fd, tmp = create_private_file(folder, f".{dest.name[:40]}.", ".part")
     done = False
     try:
@@ -273,12 +273,14 @@ def _move_into_place(tmp: Path, dest: Path, overwrite: bool) -> None:
     try:
         os.link(tmp, dest)  # fails if dest appeared meanwhile: never clobbers
     except FileExistsError:
-        raise UsageError(f"{dest} already exists", hint="Pass overwrite to replace it.") from None
+        raise UsageError(
+            f"{shown_path(dest)} already exists", hint="Pass overwrite to replace it."
+        ) from None
     except OSError:
         # Filesystems without hard links: check, then rename (a narrow race, same user only).
         if os.path.lexists(dest):
             raise UsageError(
-                f"{dest} already exists", hint="Pass overwrite to replace it."
+                f"{shown_path(dest)} already exists", hint="Pass overwrite to replace it."
             ) from None
         os.replace(tmp, dest)
         return
@@ -335,25 +337,25 @@ def resolve_upload_path(
     secret = os.path.realpath(config_dir(environ))
     if _inside(real, secret):
         raise PolicyError(
-            f"Refused to read {raw}: files in the ctk config folder ({secret}) are never uploaded."
+            f"Refused to read {shown_path(raw)}: files in the ctk config folder ({secret}) "
+            "are never uploaded."
         )
     real_roots = [os.path.realpath(r) for r in root_list]
     if not any(_inside(real, r) for r in real_roots):
-        shown = os.pathsep.join(real_roots)
         raise PolicyError(
-            f"Refused to read {raw}: it resolves to {real}, outside the allowed upload roots "
-            f"({shown}).",
+            f"Refused to read {shown_path(raw)}: it resolves to {shown_path(real)}, "
+            f"outside the allowed upload roots ({os.pathsep.join(real_roots)}).",
             hint="Move the file into an upload root, or set CTK_UPLOAD_ROOTS "
             "(folders separated by ':') when starting the MCP server.",
         )
     try:
         st = os.stat(real)
     except FileNotFoundError:
-        raise UsageError(f"No such file: {raw}") from None
+        raise UsageError(f"No such file: {shown_path(raw)}") from None
     except OSError as exc:
-        raise UsageError(f"Cannot read {raw}: {exc.strerror or exc}") from None
+        raise UsageError(f"Cannot read {shown_path(raw)}: {exc.strerror or exc}") from None
     if not stat.S_ISREG(st.st_mode):
-        raise UsageError(f"Not a regular file: {raw}")
+        raise UsageError(f"Not a regular file: {shown_path(raw)}")
     return Path(real)
 
 
@@ -371,10 +373,10 @@ def open_upload(
     try:
         fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise UsageError(f"Cannot read {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"Cannot read {shown_path(path)}: {exc.strerror or exc}") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise UsageError(f"Not a regular file: {path}")
+        raise UsageError(f"Not a regular file: {shown_path(path)}")
     return os.fdopen(fd, "rb"), real
 
 

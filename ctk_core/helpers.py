@@ -19,7 +19,7 @@ import copy
 import re
 from typing import Any
 
-from ctk_core.errors import CtkError, NotFound, UsageError
+from ctk_core.errors import CtkError, NotFound, UsageError, shown
 
 SEARCH_PATH = "/rest/api/search"
 
@@ -37,7 +37,7 @@ def require_id(name: str, value: Any) -> str:
         raise UsageError(f"Missing argument `{name}`.")
     if not text.isdigit():
         raise UsageError(
-            f"Invalid value for '{name}': {value!r} is not a Confluence id "
+            f"Invalid value for '{name}': {shown(value)} is not a Confluence id "
             "(ids are numbers, e.g. 123456)."
         )
     return text

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from html.entities import name2codepoint
 
 from ctk_core.convert import xhtml
-from ctk_core.errors import NotFound, UsageError
+from ctk_core.errors import NotFound, UsageError, shown
 
 #: Namespaces declared on the wrapper used to check storage XHTML (prefixes Confluence uses).
 _NAMESPACES = {
@@ -182,16 +182,16 @@ def find_section(sections: list[Section], heading: str, *, page_id: str = "") ->
         if len(hits) > 1:
             ids = ", ".join(s.id for s in hits)
             raise UsageError(
-                f"Heading {heading!r} occurs {len(hits)} times; name the section "
+                f"Heading {shown(heading)} occurs {len(hits)} times; name the section "
                 f"by its id instead: {ids}."
             )
     where = f" on page {page_id}" if page_id else ""
     if not sections:
-        raise NotFound(f"No section {heading!r}{where}: the page has no headings.")
+        raise NotFound(f"No section {shown(heading)}{where}: the page has no headings.")
     listed = ", ".join(f"{s.id} ({s.text})" for s in sections[:20])
     more = f" and {len(sections) - 20} more" if len(sections) > 20 else ""
     raise NotFound(
-        f"No section {heading!r}{where}. Sections: {listed}{more}.",
+        f"No section {shown(heading)}{where}. Sections: {listed}{more}.",
         hint="Use get_outline to list them.",
     )
 

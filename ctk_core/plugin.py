@@ -36,7 +36,10 @@ class Param:
     otherwise it is a ``--kebab-case`` option, named ``flag`` when given (e.g. ``space`` for
     ``space_id``). ``minimum``/``maximum`` bound integers in both front ends. ``from_file`` marks
     a text that may be long (a page body): the CLI also offers ``--<name>-file PATH`` (``-`` for
-    stdin) to read it from a UTF-8 file; over MCP it is an ordinary string.
+    stdin) to read it from a UTF-8 file; over MCP it is an ordinary string. ``cli_only`` keeps
+    the parameter out of the MCP tool (schema, description, reference): only the CLI offers it,
+    and an MCP call that gives it is refused as an unknown argument (the handler gets the
+    default).
     """
 
     name: str
@@ -50,6 +53,7 @@ class Param:
     minimum: int | None = None
     maximum: int | None = None
     from_file: bool = False
+    cli_only: bool = False
 
     @property
     def cli_flag(self) -> str:
@@ -105,6 +109,11 @@ class Operation:
             names = {p.name for p in params}
             params += tuple(p for p in (LIMIT, CURSOR) if p.name not in names)
         return params
+
+    @property
+    def mcp_params(self) -> tuple[Param, ...]:
+        """The parameters an MCP call may give: all of them but the ``cli_only`` ones."""
+        return tuple(p for p in self.all_params if not p.cli_only)
 
 
 @dataclass
@@ -200,6 +209,8 @@ def validate_resource(resource: Any) -> None:
                 raise ValueError(f"{where}.{p.name}: default {p.default!r} not in choices")
             if p.from_file and (p.type != "str" or p.positional):
                 raise ValueError(f"{where}.{p.name}: from_file needs a str option (not positional)")
+            if p.cli_only and p.required:
+                raise ValueError(f"{where}.{p.name}: a cli_only parameter cannot be required")
         _check_handler(where, op)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ctk_core import settings
-from ctk_core.errors import PolicyError
+from ctk_core.errors import PolicyError, shown
 from ctk_core.parsing import FALSE_WORDS, TRUE_WORDS, split_list
 from ctk_core.words import MCP_WORDS, Words
 
@@ -35,7 +35,7 @@ def parse_writes(value: str | None) -> tuple[bool, str | None]:
     if not norm or norm in FALSE_WORDS:
         return False, None
     return False, (
-        f"CTK_ENABLE_WRITES={value!r} is not understood, so writes stay disabled "
+        f"CTK_ENABLE_WRITES={shown(value)} is not understood, so writes stay disabled "
         "(use true, 1, yes or on to enable them; false, 0, no or off to disable them)."
     )
 
@@ -76,7 +76,7 @@ class Policy:
             for name in sorted(disabled - known):
                 hint = f" (known tools: {', '.join(sorted(known))})" if known else ""
                 warnings.append(
-                    f"CTK_DISABLED_TOOLS names {name!r}, which is not a tool of ctk; "
+                    f"CTK_DISABLED_TOOLS names {shown(name)}, which is not a tool of ctk; "
                     f"is it a typo?{hint}"
                 )
         return cls(writes_enabled=writes, disabled_tools=disabled, warnings=warnings)

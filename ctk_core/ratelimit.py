@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ctk_core.errors import RateLimited, UsageError
+from ctk_core.errors import RateLimited, UsageError, shown
 from ctk_core.parsing import env_flag
 
 DEFAULT_RATE_LIMIT = "20/60"
@@ -489,14 +489,14 @@ def parse_rate_limit(
     match = _SPEC_RE.match(text)
     if not match:
         raise UsageError(
-            f"CTK_RATE_LIMIT={value!r} is not understood.",
+            f"CTK_RATE_LIMIT={shown(value)} is not understood.",
             hint="Use <requests>/<seconds> (for example 20/60) or off.",
         )
     count = int(match.group(1))
     seconds = float(match.group(2))
     if count < 1 or seconds <= 0:
         raise UsageError(
-            f"CTK_RATE_LIMIT={value!r} must allow at least 1 request per a positive number "
+            f"CTK_RATE_LIMIT={shown(value)} must allow at least 1 request per a positive number "
             "of seconds.",
             hint="Use <requests>/<seconds> (for example 20/60) or off.",
         )

@@ -19,6 +19,7 @@ from ctk_core import (
     Resource,
     UsageError,
     hookimpl,
+    shown,
 )
 from ctk_core.helpers import partial_failure, require_id
 from ctk_core.multipart import MultipartBody
@@ -48,7 +49,7 @@ def _attachment_id(value: Any) -> str:
     text = str(value or "").strip()
     if not (text.isdigit() or (text.startswith("att") and text[3:].isdigit())):
         raise UsageError(
-            f"Invalid value for `attachment_id`: {value!r} is not an attachment "
+            f"Invalid value for `attachment_id`: {shown(value)} is not an attachment "
             "id (e.g. att123456).",
             hint="Find ids with `list`.",
         )
@@ -194,7 +195,7 @@ ATTACHMENTS = Resource(
             download_attachment,
             params=[
                 _ATTACHMENT_ID,
-                Param("output", "str", "CLI only: file or folder."),
+                Param("output", "str", "File or folder to save to.", cli_only=True),
                 Param("overwrite", "bool", "Replace an existing file.", default=False),
             ],
         ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ctk_core import Context, NotFound, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core import Context, NotFound, Operation, Param, Resource, UsageError, hookimpl, shown
 from ctk_core.helpers import require_id, storage_of, web_url
 
 DESCRIPTION = """\
@@ -295,7 +295,7 @@ def _add_inline(
     count = count_matches(storage_of(page), wanted)
     if count == 0:
         raise UsageError(
-            f"The selection {wanted!r} was not found in the text of page {pid}: "
+            f"The selection {shown(wanted)} was not found in the text of page {pid}: "
             "quote the text exactly as the page shows it (within one paragraph)."
         )
     if match_index >= count:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ctk_core import Context, CtkError, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core import Context, CtkError, Operation, Param, Resource, UsageError, hookimpl, shown
 from ctk_core.helpers import cql_string, partial_failure, require_id, run_cql, space_key
 
 DESCRIPTION = """\
@@ -37,7 +37,7 @@ def _names(labels: Any) -> list[str]:
                 continue
             if any(ch.isspace() for ch in name):
                 raise UsageError(
-                    f"Invalid label {name!r}: labels cannot contain spaces "
+                    f"Invalid label {shown(name)}: labels cannot contain spaces "
                     "(use '-' or '_' instead)."
                 )
             if name not in names:

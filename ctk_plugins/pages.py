@@ -14,7 +14,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ctk_core import Conflict, Context, NotFound, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core import (
+    Conflict,
+    Context,
+    NotFound,
+    Operation,
+    Param,
+    Resource,
+    UsageError,
+    hookimpl,
+    shown,
+)
 from ctk_core.helpers import (
     require_id,
     storage_of,
@@ -222,7 +232,8 @@ def get_by_title(
     hits = [r for r in data.get("results") or [] if r.get("title") == wanted]
     if not hits:
         raise NotFound(
-            f"No page titled {wanted!r} in space {space_id} (titles are exact and case-sensitive).",
+            f"No page titled {shown(wanted)} in space {space_id} "
+            "(titles are exact and case-sensitive).",
             hint="List the titles with `list` and `space_id`.",
         )
     return get_page(
@@ -277,7 +288,7 @@ def _space_cursor(cursor: str | None) -> tuple[int, str]:
     head, sep, inner = cursor.partition(":")
     if not sep or not head.startswith("s") or not head[1:].isdigit():
         raise UsageError(
-            f"Invalid cursor {cursor!r} for a space tree: pass back next_cursor unchanged."
+            f"Invalid cursor {shown(cursor)} for a space tree: pass back next_cursor unchanged."
         )
     return int(head[1:]), inner
 
@@ -498,7 +509,7 @@ def _title_taken(exc: UsageError, title: Any) -> Conflict | None:
     if "already exists" not in str(exc).lower():
         return None
     return Conflict(
-        f"A page titled {title!r} already exists in this space.",
+        f"A page titled {shown(title)} already exists in this space.",
         hint="Choose another title, or update the existing page.",
     )
 

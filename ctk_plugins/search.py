@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ctk_core import Context, Operation, Param, PolicyError, Resource, UsageError, hookimpl
+from ctk_core import Context, Operation, Param, PolicyError, Resource, UsageError, hookimpl, shown
 from ctk_core.helpers import cql_string, run_cql, space_key
 
 EXCERPTS = ("highlight", "indexed", "none")
@@ -93,10 +93,10 @@ def search_quick(
     if not words:
         raise UsageError("Missing argument `query`: give the words to search for.")
     if not re.search(r"\w", words):
-        raise UsageError(f"Invalid value for `query`: {query!r} has no words to search for.")
+        raise UsageError(f"Invalid value for `query`: {shown(query)} has no words to search for.")
     if type is not None and type not in QUICK_TYPES:
         raise UsageError(
-            f"Invalid value for `type`: {type!r}; choose from {', '.join(QUICK_TYPES)}."
+            f"Invalid value for `type`: {shown(type)}; choose from {', '.join(QUICK_TYPES)}."
         )
     if type in ctx.withheld_types:
         raise PolicyError(

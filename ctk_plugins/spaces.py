@@ -9,7 +9,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ctk_core import Conflict, Context, NotFound, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core import (
+    Conflict,
+    Context,
+    NotFound,
+    Operation,
+    Param,
+    Resource,
+    UsageError,
+    hookimpl,
+    shown,
+)
 from ctk_core.helpers import web_url
 
 SPACE_TYPES = (
@@ -74,14 +84,16 @@ def get_space_by_key(ctx: Context, key):
         if raw.get("key") == key:
             return flatten_space(raw, client)
     raise NotFound(
-        f"No space with key {key!r} (or it is not visible to you).",
+        f"No space with key {shown(key)} (or it is not visible to you).",
         hint="Check the key with `list`.",
     )
 
 
 def create_space(ctx: Context, key, name, description=None):
     if not _KEY.match(key):
-        raise UsageError(f"Space key {key!r} must be letters and digits only (for example DOCS).")
+        raise UsageError(
+            f"Space key {shown(key)} must be letters and digits only (for example DOCS)."
+        )
     body: dict[str, Any] = {"key": key, "name": name}
     if description:
         body["description"] = {"plain": {"value": description, "representation": "plain"}}
@@ -93,7 +105,7 @@ def create_space(ctx: Context, key, name, description=None):
         existing = client.get("/api/v2/spaces", params={"keys": [key]}).get("results") or []
         if any(s.get("key") == key for s in existing):
             raise Conflict(
-                f"A space with key {key!r} already exists.",
+                f"A space with key {shown(key)} already exists.",
                 hint="Choose another key, or read that space with `get_by_key`.",
             ) from None
         raise

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ctk_core import Context, NotFound, Operation, Param, Resource, UsageError, hookimpl
+from ctk_core import Context, NotFound, Operation, Param, Resource, UsageError, hookimpl, shown
 from ctk_core.helpers import cql_string
 
 #: users-bulk accepts at most this many account ids per request.
@@ -55,7 +55,7 @@ def get_users(ctx: Context, account_id):
     if len(ids) == 1:
         if missing:
             raise NotFound(
-                f"No user with account id {ids[0]!r} (or it is not visible to you).",
+                f"No user with account id {shown(ids[0])} (or it is not visible to you).",
                 hint="Find account ids with `search`.",
             )
         return found[ids[0]]

@@ -211,7 +211,10 @@ def test_mcp_download_goes_to_the_download_folder(ctk_mcp, confluence_sandbox):
         "manage_attachments",
         {"action": "download", "attachment_id": png["id"], "output": "/tmp/elsewhere"},
     )
-    assert "download folder" in refused
+    assert "Unknown argument 'output'" in refused  # a CLI-only parameter
+    schema = session.tool("manage_attachments").input_schema
+    assert "output" not in schema["properties"]
+    assert "overwrite" in schema["properties"]
 
 
 def test_mcp_upload_is_confined_to_upload_roots(ctk_mcp, confluence_sandbox, tmp_path):
@@ -357,6 +360,7 @@ def test_download_reports_progress(confluence_sandbox, tmp_path):
     from ctk_core.file_access import PersonFiles
     from ctk_core.policy import Policy
     from ctk_core.registry import load_catalog
+    from ctk_core.words import CLI_WORDS
 
     class Recorder(Progress):
         def __init__(self) -> None:
@@ -384,6 +388,7 @@ def test_download_reports_progress(confluence_sandbox, tmp_path):
         resource.operation("download"),
         {"attachment_id": att["id"], "output": str(tmp_path)},
         Policy.from_environ({}),
+        CLI_WORDS,
     )
     assert Path(result["path"]).read_bytes() == data
     assert result["bytes"] == len(data)

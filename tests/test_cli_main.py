@@ -360,3 +360,28 @@ def test_usage_errors_are_one_line(ctk_cli, args, expected):
     assert "Usage:" not in result.stderr
     if expected is not None:
         assert result.stderr == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["pages", "list", "--limit", "7" * 5000],
+        ["x" * 5000],
+        ["pages", "list", "--" + "x" * 5000],
+        ["pages", "get", "x" * 5000],
+    ],
+)
+def test_usage_errors_quote_a_short_prefix_of_a_long_word(ctk_cli, args):
+    result = ctk_cli(*args)
+    assert result.exit_code == 2, result
+    assert len(result.stderr) < 300, result.stderr[:400]
+    assert "..." in result.stderr
+    assert result.stderr.rstrip().endswith("-h').") or "Confluence id" in result.stderr
+
+
+def test_a_group_without_its_command_shows_its_help(ctk_cli):
+    result = ctk_cli("pages")
+    assert result.exit_code == 2, result
+    assert result.stderr.startswith("Usage: ctk pages")
+    assert "Error:" not in result.stderr
+    assert len(result.stderr.splitlines()) > 5

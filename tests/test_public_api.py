@@ -28,6 +28,7 @@ PUBLIC = {
     "UsageError": errors.UsageError,
     "__version__": ctk_core._version.__version__,
     "hookimpl": hookspecs.hookimpl,
+    "shown": errors.shown,
 }
 
 
@@ -63,6 +64,18 @@ def test_paged_operation_gets_limit_and_cursor():
         (
             Resource("things", "x", [Operation("get", "Get.", _noop, params=[Param("action")])]),
             "reserved",
+        ),
+        (
+            Resource(
+                "things",
+                "x",
+                [
+                    Operation(
+                        "get", "Get.", _noop, params=[Param("to", required=True, cli_only=True)]
+                    )
+                ],
+            ),
+            "cli_only",
         ),
         (
             Resource(

@@ -21,6 +21,7 @@ from ctk_core.context import Context, forget_space_ids
 from ctk_core.file_access import PersonFiles
 from ctk_core.policy import Policy
 from ctk_core.registry import load_catalog
+from ctk_core.words import CLI_WORDS
 
 #: The v1 endpoints ctk may still call (confluence-api.md A.3), as the v1 spec names them.
 V1_ALLOWED = {
@@ -316,10 +317,15 @@ def drive(sandbox: Any, tmp_path: Any) -> list[str]:
         try:
             if op.paged:
                 args.setdefault("limit", 1)
-            result = dispatch.invoke(ctx, resources[resource], op, args, policy)
+            result = dispatch.invoke(ctx, resources[resource], op, args, policy, CLI_WORDS)
             if op.paged and result.get("next_cursor"):
                 dispatch.invoke(
-                    ctx, resources[resource], op, {**args, "cursor": result["next_cursor"]}, policy
+                    ctx,
+                    resources[resource],
+                    op,
+                    {**args, "cursor": result["next_cursor"]},
+                    policy,
+                    CLI_WORDS,
                 )
         except CtkError as exc:
             failures.append(f"{resource}.{action}({args}): {type(exc).__name__}: {exc}")

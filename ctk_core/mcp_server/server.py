@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ctk_core import dispatch, settings
 from ctk_core._version import __version__
 from ctk_core.context import Context, Progress, ProgressState
-from ctk_core.errors import AuthError, CtkError, UsageError
+from ctk_core.errors import AuthError, CtkError, UsageError, shown
 from ctk_core.file_access import AgentFiles
 from ctk_core.mcp_server.results import (
     PageAt,
@@ -110,7 +110,7 @@ class ToolRunner:
             resource = self.disabled[name]
             # disabled, or a tool with only write actions while writes are off
             self.policy.check(resource, resource.operations[0])
-        raise UsageError(f"Unknown tool {name!r}; available: {', '.join(self.resources)}.")
+        raise UsageError(f"Unknown tool {shown(name)}; available: {', '.join(self.resources)}.")
 
     def _enabled_operation(self, resource: Resource, action: Any) -> Operation:
         enabled = self.policy.enabled_operations(resource)
@@ -128,7 +128,7 @@ class ToolRunner:
             if op.name == action:
                 return op
         raise UsageError(
-            f"Unknown action {action!r} for {resource.tool_name}; use one of: {names}."
+            f"Unknown action {shown(action)} for {resource.tool_name}; use one of: {names}."
         )
 
     def run(
@@ -269,7 +269,7 @@ def build_server(
 
             # The specification lists an unknown tool as a protocol error, not a tool result.
             served = ", ".join(runner.resources) or "none"
-            raise MCPError(INVALID_PARAMS, f"Unknown tool {name[:60]!r}; available: {served}.")
+            raise MCPError(INVALID_PARAMS, f"Unknown tool {shown(name)}; available: {served}.")
         try:
             resource, op, args = runner.prepare(name, params.arguments)
             progress = mcp_progress(ctx.session) if getattr(ctx, "session", None) else None

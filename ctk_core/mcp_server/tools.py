@@ -109,7 +109,7 @@ def tool_schema(resource: Resource, policy: Policy) -> dict[str, Any]:
     ops = policy.enabled_operations(resource)
     props: dict[str, Any] = {"action": {"type": "string", "enum": [op.name for op in ops]}}
     for op in ops:
-        for param in op.all_params:
+        for param in op.mcp_params:
             schema = param_schema(param)
             if param == LIMIT:
                 schema = {"type": schema["type"]}
@@ -131,7 +131,7 @@ def _signature(op: Operation) -> str:
     them.
     """
     names = [
-        p.name + ("" if p.required else "?") for p in op.all_params if p.required or p.positional
+        p.name + ("" if p.required else "?") for p in op.mcp_params if p.required or p.positional
     ]
     return f"{op.name}({','.join(names)})"
 
@@ -246,7 +246,7 @@ def tools_markdown(catalog: Any) -> str:
             out.append(f"| `{op.name}` | {kind} | {_md(op.summary)} |")
         out.append("")
         for op in resource.operations:
-            params = op.all_params
+            params = op.mcp_params
             if not params:
                 out.append(f"`{op.name}` takes no arguments.\n")
                 continue
