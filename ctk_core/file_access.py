@@ -14,7 +14,7 @@ config folder) and downloads go to the private download folder (see docs/securit
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Protocol
@@ -50,8 +50,8 @@ class PersonFiles(_AtomicWrites):
     """A person at a shell: their own files, saved where they ask (default: the working folder)."""
 
     def open_for_upload(self, path: str) -> tuple[IO[bytes], Path]:
-        real = Path(os.path.expanduser(path))
-        if not real.is_file():
+        real = _typed_path(path)
+        if not _is(real.is_file, path):
             raise UsageError(f"No such file: {shown_path(path)}")
         try:
             return real.open("rb"), real
@@ -61,10 +61,10 @@ class PersonFiles(_AtomicWrites):
     def download_target(
         self, name: str, output: str | None = None, overwrite: bool = False
     ) -> Path:
-        target = Path(os.path.expanduser(output)) if output else Path.cwd()
-        if target.is_dir():
+        target = _typed_path(output) if output else Path.cwd()
+        if _is(target.is_dir, output):
             return files.unique_destination(target, name, overwrite)
-        if not target.parent.is_dir():
+        if not _is(target.parent.is_dir, output):
             raise UsageError(
                 f"Folder {shown_path(target.parent)} does not exist.",
                 hint="Create it first, or give an existing folder.",
@@ -74,6 +74,22 @@ class PersonFiles(_AtomicWrites):
                 f"{shown_path(target)} already exists.", hint="Pass --overwrite to replace it."
             )
         return target
+
+
+def _typed_path(text: str) -> Path:
+    """A path a person typed (``~`` expanded); UsageError when no file can have that name."""
+    if "\x00" in text:
+        raise UsageError(f"No file name holds a NUL character: {shown_path(text)!r}.")
+    return Path(os.path.expanduser(text))
+
+
+def _is(check: Callable[[], bool], text: str | None) -> bool:
+    """``check()`` (``is_file``, ``is_dir``), its OSError (a name too long, a folder that may
+    not be read) a UsageError naming the path."""
+    try:
+        return check()
+    except OSError as exc:
+        raise UsageError(f"Cannot use {shown_path(text or '.')}: {exc.strerror or exc}.") from None
 
 
 class AgentFiles(_AtomicWrites):

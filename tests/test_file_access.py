@@ -106,3 +106,23 @@ def test_person_reads_and_writes_their_own_files(notes_plugin, ctk_cli, tmp_path
     saved = ctk_cli("--json", "notes", "save", "n.md", "--text", "hi", "--output", str(target))
     assert saved.exit_code == 0, saved
     assert (target / "n.md").read_text() == "hi"
+
+
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [("x" * 5000, "Cannot use xxx"), ("a\x00b", "NUL character"), ("a\x00b/c", "NUL character")],
+)
+def test_a_path_no_file_can_have_is_a_usage_error(path, said, tmp_path, monkeypatch):
+    # a name longer than the system allows, or one holding NUL: one usage error, not an
+    # OSError or ValueError (found by tests/test_sweep_input.py)
+    from ctk_core.errors import UsageError
+    from ctk_core.file_access import PersonFiles
+
+    monkeypatch.chdir(tmp_path)
+    files = PersonFiles()
+    with pytest.raises(UsageError, match=said) as err:
+        files.open_for_upload(path)
+    assert len(err.value.message) < 200
+    with pytest.raises(UsageError, match=said):
+        files.download_target("notes.txt", path)
+    assert list(tmp_path.iterdir()) == []
