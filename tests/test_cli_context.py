@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ctk_core.cli import terminal_line
+from ctk_core.cli_run import terminal_line
 from ctk_core.context import Context, Progress, ProgressState, forget_space_ids
 from ctk_core.errors import NotFound, UsageError
 

@@ -1,0 +1,145 @@
+"""Running one operation from the command line: dispatch, progress on the terminal, pacing
+under the rate limit for ``--all``, and printing the result."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from ctk_core.context import Context, Progress, ProgressState
+from ctk_core.file_access import PersonFiles
+from ctk_core.plugin import Operation, Resource
+from ctk_core.policy import Policy
+from ctk_core.words import CLI_WORDS
+
+
+def terminal_line(state: ProgressState) -> None:
+    """Show progress as one line on stderr, redrawn in place and cleared when the work ends."""
+    if state.finished:
+        sys.stderr.write("\r\033[K")
+    else:
+        if state.total:
+            width = 24
+            filled = int(width * min(state.done, state.total) / state.total)
+            bar = f"[{'#' * filled}{'-' * (width - filled)}] {state.done}/{state.total}"
+        else:
+            bar = str(state.done)
+        from ctk_core.output import printable
+
+        note = f" ({printable(state.note, keep_lines=False)})" if state.note else ""
+        line = f"{printable(state.label, keep_lines=False)} {bar}{note}".rstrip()
+        sys.stderr.write(f"\r\033[K{line}")
+    sys.stderr.flush()
+
+
+def _progress() -> Progress:
+    """Progress on a terminal line when stderr is a terminal; nothing extra otherwise."""
+    try:
+        interactive = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        interactive = False
+    return Progress(terminal_line, min_interval=0.1) if interactive else Progress()
+
+
+def run_operation(
+    ctx: click.Context,
+    resource: Resource,
+    op: Operation,
+    arguments: dict[str, Any],
+    policy: Policy,
+    withheld_types: frozenset[str] = frozenset(),
+    as_json: bool = False,
+    fetch_all: bool = False,
+) -> None:
+    """Run one operation through dispatch under ``policy`` and print its result (every page of
+    it with ``fetch_all``, pacing itself under the rate limit)."""
+    from ctk_core import dispatch, output
+
+    context = Context(PersonFiles(), progress=_progress(), withheld_types=withheld_types)
+    if not fetch_all:
+        result = dispatch.invoke(context, resource, op, arguments, policy, CLI_WORDS)
+        if op.render is not None and not as_json:
+            _print_view(op, result)
+            hint = output.more_hint(result)
+            if hint:
+                click.echo(hint, err=True)
+            return
+        output.emit(result, as_json=as_json, columns=op.columns)
+        return
+
+    if ctx.get_parameter_source("limit") in (None, click.core.ParameterSource.DEFAULT):
+        limit = next((p for p in op.all_params if p.name == "limit"), None)
+        if limit is not None and limit.maximum:
+            arguments["limit"] = limit.maximum
+    stream = output.PageStream(as_json, op.columns)
+    # An operation with its own view (a tree) is drawn once, from all the pages.
+    collected: list[Any] | None = [] if op.render is not None and not as_json else None
+    progress = context.progress
+    progress.start(f"{resource.name} {op.cli_name}:")
+    _pace(context, progress)
+    pages = 0
+    try:
+        while True:
+            result = dispatch.invoke(context, resource, op, arguments, policy, CLI_WORDS)
+            pages += 1
+            items = result.get("results", []) if isinstance(result, dict) else list(result)
+            if collected is not None:
+                collected.extend(items)
+            else:
+                stream.add(items)
+            progress.advance(len(items))
+            cursor = result.get("next_cursor") if isinstance(result, dict) else None
+            if not cursor:
+                break
+            arguments["cursor"] = cursor
+    finally:
+        progress.finish()
+    if collected is not None:
+        _print_view(op, {"results": collected, "next_cursor": None})
+        return
+    stream.close()
+
+
+def _print_view(op: Operation, result: Any) -> None:
+    """Print an operation's own view of its result: text, or a simpler result to show as usual."""
+    from ctk_core import output
+
+    assert op.render is not None
+    view = op.render(result)
+    text = view if isinstance(view, str) else output.render(view, op.columns)
+    if text:
+        output.write_text(text.rstrip("\n"))
+
+
+def _pace(context: Context, progress: Progress) -> None:
+    """Bulk work (``--all``) waits for the rate limiter instead of failing fast, and says so: on
+    the progress line on a terminal, else once on stderr. Every request of the command waits,
+    not only the first of each page."""
+    client: Any = context.client  # ctk_core.client.Client
+    limiter = getattr(client, "limiter", None)
+    if limiter is None or not hasattr(client, "paced"):
+        return
+    try:
+        interactive = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        interactive = False
+    told = interactive
+
+    def waiting(message: str) -> None:
+        nonlocal told
+        progress.note(message)
+        if not told:
+            told = True
+            click.echo(
+                f"ctk: {message}; --all goes on at the pace of the rate limit "
+                f"({limiter.describe()}) instead of failing.",
+                err=True,
+            )
+
+    client.paced = True
+    client.on_wait = waiting
+
+
+__all__ = ["run_operation", "terminal_line"]
