@@ -17,6 +17,7 @@ from ctk_core import (
     Operation,
     Param,
     Resource,
+    Unavailable,
     UsageError,
     hookimpl,
     shown,
@@ -32,7 +33,7 @@ def flatten_attachment(raw: dict[str, Any], client: Any) -> dict[str, Any]:
     download = raw.get("downloadLink") or links.get("download")
     webui = raw.get("webuiLink") or links.get("webui")
     return {
-        "id": str(raw.get("id")),
+        "id": str(raw["id"]) if raw.get("id") is not None else None,
         "title": raw.get("title"),
         "page_id": raw.get("pageId") or raw.get("blogPostId"),
         "media_type": raw.get("mediaType"),
@@ -113,7 +114,7 @@ def download_attachment(
     finally:
         ctx.progress.finish()
     return {
-        "id": str(raw.get("id")),
+        "id": str(raw["id"]) if raw.get("id") is not None else None,
         "title": raw.get("title"),
         "path": str(dest),
         "bytes": size,
@@ -142,19 +143,29 @@ def upload_attachment(
     body.close()
     # The upload, then a read of its v2 details: both tokens first, so the rate limiter never
     # lets the upload through and then fails the command.
+    path = f"/rest/api/content/{page_id}/child/attachment"
     with client.reserve(2), fh:
         data = client.put(
-            f"/rest/api/content/{page_id}/child/attachment",
+            path,
             data=body,
             headers={"X-Atlassian-Token": "nocheck", "Content-Type": body.content_type},
         )
-        uploaded = ((data or {}).get("results") or [{}])[0]
+        results = data.get("results") if isinstance(data, dict) else None
+        uploaded = results[0] if isinstance(results, list) and results else None
+        new_id = uploaded.get("id") if isinstance(uploaded, dict) else None
+        if new_id is None or not str(new_id).strip():
+            # Schema-valid (results may be empty), but it does not say which attachment it is.
+            raise Unavailable(
+                f"Confluence's answer to PUT /wiki{path} names no attachment: {name} may have "
+                f"been uploaded to page {page_id}.",
+                hint="Check with `list` before uploading again.",
+            )
         try:
-            return get_attachment(ctx, str(uploaded.get("id")))
+            return get_attachment(ctx, str(new_id))
         except CtkError as exc:
             raise partial_failure(
                 exc,
-                f"Uploaded {name} to page {page_id} (attachment {uploaded.get('id')}), "
+                f"Uploaded {name} to page {page_id} (attachment {new_id}), "
                 "but its details could not be read",
             ) from None
 

@@ -94,7 +94,7 @@ def flatten_page(ctx: Context, raw: dict[str, Any]) -> dict[str, Any]:
 def _node(raw: dict[str, Any]) -> dict[str, Any]:
     """One entry of direct-children / descendants."""
     out: dict[str, Any] = {
-        "id": str(raw.get("id")),
+        "id": str(raw["id"]) if raw.get("id") is not None else None,
         "type": raw.get("type") or "page",
         "title": raw.get("title"),
         "status": raw.get("status"),
@@ -340,7 +340,7 @@ def get_descendants(
     if not inner:
         results.append(
             {
-                "id": str(root.get("id")),
+                "id": str(root["id"]) if root.get("id") is not None else None,
                 "type": "page",
                 "title": root.get("title"),
                 "status": root.get("status"),
