@@ -577,6 +577,7 @@ class UnexpectedError(click.ClickException):
 
     def __init__(self, error: BaseException) -> None:
         text = " ".join(str(error).split()) or "(no message)"
+        text = text if len(text) <= 300 else text[:300] + "..."
         super().__init__(
             f"unexpected {type(error).__name__}: {text} "
             "(run with --debug or CTK_DEBUG=1 for the traceback)"

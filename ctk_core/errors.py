@@ -37,9 +37,11 @@ def shown(value: Any, limit: int = SHOWN_CHARACTERS) -> str:
 
 
 def shown_path(path: str | os.PathLike[str], limit: int = 80) -> str:
-    """A path as a message shows it: as it is (no quotes), cut to ``limit`` characters."""
+    """A path as a message shows it: without quotes, cut to ``limit`` characters, control
+    characters written as escapes (``\\x1b``)."""
     text = os.fspath(path)
-    return text if len(text) <= limit else text[:limit] + "..."
+    cut = text if len(text) <= limit else text[:limit] + "..."
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in cut)
 
 
 class CtkError(Exception):

@@ -122,3 +122,19 @@ def test_shown_quotes_a_short_prefix():
     assert len(shown(deep)) < 140  # no RecursionError either
     assert len(shown({BIG: BIG})) < 140
     assert str(UsageError(f"Bad {shown(BIG)}.")).startswith("Bad 'xxx")
+
+
+def test_shown_path_cuts_and_escapes():
+    from ctk_core.errors import shown_path
+
+    assert shown_path("/home/é/notes.txt") == "/home/é/notes.txt"
+    assert shown_path("a\x00b\x1b[31m\r") == "a\\x00b\\x1b[31m\\r"
+    assert shown_path("/x" * 100) == ("/x" * 40) + "..."
+
+
+def test_an_unexpected_error_is_cut_short():
+    from ctk_core.cli import UnexpectedError
+
+    message = UnexpectedError(RuntimeError("y" * 5000)).message
+    assert len(message) < 400
+    assert "y" * 300 + "..." in message
