@@ -6,6 +6,7 @@ A plugin imports everything it needs from here and never imports pluggy, request
 
 Handlers take ``ctx: Context`` first: ``ctx.client`` (a :class:`ConfluenceClient`), ``ctx.files``
 (a :class:`FileAccess`), ``ctx.progress`` (a :class:`Progress`) and ``ctx.space_id(key_or_id)``.
+A result may show a small file as :class:`Inline` content when ``ctx.wants_inline(...)`` says so.
 A message that quotes a caller's value quotes ``shown(value)``: a short prefix, never all of it.
 """
 
@@ -25,6 +26,7 @@ from ctk_core.errors import (
 )
 from ctk_core.file_access import FileAccess
 from ctk_core.hookspecs import hookimpl
+from ctk_core.inline import Inline
 from ctk_core.plugin import Operation, Param, ParamType, Resource
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "Context",
     "CtkError",
     "FileAccess",
+    "Inline",
     "NotFound",
     "Operation",
     "Param",

@@ -10,6 +10,7 @@ import click
 
 from ctk_core.context import Context, Progress, ProgressState
 from ctk_core.file_access import PersonFiles
+from ctk_core.inline import split_inline
 from ctk_core.plugin import Operation, Resource
 from ctk_core.policy import Policy
 from ctk_core.words import CLI_WORDS
@@ -60,6 +61,7 @@ def run_operation(
     context = Context(PersonFiles(), progress=_progress(), withheld_types=withheld_types)
     if not fetch_all:
         result = dispatch.invoke(context, resource, op, arguments, policy, CLI_WORDS)
+        result = split_inline(result)[0]  # the CLI shows no file content (its inline cap is 0)
         if op.render is not None and not as_json:
             _print_view(op, result)
             hint = output.more_hint(result)

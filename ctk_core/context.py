@@ -19,6 +19,7 @@ from typing import IO, Any, Protocol
 
 from ctk_core.errors import NotFound, UsageError, shown
 from ctk_core.file_access import AgentFiles, FileAccess
+from ctk_core.inline import inline_kind
 
 #: Space key -> id, per wiki base URL, for the life of the process.
 _space_ids: dict[tuple[str, str], str] = {}
@@ -191,10 +192,13 @@ class Context:
         client: ConfluenceClient | None = None,
         progress: Progress | None = None,
         withheld_types: frozenset[str] = frozenset(),
+        inline_max_bytes: int = 0,
     ) -> None:
         self.environ = environ
         #: Content types of disabled tools (``comment``...), which results must not show.
         self.withheld_types = withheld_types
+        #: The largest file the front end shows as content (``ctk_core.Inline``); 0: none.
+        self.inline_max_bytes = inline_max_bytes
         self.files: FileAccess = files if files is not None else AgentFiles(environ)
         self.progress = progress or Progress()
         self._client = client
@@ -213,6 +217,15 @@ class Context:
 
             self._client = client_from_environment(self.environ)
         return self._client
+
+    def wants_inline(self, media_type: str | None, size: int | None) -> bool:
+        """Whether the front end shows a file of this type and size (bytes) as content: an
+        image or a text within ``inline_max_bytes``. Ask before fetching the bytes."""
+        return (
+            size is not None
+            and 0 <= size <= self.inline_max_bytes
+            and inline_kind(media_type) is not None
+        )
 
     def space_id(self, value: str | int) -> str:
         """A space id from an id (all digits) or a key (resolved once per process)."""

@@ -47,6 +47,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CTK_RATE_LIMIT", "rate", "20/60", "Client-side limit <requests>/<seconds>, or off."),
     Setting("CTK_TIMEOUT", "seconds", "30", "Seconds to wait for each read of an answer."),
     Setting("CTK_MAX_RESPONSE_BYTES", "int", "40000", "The cap on one MCP result."),
+    Setting("CTK_MCP_INLINE_MAX_BYTES", "int", "1048576", "Largest file MCP shows; 0: none."),
     Setting("CTK_LOG_DIR", "path", "/tmp/ctk-logs", "Log folder (truncated MCP results)."),  # noqa: S108
     Setting("CTK_DOWNLOAD_DIR", "path", "/tmp/ctk-downloads", "Where MCP downloads go."),  # noqa: S108
     Setting("CTK_UPLOAD_ROOTS", "paths", ".", "Folders MCP uploads may read from."),

@@ -7,12 +7,14 @@ Downloads stream to a temporary file that is renamed into place only when comple
 
 from __future__ import annotations
 
+import io
 import mimetypes
 from typing import Any
 
 from ctk_core import (
     Context,
     CtkError,
+    Inline,
     NotFound,
     Operation,
     Param,
@@ -85,6 +87,43 @@ def list_attachments(
 
 def get_attachment(ctx: Context, attachment_id: str) -> dict[str, Any]:
     return flatten_attachment(_metadata(ctx, attachment_id), ctx.client)
+
+
+class _Capped(io.BytesIO):
+    """The bytes of a file in memory, never more than ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def write(self, data: Any, /) -> int:
+        if self.tell() + len(data) > self.limit:
+            raise Unavailable(
+                f"The download gave more than the attachment's {self.limit} bytes; "
+                "nothing was shown.",
+                hint="Try again, or use `download`.",
+            )
+        return super().write(data)
+
+
+def show_attachment(ctx: Context, attachment_id: str) -> dict[str, Any]:
+    """The metadata; and, when the front end shows files (``ctx.wants_inline``), a small image
+    or text file's content under ``content``: one more request, for the bytes."""
+    client = ctx.client
+    if not ctx.inline_max_bytes:  # the CLI: the record alone, one request
+        return get_attachment(ctx, attachment_id)
+    # The record, then perhaps the bytes: both tokens first, so that the rate limiter never
+    # answers the record and refuses the bytes (again on every retry). An unused one goes back.
+    with client.reserve(2):
+        raw = _metadata(ctx, attachment_id)
+        out = flatten_attachment(raw, client)
+        size, media = _size_of(raw), raw.get("mediaType")
+        link = raw.get("downloadLink") or (raw.get("_links") or {}).get("download")
+        if link and size is not None and ctx.wants_inline(media, size):
+            buffer = _Capped(size)
+            client.download(link, buffer, expected_bytes=size, media_type=media)
+            out["content"] = Inline(str(media), buffer.getvalue())
+    return out
 
 
 def _size_of(raw: dict[str, Any]) -> int | None:
@@ -184,7 +223,8 @@ ATTACHMENTS = Resource(
     summary="Files attached to pages: list, download, upload, delete.",
     content_types=("attachment",),
     instructions=(
-        "Attachment downloads are saved in the server's download folder; the result gives the path."
+        "Attachment downloads are saved in the server's download folder; the result gives the "
+        "path. get also shows a small image or text file itself."
     ),
     operations=[
         Operation(
@@ -199,7 +239,7 @@ ATTACHMENTS = Resource(
             paged=True,
             columns=("id", "title", "media_type", "file_size", "version"),
         ),
-        Operation("get", "Metadata and download URL.", get_attachment, params=[_ATTACHMENT_ID]),
+        Operation("get", "Metadata and download URL.", show_attachment, params=[_ATTACHMENT_ID]),
         Operation(
             "download",
             "Save to a file; returns its path.",

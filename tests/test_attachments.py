@@ -321,6 +321,7 @@ def test_mcp_list_get_delete_and_bad_inputs(ctk_mcp, ctk_cli, confluence_sandbox
     )
     assert [a["id"] for a in by_type["results"]] == [png["id"]]
     got = session.call_json("manage_attachments", {"action": "get", "attachment_id": png["id"]})
+    assert got.pop("content") == "image in content block 2"  # tests/test_attachment_inline.py
     assert got == listed["results"][0]
     assert got["download_url"].startswith(confluence_sandbox.wiki_url + "/download/")
     assert got["web_url"].startswith(confluence_sandbox.wiki_url + "/")

@@ -3,7 +3,7 @@ import inspect
 import pytest
 
 import ctk_core
-from ctk_core import context, errors, file_access, hookspecs, plugin
+from ctk_core import context, errors, file_access, hookspecs, inline, plugin
 from ctk_core.plugin import Operation, Param, Resource, validate_resource
 
 #: What a plugin may import from ``ctk_core``, and where each name comes from. Adding a name is
@@ -15,6 +15,7 @@ PUBLIC = {
     "Context": context.Context,
     "CtkError": errors.CtkError,
     "FileAccess": file_access.FileAccess,
+    "Inline": inline.Inline,
     "NotFound": errors.NotFound,
     "Operation": plugin.Operation,
     "Param": plugin.Param,

@@ -11,7 +11,7 @@ import pytest
 
 from ctk_core import settings
 from ctk_core.files import DEFAULT_DOWNLOAD_DIR, DEFAULT_LOG_DIR
-from ctk_core.mcp_server.results import DEFAULT_MAX_RESPONSE_BYTES
+from ctk_core.mcp_server.results import DEFAULT_INLINE_MAX_BYTES, DEFAULT_MAX_RESPONSE_BYTES
 from ctk_core.ratelimit import DEFAULT_RATE_LIMIT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +43,7 @@ def test_defaults_in_the_table_are_the_code_defaults():
     default = {s.name: s.default for s in settings.SETTINGS}
     assert default["CTK_RATE_LIMIT"] == DEFAULT_RATE_LIMIT
     assert default["CTK_MAX_RESPONSE_BYTES"] == str(DEFAULT_MAX_RESPONSE_BYTES)
+    assert default["CTK_MCP_INLINE_MAX_BYTES"] == str(DEFAULT_INLINE_MAX_BYTES)
     assert default["CTK_LOG_DIR"] == DEFAULT_LOG_DIR
     assert default["CTK_DOWNLOAD_DIR"] == DEFAULT_DOWNLOAD_DIR
     assert all(s.doc.endswith(".") for s in settings.SETTINGS)

@@ -24,9 +24,11 @@ from ctk_core.mcp_server.http_transport import (
     transport_security,
 )
 from ctk_core.mcp_server.results import (
+    DEFAULT_INLINE_MAX_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
     cap_result,
     error_text,
+    inline_max_bytes,
     max_response_bytes,
     shorten,
 )
@@ -53,6 +55,7 @@ from ctk_core.mcp_server.tools import (
 )
 
 __all__ = [
+    "DEFAULT_INLINE_MAX_BYTES",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "NO_AUTH_MESSAGE",
     "SHARED_INSTRUCTIONS",
@@ -66,6 +69,7 @@ __all__ = [
     "enabled_resources",
     "error_text",
     "http_app",
+    "inline_max_bytes",
     "is_loopback",
     "max_response_bytes",
     "mcp_progress",

@@ -19,11 +19,14 @@ from typing import Any
 
 from ctk_core import files
 from ctk_core.errors import AuthError, CtkError, UsageError
+from ctk_core.inline import Inline
 from ctk_core.plugin import LIMIT, Operation, Resource
 
 log = logging.getLogger("ctk.mcp")
 
 DEFAULT_MAX_RESPONSE_BYTES = 40000
+#: CTK_MCP_INLINE_MAX_BYTES: the largest file a result shows as an image or text block (1 MiB).
+DEFAULT_INLINE_MAX_BYTES = 1048576
 
 
 def dumps(value: Any) -> str:
@@ -229,6 +232,49 @@ def cap_result(
     return dumps(out), out
 
 
+@dataclass(frozen=True)
+class Block:
+    """A content block beside a result's JSON: an image (``data`` in base64) or a text."""
+
+    kind: str  # "image" or "text"
+    data: str
+    media_type: str
+
+
+def inline_blocks(
+    result: Any, cap: int, inline_cap: int, environ: Mapping[str, str] | None = None
+) -> tuple[Any, list[Block]]:
+    """The blocks of the :class:`ctk_core.inline.Inline` values of a dict result, and the result
+    with each such value replaced by a note naming its block (the JSON is block 1).
+
+    An image is not counted against ``cap`` (the JSON's cap), only against ``inline_cap``; a
+    text is its own block, held to ``cap`` like a text result (cut at a line, the full text
+    saved in the log folder). A value over ``inline_cap``, or a text that is not UTF-8, is
+    dropped with its key: the result is then what it would be without it.
+    """
+    if not isinstance(result, dict) or not any(isinstance(v, Inline) for v in result.values()):
+        return result, []
+    out: dict[str, Any] = {}
+    blocks: list[Block] = []
+    for key, value in result.items():
+        if not isinstance(value, Inline):
+            out[key] = value
+            continue
+        media = value.media_type.split(";", 1)[0].strip().lower()
+        if len(value.data) > inline_cap:
+            continue
+        if value.kind == "image":
+            data = base64.b64encode(value.data).decode("ascii")
+            blocks.append(Block("image", data, media))
+        else:
+            text = value.text()
+            if text is None:
+                continue
+            blocks.append(Block("text", cap_result(text, cap, environ)[0], media))
+        out[key] = f"{blocks[-1].kind} in content block {len(blocks) + 1}"
+    return out, blocks
+
+
 def _kept(full: Any, shortened: Any) -> int | None:
     """How many items the top-level ``results`` kept, when it lost some (else None)."""
     before, after = full.get("results"), shortened.get("results")
@@ -252,6 +298,25 @@ def max_response_bytes(environ: Mapping[str, str]) -> int:
             DEFAULT_MAX_RESPONSE_BYTES,
         )
         return DEFAULT_MAX_RESPONSE_BYTES
+    return value
+
+
+def inline_max_bytes(environ: Mapping[str, str]) -> int:
+    """CTK_MCP_INLINE_MAX_BYTES: a whole number >= 0 (0: no file shown); else the default."""
+    raw = environ.get("CTK_MCP_INLINE_MAX_BYTES")
+    if not raw:
+        return DEFAULT_INLINE_MAX_BYTES
+    try:
+        value = int(raw)
+        if value < 0:
+            raise ValueError
+    except ValueError:
+        log.warning(
+            "ctk: warning: CTK_MCP_INLINE_MAX_BYTES=%r is not a whole number >= 0; using %d",
+            raw,
+            DEFAULT_INLINE_MAX_BYTES,
+        )
+        return DEFAULT_INLINE_MAX_BYTES
     return value
 
 

@@ -25,10 +25,13 @@ from ctk_core.context import Context, Progress, ProgressState
 from ctk_core.errors import AuthError, CtkError, UsageError, shown
 from ctk_core.file_access import AgentFiles
 from ctk_core.mcp_server.results import (
+    Block,
     PageAt,
     cap_result,
     continue_page,
     error_text,
+    inline_blocks,
+    inline_max_bytes,
     max_response_bytes,
 )
 from ctk_core.mcp_server.tools import enabled_resources, server_instructions, tools_payload
@@ -64,6 +67,7 @@ class ToolRunner:
         self.environ = environ
         self.no_auth = no_auth
         self.cap = max_response_bytes(environ)
+        self.inline_cap = inline_max_bytes(environ)
         self.resources = {r.tool_name: r for r in resources}
         self.disabled = {r.tool_name: r for r in all_resources if r.tool_name not in self.resources}
         self._context = context
@@ -75,6 +79,7 @@ class ToolRunner:
                 files=AgentFiles(self.environ),
                 environ=self.environ,
                 withheld_types=self.policy.withheld_content_types(self.disabled.values()),
+                inline_max_bytes=self.inline_cap,
             )
         return self._context
 
@@ -153,12 +158,14 @@ class ToolRunner:
 
     def render(
         self, result: Any, op: Operation | None = None, values: dict[str, Any] | None = None
-    ) -> tuple[str, Any]:
-        """The result's text and structured content within the cap. Given the call's paged
-        ``op`` and ``values``, a list cut to fit gets a ``next_cursor`` that goes on at the first
-        item left out."""
+    ) -> tuple[str, Any, list[Block]]:
+        """The result's text and structured content within the cap, and the content blocks of
+        the files it shows (:func:`inline_blocks`: not counted against the cap). Given the call's
+        paged ``op`` and ``values``, a list cut to fit gets a ``next_cursor`` that goes on at the
+        first item left out."""
         page = PageAt.of(values) if op is not None and op.paged and values is not None else None
-        return cap_result(result, self.cap, self.environ, page)
+        result, blocks = inline_blocks(result, self.cap, self.inline_cap, self.environ)
+        return (*cap_result(result, self.cap, self.environ, page), blocks)
 
 
 class CallContext(Context):
@@ -171,6 +178,7 @@ class CallContext(Context):
             environ=shared.environ,
             progress=progress,
             withheld_types=shared.withheld_types,
+            inline_max_bytes=shared.inline_max_bytes,
         )
         self._shared = shared
         self.cache = shared.cache  # the next page of a listing needs what the first one kept
@@ -220,6 +228,7 @@ def build_server(
     from mcp.server import Server
     from mcp.types import (
         CallToolResult,
+        ImageContent,
         ListToolsResult,
         TextContent,
         Tool,
@@ -276,7 +285,7 @@ def build_server(
             result = await anyio.to_thread.run_sync(
                 functools.partial(runner.run, resource, op, args, progress)
             )
-            text, structured = runner.render(result, op, args)
+            text, structured, blocks = runner.render(result, op, args)
         except CtkError as err:
             log.info("%s: %s", name, err)
             return failure(error_text(err, resource, op))
@@ -284,6 +293,13 @@ def build_server(
             log.exception("unexpected error in %s", name)
             return failure(error_text(err, resource, op))
         content: list[Any] = [TextContent(type="text", text=text)]
+        for block in blocks:  # a file the result shows: an image, or its text
+            if block.kind == "image":
+                content.append(
+                    ImageContent(type="image", data=block.data, mime_type=block.media_type)
+                )
+            else:
+                content.append(TextContent(type="text", text=block.data))
         if isinstance(structured, dict):
             return CallToolResult(content=content, structured_content=structured)
         return CallToolResult(content=content)
