@@ -257,3 +257,22 @@ def test_the_record_and_the_bytes_take_their_tokens_together(ctk_mcp, confluence
     refused = session.error(TOOL, {"action": "get", "attachment_id": png["id"]})
     assert "rate limit" in refused.lower()
     assert confluence_sandbox.requests.entries() == []  # refused whole: not the record alone
+
+
+def test_a_server_given_its_own_context_shows_files_too(confluence_sandbox):
+    """`ctk mcp` builds the server with a context of its own (its client): the server's
+    CTK_MCP_INLINE_MAX_BYTES still applies to every call."""
+    from ctk_core.file_access import AgentFiles
+    from ctk_core.mcp_server import build_server
+
+    png = _attachment(confluence_sandbox, "diagram.png")
+    env = {**confluence_sandbox.client_env, "CTK_RATE_LIMIT": "off"}
+    for cap, shown in (("", True), ("0", False)):
+        environ = {**env, "CTK_MCP_INLINE_MAX_BYTES": cap}
+        server = build_server(environ=environ, context=Context(AgentFiles(environ), environ))
+        runner = server.ctk_runner
+        args = {"action": "get", "attachment_id": png["id"]}
+        result = runner.run(*runner.prepare(TOOL, args))
+        assert isinstance(result.get("content"), Inline) is shown, cap
+        if shown:
+            assert result["content"].data == _bytes_of(confluence_sandbox, png)

@@ -146,8 +146,10 @@ class ToolRunner:
         already delivered.
         """
         ctx = self.context
-        if progress is not None:
-            ctx = CallContext(ctx, progress)
+        # The call's own progress, and the files this server shows (a context given to
+        # build_server, as `ctk mcp` gives one, does not know CTK_MCP_INLINE_MAX_BYTES).
+        if progress is not None or getattr(ctx, "inline_max_bytes", None) != self.inline_cap:
+            ctx = CallContext(ctx, progress or ctx.progress, self.inline_cap)
         if not op.paged:
             return dispatch.invoke(ctx, resource, op, values, self.policy)
         at = PageAt.of(values)
@@ -169,16 +171,20 @@ class ToolRunner:
 
 
 class CallContext(Context):
-    """The context of one tool call: its own progress; the server's files, (lazy) client and
-    caches."""
+    """The context of one tool call: its own progress and the files the server shows; the
+    server's files, (lazy) client and caches."""
 
-    def __init__(self, shared: Context, progress: Progress) -> None:
+    def __init__(
+        self, shared: Context, progress: Progress, inline_max_bytes: int | None = None
+    ) -> None:
         super().__init__(
             files=shared.files,
             environ=shared.environ,
             progress=progress,
             withheld_types=shared.withheld_types,
-            inline_max_bytes=shared.inline_max_bytes,
+            inline_max_bytes=(
+                shared.inline_max_bytes if inline_max_bytes is None else inline_max_bytes
+            ),
         )
         self._shared = shared
         self.cache = shared.cache  # the next page of a listing needs what the first one kept
