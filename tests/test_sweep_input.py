@@ -539,4 +539,4 @@ def test_a_cli_error_is_one_line_with_its_control_characters_shown(ctk_cli, conf
         env={"CTK_ENABLE_WRITES": "true"},
     )
     assert result.exit_code == 2
-    assert result.stderr == "Error: No such file: a\\x1b[31mred over b c\n"
+    assert result.stderr == "Error: No such file: a\\x1b[31mred\\rover\\u2028b\\x85c\n"
