@@ -63,6 +63,24 @@ async def test_stdio_subprocess_with_the_sdk_client(confluence_sandbox):
         assert result.content[0].text == WRITES_DISABLED_MESSAGE
 
 
+@pytest.mark.anyio
+async def test_stdio_search_leaves_out_a_disabled_tools_content(confluence_sandbox):
+    # `ctk mcp` builds the server with a context of its own: the policy still decides
+    from mcp import Client, StdioServerParameters
+
+    command = ctk_command()
+    env = server_env(confluence_sandbox, CTK_DISABLED_TOOLS="manage_comments,manage_attachments")
+    params = StdioServerParameters(command=command[0], args=[*command[1:], "mcp"], env=env)
+    query = "type IN (page, folder, comment, attachment)"
+    async with Client(params) as client:
+        result = await client.call_tool(
+            "manage_search", {"action": "cql", "cql": query, "limit": 100}
+        )
+        assert not result.is_error
+        types = {hit["type"] for hit in json.loads(result.content[0].text)["results"]}
+        assert types == {"page", "folder"}
+
+
 def _rpc(proc, message) -> None:
     proc.stdin.write((message if isinstance(message, str) else json.dumps(message)) + "\n")
     proc.stdin.flush()

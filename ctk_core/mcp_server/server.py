@@ -70,6 +70,7 @@ class ToolRunner:
         self.inline_cap = inline_max_bytes(environ)
         self.resources = {r.tool_name: r for r in resources}
         self.disabled = {r.tool_name: r for r in all_resources if r.tool_name not in self.resources}
+        self.withheld = self.policy.withheld_content_types(self.disabled.values())
         self._context = context
 
     @property
@@ -78,7 +79,7 @@ class ToolRunner:
             self._context = Context(
                 files=AgentFiles(self.environ),
                 environ=self.environ,
-                withheld_types=self.policy.withheld_content_types(self.disabled.values()),
+                withheld_types=self.withheld,
                 inline_max_bytes=self.inline_cap,
             )
         return self._context
@@ -145,11 +146,10 @@ class ToolRunner:
         A continuation cursor (see :class:`PageAt`) fetches its page again and skips the items
         already delivered.
         """
-        ctx = self.context
-        # The call's own progress, and the files this server shows (a context given to
-        # build_server, as `ctk mcp` gives one, does not know CTK_MCP_INLINE_MAX_BYTES).
-        if progress is not None or getattr(ctx, "inline_max_bytes", None) != self.inline_cap:
-            ctx = CallContext(ctx, progress or ctx.progress, self.inline_cap)
+        # The call's own progress, and what this server's policy and settings decide (a context
+        # given to build_server, as `ctk mcp` gives one, knows neither).
+        shared = self.context
+        ctx = CallContext(shared, progress or shared.progress, self.inline_cap, self.withheld)
         if not op.paged:
             return dispatch.invoke(ctx, resource, op, values, self.policy)
         at = PageAt.of(values)
@@ -175,16 +175,18 @@ class CallContext(Context):
     server's files, (lazy) client and caches."""
 
     def __init__(
-        self, shared: Context, progress: Progress, inline_max_bytes: int | None = None
+        self,
+        shared: Context,
+        progress: Progress,
+        inline_max_bytes: int,
+        withheld_types: frozenset[str],
     ) -> None:
         super().__init__(
             files=shared.files,
             environ=shared.environ,
             progress=progress,
-            withheld_types=shared.withheld_types,
-            inline_max_bytes=(
-                shared.inline_max_bytes if inline_max_bytes is None else inline_max_bytes
-            ),
+            withheld_types=withheld_types,
+            inline_max_bytes=inline_max_bytes,
         )
         self._shared = shared
         self.cache = shared.cache  # the next page of a listing needs what the first one kept
