@@ -374,6 +374,55 @@ def get_ancestors(ctx: Context, page_id: str) -> dict[str, Any]:
     return {"results": _ancestors(ctx, pid)}
 
 
+def _who(block: dict[str, Any] | None) -> dict[str, Any]:
+    """Users (name, account id) and group names of a v1 ContentRestriction."""
+    inner = (block or {}).get("restrictions") or {}
+    users = [u for u in (inner.get("user") or {}).get("results") or [] if isinstance(u, dict)]
+    groups = [g for g in (inner.get("group") or {}).get("results") or [] if isinstance(g, dict)]
+    return {
+        "users": [
+            {"name": u.get("displayName") or u.get("publicName"), "account_id": u.get("accountId")}
+            for u in users
+        ],
+        "groups": [g.get("name") for g in groups],
+    }
+
+
+def get_restrictions(ctx: Context, page_id: str) -> dict[str, Any]:
+    """The page's read and edit restrictions, and the read restrictions it inherits (edit
+    restrictions are not inherited): 3 requests, 2 for a page without ancestors."""
+    pid = require_id("page_id", page_id)
+    expand = {"expand": "restrictions.user,restrictions.group"}
+    own = ctx.client.get(f"/rest/api/content/{pid}/restriction", params=expand) or {}
+    ops = {r.get("operation"): _who(r) for r in own.get("results") or [] if isinstance(r, dict)}
+    up = ctx.client.get(f"/api/v2/pages/{pid}/ancestors", params={"limit": 250}) or {}
+    ids = [str(a.get("id")) for a in up.get("results") or [] if isinstance(a, dict)]
+    inherited: list[dict[str, Any]] = []
+    if ids:
+        found = ctx.client.get(
+            "/rest/api/content/search",
+            params={
+                "cql": f"id in ({','.join(ids)})",
+                "expand": "restrictions.read.restrictions.user,"
+                "restrictions.read.restrictions.group",
+                "limit": len(ids),
+            },
+        )
+        hits = (found or {}).get("results") or []
+        by_id = {str(r.get("id")): r for r in hits if isinstance(r, dict)}
+        for aid in ids:
+            who = _who((by_id.get(aid, {}).get("restrictions") or {}).get("read"))
+            if who["users"] or who["groups"]:
+                inherited.append({"id": aid, "title": by_id[aid].get("title"), **who})
+    empty: dict[str, Any] = {"users": [], "groups": []}
+    return {
+        "id": pid,
+        "read": ops.get("read", empty),
+        "edit": ops.get("update", empty),
+        "inherited_read": inherited,
+    }
+
+
 def list_versions(
     ctx: Context, page_id: str, sort: str | None = None, limit: int = 25, cursor: str | None = None
 ) -> dict[str, Any]:
@@ -784,6 +833,18 @@ def render_outline(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def render_restrictions(result: dict[str, Any]) -> dict[str, Any]:
+    def who(block: dict[str, Any]) -> str:
+        people = [f"{u.get('name')} ({u.get('account_id')})" for u in block.get("users") or []]
+        groups = [f"group {g}" for g in block.get("groups") or []]
+        return ", ".join(people + groups) or "anyone with space access"
+
+    view = {"id": result.get("id"), "read": who(result["read"]), "edit": who(result["edit"])}
+    for item in result.get("inherited_read") or []:
+        view[f"read via {item.get('id')}"] = f"{item.get('title')}: {who(item)}"
+    return view
+
+
 def render_body(result: dict[str, Any]) -> str:
     return str(result.get("body") or "").rstrip("\n")
 
@@ -902,6 +963,14 @@ RESOURCE = Resource(
             run=get_ancestors,
             columns=("id", "type", "title"),
             params=(_NODE,),
+        ),
+        Operation(
+            name="get_restrictions",
+            command="restrictions",
+            summary="Who may read and edit, and read restrictions inherited.",
+            run=get_restrictions,
+            render=render_restrictions,
+            params=(_PAGE,),
         ),
         Operation(
             name="list_versions",

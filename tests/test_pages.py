@@ -254,6 +254,7 @@ def test_children_of_pages_and_folders(ctk_cli, ctk_mcp, demo):
         "Release Notes": "page",
         "Meeting Notes": "folder",
         "Team Handbook": "page",
+        "Security Review": "page",
     }
     in_folder = cli_json(ctk_cli, "pages", "children", demo["folder"])
     assert [c["title"] for c in in_folder["results"]] == [
@@ -261,7 +262,7 @@ def test_children_of_pages_and_folders(ctk_cli, ctk_mcp, demo):
         "2024-02-12 Retrospective",
     ]
     paged = cli_json(ctk_cli, "pages", "children", demo["home"], "--limit", "2", "--sort", "-title")
-    assert [c["title"] for c in paged["results"]] == ["Team Handbook", "Release Notes"]
+    assert [c["title"] for c in paged["results"]] == ["Team Handbook", "Security Review"]
     assert paged["next_cursor"]
     assert cli_json(ctk_cli, "pages", "children", demo["Release 1.0"]) == {
         "results": [],

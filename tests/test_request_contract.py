@@ -57,7 +57,17 @@ V1_ALLOWED_PREFIXES = (
 V1_ALLOWED_PATTERNS = ("/restriction",)
 
 #: Built-in plugins: the ones this test must cover completely.
-BUILT_IN = ("spaces", "users", "pages", "folders", "search", "labels", "comments", "attachments")
+BUILT_IN = (
+    "spaces",
+    "users",
+    "pages",
+    "folders",
+    "search",
+    "labels",
+    "comments",
+    "attachments",
+    "templates",
+)
 
 Args = Callable[[dict[str, str]], dict[str, Any]]
 #: (resource, action, arguments from the ids gathered so far, name to save the result's id as)
@@ -107,6 +117,7 @@ def steps() -> list[Step]:
         s("pages", "get_descendants", lambda i: {"page_id": i["getting"], "depth": 3}),
         s("pages", "get_descendants", {"space_id": "DEMO"}),
         s("pages", "get_ancestors", lambda i: {"page_id": i["data_model"]}),
+        s("pages", "get_restrictions", lambda i: {"page_id": i["runbook"]}),
         s("pages", "list_versions", lambda i: {"page_id": i["arch"]}),
         s("pages", "diff", lambda i: {"page_id": i["arch"], "from_version": 1, "to_version": 3}),
         s("pages", "diff", lambda i: {"page_id": i["arch"]}),
@@ -136,6 +147,12 @@ def steps() -> list[Step]:
             {"query": 'sync "agent" \\', "space_id": "DEMO", "type": "page", "excerpt": "none"},
         ),
         s("search", "quick", lambda i: {"query": "nimbus", "space_id": i["demo"]}),
+        # -- templates: reads
+        s("templates", "list", {"space_id": "DEMO"}),
+        s("templates", "list", lambda i: {"space_id": i["demo"]}),
+        s("templates", "list"),
+        s("templates", "get", lambda i: {"template_id": i["template"]}),
+        s("templates", "get", lambda i: {"template_id": i["template"], "body_format": "storage"}),
         # -- labels: reads
         s("labels", "list", lambda i: {"page_id": i["getting"]}),
         s("labels", "list", lambda i: {"page_id": i["getting"], "prefix": "global"}),
@@ -218,6 +235,17 @@ def steps() -> list[Step]:
             "restore_version",
             lambda i: {"page_id": i["page"], "version": 1, "message": "back"},
         ),
+        s(
+            "templates",
+            "create_page",
+            lambda i: {
+                "template_id": i["template"],
+                "space_id": "DEMO",
+                "title": "Contract from template",
+                "parent_id": i["getting"],
+                "variables": '{"date": "3 May, 2026"}',
+            },
+        ),
         s("folders", "create", {"space_id": "DEMO", "title": "Contract folder"}, save="folder2"),
         s(
             "folders",
@@ -292,6 +320,12 @@ def demo_ids(sandbox: Any, tmp_path: Any) -> dict[str, str]:
         "getting": sandbox.page_id("Getting Started"),
         "install": sandbox.page_id("Installation"),
         "data_model": sandbox.page_id("Data Model"),
+        "runbook": sandbox.page_id("Incident Runbook"),
+        "template": next(
+            t["templateId"]
+            for t in state.meta["templates"].values()
+            if t["name"] == "Meeting notes"
+        ),
         "folder": next(f["id"] for f in state.folders.values() if f["title"] == "Meeting Notes"),
         "att": next(a["id"] for a in state.attachments.values() if a["title"] == "diagram.png"),
         "question": comment("<p>Should we mention"),

@@ -394,6 +394,40 @@ CASES: list[Case] = [
         status=400,
         name="GET search bad CQL",
     ),
+    # templates and restrictions
+    Case("GET", f"{V1}/template/page", query={"spaceKey": "DEMO", "limit": 1}),
+    Case(
+        "GET",
+        f"{V1}/template/page",
+        query={"expand": "body", "start": 0},
+        name="GET global templates with bodies",
+    ),
+    Case("GET", f"{V1}/template/{{id}}", {"id": "template"}),
+    Case(
+        "GET", f"{V1}/template/{{id}}", {"id": "missing"}, status=403, name="GET template missing"
+    ),
+    Case(
+        "GET",
+        f"{V1}/content/{{id}}/restriction",
+        {"id": "restricted"},
+        query={"expand": "restrictions.user,restrictions.group"},
+    ),
+    Case(
+        "GET",
+        f"{V1}/content/{{id}}/restriction",
+        {"id": "missing"},
+        status=404,
+        name="GET restriction missing page",
+    ),
+    Case(
+        "GET",
+        f"{V1}/content/search",
+        query={
+            "cql": "id in ({restricted},{home})",
+            "expand": "restrictions.read.restrictions.user,restrictions.read.restrictions.group",
+        },
+        name="GET content search with read restrictions",
+    ),
     # more shapes of the content endpoints (H-CONTENT)
     Case(
         "POST",
@@ -594,6 +628,8 @@ def demo_context(state: Any) -> dict[str, str]:
         "attached": attachment["pageId"],
         "attachment_name": attachment["title"],
         "user": state.current_user,
+        "template": next(iter(state.meta["templates"])),
+        "restricted": by_title["Security Review"]["id"],
     }
     assert "Getting Started" in by_title
     assert versioned["version"]["number"] >= 2

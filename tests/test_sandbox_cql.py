@@ -284,6 +284,8 @@ DEMO_PAGES = [
     "Team Handbook",
     "Code Review Guidelines",
     "On-call Rotation",
+    "Security Review",
+    "Incident Runbook",
 ]
 
 # (CQL, expected titles in any order); ids are filled in from the demo seed.

@@ -44,6 +44,7 @@ VALUES: dict[str, Any] = {
     "cql": "type = page",
     "title": "Components",
     "heading": "Components",
+    "template_id": "106",
     "body": "Hello **there**.",
     "selection": "Hello",
     "name": "Name",

@@ -47,6 +47,7 @@ VALUES: dict[str, Any] = {
     "cql": 'type = page AND space = "DEMO"',
     "title": "Architecture",
     "heading": "Components",
+    "template_id": IDS["template:Meeting notes"],
 }
 #: Optional parameters that still say what to read (the operation needs one of a choice).
 WHAT_TO_READ = ("page_id",)

@@ -21,6 +21,7 @@ from ctk_core.sandbox.responses import HttpError, Response, json_response
 from ctk_core.sandbox.router import Request
 from ctk_core.sandbox.routes_attachments import webui_link
 from ctk_core.sandbox.routes_labels import label_names
+from ctk_core.sandbox.routes_restrictions import restrictions_json
 from ctk_core.sandbox.routes_spaces import v1_space
 from ctk_core.sandbox.routes_users import user_v1_json
 from ctk_core.sandbox.state import State
@@ -299,6 +300,8 @@ def content_json(req: Request, hit: Hit, expand: set[str]) -> dict[str, Any]:
             else []
         )
         expandable.pop("ancestors")
+    if any(name.startswith("restrictions.") for name in expand):
+        out["restrictions"] = restrictions_json(req, rid, expand)
     if "container" in expand:
         out["container"] = _brief(req, hit.page) if hit.page else v1_space(req, hit.space)
         expandable.pop("container")

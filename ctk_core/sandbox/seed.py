@@ -4,12 +4,13 @@
 ids are the same on every run; ``demo_ids()`` names them (``demo_ids()["page:Architecture"]``),
 and ``page_id(state, title)`` / ``space_id(state, key)`` look them up in a live state.
 
-The demo site: space DEMO (home page and a tree of 16 pages three levels below it, one native
+The demo site: space DEMO (home page and a tree of 18 pages three levels below it, one native
 folder holding two pages), storage bodies with headings, nested and numbered lists, tables,
 code macros, info/note/warning panels, page links, an image, user mentions and a macro ctk does
 not know (jira, roadmap); labels; footer comments with replies; an open and a resolved inline
-comment; a text and a PNG attachment; a page with four versions; three users; and a small
-space TEAM.
+comment; a text and a PNG attachment; a page with four versions; three users; two page
+templates (one with variables) and a global one; a restricted page whose child inherits its read
+restriction; and a small space TEAM.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any
 from ctk_core.sandbox.routes_attachments import create_attachment
 from ctk_core.sandbox.routes_comments import create_comment
 from ctk_core.sandbox.routes_labels import add_label
+from ctk_core.sandbox.routes_restrictions import restrict
+from ctk_core.sandbox.routes_templates import add_template
 from ctk_core.sandbox.state import State
 
 SEEDS = ("demo", "empty")
@@ -353,6 +356,23 @@ ONBOARDING_BODY = (
 )
 
 
+MEETING_TEMPLATE_BODY = (
+    '<at:declarations><at:string at:name="date" /><at:string at:name="facilitator" />'
+    "</at:declarations>"
+    '<h2>Meeting on <at:var at:name="date" /></h2>'
+    '<p>Facilitator: <at:var at:name="facilitator" /></p>'
+    "<h3>Agenda</h3><ul><li><p>Topic</p></li></ul>"
+    "<h3>Actions</h3><ac:task-list><ac:task><ac:task-status>incomplete</ac:task-status>"
+    "<ac:task-body>Action</ac:task-body></ac:task></ac:task-list>"
+)
+HOWTO_TEMPLATE_BODY = "<h2>Steps</h2><ol><li><p>First step</p></li></ol><h2>See also</h2>"
+DECISION_TEMPLATE_BODY = (
+    "<table><tbody><tr><th>Status</th><td>Proposed</td></tr>"
+    "<tr><th>Decision</th><td></td></tr></tbody></table>"
+)
+SECURITY_BODY = "<h2>Findings</h2><p>Restricted to the security reviewers.</p>"
+
+
 # ------------------------------------------------------------------------------ seeding
 
 
@@ -560,6 +580,36 @@ def _demo(state: State) -> None:
         team["id"], "Onboarding Checklist", ONBOARDING_BODY, author=SAM, created_at=_at(17)
     )
     add_label(state, goals["id"], "team")
+    _templates_and_restrictions(state, sid, home)
+
+
+def _templates_and_restrictions(state: State, space_id: str, home: str) -> None:
+    """Page templates (two in DEMO, one with variables; one global) and a restricted page
+    (read: Priya and the group engineering; edit: Priya) whose child inherits the read
+    restriction."""
+    add_template(
+        state,
+        "Meeting notes",
+        MEETING_TEMPLATE_BODY,
+        space_key="DEMO",
+        description="Date, facilitator, agenda and actions.",
+        labels=("meeting-notes",),
+    )
+    add_template(state, "How-to article", HOWTO_TEMPLATE_BODY, space_key="DEMO")
+    add_template(state, "Decision record", DECISION_TEMPLATE_BODY, description="One decision.")
+    secret = state.create_page(
+        space_id, "Security Review", SECURITY_BODY, parent_id=home, author=PRIYA, created_at=_at(30)
+    )
+    restrict(state, secret["id"], "read", users=(PRIYA,), groups=("engineering",))
+    restrict(state, secret["id"], "update", users=(PRIYA,))
+    state.create_page(
+        space_id,
+        "Incident Runbook",
+        "<p>What to do when an alert fires.</p>",
+        parent_id=secret["id"],
+        author=PRIYA,
+        created_at=_at(31),
+    )
 
 
 # ------------------------------------------------------------------------------ lookups
@@ -585,7 +635,8 @@ def page_id(state: State, title: str, space_key: str | None = None) -> str:
 @functools.lru_cache(maxsize=1)
 def demo_ids() -> dict[str, str]:
     """Stable ids of the demo data: ``space:DEMO``, ``page:<title>``, ``folder:<title>``,
-    ``comment:<first words>``, ``attachment:<file name>``, ``label:<name>``, ``user:<name>``."""
+    ``comment:<first words>``, ``attachment:<file name>``, ``label:<name>``, ``user:<name>``,
+    ``template:<name>``."""
     state = State()
     seed(state, "demo")
     out: dict[str, str] = {}
@@ -602,6 +653,8 @@ def demo_ids() -> dict[str, str]:
         out[f"label:{label['name']}"] = label["id"]
     for account_id, display, _ in USERS:
         out[f"user:{display}"] = account_id
+    for template in (state.meta.get("templates") or {}).values():
+        out[f"template:{template['name']}"] = template["templateId"]
     return out
 
 

@@ -105,6 +105,8 @@ ROUTE_MODULES = (
     "routes_attachments",
     "routes_users",
     "routes_search",
+    "routes_templates",
+    "routes_restrictions",
 )
 
 GATEWAY_PREFIX = "/ex/confluence/"
