@@ -1,0 +1,116 @@
+"""The state file of an export, ``.ctk-export.json`` in the export folder.
+
+It records what the folder holds, so that a rerun fetches only what changed and knows which
+files to move or prune:
+
+```json
+{"format": 1, "site": "https://example.atlassian.net", "space": "DEV", "space_id": "65539",
+ "root": null,
+ "pages": {"123": {"version": 4, "file": "home/setup.md", "title": "Setup", "slug": "setup",
+                   "parent_id": "99", "hash": "<sha256 of the file written>"}},
+ "folders": {"77": {"dir": "home/guides", "title": "Guides", "slug": "guides",
+                    "parent_id": "99"}},
+ "attachments": {"att5": {"page_id": "123", "version": 2, "file": "home/setup.assets/d.png",
+                          "title": "d.png", "size": 5120}}}
+```
+
+``root`` is the page id of a subtree export (``ctk export PAGE_ID``), null for a whole space.
+An entry is added only once its file is completely written, and the file is saved atomically
+(:func:`ctk_core.files.atomic_writer`) after each batch, so after an interruption the state
+names exactly the files that are there and complete; the rerun does the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctk_core.errors import UsageError, shown_path
+from ctk_core.mirror import fsio
+
+__all__ = ["FORMAT", "STATE_NAME", "ExportState", "load", "save"]
+
+STATE_NAME = ".ctk-export.json"
+FORMAT = 1
+
+
+@dataclass
+class ExportState:
+    """What an export folder holds. ``pages``, ``folders`` and ``attachments`` map ids to the
+    entries shown in the module docstring."""
+
+    site: str = ""
+    space: str = ""
+    space_id: str = ""
+    root: str | None = None
+    pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    folders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    attachments: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "site": self.site,
+            "space": self.space,
+            "space_id": self.space_id,
+            "root": self.root,
+            "pages": dict(sorted(self.pages.items())),
+            "folders": dict(sorted(self.folders.items())),
+            "attachments": dict(sorted(self.attachments.items())),
+        }
+
+    def slugs(self) -> dict[str, str]:
+        """Page and folder ids -> their slugs of the last run (for :func:`layout.place`)."""
+        out = {i: str(e.get("slug") or "") for i, e in self.folders.items()}
+        out.update((i, str(e.get("slug") or "")) for i, e in self.pages.items())
+        return {i: s for i, s in out.items() if s}
+
+    def files(self) -> dict[str, str]:
+        """Relative file -> page id, for every page recorded."""
+        return {str(e["file"]): i for i, e in self.pages.items() if e.get("file")}
+
+
+def load(folder: str | Path) -> ExportState | None:
+    """The state of an export folder; None when it has none. A state file that is not one
+    (not JSON, another format) is a :class:`UsageError`."""
+    path = Path(folder) / STATE_NAME
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UsageError(f"cannot read {shown_path(path)}: {exc.strerror}") from None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise UsageError(
+            f"{shown_path(path)} is not a ctk export state file (format {FORMAT})",
+            hint="Export into another folder, or remove that file to start afresh.",
+        )
+
+    def table(name: str) -> dict[str, dict[str, Any]]:
+        value = data.get(name)
+        if not isinstance(value, dict):
+            return {}
+        return {str(k): v for k, v in value.items() if isinstance(v, dict)}
+
+    root = data.get("root")
+    return ExportState(
+        site=str(data.get("site") or ""),
+        space=str(data.get("space") or ""),
+        space_id=str(data.get("space_id") or ""),
+        root=str(root) if root else None,
+        pages=table("pages"),
+        folders=table("folders"),
+        attachments=table("attachments"),
+    )
+
+
+def save(folder: str | Path, state: ExportState) -> None:
+    """Write the state file atomically (complete or not at all)."""
+    text = json.dumps(state.to_json(), indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+    fsio.write_text(Path(folder), STATE_NAME, text)
