@@ -8,7 +8,10 @@
   :func:`storage_of` (a storage body), :func:`titled_ancestors` (an ``/ancestors`` answer with
   titles);
 - writes of several requests: :func:`partial_failure` (an error saying what was and was not
-  applied).
+  applied);
+- people: :func:`display_names` (account id -> display name: one ``users-bulk`` request for the
+  ids this process has not seen yet, never an error), :func:`remember_names`,
+  :func:`mention_ids` (the account ids a storage body mentions).
 
 Standard library only: plugin modules import this on every ``ctk --help``.
 """
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ctk_core.errors import CtkError, NotFound, UsageError, shown
@@ -200,12 +205,94 @@ def partial_failure(error: CtkError, applied: str) -> CtkError:
     return said
 
 
+# ------------------------------------------------------------------------------ people
+
+USERS_BULK_PATH = "/api/v2/users-bulk"
+#: users-bulk accepts at most this many account ids per request.
+USERS_BULK_MAX = 250
+_NAMES_MAX = 20000  # the cache starts afresh past this many people
+
+_MENTION = re.compile(r"""<ri:user\b[^>]*?\bri:account-id\s*=\s*("[^"]*"|'[^']*')""")
+#: (site, account id) -> display name, or None for an id Confluence did not return.
+_names: dict[tuple[str, str], str | None] = {}
+_names_lock = threading.Lock()
+
+
+def mention_ids(storage: str) -> list[str]:
+    """The account ids a storage body mentions (``<ri:user ri:account-id=...>``), in order,
+    without repeats. Free: no request."""
+    import html
+
+    ids = (html.unescape(m.group(1)[1:-1]) for m in _MENTION.finditer(storage or ""))
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def _site(ctx: Any) -> str:
+    return str(getattr(ctx.client, "wiki_base", ""))
+
+
+def remember_names(ctx: Any, names: Mapping[str, str | None]) -> None:
+    """Keep display names learnt for free (a v1 answer's ``version.by``) for this process."""
+    site = _site(ctx)
+    with _names_lock:
+        if len(_names) + len(names) > _NAMES_MAX:
+            _names.clear()
+        _names.update(((site, i), n) for i, n in names.items() if i and n)
+
+
+def display_names(ctx: Any, account_ids: Iterable[Any], fetch: bool = True) -> dict[str, str]:
+    """``{account id: display name}`` for the given ids that Confluence names.
+
+    Names are kept for the process, per site: ids not seen before cost one request,
+    ``POST /api/v2/users-bulk`` (one per 250 ids), however many there are; ids seen before cost
+    nothing, and so does the whole call with ``fetch=False`` (known names only). A lookup that
+    fails or is refused (any ctk error, the rate limiter's included) leaves those ids without a
+    name and raises nothing: callers show the id instead.
+    """
+    wanted = list(dict.fromkeys(str(i) for i in account_ids if i))
+    if not wanted:
+        return {}
+    site = _site(ctx)
+    with _names_lock:
+        missing = [i for i in wanted if (site, i) not in _names] if fetch else []
+    for start in range(0, len(missing), USERS_BULK_MAX):
+        chunk = missing[start : start + USERS_BULK_MAX]
+        try:
+            data = ctx.client.post(USERS_BULK_PATH, json={"accountIds": chunk}) or {}
+        except CtkError:
+            break
+        found = {
+            str(u.get("accountId")): str(u.get("displayName") or u.get("publicName") or "")
+            for u in data.get("results") or []
+            if isinstance(u, dict)
+        }
+        with _names_lock:
+            if len(_names) + len(chunk) > _NAMES_MAX:
+                _names.clear()
+            _names.update(((site, i), found.get(i) or None) for i in chunk)
+    with _names_lock:
+        known = {i: _names.get((site, i)) for i in wanted}
+    return {i: n for i, n in known.items() if n}
+
+
+def forget_display_names() -> None:
+    """Clear the names kept for the process (tests; each CLI run starts without them)."""
+    with _names_lock:
+        _names.clear()
+
+
 __all__ = [
     "SEARCH_PATH",
+    "USERS_BULK_MAX",
+    "USERS_BULK_PATH",
     "clean_excerpt",
     "cql_string",
+    "display_names",
     "flatten_hit",
+    "forget_display_names",
+    "mention_ids",
     "partial_failure",
+    "remember_names",
     "require_id",
     "run_cql",
     "space_key",

@@ -93,8 +93,10 @@ def running_sandbox(
     With ``fixed_credentials`` (the default) only the handle's email and token are accepted, so
     a test notices when ctk sends other credentials.
     """
+    from ctk_core.helpers import forget_display_names
     from ctk_core.sandbox import SandboxServer
 
+    forget_display_names()  # a new site, maybe on a port an earlier one had
     if fixed_credentials and token is None:
         token = "sandbox-" + secrets.token_hex(8)
     server = SandboxServer(
@@ -192,9 +194,11 @@ class CtkCli:
 
         from ctk_core.cli import main
         from ctk_core.context import forget_space_ids
+        from ctk_core.helpers import forget_display_names
 
         saved = dict(os.environ)
         forget_space_ids()
+        forget_display_names()  # a CLI run is a process of its own
         try:
             # CliRunner restores only the variables it set; ctk --sandbox sets more, so the
             # whole environment is put back afterwards.

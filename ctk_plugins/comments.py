@@ -1,7 +1,15 @@
 """manage_comments / ``ctk comments``: footer and inline comments of pages (v2).
 
 Bodies are Markdown both ways by default (the converter in ctk_core.convert, imported lazily);
-``body_format=storage`` reads and ``content_format=storage`` writes raw storage XHTML.
+``body_format=storage`` reads and ``content_format=storage`` writes raw storage XHTML. Authors and
+mentioned people get their display names (ctk_core.helpers.display_names: one users-bulk
+request for a listing, none for names the process knows).
+
+Threads (``include_replies``): v2 lists only a page's top-level comments and has no bulk way to
+their replies (``/children`` is one request per comment, replies of replies included), so the
+replies come from one CQL content search of the page's comments (v1
+``/rest/api/content/search``, ``type = comment and container = <page>``, 250 a request), whose
+``ancestors`` place each reply and whose ``version.by`` names the authors for free.
 """
 
 from __future__ import annotations
@@ -9,8 +17,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ctk_core import Context, NotFound, Operation, Param, Resource, UsageError, hookimpl, shown
-from ctk_core.helpers import require_id, storage_of, web_url
+from ctk_core import (
+    Context,
+    CtkError,
+    NotFound,
+    Operation,
+    Param,
+    Resource,
+    UsageError,
+    hookimpl,
+    shown,
+)
+from ctk_core.helpers import (
+    display_names,
+    mention_ids,
+    remember_names,
+    require_id,
+    storage_of,
+    web_url,
+)
 
 DESCRIPTION = """\
 Footer and inline comments of pages."""
@@ -22,13 +47,13 @@ FORMATS = ("markdown", "storage")
 # ------------------------------------------------------------------------------ bodies
 
 
-def _read_body(raw: dict[str, Any], body_format: str) -> str:
+def _read_body(raw: dict[str, Any], body_format: str, names: dict[str, str] | None = None) -> str:
     value = storage_of(raw)
     if body_format == "storage" or not value:
         return value
     from ctk_core.convert import storage_to_markdown
 
-    return storage_to_markdown(value).strip()
+    return storage_to_markdown(value, names).strip()
 
 
 def _write_body(body: str | None, content_format: str) -> dict[str, str]:
@@ -44,9 +69,32 @@ def _write_body(body: str | None, content_format: str) -> dict[str, str]:
     return {"representation": "storage", "value": value}
 
 
+def _author(raw: dict[str, Any]) -> Any:
+    return (raw.get("version") or {}).get("authorId")
+
+
+def _names(
+    ctx: Context, raws: list[dict[str, Any]], body_format: str, fetch: bool = True
+) -> dict[str, str]:
+    """Display names of the comments' authors and of the people their bodies mention: one
+    request at most (none with ``fetch=False``: the names this process knows)."""
+    ids = [_author(r) for r in raws]
+    if body_format != "storage":
+        ids += [i for r in raws for i in mention_ids(storage_of(r))]
+    return display_names(ctx, ids, fetch=fetch)
+
+
 def flatten_comment(
-    ctx: Context, raw: dict[str, Any], kind: str, body_format: str = "markdown"
+    ctx: Context,
+    raw: dict[str, Any],
+    kind: str,
+    body_format: str = "markdown",
+    names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """A v2 comment as ctk shows it; ``names`` (account id -> display name) gives the author's
+    name and the mentions' (default: the names this process already knows, no request)."""
+    if names is None:
+        names = _names(ctx, [raw], body_format, fetch=False)
     version = raw.get("version") or {}
     out: dict[str, Any] = {
         "id": raw.get("id"),
@@ -55,6 +103,7 @@ def flatten_comment(
         "parent_comment_id": raw.get("parentCommentId"),
         "status": raw.get("status"),
         "author_id": version.get("authorId"),
+        "author_name": names.get(str(version.get("authorId"))),
         "updated_at": version.get("createdAt"),
         "version": version.get("number"),
     }
@@ -62,7 +111,7 @@ def flatten_comment(
         props = raw.get("properties") or {}
         out["resolution_status"] = raw.get("resolutionStatus")
         out["selected_text"] = props.get("inlineOriginalSelection")
-    out["body"] = _read_body(raw, body_format)
+    out["body"] = _read_body(raw, body_format, names)
     out["web_url"] = web_url(ctx.client, raw)
     return out
 
@@ -180,13 +229,131 @@ def _paged(
     body_format: str,
     limit: int,
     cursor: str | None,
+    replies_of_page: str | None = None,
 ) -> dict[str, Any]:
+    """One page of a comment list, named; with ``replies_of_page``, each comment carries its
+    thread (``replies``, nested), from one more request per 250 comments of that page."""
     params = dict(params, **{"body-format": "storage"})
     page = ctx.client.page(path, params=params, limit=limit, cursor=cursor or None)
-    return {
-        "results": [flatten_comment(ctx, r, kind, body_format) for r in page.get("results") or []],
-        "next_cursor": page.get("next_cursor"),
+    raws = [r for r in page.get("results") or [] if isinstance(r, dict)]
+    thread: dict[str, list[dict[str, Any]]] | None = None
+    unavailable = None
+    if replies_of_page and raws:
+        try:
+            thread = _threads(ctx, replies_of_page, kind)
+        except CtkError as exc:  # the comments are still worth showing
+            unavailable = exc.message
+    everyone = raws + [r for replies in (thread or {}).values() for r in replies]
+    names = _names(ctx, everyone, body_format)
+    results = [flatten_comment(ctx, r, kind, body_format, names) for r in raws]
+    if thread is not None:
+        for item in results:
+            item["replies"] = _nest(ctx, thread, str(item["id"]), body_format, names)
+    out: dict[str, Any] = {"results": results, "next_cursor": page.get("next_cursor")}
+    if unavailable:
+        out["replies_unavailable"] = unavailable
+    return out
+
+
+# ------------------------------------------------------------------------------ threads
+
+THREAD_PATH = "/rest/api/content/search"
+THREAD_EXPAND = "body.storage,version,ancestors,extensions"
+THREAD_PAGES = 20  # at most 20 requests (5000 comments) for one page's discussion
+
+
+def _threads(ctx: Context, page_id: str, kind: str) -> dict[str, list[dict[str, Any]]]:
+    """parent comment id -> its replies (v1 content, in the v2 comment shape), oldest first,
+    for the comments of ``kind`` on a page: one CQL content search (a request per 250)."""
+    params = {
+        "cql": f"type = comment and container = {page_id} order by created asc",
+        "expand": THREAD_EXPAND,
     }
+    found: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(THREAD_PAGES):
+        page = ctx.client.page(THREAD_PATH, params=params, limit=250, cursor=cursor)
+        found += [c for c in page.get("results") or [] if isinstance(c, dict)]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    learnt = {}
+    for c in found:
+        by = (c.get("version") or {}).get("by") or {}
+        if by.get("accountId") and by.get("type") != "unknown":
+            learnt[str(by["accountId"])] = by.get("displayName") or by.get("publicName")
+    remember_names(ctx, learnt)
+    ours = [c for c in found if ((c.get("extensions") or {}).get("location") or kind) == kind]
+    chains = {str(c.get("id")): _comment_ancestors(c) for c in ours}
+    thread: dict[str, list[dict[str, Any]]] = {}
+    for c in ours:
+        above = chains[str(c.get("id"))]
+        if not above:
+            continue  # a top-level comment
+        # The direct parent is the ancestor deepest in the thread (whatever the list's order).
+        parent = max(reversed(above), key=lambda a: len(chains.get(a, ())))
+        thread.setdefault(parent, []).append(_as_v2(c, parent))
+    return thread
+
+
+def _comment_ancestors(content: dict[str, Any]) -> list[str]:
+    return [
+        str(a.get("id"))
+        for a in content.get("ancestors") or []
+        if isinstance(a, dict) and a.get("type") == "comment"
+    ]
+
+
+def _as_v2(content: dict[str, Any], parent: str) -> dict[str, Any]:
+    """A v1 comment (content search) as the v2 fields flatten_comment reads."""
+    version = content.get("version") or {}
+    return {
+        "id": content.get("id"),
+        "status": content.get("status"),
+        "parentCommentId": parent,
+        "version": {
+            "authorId": (version.get("by") or {}).get("accountId"),
+            "createdAt": version.get("when"),
+            "number": version.get("number"),
+        },
+        "body": content.get("body") or {},
+        "_links": content.get("_links") or {},
+    }
+
+
+def _nest(
+    ctx: Context,
+    thread: dict[str, list[dict[str, Any]]],
+    comment_id: str,
+    body_format: str,
+    names: dict[str, str],
+    depth: int = 0,
+) -> list[dict[str, Any]]:
+    """The replies to a comment, each with its own replies (a thread is not deeper than 50)."""
+    out = []
+    for raw in thread.get(comment_id, []) if depth < 50 else []:
+        item = flatten_comment(ctx, raw, "reply", body_format, names)
+        for key in ("type", "page_id", "parent_comment_id", "status"):
+            item.pop(key, None)
+        item["replies"] = _nest(ctx, thread, str(raw.get("id")), body_format, names, depth + 1)
+        out.append(item)
+    return out
+
+
+def render_threads(result: dict[str, Any]) -> Any:
+    """The CLI's table of a listing: replies as rows under their comment, one ``↳`` a level."""
+    rows: list[dict[str, Any]] = []
+
+    def add(item: dict[str, Any], depth: int) -> None:
+        row = {k: v for k, v in item.items() if k != "replies"}
+        row["id"] = ("↳" * depth + " " if depth else "") + str(item.get("id"))
+        rows.append(row)
+        for reply_item in item.get("replies") or []:
+            add(reply_item, depth + 1)
+
+    for item in result.get("results") or []:
+        add(item, 0)
+    return {**result, "results": rows}
 
 
 # ------------------------------------------------------------------------------ handlers
@@ -197,14 +364,15 @@ def list_footer(
     page_id: str,
     body_format: str = "markdown",
     sort: str | None = None,
+    include_replies: bool = True,
     limit: int = 25,
     cursor: str | None = None,
 ) -> dict[str, Any]:
     pid = require_id("page_id", page_id)
     params = {"sort": sort} if sort else {}
-    return _paged(
-        ctx, f"/api/v2/pages/{pid}/footer-comments", "footer", params, body_format, limit, cursor
-    )
+    path = f"/api/v2/pages/{pid}/footer-comments"
+    thread = pid if include_replies else None
+    return _paged(ctx, path, "footer", params, body_format, limit, cursor, thread)
 
 
 def list_inline(
@@ -213,6 +381,7 @@ def list_inline(
     resolved: bool | None = None,
     body_format: str = "markdown",
     sort: str | None = None,
+    include_replies: bool = True,
     limit: int = 25,
     cursor: str | None = None,
 ) -> dict[str, Any]:
@@ -222,9 +391,9 @@ def list_inline(
         params["resolution-status"] = ["resolved"]
     elif resolved is False:
         params["resolution-status"] = ["open", "reopened"]
-    return _paged(
-        ctx, f"/api/v2/pages/{pid}/inline-comments", "inline", params, body_format, limit, cursor
-    )
+    path = f"/api/v2/pages/{pid}/inline-comments"
+    thread = pid if include_replies else None
+    return _paged(ctx, path, "inline", params, body_format, limit, cursor, thread)
 
 
 def get_replies(
@@ -384,7 +553,8 @@ _BODY_FORMAT = Param("body_format", "str", "", default="markdown", choices=FORMA
 _SORT = Param(
     "sort", "str", "", choices=("created-date", "-created-date", "modified-date", "-modified-date")
 )
-_LIST_COLUMNS = ("id", "updated_at", "body")
+_LIST_COLUMNS = ("id", "updated_at", "author_name", "body")
+_REPLIES = Param("include_replies", "bool", "Nest each comment's replies.", default=True)
 
 RESOURCE = Resource(
     name="comments",
@@ -401,9 +571,10 @@ RESOURCE = Resource(
             command="list",
             summary="Footer comments of a page.",
             run=list_footer,
-            params=(_PAGE, _BODY_FORMAT, _SORT),
+            params=(_PAGE, _BODY_FORMAT, _SORT, _REPLIES),
             paged=True,
             columns=_LIST_COLUMNS,
+            render=render_threads,
         ),
         Operation(
             name="list_inline",
@@ -415,9 +586,11 @@ RESOURCE = Resource(
                 Param("resolved", "bool", "Resolved (true) or open (false)."),
                 _BODY_FORMAT,
                 _SORT,
+                _REPLIES,
             ),
             paged=True,
-            columns=("id", "resolution_status", "selected_text", "body"),
+            columns=("id", "resolution_status", "selected_text", "author_name", "body"),
+            render=render_threads,
         ),
         Operation(
             name="get_replies",

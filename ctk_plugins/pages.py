@@ -26,6 +26,8 @@ from ctk_core import (
     shown,
 )
 from ctk_core.helpers import (
+    display_names,
+    mention_ids,
     require_id,
     storage_of,
     titled_ancestors,
@@ -108,10 +110,16 @@ def _node(raw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _to_markdown(storage: str) -> str:
+def _to_markdown(storage: str, names: dict[str, str] | None = None) -> str:
     from ctk_core.convert import storage_to_markdown
 
-    return str(storage_to_markdown(storage))
+    return str(storage_to_markdown(storage, names))
+
+
+def _mention_names(ctx: Context, *storages: str) -> dict[str, str]:
+    """Display names of the people the bodies mention: at most one request (users-bulk), none
+    when nobody is mentioned or the names are known; {} when the lookup fails."""
+    return display_names(ctx, [i for storage in storages for i in mention_ids(storage)])
 
 
 def _to_storage(body: str, content_format: str) -> str:
@@ -211,7 +219,8 @@ def get_page(
         result["ancestors"] = _ancestors(ctx, pid)
     result["body_format"] = fmt
     if fmt == "markdown":
-        result["body"] = _to_markdown(storage_of(raw))
+        storage = storage_of(raw)
+        result["body"] = _to_markdown(storage, _mention_names(ctx, storage))
     else:
         result["body"] = str(((raw.get("body") or {}).get(fmt) or {}).get("value") or "")
     return result
@@ -433,15 +442,18 @@ def list_versions(
         limit=limit,
         cursor=cursor or None,
     )
+    versions = page.get("results") or []
+    names = display_names(ctx, [v.get("authorId") for v in versions])  # one request at most
     results = [
         {
             "number": v.get("number"),
             "author_id": v.get("authorId"),
+            "author_name": names.get(str(v.get("authorId"))),
             "message": v.get("message") or "",
             "minor_edit": bool(v.get("minorEdit")),
             "created_at": v.get("createdAt"),
         }
-        for v in page.get("results") or []
+        for v in versions
     ]
     return {"results": results, "next_cursor": page.get("next_cursor")}
 
@@ -463,8 +475,9 @@ def diff_versions(
         from_version = to_number - 1
     source = _fetch(ctx, pid, version=from_version)
     from_number = int((source.get("version") or {}).get("number") or from_version)
-    old = _to_markdown(storage_of(source))
-    new = _to_markdown(storage_of(target))
+    names = _mention_names(ctx, storage_of(source), storage_of(target))
+    old = _to_markdown(storage_of(source), names)
+    new = _to_markdown(storage_of(target), names)
     text, added, removed = pagetext.unified_diff(
         old, new, from_label=f"{pid} version {from_number}", to_label=f"{pid} version {to_number}"
     )
@@ -520,7 +533,9 @@ def get_section(
         "heading": section.text,
         "level": section.level,
         "body_format": body_format,
-        "body": _to_markdown(chunk) if body_format == "markdown" else chunk,
+        "body": _to_markdown(chunk, _mention_names(ctx, chunk))
+        if body_format == "markdown"
+        else chunk,
     }
 
 
@@ -978,7 +993,7 @@ RESOURCE = Resource(
             summary="Version history.",
             run=list_versions,
             paged=True,
-            columns=("number", "created_at", "author_id", "minor_edit", "message"),
+            columns=("number", "created_at", "author_name", "author_id", "minor_edit", "message"),
             params=(_PAGE, Param("sort", "str", "", choices=("modified-date", "-modified-date"))),
         ),
         Operation(

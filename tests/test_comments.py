@@ -19,12 +19,21 @@ FOOTER_FIELDS = [
     "parent_comment_id",
     "status",
     "author_id",
+    "author_name",
     "updated_at",
     "version",
     "body",
     "web_url",
+    "replies",
 ]
-INLINE_FIELDS = [*FOOTER_FIELDS[:-2], "resolution_status", "selected_text", "body", "web_url"]
+INLINE_FIELDS = [
+    *FOOTER_FIELDS[:-3],
+    "resolution_status",
+    "selected_text",
+    "body",
+    "web_url",
+    "replies",
+]
 
 
 @pytest.fixture
@@ -77,7 +86,7 @@ def test_list_footer_same_in_both_front_ends(ctk_cli, ctk_mcp, confluence_sandbo
     raw = cli_json(ctk_cli, "comments", "list", demo["getting"], "--body-format", "storage")
     assert raw["results"][0]["body"] == "<p>Should we mention the Windows installer here?</p>"
     table = ctk_cli("comments", "list", demo["getting"])
-    assert table.stdout.splitlines()[0].split() == ["id", "updated_at", "body"]
+    assert table.stdout.splitlines()[0].split() == ["id", "updated_at", "author_name", "body"]
 
 
 def test_list_footer_paging_and_sort(ctk_cli, ctk_mcp, confluence_sandbox, demo):
@@ -127,11 +136,12 @@ def test_list_inline_with_resolution_filter(ctk_cli, ctk_mcp, confluence_sandbox
     )
     assert [c["id"] for c in resolved["results"]] == [demo["resolved"]]
     assert resolved["results"][0]["selected_text"] == "garbage collected"
-    sent = confluence_sandbox.requests.entries()[-1]["query"]
+    sent = confluence_sandbox.requests.find("GET", "/inline-comments")[-1]["query"]
     assert sent["resolution-status"] == ["resolved"]
     still_open = cli_json(ctk_cli, "comments", "list-inline", demo["data_model"], "--no-resolved")
     assert [c["id"] for c in still_open["results"]] == [demo["open"]]
-    assert confluence_sandbox.requests.entries()[-1]["query"]["resolution-status"] == [
+    listed = confluence_sandbox.requests.find("GET", "/inline-comments")[-1]
+    assert listed["query"]["resolution-status"] == [
         "open",
         "reopened",
     ]

@@ -70,9 +70,11 @@ def body_of(sandbox, page_id):
 
 
 def markdown(storage):
+    """What ctk shows: mentions of the demo users read with their names."""
     from ctk_core.convert import storage_to_markdown
+    from ctk_core.sandbox.seed import USERS
 
-    return storage_to_markdown(storage)
+    return storage_to_markdown(storage, {account: name for account, name, _ in USERS})
 
 
 # ------------------------------------------------------------------------------ get
@@ -383,7 +385,16 @@ def test_versions(ctk_cli, ctk_mcp, demo):
     messages = {v["number"]: v["message"] for v in cli["results"]}
     assert messages[2] == "First real content"
     assert messages[4] == "Add the diagram"
-    assert list(cli["results"][0]) == ["number", "author_id", "message", "minor_edit", "created_at"]
+    assert list(cli["results"][0]) == [
+        "number",
+        "author_id",
+        "author_name",
+        "message",
+        "minor_edit",
+        "created_at",
+    ]
+    assert {v["author_name"] for v in cli["results"]} <= {"Alex Morgan", "Priya Natarajan"}
+    assert all(v["author_name"] for v in cli["results"])
     two = cli_json(ctk_cli, "pages", "versions", demo["Architecture"], "--limit", "2")
     assert len(two["results"]) == 2
     assert two["next_cursor"]

@@ -13,14 +13,17 @@ Importing this package is cheap: the converters (and markdown-it) load on first 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 __all__ = ["markdown_to_storage", "semantic_diff", "semantically_equal", "storage_to_markdown"]
 
 
-def storage_to_markdown(xhtml: str) -> str:
-    """Convert Confluence storage format (XHTML) to Markdown."""
+def storage_to_markdown(xhtml: str, names: Mapping[str, str] | None = None) -> str:
+    """Convert Confluence storage format (XHTML) to Markdown; ``names`` (account id -> display
+    name) lets mentions show who they are: ``[@Priya Natarajan](confluence-user:<id>)``."""
     from ctk_core.convert.to_markdown import storage_to_markdown as convert
 
-    return convert(xhtml)
+    return convert(xhtml, names)
 
 
 def markdown_to_storage(markdown: str) -> str:

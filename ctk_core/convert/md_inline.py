@@ -38,6 +38,14 @@ _EMPHASIS = {
 }
 
 
+def _mentioned(el: Element) -> str | None:
+    """The account id an ``ac:link`` mentions (its ``ri:user``), or None."""
+    for child in el.children:
+        if isinstance(child, Element) and child.key == "ri:user":
+            return child.get("ri:account-id")
+    return None
+
+
 class _Open:
     __slots__ = ("delim", "emitted", "info", "kind", "safe")
 
@@ -172,18 +180,25 @@ class Inline:
         if target is None:
             return None
         url, default = target
+        user = _mentioned(el)
         text = None
         for child in el.children:
             if isinstance(child, Element) and child.key == "ac:plain-text-link-body":
                 if child.attrs or any(not isinstance(c, (Text, CData)) for c in child.children):
                     return None
-                text = self.esc(_WS.sub(" ", xhtml.text_content(child)))
+                body = _WS.sub(" ", xhtml.text_content(child))
+                if user is not None and body.startswith("@") and body != default:
+                    return None  # would read back as a bare mention: kept raw
+                text = self.esc(body)
             elif isinstance(child, Element) and child.key == "ac:link-body":
                 if child.attrs:
                     return None
+                if user is not None and xhtml.text_content(child).startswith("@"):
+                    return None
                 text = Inline(self.conv, self.depth + 1, "link", self.pipes).render(child.children)
         if not text:
-            text = self.esc(default)
+            name = " ".join(self.conv.names.get(user, "").split()) if user is not None else ""
+            text = self.esc("@" + name if name else default)
         if "\n" in text and self.mode in ("heading", "cell"):
             return None
         return f"[{text}]({link_destination(url)})"

@@ -4,6 +4,8 @@ Markdown content."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ctk_core.convert import xhtml
 from ctk_core.convert.xhtml import Element, Node
 
@@ -11,11 +13,13 @@ __all__ = ["RawStorage"]
 
 
 class RawStorage:
-    """The storage source being converted, and raw markup taken from it."""
+    """The storage source being converted, and raw markup taken from it; ``names`` maps
+    account ids to the display names mentions show."""
 
-    def __init__(self, src: str) -> None:
+    def __init__(self, src: str, names: Mapping[str, str] | None = None) -> None:
         self.src = src
         self.newlines = xhtml.NewlineIndex(src)
+        self.names: Mapping[str, str] = names or {}
 
     def raw(self, node: Node | list[Node], mode: str) -> str:
         return xhtml.serialize(node, self.src, mode, self.newlines)

@@ -166,20 +166,30 @@ class InlineRenderer:
                 ("ri:user", [("ri:account-id", path), *target_attrs], None),
                 inner,
                 "@" + path,
+                mention=True,
             )
         else:
             self.ac_link(
                 link_attrs, ("ri:space", [("ri:space-key", path), *target_attrs], None), inner, path
             )
 
-    def ac_link(self, attrs: list, target: tuple | None, inner: list[Token], default: str) -> None:
+    def ac_link(
+        self,
+        attrs: list,
+        target: tuple | None,
+        inner: list[Token],
+        default: str,
+        mention: bool = False,
+    ) -> None:
+        """An ``ac:link``; its text becomes a body unless it is what Confluence shows without
+        one (for a mention: any plain text starting with ``@``, the person's name or id)."""
         w = self.w
         w.open("ac:link", attrs)
         if target is not None:
             self.resource(target)
         plain = plain_text(inner)
         if plain is not None:
-            if plain and plain != default:
+            if plain and plain != default and not (mention and plain.startswith("@")):
                 w.open("ac:plain-text-link-body")
                 w.cdata(plain)
                 w.close("ac:plain-text-link-body")

@@ -254,6 +254,15 @@ def _brief(req: Request, node: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _parent_comments(state: State, comment: dict[str, Any]) -> list[dict[str, Any]]:
+    chain: list[dict[str, Any]] = []
+    parent = state.comments.get(comment.get("parentCommentId") or "")
+    while parent is not None and len(chain) < 100:
+        chain.append(parent)
+        parent = state.comments.get(parent.get("parentCommentId") or "")
+    return chain[::-1]
+
+
 def content_json(req: Request, hit: Hit, expand: set[str]) -> dict[str, Any]:
     """A v1 ``Content`` for a hit; ``expand`` names (space, version, body.storage, ...)."""
     record = hit.record
@@ -294,11 +303,12 @@ def content_json(req: Request, hit: Hit, expand: set[str]) -> dict[str, Any]:
         }
         expandable.pop("history")
     if "ancestors" in expand:
-        out["ancestors"] = (
-            [_brief(req, a) for a in ancestors(req.state, record)]
-            if hit.kind in ("page", "folder")
-            else []
-        )
+        if hit.kind in ("page", "folder"):
+            out["ancestors"] = [_brief(req, a) for a in ancestors(req.state, record)]
+        elif hit.kind == "comment":  # a reply's parent comments, top-most first
+            out["ancestors"] = [_brief(req, c) for c in _parent_comments(req.state, record)]
+        else:
+            out["ancestors"] = []
         expandable.pop("ancestors")
     if any(name.startswith("restrictions.") for name in expand):
         out["restrictions"] = restrictions_json(req, rid, expand)

@@ -581,6 +581,23 @@ def _demo(state: State) -> None:
     )
     add_label(state, goals["id"], "team")
     _templates_and_restrictions(state, sid, home)
+    _nested_reply(state, question["id"])
+
+
+def _nested_reply(state: State, question_id: str) -> None:
+    """A reply to a reply (created last, so the ids of everything above stay as they were)."""
+    first_reply = min(
+        (c for c in state.comments.values() if c["parentCommentId"] == question_id),
+        key=lambda c: int(c["id"]),
+    )
+    create_comment(
+        state,
+        "footer",
+        parent_id=first_reply["id"],
+        author=PRIYA,
+        body="<p>Thanks! " + _mention(SAM) + " offered to write it, see below.</p>",
+        created_at=_at(22, 3),
+    )
 
 
 def _templates_and_restrictions(state: State, space_id: str, home: str) -> None:
