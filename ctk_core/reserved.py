@@ -14,6 +14,7 @@ CORE_COMMAND_NAMES: tuple[str, ...] = (
     "logout",
     "mcp",
     "convert",
+    "export",
     "plugins",
     "completion",
     "sandbox",

@@ -30,6 +30,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "ctk_core.commands.convert:command",
         "Convert between Markdown and Confluence storage format.",
     ),
+    "export": (
+        "ctk_core.commands.export:command",
+        "Export a space or page tree to a folder of Markdown.",
+    ),
     "plugins": (
         "ctk_core.commands.plugins:command",
         "List the loaded plugins, their resources and tools.",

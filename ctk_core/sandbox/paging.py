@@ -43,6 +43,8 @@ def page_window(
             400,
             f"Invalid value for parameter 'limit': {limit}; it must be between 1 and {max_limit}.",
         )
+    if req.max_page_size:
+        limit = min(limit, req.max_page_size)
     cursor = req.arg("cursor")
     offset = decode_cursor(cursor) if cursor else 0
     window = list(items[offset : offset + limit])

@@ -37,6 +37,9 @@ class Request:
     state: Any
     base: str = ""
     user: str | None = None
+    #: The site's largest page of a list (``SandboxServer.max_page_size``): a bigger ``limit``
+    #: is cut to it silently, as Confluence Cloud does on some sites. None: 250.
+    max_page_size: int | None = None
 
     @property
     def wiki_base(self) -> str:

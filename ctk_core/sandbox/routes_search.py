@@ -20,7 +20,7 @@ from ctk_core.sandbox.paging import decode_cursor, encode_cursor
 from ctk_core.sandbox.responses import HttpError, Response, json_response
 from ctk_core.sandbox.router import Request
 from ctk_core.sandbox.routes_attachments import webui_link
-from ctk_core.sandbox.routes_labels import label_names
+from ctk_core.sandbox.routes_labels import label_names, label_v1_json, labels_of
 from ctk_core.sandbox.routes_restrictions import restrictions_json
 from ctk_core.sandbox.routes_spaces import v1_space
 from ctk_core.sandbox.routes_users import user_v1_json
@@ -333,6 +333,9 @@ def content_json(req: Request, hit: Hit, expand: set[str]) -> dict[str, Any]:
             },
         }
         expandable.pop("body")
+    if "metadata.labels" in expand or "metadata" in expand:
+        out["metadata"] = _metadata_labels(req, rid)
+        expandable.pop("metadata")
     if hit.kind == "attachment":
         out["extensions"] = {
             "mediaType": record["mediaType"],
@@ -353,6 +356,22 @@ def content_json(req: Request, hit: Hit, expand: set[str]) -> dict[str, Any]:
         "tinyui": tiny_link(rid.removeprefix("att")),
     }
     return out
+
+
+def _metadata_labels(req: Request, rid: str) -> dict[str, Any]:
+    """``metadata`` with its ``labels`` (a v1 ``LabelArray``), as ``expand=metadata.labels``
+    gives it; Confluence lists up to 200 labels there."""
+    labels = [label_v1_json(lb) for lb in labels_of(req.state, rid)][:200]
+    return {
+        "labels": {
+            "results": labels,
+            "start": 0,
+            "limit": 200,
+            "size": len(labels),
+            "_links": {"self": f"{req.wiki_base}/rest/api/content/{rid}/label"},
+        },
+        "_expandable": {"currentuser": "", "properties": "", "frontend": ""},
+    }
 
 
 def _friendly(when: str | None) -> str:
@@ -428,7 +447,7 @@ def run(req: Request) -> tuple[str, list[Hit], re.Pattern[str] | None]:
 
 def _window(req: Request, total: int) -> tuple[int, int]:
     limit = req.int_arg("limit", DEFAULT_LIMIT, minimum=1) or DEFAULT_LIMIT
-    limit = min(limit, MAX_LIMIT)
+    limit = min(limit, MAX_LIMIT, req.max_page_size or MAX_LIMIT)
     cursor = req.arg("cursor")
     start = decode_cursor(cursor) if cursor else (req.int_arg("start", 0, minimum=0) or 0)
     return min(start, total), limit

@@ -339,8 +339,11 @@ class SandboxServer:
         token: str | None = None,
         faults: list[str | dict[str, Any]] | None = None,
         plugins: bool = True,
+        max_page_size: int | None = None,
     ) -> None:
         self.seed = seed
+        #: Cut every list's ``limit`` to this (a site that caps page size); None: no cap.
+        self.max_page_size = max_page_size
         self.email = email
         self.token = token
         self.state = State(data)
@@ -430,6 +433,7 @@ class SandboxServer:
         if fault is not None and fault["kind"] != "close":
             return self._fault_response(fault, v1), False
         req = Request(method, path, query, headers, body, self.state, base=base)
+        req.max_page_size = self.max_page_size
         resp = self._route(req)
         return resp, fault is not None
 

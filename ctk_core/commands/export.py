@@ -1,0 +1,120 @@
+"""``ctk export (PAGE_ID | --space KEY) DIR``: a space or a page tree as a folder of Markdown.
+
+A thin front: the work is ``ctk_core.mirror.export`` (imported inside the command, so that
+``ctk --help`` loads neither it nor requests).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+
+@click.command("export")
+@click.argument("targets", nargs=-1, metavar="[PAGE_ID] DIR")
+@click.option("--space", "space", metavar="KEY", help="Export this whole space (by key).")
+@click.option("--prune", is_flag=True, help="Remove the files of pages deleted since the last run.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; write nothing, send only reads.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary (or plan) as JSON.")
+def command(
+    targets: tuple[str, ...],
+    space: str | None,
+    prune: bool,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Export a page tree (PAGE_ID) or a whole space (--space KEY) into DIR as Markdown.
+
+    One Markdown file per page, with YAML front matter, in folders that mirror the tree;
+    attachments beside their page; links between exported pages made relative. Run it again
+    on the same DIR to fetch only what changed (a state file, .ctk-export.json, remembers).
+    Waits for the rate limiter instead of failing. See docs/export-and-push.md.
+    """
+    if len(targets) == 2 and space is None:
+        page_id: str | None = targets[0]
+        folder = targets[1]
+    elif len(targets) == 1 and space is not None:
+        page_id, folder = None, targets[0]
+    else:
+        raise click.UsageError(
+            "give PAGE_ID and DIR, or --space KEY and DIR (ctk export 123 out/, "
+            "ctk export --space DEV out/)"
+        )
+    from ctk_core.cli_run import terminal_line
+    from ctk_core.context import Context, Progress
+    from ctk_core.file_access import PersonFiles
+    from ctk_core.mirror.export import plan_export, run_export
+
+    interactive = _interactive()
+    progress = Progress(terminal_line, min_interval=0.1) if interactive else Progress()
+    context = Context(PersonFiles(), progress=progress)
+    client: Any = context.client
+    told = interactive
+
+    def waiting(message: str) -> None:
+        nonlocal told
+        progress.note(message)
+        if not told:
+            told = True
+            click.echo(f"ctk: {message}; export goes on at the pace of the rate limit.", err=True)
+
+    if getattr(client, "limiter", None) is not None and hasattr(client, "paced"):
+        client.paced = True
+        client.on_wait = waiting
+    plan = plan_export(context, folder, space=space, page_id=page_id)
+    if dry_run:
+        _print_plan(plan.to_json(), as_json)
+        return
+    summary = run_export(context, plan, prune=prune)
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    click.echo(_summary_line(summary))
+    if summary["deleted"]:
+        click.echo(
+            f"{len(summary['deleted'])} file(s) of pages or attachments deleted in Confluence "
+            "are still here (--prune removes them):",
+            err=True,
+        )
+        for file in summary["deleted"][:20]:
+            click.echo(f"  {file}", err=True)
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _summary_line(s: dict[str, Any]) -> str:
+    return (
+        f"Exported {s['pages']} page(s) to {s['folder']}: {s['written']} written, "
+        f"{s['unchanged']} unchanged, {s['moved']} moved; attachments: {s['downloaded']} "
+        f"downloaded of {s['attachments']}; {len(s['deleted'])} deleted in Confluence"
+        + (f", {s['pruned']} file(s) pruned" if s["pruned"] else "")
+        + "."
+    )
+
+
+def _print_plan(plan: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(plan, ensure_ascii=False))
+        return
+    click.echo(
+        f"Plan for {plan['folder']}: {plan['pages']} page(s), {len(plan['fetch'])} to write, "
+        f"{len(plan['move'])} to move; {len(plan['download'])} of {plan['attachments']} "
+        f"attachment(s) to download; {len(plan['deleted'])} deleted in Confluence. "
+        "Nothing written (--dry-run)."
+    )
+    for file in plan["fetch"]:
+        click.echo(f"write     {file}")
+    for move in plan["move"]:
+        click.echo(f"move      {move['from']} -> {move['to']}")
+    for file in plan["download"]:
+        click.echo(f"download  {file}")
+    for file in plan["deleted"]:
+        click.echo(f"deleted   {file}")

@@ -1,0 +1,431 @@
+"""Planning and running ``ctk export``: a space or a page tree into a folder of Markdown.
+
+The requests, for N pages, F folders and A attachments (docs/export-and-push.md):
+
+1. one CQL listing of everything exported, with what a rerun must compare: ``GET
+   /rest/api/content/search`` with ``expand=version,ancestors,history,metadata.labels`` (pages,
+   folders and, for a space, attachments in the same listing; a page tree lists its attachments
+   in a second CQL query by ``container``): ceil((N+F+A)/page size) requests;
+2. the bodies of the pages that are new or changed, 250 ids a request: ``GET /api/v2/pages?id=...
+   &body-format=storage`` (ceil(changed/page size));
+3. the names of the people the fetched bodies mention, one ``users-bulk`` request per batch (none
+   when the names are known, from the listing or the state file);
+4. one download per new or changed attachment (``/download/attachments/<page id>/<file>``, the
+   ``_links.download`` form, which answers the bytes without a redirect through the v1 API).
+
+Nothing else: an unchanged rerun costs only step 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from ctk_core.errors import UsageError, shown
+from ctk_core.helpers import cql_string, display_names, mention_ids, remember_names, require_id
+from ctk_core.mirror import frontmatter, fsio, layout, links, slugs
+from ctk_core.mirror.state import STATE_NAME, ExportState, load, save
+
+__all__ = ["BODY_BATCH", "Plan", "plan_export", "run_export"]
+
+SEARCH = "/rest/api/content/search"
+PAGES = "/api/v2/pages"
+#: Ids per bulk body request (the most ``GET /pages?id=`` takes).
+BODY_BATCH = 250
+EXPAND = "version,ancestors,history,metadata.labels,container"
+
+
+@dataclass
+class Item:
+    """A page, folder or attachment as the listing gives it."""
+
+    id: str
+    kind: str
+    title: str
+    version: int
+    parent_id: str | None = None
+    labels: list[str] = field(default_factory=list)
+    author: str | None = None
+    modified: str | None = None
+    url: str = ""
+    space: str = ""
+    size: int | None = None
+    media_type: str | None = None
+
+
+@dataclass
+class Plan:
+    """What an export will do; ``to_json`` is the ``--dry-run --json`` answer."""
+
+    folder: Path
+    state: ExportState
+    items: dict[str, Item]
+    placed: dict[str, layout.Placed]
+    fetch: list[str]  # pages to (re)write
+    moves: list[tuple[str, str, str]]  # (page id, old file, new file) of unchanged pages
+    attachments: dict[str, tuple[str, str]]  # attachment id -> (page id, file)
+    download: list[str]
+    attachment_moves: list[tuple[str, str, str]]
+    gone: list[str]  # files of pages and attachments no longer exported
+    requests: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "folder": str(self.folder),
+            "pages": sum(1 for i in self.items.values() if i.kind == "page"),
+            "fetch": [self.placed[i].path for i in self.fetch],
+            "move": [{"from": old, "to": new} for _i, old, new in self.moves],
+            "attachments": len(self.attachments),
+            "download": [self.attachments[a][1] for a in self.download],
+            "deleted": list(self.gone),
+        }
+
+
+def _listing(client: Any, cql: str, expand: str = EXPAND) -> Iterator[dict[str, Any]]:
+    yield from client.iterate(SEARCH, params={"cql": cql, "expand": expand}, limit=250)
+
+
+def _item(raw: dict[str, Any], client: Any, people: dict[str, Any]) -> Item:
+    version = raw.get("version") or {}
+    by = version.get("by") or {}
+    creator = ((raw.get("history") or {}).get("createdBy")) or {}
+    names = {
+        str(u.get("accountId")): u.get("displayName")
+        for u in (by, creator)
+        if u.get("accountId") and u.get("type") != "unknown"
+    }
+    people.update(names)
+    ancestors = [a for a in raw.get("ancestors") or [] if isinstance(a, dict)]
+    parent = str(ancestors[-1]["id"]) if ancestors and ancestors[-1].get("id") else None
+    kind = str(raw.get("type") or "page")
+    if kind == "attachment":
+        parent = str((raw.get("container") or {}).get("id") or "") or None
+    labels = ((raw.get("metadata") or {}).get("labels") or {}).get("results") or []
+    ext = raw.get("extensions") or {}
+    return Item(
+        id=str(raw.get("id")),
+        kind=kind,
+        title=str(raw.get("title") or ""),
+        version=int(version.get("number") or 1),
+        parent_id=parent,
+        labels=sorted(str(lb.get("name")) for lb in labels if isinstance(lb, dict)),
+        author=creator.get("displayName") or creator.get("publicName"),
+        modified=version.get("when"),
+        url=client.absolute((raw.get("_links") or {}).get("webui")),
+        size=ext.get("fileSize") if isinstance(ext.get("fileSize"), int) else None,
+        media_type=ext.get("mediaType"),
+        space=str((raw.get("space") or {}).get("key") or ""),
+    )
+
+
+def _list_items(
+    ctx: Any, space: str | None, page_id: str | None, people: dict[str, Any]
+) -> dict[str, Item]:
+    client = ctx.client
+    items: dict[str, Item] = {}
+    if space is not None:
+        cql = f"space = {cql_string(space)} and type in (page, folder, attachment) order by id"
+        for raw in _listing(client, cql):
+            item = _item(raw, client, people)
+            items[item.id] = item
+        return items
+    assert page_id is not None
+    cql = f"(id = {page_id} or ancestor = {page_id}) and type in (page, folder) order by id"
+    for raw in _listing(client, cql, EXPAND + ",space"):
+        item = _item(raw, client, people)
+        items[item.id] = item
+    if page_id not in items:
+        from ctk_core.errors import NotFound
+
+        raise NotFound(f"Page {shown(page_id)} not found (or not visible to you).")
+    page_ids = sorted((i for i, it in items.items() if it.kind == "page"), key=_id_key)
+    for start in range(0, len(page_ids), 100):
+        chunk = ", ".join(page_ids[start : start + 100])
+        cql = f"type = attachment and container in ({chunk}) order by id"
+        for raw in _listing(client, cql):
+            item = _item(raw, client, people)
+            items[item.id] = item
+    return items
+
+
+def _id_key(ident: str) -> tuple[int, str]:
+    return (int(ident), "") if ident.isdigit() else (1 << 62, ident)
+
+
+def plan_export(
+    ctx: Any, folder: str | Path, space: str | None = None, page_id: str | None = None
+) -> Plan:
+    """List what is exported and compare it with the folder's state: no file is written."""
+    root = Path(folder)
+    if (space is None) == (page_id is None):
+        raise UsageError("name either a PAGE_ID or `--space` KEY to export, not both")
+    if page_id is not None:
+        page_id = require_id("PAGE_ID", page_id)
+    old = load(root) if root.is_dir() else None
+    if old is not None and (old.root != page_id or (space and old.space != space)):
+        was = f"page {old.root}" if old.root else f"space {old.space}"
+        raise UsageError(
+            f"{root} holds an export of {was}",
+            hint="Export into another folder, or rerun the same export there.",
+        )
+    if old is None and root.is_dir() and any(root.iterdir()):
+        raise UsageError(
+            f"{root} is not empty and holds no {STATE_NAME}",
+            hint="Export into a new or empty folder.",
+        )
+    people: dict[str, Any] = {}
+    items = _list_items(ctx, space, page_id, people)
+    st = old or ExportState(site=ctx.client.web_url, root=page_id)
+    remember_names(ctx, people)
+    nodes = [
+        layout.Node(i.id, i.kind, i.title, i.parent_id)
+        for i in items.values()
+        if i.kind in ("page", "folder")
+    ]
+    placed = layout.place(nodes, st.slugs())
+    pages = [i for i in nodes if i.kind == "page"]
+    if space is None and items:
+        spaces = {it.space for it in items.values() if it.space}
+        space = spaces.pop() if len(spaces) == 1 else st.space
+    st.space = space or st.space
+    fetch, moves = [], []
+    for node in sorted(pages, key=lambda n: _id_key(n.id)):
+        entry = st.pages.get(node.id)
+        path = placed[node.id].path
+        if (
+            entry is None
+            or entry.get("version") != items[node.id].version
+            or not (root / str(entry.get("file"))).is_file()
+        ):
+            fetch.append(node.id)
+        elif entry.get("file") != path:
+            moves.append((node.id, str(entry["file"]), path))
+    attachments: dict[str, tuple[str, str]] = {}
+    download, att_moves = [], []
+    by_page: dict[str, list[Item]] = {}
+    for it in items.values():
+        if it.kind == "attachment" and it.parent_id in placed:
+            by_page.setdefault(str(it.parent_id), []).append(it)
+    for pid, atts in by_page.items():
+        assets = layout.assets_dir(placed[pid].path)
+        taken: list[str] = []
+        for att in sorted(atts, key=lambda a: _id_key(a.id)):
+            prev = st.attachments.get(att.id, {})
+            prev_name = str(prev.get("file") or "").rpartition("/")[2]
+            name = slugs.file_name(att.title, taken)
+            if (
+                prev_name
+                and slugs.file_name(att.title) == _unnumbered(prev_name)
+                and slugs.name_key(prev_name) not in {slugs.name_key(t) for t in taken}
+            ):
+                name = prev_name
+            taken.append(name)
+            file = f"{assets}/{name}"
+            attachments[att.id] = (pid, file)
+            if (
+                not prev
+                or prev.get("version") != att.version
+                or not (root / str(prev.get("file"))).is_file()
+            ):
+                download.append(att.id)
+            elif prev.get("file") != file:
+                att_moves.append((att.id, str(prev["file"]), file))
+    gone = [str(e.get("file")) for i, e in st.pages.items() if i not in placed]
+    gone += [str(e.get("file")) for i, e in st.attachments.items() if i not in attachments]
+    return Plan(root, st, items, placed, fetch, moves, attachments, download, att_moves, gone)
+
+
+def _unnumbered(name: str) -> str:
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    base = stem.rsplit("-", 1)
+    if len(base) == 2 and base[1].isdigit():
+        stem = base[0]
+    return stem + (f".{ext}" if ext else "")
+
+
+def _batches(ids: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def run_export(ctx: Any, plan: Plan, prune: bool = False) -> dict[str, Any]:
+    """Carry out a plan: move, fetch and write, download, prune. The state file is saved after
+    every batch and on the way out (Ctrl-C included); it names only complete files."""
+    root, st, placed, items = plan.folder, plan.state, plan.placed, plan.items
+    root.mkdir(parents=True, exist_ok=True)
+    index = links.LinkIndex(st.space, ctx.client.web_url)
+    for pid, place in placed.items():
+        if place.kind == "page":
+            index.pages[pid] = (items[pid].title, place.path)
+    for aid, (pid, file) in plan.attachments.items():
+        index.attachments[(pid, items[aid].title)] = file
+    index.reindex()
+    progress = ctx.progress
+    total = len(plan.fetch) + len(plan.download)
+    progress.start("export:", total=total)
+    st.folders = {
+        i: {"dir": p.path, "title": items[i].title, "slug": p.slug, "parent_id": items[i].parent_id}
+        for i, p in placed.items()
+        if p.kind == "folder"
+    }
+    moved = written = downloaded = pruned = 0
+    try:
+        for pid, old, new in _ordered_moves(root, plan.moves):
+            _move_page(root, old, new)
+            st.pages[pid].update(file=new, slug=placed[pid].slug, title=items[pid].title)
+            moved += 1
+        for aid, old, new in plan.attachment_moves:  # those whose folder moved are there
+            if fsio.move(root, old, new) or (root / new).is_file():
+                st.attachments[aid]["file"] = new
+        for batch in _batches(plan.fetch, BODY_BATCH):
+            bodies = {
+                str(p.get("id")): p
+                for p in ctx.client.iterate(
+                    PAGES, params={"id": batch, "body-format": "storage"}, limit=BODY_BATCH
+                )
+            }
+            storages = {
+                i: str(((b.get("body") or {}).get("storage") or {}).get("value") or "")
+                for i, b in bodies.items()
+            }
+            names = display_names(ctx, [m for s in storages.values() for m in mention_ids(s)])
+            for pid in batch:
+                if pid not in bodies:
+                    continue  # deleted since the listing: the next run reports it
+                progress.note(items[pid].title)
+                _write_page(ctx, root, st, items[pid], placed[pid], storages[pid], names, index)
+                written += 1
+                progress.advance()
+            save(root, st)
+        for n, aid in enumerate(plan.download, start=1):
+            pid, file = plan.attachments[aid]
+            att = items[aid]
+            progress.note(att.title)
+            with fsio.open_atomic(root, file) as fh:
+                ctx.client.download(
+                    f"/download/attachments/{pid}/{quote(att.title, safe='')}"
+                    f"?version={att.version}&api=v2",
+                    fh,
+                    expected_bytes=att.size,
+                    media_type=att.media_type,
+                )
+            old_file = st.attachments.get(aid, {}).get("file")
+            st.attachments[aid] = {
+                "page_id": pid,
+                "version": att.version,
+                "file": file,
+                "title": att.title,
+                "size": att.size,
+            }
+            if old_file and old_file != file:
+                fsio.remove(root, str(old_file))
+            downloaded += 1
+            progress.advance()
+            if n % 25 == 0:
+                save(root, st)
+        if prune:
+            for file in plan.gone:
+                if file and fsio.remove(root, file):
+                    pruned += 1
+            for pid in [i for i in st.pages if i not in placed]:
+                assets = layout.assets_dir(str(st.pages[pid].get("file") or ""))
+                if (root / assets).is_dir():
+                    fsio.remove(root, assets)
+                del st.pages[pid]
+            for aid in [a for a in st.attachments if a not in plan.attachments]:
+                del st.attachments[aid]
+    finally:
+        save(root, st)
+        progress.finish()
+    pages = sum(1 for p in placed.values() if p.kind == "page")
+    return {
+        "folder": str(root),
+        "pages": pages,
+        "written": written,
+        "unchanged": pages - written,
+        "moved": moved,
+        "attachments": len(plan.attachments),
+        "downloaded": downloaded,
+        "deleted": [] if prune else list(plan.gone),
+        "pruned": pruned,
+    }
+
+
+def _ordered_moves(root: Path, moves: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Moves in an order where no file lands on one still to move away."""
+    pending = list(moves)
+    out = []
+    while pending:
+        sources = {old for _p, old, _n in pending}
+        free = [m for m in pending if m[2] not in sources]
+        if not free:  # a cycle: take one aside
+            pid, old, new = pending.pop(0)
+            aside = f".ctk-moving-{pid}.md"
+            out.append((pid, old, aside))
+            pending.append((pid, aside, new))
+            continue
+        for m in free:
+            pending.remove(m)
+            out.append(m)
+    return out
+
+
+def _move_page(root: Path, old: str, new: str) -> None:
+    fsio.move(root, old, new)
+    old_assets, new_assets = layout.assets_dir(old), layout.assets_dir(new)
+    if (root / old_assets).is_dir():
+        fsio.move(root, old_assets, new_assets)
+
+
+def _write_page(
+    ctx: Any,
+    root: Path,
+    st: ExportState,
+    item: Item,
+    place: layout.Placed,
+    storage: str,
+    names: dict[str, str],
+    index: links.LinkIndex,
+) -> None:
+    from ctk_core.convert import storage_to_markdown
+
+    body = links.to_relative(storage_to_markdown(storage, names), place.path, item.id, index)
+    meta = {
+        "id": item.id,
+        "title": item.title,
+        "space": st.space,
+        "parent_id": item.parent_id,
+        "version": item.version,
+        "labels": item.labels,
+        "author": item.author,
+        "last_modified": item.modified,
+        "url": item.url,
+    }
+    text = frontmatter.render(meta, body)
+    fsio.write_text(root, place.path, text)
+    old = st.pages.get(item.id, {}).get("file")
+    st.pages[item.id] = {
+        "version": item.version,
+        "file": place.path,
+        "title": item.title,
+        "slug": place.slug,
+        "parent_id": item.parent_id,
+        "hash": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    }
+    if old and old != place.path and (root / str(old)).is_file():
+        fsio.remove(root, str(old))
+        old_assets = layout.assets_dir(str(old))
+        if (root / old_assets).is_dir():
+            fsio.move(root, old_assets, layout.assets_dir(place.path))
+
+
+def budget(pages: int, attachments: int) -> int:
+    """The most requests a first full export of ``pages`` and ``attachments`` may cost."""
+    return math.ceil(2 * pages / 25) + math.ceil(attachments / 25) + attachments + 5

@@ -1,0 +1,281 @@
+"""``ctk export`` against the sandbox over HTTP: files, request budgets, reruns, faults."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from ctk_core.mirror import frontmatter
+from ctk_core.mirror.state import STATE_NAME
+
+PAGES_BULK = "/wiki/api/v2/pages"
+SEARCH = "/wiki/rest/api/content/search"
+
+
+def _counts(sandbox, key="DEMO"):
+    state = sandbox.state
+    space_id = sandbox.space_id(key)
+    pages = [
+        p for p in state.pages.values() if p["spaceId"] == space_id and p["status"] == "current"
+    ]
+    ids = {p["id"] for p in pages}
+    atts = [
+        a for a in state.attachments.values() if a["pageId"] in ids and a["status"] == "current"
+    ]
+    return len(pages), len(atts)
+
+
+def _export(ctk_cli, *args):
+    result = ctk_cli("export", *[str(a) for a in args], "--json")
+    assert result.exit_code == 0, result.stderr
+    return result.json()
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def _meta(folder: Path, rel: str) -> dict:
+    return frontmatter.parse((folder / rel).read_text(encoding="utf-8"))[0]
+
+
+def _state(folder: Path) -> dict:
+    return json.loads((folder / STATE_NAME).read_text(encoding="utf-8"))
+
+
+def _file_of(folder: Path, page_id: str) -> str:
+    return _state(folder)["pages"][page_id]["file"]
+
+
+def test_full_export_within_budget_even_with_pages_of_25(ctk_cli, confluence_sandbox, tmp_path):
+    confluence_sandbox.server.max_page_size = 25
+    n, a = _counts(confluence_sandbox)
+    confluence_sandbox.requests.clear()
+    out = tmp_path / "out"
+    summary = _export(ctk_cli, "--space", "DEMO", out)
+    sent = confluence_sandbox.requests.entries()
+    assert len(sent) <= math.ceil(2 * n / 25) + math.ceil(a / 25) + a + 5
+    assert {e["method"] for e in sent} <= {"GET", "POST"}
+    assert [e["path"] for e in sent if e["method"] == "POST"] in ([], ["/wiki/api/v2/users-bulk"])
+    assert summary["pages"] == summary["written"] == n
+    assert summary["attachments"] == summary["downloaded"] == a
+    for entry in sent:
+        if entry["path"] == PAGES_BULK:
+            assert entry["query"]["body-format"] == ["storage"]
+    home = confluence_sandbox.state.space_by_key("DEMO")["homepageId"]
+    meta = _meta(out, _file_of(out, home))
+    assert list(meta) == [
+        "id",
+        "title",
+        "space",
+        "parent_id",
+        "version",
+        "labels",
+        "author",
+        "last_modified",
+        "url",
+    ]
+    assert meta["id"] == home
+    assert meta["space"] == "DEMO"
+    arch = confluence_sandbox.page_id("Architecture")
+    assert _meta(out, _file_of(out, arch))["labels"] == ["architecture", "design"]
+    assert (out / "demo-space" / "architecture" / "index.assets" / "diagram.png").is_file()
+
+
+def test_unchanged_rerun_and_one_edit(ctk_cli, confluence_sandbox, tmp_path):
+    out = tmp_path / "out"
+    _export(ctk_cli, "--space", "DEMO", out)
+    before = {f: (out / f).read_bytes() for f in _files(out)}
+    n, _a = _counts(confluence_sandbox)
+
+    confluence_sandbox.requests.clear()
+    summary = _export(ctk_cli, "--space", "DEMO", out)
+    unchanged = confluence_sandbox.requests.entries()
+    assert len(unchanged) <= math.ceil(n / 100) + 4
+    assert not confluence_sandbox.requests.find("GET", PAGES_BULK)
+    assert summary["written"] == summary["downloaded"] == 0
+    assert {f: (out / f).read_bytes() for f in _files(out)} == before
+
+    state = confluence_sandbox.state
+    page = state.pages[confluence_sandbox.page_id("Data Model")]
+    with state.lock:
+        state.update_page(page, body="<p>Rewritten by a test.</p>")
+        state.save()
+    confluence_sandbox.requests.clear()
+    summary = _export(ctk_cli, "--space", "DEMO", out)
+    assert len(confluence_sandbox.requests.entries()) == len(unchanged) + 1
+    assert summary["written"] == 1
+    text = (out / _file_of(out, page["id"])).read_text()
+    assert "Rewritten by a test." in text
+    assert _meta(out, _file_of(out, page["id"]))["version"] == page["version"]["number"]
+
+
+def test_dry_run_sends_only_reads_and_writes_nothing(ctk_cli, confluence_sandbox, tmp_path):
+    out = tmp_path / "out"
+    confluence_sandbox.requests.clear()
+    result = ctk_cli("export", "--space", "DEMO", str(out), "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "Nothing written" in result.stdout
+    assert "write     demo-space/index.md" in result.stdout
+    assert {e["method"] for e in confluence_sandbox.requests.entries()} == {"GET"}
+    assert not out.exists()
+    _export(ctk_cli, "--space", "DEMO", out)
+    files = _files(out)
+    stamp = {f: (out / f).stat().st_mtime_ns for f in files}
+    confluence_sandbox.requests.clear()
+    plan = ctk_cli("export", "--space", "DEMO", str(out), "--dry-run", "--json").json()
+    assert plan["fetch"] == []
+    assert {e["method"] for e in confluence_sandbox.requests.entries()} == {"GET"}
+    assert {f: (out / f).stat().st_mtime_ns for f in _files(out)} == stamp
+
+
+def test_links_and_images_become_relative_and_outside_links_absolute(
+    ctk_cli, confluence_sandbox, tmp_path
+):
+    state = confluence_sandbox.state
+    demo = confluence_sandbox.space_id("DEMO")
+    parent = confluence_sandbox.page_id("Data Model")
+    body = (
+        '<p><ac:link><ri:page ri:content-title="API Design"/></ac:link> and '
+        '<ac:link><ri:page ri:content-title="Team Home" ri:space-key="TEAM"/></ac:link> and '
+        '<ac:link><ri:page ri:content-title="No such page"/></ac:link></p>'
+        '<ac:image><ri:attachment ri:filename="diagram.png">'
+        '<ri:page ri:content-title="Architecture"/></ri:attachment></ac:image>'
+    )
+    with state.lock:
+        page = state.create_page(demo, "Linking page", body, parent_id=parent)
+        state.save()
+    out = tmp_path / "out"
+    _export(ctk_cli, "--space", "DEMO", out)
+    rel = _file_of(out, page["id"])
+    assert rel == "demo-space/architecture/data-model/linking-page.md"
+    text = (out / rel).read_text()
+    assert "[API Design](../api-design.md)" in text
+    assert "](../index.assets/diagram.png)" in text
+    site = confluence_sandbox.url
+    assert f"[Team Home]({site}/wiki/display/TEAM/Team%20Home)" in text
+    assert f"[No such page]({site}/wiki/display/DEMO/No%20such%20page)" in text
+    # The relative links lead to files that exist.
+    assert (out / rel).parent.joinpath("../api-design.md").resolve().is_file()
+    assert (out / rel).parent.joinpath("../index.assets/diagram.png").resolve().is_file()
+
+
+def test_slug_collisions_are_deterministic(ctk_cli, confluence_sandbox, tmp_path):
+    state = confluence_sandbox.state
+    demo = confluence_sandbox.space_id("DEMO")
+    parent = confluence_sandbox.page_id("Release Notes")
+    with state.lock:
+        ids = [
+            state.create_page(demo, title, "<p>x</p>", parent_id=parent)["id"]
+            for title in ("Same title", "SAME TITLE!", "Same-Title", "CON", "Index", "..")
+        ]
+        state.save()
+    first, second = tmp_path / "one", tmp_path / "two"
+    _export(ctk_cli, "--space", "DEMO", first)
+    _export(ctk_cli, "--space", "DEMO", second)
+    assert _files(first) == _files(second)
+    names = [_file_of(first, i).rpartition("/")[2] for i in ids]
+    assert names == [
+        "same-title.md",
+        "same-title-2.md",
+        "same-title-3.md",
+        "_con.md",
+        "_index.md",
+        f"page-{ids[5]}.md",  # nothing of the title is left: the id names it
+    ]
+    lowered = [f.lower() for f in _files(first)]
+    assert len(set(lowered)) == len(lowered)
+
+
+def test_rename_move_delete_and_prune(ctk_cli, confluence_sandbox, tmp_path):
+    out = tmp_path / "out"
+    _export(ctk_cli, "--space", "DEMO", out)
+    state = confluence_sandbox.state
+    renamed = state.pages[confluence_sandbox.page_id("API Design")]
+    moved = state.pages[confluence_sandbox.page_id("On-call Rotation")]
+    deleted = state.pages[confluence_sandbox.page_id("Release 1.0")]
+    old_moved = _file_of(out, moved["id"])
+    old_renamed = _file_of(out, renamed["id"])
+    old_deleted = _file_of(out, deleted["id"])
+    with state.lock:
+        state.update_page(renamed, title="API Reference")
+        moved["parentId"] = confluence_sandbox.page_id("Architecture")
+        deleted["status"] = "trashed"
+        state.save()
+    confluence_sandbox.requests.clear()
+    summary = _export(ctk_cli, "--space", "DEMO", out)
+    assert summary["written"] == 1  # the rename made a new version
+    assert summary["moved"] == 1  # the move did not: its file moved, no body fetched
+    assert summary["deleted"] == [old_deleted]
+    assert _file_of(out, renamed["id"]) == "demo-space/architecture/api-reference.md"
+    assert _file_of(out, moved["id"]) == "demo-space/architecture/on-call-rotation.md"
+    assert not (out / old_renamed).exists()
+    assert not (out / old_moved).exists()
+    assert (out / "demo-space/architecture/on-call-rotation.md").is_file()
+    assert (out / old_deleted).is_file()  # reported, kept
+    summary = _export(ctk_cli, "--space", "DEMO", out, "--prune")
+    assert summary["pruned"] == 1
+    assert not (out / old_deleted).exists()
+    assert deleted["id"] not in _state(out)["pages"]
+
+
+def test_interrupted_export_leaves_complete_files_and_the_rerun_finishes(
+    ctk_cli, confluence_sandbox, tmp_path
+):
+    arch = confluence_sandbox.page_id("Architecture")
+    confluence_sandbox.fault(
+        {"kind": "html", "status": 404, "path": f"/wiki/download/attachments/{arch}/"}
+    )
+    out = tmp_path / "out"
+    result = ctk_cli("export", "--space", "DEMO", str(out))
+    assert result.exit_code != 0
+    assert result.stderr.startswith("Error:")
+    st = _state(out)
+    for entry in st["pages"].values():  # every page recorded is there, whole
+        meta = _meta(out, entry["file"])
+        assert meta["version"] == entry["version"]
+    for entry in st["attachments"].values():
+        assert (out / entry["file"]).stat().st_size == entry["size"]
+    assert not any(".part" in f for f in _files(out))
+    confluence_sandbox.faults.clear()
+    confluence_sandbox.requests.clear()
+    summary = _export(ctk_cli, "--space", "DEMO", out)
+    assert summary["written"] == 0
+    assert summary["downloaded"] >= 1
+    assert not confluence_sandbox.requests.find("GET", PAGES_BULK)
+    complete = tmp_path / "complete"
+    _export(ctk_cli, "--space", "DEMO", complete)
+    assert _files(out) == _files(complete)
+
+
+def test_interrupted_before_the_bodies_then_rerun(ctk_cli, confluence_sandbox, tmp_path):
+    confluence_sandbox.fault({"kind": "html", "status": 404, "path": PAGES_BULK, "count": 1})
+    out = tmp_path / "out"
+    assert ctk_cli("export", "--space", "DEMO", str(out)).exit_code != 0
+    assert _state(out)["pages"] == {}
+    summary = _export(ctk_cli, "--space", "DEMO", out)
+    assert summary["written"] == summary["pages"]
+
+
+def test_subtree_export(ctk_cli, confluence_sandbox, tmp_path):
+    root = confluence_sandbox.page_id("Getting Started")
+    out = tmp_path / "out"
+    summary = _export(ctk_cli, root, out)
+    assert _file_of(out, root) == "getting-started/index.md"
+    assert _meta(out, "getting-started/index.md")["space"] == "DEMO"
+    assert summary["pages"] == 1 + sum(
+        1 for f in _files(out) if f.endswith(".md") and f != "getting-started/index.md"
+    )
+    assert summary["attachments"] >= 1
+    result = ctk_cli("export", "--space", "DEMO", str(out))
+    assert result.exit_code == 2
+    assert "holds an export of page" in result.stderr
+
+
+def test_refuses_a_folder_that_is_not_an_export(ctk_cli, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    result = ctk_cli("export", "--space", "DEMO", str(tmp_path))
+    assert result.exit_code == 2
+    assert "not empty" in result.stderr
+    assert ctk_cli("export", str(tmp_path)).exit_code == 2
