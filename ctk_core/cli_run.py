@@ -35,7 +35,7 @@ def terminal_line(state: ProgressState) -> None:
     sys.stderr.flush()
 
 
-def _progress() -> Progress:
+def terminal_progress() -> Progress:
     """Progress on a terminal line when stderr is a terminal; nothing extra otherwise."""
     try:
         interactive = sys.stderr.isatty()
@@ -58,7 +58,7 @@ def run_operation(
     it with ``fetch_all``, pacing itself under the rate limit)."""
     from ctk_core import dispatch, output
 
-    context = Context(PersonFiles(), progress=_progress(), withheld_types=withheld_types)
+    context = Context(PersonFiles(), progress=terminal_progress(), withheld_types=withheld_types)
     if not fetch_all:
         result = dispatch.invoke(context, resource, op, arguments, policy, CLI_WORDS)
         result = split_inline(result)[0]  # the CLI shows no file content (its inline cap is 0)
@@ -80,7 +80,7 @@ def run_operation(
     collected: list[Any] | None = [] if op.render is not None and not as_json else None
     progress = context.progress
     progress.start(f"{resource.name} {op.cli_name}:")
-    _pace(context, progress)
+    pace(context, progress)
     pages = 0
     try:
         while True:
@@ -115,10 +115,10 @@ def _print_view(op: Operation, result: Any) -> None:
         output.write_text(text.rstrip("\n"))
 
 
-def _pace(context: Context, progress: Progress) -> None:
-    """Bulk work (``--all``) waits for the rate limiter instead of failing fast, and says so: on
-    the progress line on a terminal, else once on stderr. Every request of the command waits,
-    not only the first of each page."""
+def pace(context: Context, progress: Progress, doing: str = "--all") -> None:
+    """Bulk work (``--all``, an export) waits for the rate limiter instead of failing fast, and
+    says so: on the progress line on a terminal, else once on stderr. Every request of the
+    command waits, not only the first of each page."""
     client: Any = context.client  # ctk_core.client.Client
     limiter = getattr(client, "limiter", None)
     if limiter is None or not hasattr(client, "paced"):
@@ -135,7 +135,7 @@ def _pace(context: Context, progress: Progress) -> None:
         if not told:
             told = True
             click.echo(
-                f"ctk: {message}; --all goes on at the pace of the rate limit "
+                f"ctk: {message}; {doing} goes on at the pace of the rate limit "
                 f"({limiter.describe()}) instead of failing.",
                 err=True,
             )
@@ -144,4 +144,4 @@ def _pace(context: Context, progress: Progress) -> None:
     client.on_wait = waiting
 
 
-__all__ = ["run_operation", "terminal_line"]
+__all__ = ["pace", "run_operation", "terminal_line", "terminal_progress"]

@@ -124,7 +124,7 @@ def test_dry_run_sends_only_reads_and_writes_nothing(ctk_cli, confluence_sandbox
     files = _files(out)
     stamp = {f: (out / f).stat().st_mtime_ns for f in files}
     confluence_sandbox.requests.clear()
-    plan = ctk_cli("export", "--space", "DEMO", str(out), "--dry-run", "--json").json()
+    plan = ctk_cli("--json", "export", "--space", "DEMO", str(out), "--dry-run").json()
     assert plan["fetch"] == []
     assert {e["method"] for e in confluence_sandbox.requests.entries()} == {"GET"}
     assert {f: (out / f).stat().st_mtime_ns for f in _files(out)} == stamp

@@ -7,7 +7,6 @@ A thin front: the work is ``ctk_core.mirror.export`` (imported inside the comman
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
@@ -43,27 +42,14 @@ def command(
             "give PAGE_ID and DIR, or --space KEY and DIR (ctk export 123 out/, "
             "ctk export --space DEV out/)"
         )
-    from ctk_core.cli_run import terminal_line
-    from ctk_core.context import Context, Progress
+    as_json = as_json or bool(getattr(click.get_current_context().find_root().obj, "json", False))
+    from ctk_core.cli_run import pace, terminal_progress
+    from ctk_core.context import Context
     from ctk_core.file_access import PersonFiles
     from ctk_core.mirror.export import plan_export, run_export
 
-    interactive = _interactive()
-    progress = Progress(terminal_line, min_interval=0.1) if interactive else Progress()
-    context = Context(PersonFiles(), progress=progress)
-    client: Any = context.client
-    told = interactive
-
-    def waiting(message: str) -> None:
-        nonlocal told
-        progress.note(message)
-        if not told:
-            told = True
-            click.echo(f"ctk: {message}; export goes on at the pace of the rate limit.", err=True)
-
-    if getattr(client, "limiter", None) is not None and hasattr(client, "paced"):
-        client.paced = True
-        client.on_wait = waiting
+    context = Context(PersonFiles(), progress=terminal_progress())
+    pace(context, context.progress, "export")
     plan = plan_export(context, folder, space=space, page_id=page_id)
     if dry_run:
         _print_plan(plan.to_json(), as_json)
@@ -81,13 +67,6 @@ def command(
         )
         for file in summary["deleted"][:20]:
             click.echo(f"  {file}", err=True)
-
-
-def _interactive() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _summary_line(s: dict[str, Any]) -> str:
