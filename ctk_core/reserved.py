@@ -15,6 +15,7 @@ CORE_COMMAND_NAMES: tuple[str, ...] = (
     "mcp",
     "convert",
     "export",
+    "push",
     "plugins",
     "completion",
     "sandbox",

@@ -34,6 +34,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "ctk_core.commands.export:command",
         "Export a space or page tree to a folder of Markdown.",
     ),
+    "push": (
+        "ctk_core.commands.push:command",
+        "Publish a folder of Markdown as a page tree (a write).",
+    ),
     "plugins": (
         "ctk_core.commands.plugins:command",
         "List the loaded plugins, their resources and tools.",

@@ -8,6 +8,8 @@ builds on the same pieces).
 - :mod:`~ctk_core.mirror.state`: the state file (``.ctk-export.json``) a rerun starts from;
 - :mod:`~ctk_core.mirror.links`: Confluence links <-> relative paths in the Markdown;
 - :mod:`~ctk_core.mirror.export`: planning and running an export.
+- :mod:`~ctk_core.mirror.push` (with ``push_scan``, ``push_state``, ``push_apply``): reading a
+  folder, planning and running a push.
 
 Nothing here imports Click: the command is ``ctk_core.commands.export``.
 """

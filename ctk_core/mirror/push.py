@@ -1,0 +1,431 @@
+"""Planning ``ctk push DIR --space KEY``: what a folder of Markdown changes in a space.
+
+The plan costs only reads, and few (docs/export-and-push.md):
+
+1. the space: ``GET /api/v2/spaces?keys=KEY`` (its id and home page);
+2. the bulk listing of its pages, without bodies: ``GET /api/v2/spaces/{id}/pages``, 250 a
+   request, which gives every page's title, parent and version: what proves a page unchanged;
+3. only when the folder has a directory without a page of its own that no earlier push
+   recorded: one CQL listing of the space's folders (to adopt a folder created by an interrupted
+   push rather than make it twice);
+4. only for pages whose history ctk does not know (named by a front matter ``id`` without a
+   version ctk recorded, or adopted by title): their bodies, 250 a request, to compare.
+
+Each page is then one of: create, update (changed here, not in Confluence), unchanged, kept
+(changed in Confluence only: left alone), conflict (changed in both: refused unless forced),
+plus a move when its place in the tree changed, and delete for a page an earlier push made whose
+file is gone (done only with ``--prune``). :mod:`ctk_core.mirror.push_apply` carries it out.
+
+The state file ``.ctk-push.json`` records, per site and space pushed to, each file's page id,
+the version the push left and a hash of what it sent (title and converted storage), each
+folder's id, and each attachment's hash. A folder ``ctk export`` made carries the same facts in
+its front matter and ``.ctk-export.json``, so its first push needs no state of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctk_core.errors import NotFound, UsageError, shown, shown_path
+from ctk_core.helpers import cql_string
+from ctk_core.mirror import state as export_state
+from ctk_core.mirror.push_scan import LocalNode, LocalTree, render, scan
+from ctk_core.mirror.push_state import STATE_NAME, PushTarget, load_target, save_target
+
+__all__ = ["STATE_NAME", "Plan", "PushTarget", "Step", "load_target", "plan_push", "save_target"]
+
+LISTING_LIMIT = 250
+BODY_BATCH = 250
+SEARCH = "/rest/api/content/search"
+
+
+# ------------------------------------------------------------------------------ the plan
+
+
+@dataclass
+class Remote:
+    id: str
+    title: str
+    parent_id: str | None
+    version: int
+
+
+@dataclass
+class Step:
+    """What the push does with one page or folder of the folder."""
+
+    node: LocalNode
+    action: str  # create, update, unchanged, kept, conflict (pages); create, unchanged (folders)
+    page_id: str | None = None
+    origin: str = ""  # state, renamed, export, id, adopted ('' for a new page)
+    base_version: int | None = None  # the version the local file was last in step with
+    remote: Remote | None = None
+    move: bool = False
+    forced: bool = False
+    #: labels the page has now when known (None: read them before changing them)
+    labels_now: list[str] | None = None
+    #: attachment name -> (file, sha256) to upload; and those unchanged (recorded without request)
+    uploads: dict[str, tuple[str, str]] = field(default_factory=dict)
+    unchanged_assets: dict[str, tuple[str, str]] = field(default_factory=dict)
+    old_key: str | None = None  # a renamed file's previous name
+
+    @property
+    def labels_change(self) -> bool:
+        wanted = self.node.labels
+        return wanted is not None and (self.labels_now is None or wanted != self.labels_now)
+
+
+@dataclass
+class Plan:
+    folder: Path
+    tree: LocalTree
+    target: PushTarget
+    space: str
+    space_id: str
+    homepage_id: str | None
+    parent_id: str | None
+    steps: list[Step]
+    deletions: list[tuple[str, str]]  # (file, page id) recorded by a push, file gone
+
+    def page_steps(self, *actions: str) -> list[Step]:
+        return [
+            s for s in self.steps if s.node.kind == "page" and (not actions or s.action in actions)
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        def files(*actions: str) -> list[str]:
+            return [s.node.key for s in self.page_steps(*actions)]
+
+        return {
+            "folder": str(self.folder),
+            "space": self.space,
+            "pages": len(self.page_steps()),
+            "create": files("create"),
+            "update": files("update"),
+            "move": [s.node.key for s in self.steps if s.move],
+            "unchanged": files("unchanged"),
+            "kept": files("kept"),
+            "conflict": [
+                {
+                    "file": s.node.key,
+                    "page_id": s.page_id,
+                    "pushed_version": s.base_version,
+                    "current_version": s.remote.version if s.remote else None,
+                }
+                for s in self.page_steps("conflict")
+            ],
+            "folders": [
+                s.node.key for s in self.steps if s.node.kind == "folder" and s.action == "create"
+            ],
+            "attachments": sorted({f for s in self.steps for f, _h in s.uploads.values()}),
+            "labels": [s.node.key for s in self.page_steps() if s.labels_change],
+            "delete": [file for file, _pid in self.deletions],
+        }
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _space(client: Any, key: str) -> tuple[str, str | None]:
+    data = client.get("/api/v2/spaces", params={"keys": key, "limit": 1}) or {}
+    match = next((s for s in data.get("results") or [] if str(s.get("key")) == key), None)
+    if match is None:
+        raise NotFound(
+            f"No space with key {shown(key)} (or it is not visible to you).",
+            hint="Check the key with `ctk spaces list`.",
+        )
+    home = match.get("homepageId")
+    return str(match["id"]), str(home) if home else None
+
+
+def _listing(client: Any, space_id: str) -> dict[str, Remote]:
+    out: dict[str, Remote] = {}
+    for raw in client.iterate(f"/api/v2/spaces/{space_id}/pages", limit=LISTING_LIMIT):
+        if raw.get("id") is None or raw.get("status", "current") != "current":
+            continue
+        parent = raw.get("parentId")
+        out[str(raw["id"])] = Remote(
+            id=str(raw["id"]),
+            title=str(raw.get("title") or ""),
+            parent_id=str(parent) if parent else None,
+            version=int((raw.get("version") or {}).get("number") or 0),
+        )
+    return out
+
+
+def _folders(client: Any, space: str) -> list[tuple[str, str, str | None]]:
+    """(id, title, parent id) of every folder of the space: one CQL listing."""
+    cql = f"type = folder and space = {cql_string(space)} order by id"
+    out = []
+    for raw in client.iterate(SEARCH, params={"cql": cql, "expand": "ancestors"}, limit=250):
+        ancestors = [a for a in raw.get("ancestors") or [] if isinstance(a, dict)]
+        parent = str(ancestors[-1].get("id")) if ancestors and ancestors[-1].get("id") else None
+        out.append((str(raw.get("id")), str(raw.get("title") or ""), parent))
+    return out
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def plan_push(
+    ctx: Any,
+    folder: str | Path,
+    space: str,
+    parent_id: str | None = None,
+    force: bool = False,
+) -> Plan:
+    """Read the folder, list the space and decide what to do: only reads are sent."""
+    from ctk_core.convert.compare import semantically_equal
+
+    root = Path(folder)
+    tree = scan(root)
+    if not tree.pages():
+        raise UsageError(f"{shown_path(root)} holds no Markdown file (*.md) to push")
+    client = ctx.client
+    site = str(getattr(client, "web_url", ""))
+    exported = export_state.load(root)
+    same_export = exported is not None and exported.site == site and exported.space == space
+    names = {
+        str(e.get("file")): str(e.get("title"))
+        for e in (exported.attachments if exported else {}).values()
+        if e.get("file") and e.get("title")
+    }
+    render(tree, names)
+    target = load_target(root, site, space)
+
+    space_id, home = _space(client, space)
+    target.space_id = space_id
+    remote = _listing(client, space_id)
+
+    steps: dict[str, Step] = {}
+    claimed: set[str] = set()
+    ids: dict[str, str | None] = {}  # node key -> id (None: created by this push)
+    nodes = list(tree.nodes.values())
+
+    # Files a push recorded whose file is gone: renamed or moved when a new file is the same
+    # page (the same id in its front matter, or the same body).
+    gone = {k: e for k, e in target.pages.items() if k not in tree.nodes}
+    renamed: dict[str, str] = {}
+    for node in nodes:
+        if node.kind != "page" or node.key in target.pages:
+            continue
+        match = [k for k, e in gone.items() if node.page_id and str(e.get("id")) == node.page_id]
+        if not match:
+            match = [k for k, e in gone.items() if e.get("storage_hash") == node.storage_hash]
+        if len(match) == 1 and match[0] not in renamed.values():
+            renamed[node.key] = match[0]
+
+    folder_listing: list[tuple[str, str, str | None]] | None = None
+    unknown: list[Step] = []
+    for node in nodes:
+        parent_known = node.parent is None or ids.get(node.parent) is not None
+        wanted_parent = ids.get(node.parent) if node.parent is not None else parent_id
+        if node.kind == "folder":
+            entry = target.folders.get(node.key)
+            fid = str(entry["id"]) if entry and entry.get("id") else None
+            if fid is None and same_export and exported is not None:
+                fid = next(
+                    (i for i, e in exported.folders.items() if e.get("dir") == node.key), None
+                )
+                if fid is not None and exported.folders[fid].get("title"):
+                    node.title = str(exported.folders[fid]["title"])
+            elif entry and entry.get("title"):
+                node.title = str(entry["title"])
+            if fid is None and exported is not None:
+                title = next(
+                    (e.get("title") for e in exported.folders.values() if e.get("dir") == node.key),
+                    None,
+                )
+                if title:
+                    node.title = str(title)
+            if fid is None and parent_known:
+                if folder_listing is None:
+                    folder_listing = _folders(client, space)
+                home_or = wanted_parent or home
+                fid = next(
+                    (
+                        i
+                        for i, t, p in folder_listing
+                        if t == node.title and (p is None or p == home_or)
+                    ),
+                    None,
+                )
+            ids[node.key] = fid
+            steps[node.key] = Step(node, "unchanged" if fid else "create", page_id=fid)
+            continue
+
+        step = Step(node, "create")
+        local_changed = True
+        entry = target.pages.get(node.key)
+        if entry is None and node.key in renamed:
+            entry = target.pages[renamed[node.key]]
+            step.old_key = renamed[node.key]
+        pid: str | None = None
+        if entry is not None and str(entry.get("id")) not in claimed:
+            pid = str(entry.get("id"))
+            step.origin = "renamed" if step.old_key else "state"
+            step.base_version = _int(entry.get("version"))
+            if pid in remote:
+                local_changed = entry.get("hash") != node.content_hash
+                recorded = entry.get("labels")
+                step.labels_now = list(recorded) if isinstance(recorded, list) else None
+        elif node.page_id and node.page_id in remote and node.page_id not in claimed:
+            pid = node.page_id
+            exp = exported.pages.get(pid) if same_export and exported is not None else None
+            if exp is not None:
+                step.origin = "export"
+                step.base_version = _int(exp.get("version"))
+                local_changed = exp.get("hash") != node.file_hash
+                if not local_changed:
+                    step.labels_now = node.labels
+            else:
+                step.origin = "id"
+                step.base_version = _int(node.meta.get("version"))
+        elif parent_known:
+            under = wanted_parent or home
+            pid = next(
+                (
+                    r.id
+                    for r in remote.values()
+                    if r.title == node.title
+                    and r.id not in claimed
+                    and (r.parent_id == under or (node.parent is None and parent_id is None))
+                ),
+                None,
+            )
+            if pid is not None:
+                step.origin = "adopted"
+        if pid is not None and pid in remote:
+            claimed.add(pid)
+            step.page_id = pid
+            step.remote = remote[pid]
+            if step.origin in ("id", "adopted"):
+                unknown.append(step)
+            else:
+                _decide(step, local_changed, force)
+        elif pid is not None:
+            step.origin = ""  # recorded, but deleted in Confluence since: made again
+        if step.action == "create":
+            step.labels_now = []
+        ids[node.key] = step.page_id
+        if step.remote is not None and node.parent is not None:
+            step.move = wanted_parent is None or step.remote.parent_id != wanted_parent
+        elif step.remote is not None and parent_id is not None:
+            step.move = step.remote.parent_id != parent_id
+        steps[node.key] = step
+
+    # Pages whose history is unknown: compare their bodies (250 a request).
+    for start in range(0, len(unknown), BODY_BATCH):
+        batch = unknown[start : start + BODY_BATCH]
+        bodies = {
+            str(p.get("id")): p
+            for p in client.iterate(
+                "/api/v2/pages",
+                params={"id": [s.page_id for s in batch], "body-format": "storage"},
+                limit=BODY_BATCH,
+            )
+        }
+        for step in batch:
+            raw = bodies.get(str(step.page_id)) or {}
+            storage = str(((raw.get("body") or {}).get("storage") or {}).get("value") or "")
+            same = str(raw.get("title") or "") == step.node.title and semantically_equal(
+                storage, step.node.storage
+            )
+            if same:
+                assert step.remote is not None
+                step.base_version = step.remote.version
+            _decide(step, not same, force)
+
+    # Attachments: upload what is new or changed since it was last pushed (or exported).
+    export_mtime = _mtime(root / export_state.STATE_NAME) if same_export else None
+    for step in steps.values():
+        for name, file in step.node.assets.items():
+            digest = _sha256_file(root / file)
+            recorded = target.attachments.get(f"{step.page_id}/{name}") if step.page_id else None
+            if step.action != "create" and recorded and recorded.get("hash") == digest:
+                continue
+            if (
+                step.action != "create"
+                and step.page_id
+                and exported is not None
+                and same_export
+                and _exported_unchanged(exported, step.page_id, name, root / file, export_mtime)
+            ):
+                step.unchanged_assets[name] = (file, digest)
+                continue
+            step.uploads[name] = (file, digest)
+
+    matched_old = {s.old_key for s in steps.values() if s.old_key}
+    deletions = [
+        (k, str(e.get("id")))
+        for k, e in sorted(gone.items())
+        if k not in matched_old and str(e.get("id")) in remote and str(e.get("id")) not in claimed
+    ]
+    return Plan(
+        folder=root,
+        tree=tree,
+        target=target,
+        space=space,
+        space_id=space_id,
+        homepage_id=home,
+        parent_id=parent_id,
+        steps=list(steps.values()),
+        deletions=deletions,
+    )
+
+
+def _decide(step: Step, local_changed: bool, force: bool) -> None:
+    assert step.remote is not None
+    remote_changed = step.base_version is None or step.remote.version != step.base_version
+    if not local_changed:
+        step.action = "kept" if remote_changed else "unchanged"
+    elif not remote_changed:
+        step.action = "update"
+    elif force:
+        step.action = "update"
+        step.forced = True
+    else:
+        step.action = "conflict"
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+def _exported_unchanged(
+    exported: export_state.ExportState,
+    page_id: str,
+    name: str,
+    path: Path,
+    state_mtime: float | None,
+) -> bool:
+    """An attachment ``ctk export`` wrote that is still as it was: the same size, and not
+    modified after the export's state file was last saved."""
+    for entry in exported.attachments.values():
+        if str(entry.get("page_id")) == page_id and entry.get("title") == name:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return False
+            return (
+                entry.get("size") == st.st_size
+                and state_mtime is not None
+                and st.st_mtime <= state_mtime
+            )
+    return False

@@ -1,0 +1,277 @@
+"""Carrying out a push plan (:mod:`ctk_core.mirror.push`).
+
+Every write goes through the plugins' own operations by :func:`ctk_core.dispatch.invoke`, under
+the policy of the invocation: ``pages`` create, update, move and delete, ``folders`` create,
+``labels`` add, remove (and list, to learn a page's labels when no push recorded them),
+``attachments`` upload. An update sends the version the plan expects (the one recorded + 1), so
+a page changed in Confluence after the plan is Confluence's own 409: a conflict, not an
+overwrite.
+
+Resuming: each created page or folder is recorded in ``.ctk-push.json`` (written atomically)
+right after Confluence answers, and the state is saved after every page; a rerun after an
+interruption adopts a page it finds under the same title and parent instead of creating it
+twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ctk_core.errors import Conflict, shown
+from ctk_core.mirror.push import Plan, Step, save_target
+from ctk_core.policy import Policy
+from ctk_core.words import CLI_WORDS, Words
+
+__all__ = ["conflict_error", "needed_operations", "run_push"]
+
+
+def needed_operations(plan: Plan, prune: bool = False) -> list[tuple[str, str]]:
+    """(resource, operation) of every write the plan may send, to check the policy first."""
+    ops: set[tuple[str, str]] = set()
+    for step in plan.steps:
+        if step.node.kind == "folder":
+            if step.action == "create":
+                ops.add(("folders", "create"))
+            continue
+        if step.action == "create":
+            ops.add(("pages", "create"))
+        elif step.action == "update":
+            ops.add(("pages", "update"))
+        if step.move:
+            ops.add(("pages", "move"))
+        if step.labels_change:
+            ops.update({("labels", "add"), ("labels", "remove")})
+        if step.uploads:
+            ops.add(("attachments", "upload"))
+    if prune and plan.deletions:
+        ops.add(("pages", "delete"))
+    return sorted(ops)
+
+
+class _Writer:
+    def __init__(self, ctx: Any, policy: Policy, words: Words) -> None:
+        from ctk_core.registry import load_catalog
+
+        self.ctx = ctx
+        self.policy = policy
+        self.words = words
+        self.catalog = load_catalog()
+
+    def check(self, ops: list[tuple[str, str]]) -> None:
+        for resource, op in ops:
+            res = self.catalog.resource(resource)
+            self.policy.check(res, res.operation(op), self.words)
+
+    def __call__(self, resource: str, op: str, **arguments: Any) -> Any:
+        from ctk_core import dispatch
+
+        res = self.catalog.resource(resource)
+        return dispatch.invoke(self.ctx, res, op, arguments, self.policy, self.words)
+
+
+def run_push(
+    ctx: Any,
+    plan: Plan,
+    policy: Policy,
+    *,
+    prune: bool = False,
+    words: Words = CLI_WORDS,
+) -> dict[str, Any]:
+    """Carry out ``plan``; return the summary. Conflicts are pushed for no page and listed in
+    ``conflicts``; the caller turns them into the exit code."""
+    write = _Writer(ctx, policy, words)
+    write.check(needed_operations(plan, prune))
+    root, target = plan.folder, plan.target
+    ids: dict[str, str | None] = {s.node.key: s.page_id for s in plan.steps}
+    counts = dict.fromkeys(
+        ("created", "updated", "moved", "folders_created", "uploaded", "labelled", "deleted"), 0
+    )
+    work = [s for s in plan.steps if _has_work(s)]
+    progress = ctx.progress
+    progress.start("push:", total=len(work) + (len(plan.deletions) if prune else 0))
+    try:
+        for step in plan.steps:
+            node = step.node
+            parent = ids.get(node.parent) if node.parent is not None else plan.parent_id
+            if node.kind == "folder":
+                if step.action == "create":
+                    progress.note(node.title)
+                    made = write(
+                        "folders",
+                        "create",
+                        space_id=plan.space_id,
+                        title=node.title,
+                        parent_id=parent or plan.homepage_id,
+                    )
+                    ids[node.key] = step.page_id = str(made["id"])
+                    counts["folders_created"] += 1
+                    progress.advance()
+                if step.page_id:
+                    target.folders[node.key] = {"id": step.page_id, "title": node.title}
+                    save_target(root, target)
+                continue
+            if step.action == "conflict":
+                continue  # nothing pushed, nothing recorded: the next push sees it again
+            if _has_work(step):
+                progress.note(node.title)
+            entry = _push_page(write, plan, step, parent, counts)
+            ids[node.key] = step.page_id
+            if step.old_key and step.old_key in target.pages:
+                del target.pages[step.old_key]
+            target.pages[node.key] = entry
+            save_target(root, target)
+            _push_assets(write, root, plan, step, counts)
+            if _has_work(step):
+                progress.advance()
+        if prune:
+            for file, pid in sorted(plan.deletions, key=lambda d: -d[0].count("/")):
+                write("pages", "delete", page_id=pid)
+                target.pages.pop(file, None)
+                counts["deleted"] += 1
+                save_target(root, target)
+                progress.advance()
+    finally:
+        save_target(root, target)
+        progress.finish()
+    return _summary(plan, counts, prune)
+
+
+def _has_work(step: Step) -> bool:
+    return (
+        step.action in ("create", "update")
+        or step.move
+        or bool(step.uploads)
+        or (step.node.kind == "page" and step.labels_change)
+    )
+
+
+def _push_page(
+    write: Any, plan: Plan, step: Step, parent: str | None, counts: dict[str, int]
+) -> dict[str, Any]:
+    node = step.node
+    target = plan.target
+    old = target.pages.get(step.old_key or node.key) or {}
+    entry: dict[str, Any] = {
+        "id": step.page_id,
+        "version": step.base_version,
+        "hash": node.content_hash,
+        "storage_hash": node.storage_hash,
+        "title": node.title,
+        "parent_id": step.remote.parent_id if step.remote else parent,
+    }
+    # "kept" (changed in Confluence only) keeps the version last in step, so that a later
+    # local change is a conflict rather than an overwrite.
+    if step.action == "create":
+        made = write(
+            "pages",
+            "create",
+            space_id=plan.space_id,
+            title=node.title,
+            body=node.storage,
+            content_format="storage",
+            parent_id=parent or plan.homepage_id,
+        )
+        step.page_id = str(made["id"])
+        entry.update(id=step.page_id, version=made.get("version"), parent_id=made.get("parent_id"))
+        # Recorded at once: a push interrupted now does not make this page twice.
+        target.pages[node.key] = dict(entry, labels=[])
+        save_target(plan.folder, target)
+        counts["created"] += 1
+    elif step.action == "update":
+        assert step.remote is not None
+        assert step.page_id is not None
+        base = step.remote.version if step.forced else (step.base_version or step.remote.version)
+        done = write(
+            "pages",
+            "update",
+            page_id=step.page_id,
+            title=node.title,
+            body=node.storage,
+            content_format="storage",
+            version=base + 1,
+        )
+        entry["version"] = done.get("version")
+        counts["updated"] += 1
+    elif step.action == "unchanged" and step.remote is not None:
+        entry["version"] = step.remote.version
+    if step.move and step.page_id is not None:
+        in_step = step.action in ("create", "update") or (
+            step.remote is not None and entry["version"] == step.remote.version
+        )
+        moved = write(
+            "pages", "move", page_id=step.page_id, target_parent_id=parent or plan.homepage_id
+        )
+        if in_step:
+            entry["version"] = moved.get("version")
+        entry["parent_id"] = moved.get("parent_id") or parent
+        counts["moved"] += 1
+    labels = step.labels_now
+    if step.action != "create" and labels is None and isinstance(old.get("labels"), list):
+        labels = list(old["labels"])
+    if node.labels is not None and step.page_id is not None and labels != node.labels:
+        if labels is None:
+            listed = write("labels", "list", page_id=step.page_id, limit=200)
+            labels = sorted(str(r.get("name")) for r in listed.get("results") or [])
+        add = [x for x in node.labels if x not in labels]
+        remove = [x for x in labels if x not in node.labels]
+        if add:
+            write("labels", "add", page_id=step.page_id, label=add)
+        if remove:
+            write("labels", "remove", page_id=step.page_id, label=remove)
+        if add or remove:
+            counts["labelled"] += 1
+        labels = list(node.labels)
+    entry["labels"] = labels if labels is not None else old.get("labels")
+    return entry
+
+
+def _push_assets(write: Any, root: Path, plan: Plan, step: Step, counts: dict[str, int]) -> None:
+    target = plan.target
+    pid = step.page_id
+    if pid is None:
+        return
+    for name, (file, digest) in step.unchanged_assets.items():
+        target.attachments[f"{pid}/{name}"] = {"hash": digest, "file": file}
+    for name, (file, digest) in step.uploads.items():
+        write("attachments", "upload", page_id=pid, file_path=str(root / file), filename=name)
+        target.attachments[f"{pid}/{name}"] = {"hash": digest, "file": file}
+        counts["uploaded"] += 1
+        save_target(root, target)
+
+
+def _summary(plan: Plan, counts: dict[str, int], prune: bool) -> dict[str, Any]:
+    conflicts = [
+        {
+            "file": s.node.key,
+            "page_id": s.page_id,
+            "title": s.node.title,
+            "pushed_version": s.base_version,
+            "current_version": s.remote.version if s.remote else None,
+        }
+        for s in plan.page_steps("conflict")
+    ]
+    return {
+        "folder": str(plan.folder),
+        "space": plan.space,
+        "pages": len(plan.page_steps()),
+        **counts,
+        "unchanged": len(plan.page_steps("unchanged")),
+        "kept": [s.node.key for s in plan.page_steps("kept")],
+        "conflicts": conflicts,
+        "not_deleted": [] if prune else [f for f, _i in plan.deletions],
+    }
+
+
+def conflict_error(conflicts: list[dict[str, Any]]) -> Conflict:
+    """The error of a push that refused pages changed both here and in Confluence."""
+    first = conflicts[0]
+    more = f" and {len(conflicts) - 1} more" if len(conflicts) > 1 else ""
+    return Conflict(
+        f"{len(conflicts)} page(s) changed both here and in Confluence since the last push, "
+        f"not pushed: {first['file']} (page {first['page_id']} {shown(first['title'])}, now "
+        f"version {first['current_version']}, last pushed {first['pushed_version']}){more}. "
+        "Nothing was overwritten.",
+        hint="Bring the Confluence changes into the file (ctk export, ctk pages diff), or "
+        "push again with --force to overwrite them.",
+    )
