@@ -17,6 +17,7 @@ import click
 
 from ctk_core import settings
 from ctk_core._version import DISTRIBUTION, __version__
+from ctk_core.cli_run import catalog, current_policy
 from ctk_core.commands import CORE_COMMANDS
 from ctk_core.errors import CtkError, PolicyError, shown
 from ctk_core.parsing import split_list
@@ -42,24 +43,6 @@ def _settings(ctx: click.Context) -> RootOptions:
     if not isinstance(root.obj, RootOptions):
         root.obj = RootOptions()
     return root.obj
-
-
-def _catalog() -> Any:
-    from ctk_core.registry import load_catalog
-
-    return load_catalog()
-
-
-def current_policy(ctx: click.Context | None = None) -> Policy:
-    """The policy of this invocation (built once, its warnings printed once, on stderr)."""
-    root = (ctx or click.get_current_context()).find_root()
-    policy = root.meta.get("ctk.policy")
-    if policy is None:
-        policy = Policy.from_environ(settings.environ(), known_tools=_catalog().tool_names)
-        for warning in policy.warnings:
-            click.echo(f"ctk: warning: {warning}", err=True)
-        root.meta["ctk.policy"] = policy
-    return policy
 
 
 # -- parameters -----------------------------------------------------------------------------
@@ -280,7 +263,7 @@ def build_operation_command(resource: Resource, op: Operation, policy: Policy) -
         from ctk_core.cli_run import run_operation
 
         policy = current_policy(ctx)
-        withheld = policy.withheld_content_types(_catalog().resources)
+        withheld = policy.withheld_content_types(catalog().resources)
         run_operation(ctx, resource, op, arguments, policy, withheld, as_json, fetch_all)
 
     return OperationCommand(
@@ -453,11 +436,11 @@ class RootGroup(click.Group):
     """The ``ctk`` group: lazy core commands, resource groups, plugin commands; error edges."""
 
     def _resource_names(self) -> dict[str, Resource]:
-        return {r.name.replace("_", "-"): r for r in _catalog().resources}
+        return {r.name.replace("_", "-"): r for r in catalog().resources}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = set(CORE_COMMANDS) | set(self._resource_names())
-        names |= set(plugin_commands(_catalog()))
+        names |= set(plugin_commands(catalog()))
         return sorted(names)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
@@ -466,7 +449,7 @@ class RootGroup(click.Group):
         resource = self._resource_names().get(cmd_name)
         if resource is not None:
             return build_resource_group(resource, current_policy(ctx))
-        return plugin_commands(_catalog()).get(cmd_name)
+        return plugin_commands(catalog()).get(cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Core commands' help comes from CORE_COMMANDS so that listing them imports nothing.
@@ -477,7 +460,7 @@ class RootGroup(click.Group):
             if policy.tool_enabled(r)
         ]
         commands = [(name, help_text) for name, (_, help_text) in CORE_COMMANDS.items()]
-        for name, cmd in plugin_commands(_catalog()).items():
+        for name, cmd in plugin_commands(catalog()).items():
             if not cmd.hidden:
                 commands.append((name, cmd.get_short_help_str(limit=80)))
         if resources:
@@ -489,7 +472,7 @@ class RootGroup(click.Group):
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_epilog(ctx, formatter)
         policy = current_policy(ctx)
-        if any(policy.hidden_operations(r) for r in _catalog().resources if policy.tool_enabled(r)):
+        if any(policy.hidden_operations(r) for r in catalog().resources if policy.tool_enabled(r)):
             formatter.write_paragraph()
             formatter.write_text(
                 "Write commands are hidden: writes are disabled; set "

@@ -8,12 +8,32 @@ from typing import Any
 
 import click
 
+from ctk_core import settings
 from ctk_core.context import Context, Progress, ProgressState
 from ctk_core.file_access import PersonFiles
 from ctk_core.inline import split_inline
 from ctk_core.plugin import Operation, Resource
 from ctk_core.policy import Policy
 from ctk_core.words import CLI_WORDS
+
+
+def catalog() -> Any:
+    """The plugin catalog (loaded once per process)."""
+    from ctk_core.registry import load_catalog
+
+    return load_catalog()
+
+
+def current_policy(ctx: click.Context | None = None) -> Policy:
+    """The policy of this invocation (built once, its warnings printed once, on stderr)."""
+    root = (ctx or click.get_current_context()).find_root()
+    policy = root.meta.get("ctk.policy")
+    if policy is None:
+        policy = Policy.from_environ(settings.environ(), known_tools=catalog().tool_names)
+        for warning in policy.warnings:
+            click.echo(f"ctk: warning: {warning}", err=True)
+        root.meta["ctk.policy"] = policy
+    return policy
 
 
 def terminal_line(state: ProgressState) -> None:
@@ -144,4 +164,11 @@ def pace(context: Context, progress: Progress, doing: str = "--all") -> None:
     client.on_wait = waiting
 
 
-__all__ = ["pace", "run_operation", "terminal_line", "terminal_progress"]
+__all__ = [
+    "catalog",
+    "current_policy",
+    "pace",
+    "run_operation",
+    "terminal_line",
+    "terminal_progress",
+]

@@ -279,3 +279,18 @@ def test_refuses_a_folder_that_is_not_an_export(ctk_cli, tmp_path):
     assert result.exit_code == 2
     assert "not empty" in result.stderr
     assert ctk_cli("export", str(tmp_path)).exit_code == 2
+
+
+def test_refused_while_the_pages_tool_is_disabled(ctk_cli, confluence_sandbox, tmp_path):
+    confluence_sandbox.requests.clear()
+    result = ctk_cli(
+        "export",
+        "--space",
+        "DEMO",
+        str(tmp_path / "out"),
+        env={"CTK_DISABLED_TOOLS": "manage_pages"},
+    )
+    assert result.exit_code == 4, result
+    assert "disabled by CTK_DISABLED_TOOLS" in result.stderr
+    assert confluence_sandbox.requests.entries() == []
+    assert not (tmp_path / "out").exists()

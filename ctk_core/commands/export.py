@@ -43,11 +43,16 @@ def command(
             "ctk export --space DEV out/)"
         )
     as_json = as_json or bool(getattr(click.get_current_context().find_root().obj, "json", False))
-    from ctk_core.cli_run import pace, terminal_progress
+    from ctk_core.cli_run import catalog, current_policy, pace, terminal_progress
     from ctk_core.context import Context
+    from ctk_core.errors import PolicyError
     from ctk_core.file_access import PersonFiles
     from ctk_core.mirror.export import plan_export, run_export
+    from ctk_core.words import CLI_WORDS
 
+    refusal = current_policy().refusal(catalog().resource("pages"), None, CLI_WORDS)
+    if refusal:  # pages are what an export reads: not while their tool is disabled
+        raise PolicyError(refusal)
     context = Context(PersonFiles(), progress=terminal_progress())
     pace(context, context.progress, "export")
     plan = plan_export(context, folder, space=space, page_id=page_id)

@@ -7,7 +7,6 @@ A thin front: the work is ``ctk_core.mirror.push`` (the plan) and ``ctk_core.mir
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
@@ -44,32 +43,21 @@ def command(
     file, .ctk-push.json, remembers what was pushed. Write command: needs
     CTK_ENABLE_WRITES=true (--dry-run needs only reads). See docs/export-and-push.md.
     """
-    from ctk_core import settings
-    from ctk_core.cli_run import terminal_line
-    from ctk_core.context import Context, Progress
-    from ctk_core.errors import UsageError
+    from ctk_core.cli_run import catalog, current_policy, pace, terminal_progress
+    from ctk_core.context import Context
+    from ctk_core.errors import PolicyError, UsageError
     from ctk_core.file_access import PersonFiles
     from ctk_core.helpers import require_id
-    from ctk_core.policy import Policy
-    from ctk_core.registry import load_catalog
     from ctk_core.words import CLI_WORDS
 
-    catalog = load_catalog()
-    root = click.get_current_context().find_root()
-    policy = root.meta.get("ctk.policy")
-    if not isinstance(policy, Policy):
-        policy = Policy.from_environ(settings.environ(), known_tools=catalog.tool_names)
-        for warning in policy.warnings:
-            click.echo(f"ctk: warning: {warning}", err=True)
-        root.meta["ctk.policy"] = policy
-    pages = catalog.resource("pages")
+    as_json = as_json or bool(getattr(click.get_current_context().find_root().obj, "json", False))
+    policy = current_policy()
+    pages = catalog().resource("pages")
     # Before any request: a push is a page write (a dry run only reads, but not through a
     # disabled tool).
     if dry_run:
         refusal = policy.refusal(pages, None, CLI_WORDS)
         if refusal:
-            from ctk_core.errors import PolicyError
-
             raise PolicyError(refusal)
     else:
         policy.check(pages, pages.operation("create"), CLI_WORDS)
@@ -81,22 +69,8 @@ def command(
     from ctk_core.mirror.push import plan_push
     from ctk_core.mirror.push_apply import conflict_error, run_push
 
-    interactive = _interactive()
-    progress = Progress(terminal_line, min_interval=0.1) if interactive else Progress()
-    context = Context(PersonFiles(), progress=progress)
-    client: Any = context.client
-    told = interactive
-
-    def waiting(message: str) -> None:
-        nonlocal told
-        progress.note(message)
-        if not told:
-            told = True
-            click.echo(f"ctk: {message}; push goes on at the pace of the rate limit.", err=True)
-
-    if getattr(client, "limiter", None) is not None and hasattr(client, "paced"):
-        client.paced = True
-        client.on_wait = waiting
+    context = Context(PersonFiles(), progress=terminal_progress())
+    pace(context, context.progress, "push")
     plan = plan_push(context, folder, space.strip(), parent_id=parent, force=force)
     if dry_run:
         _print_plan(plan.to_json(), as_json)
@@ -122,13 +96,6 @@ def command(
             )
     if summary["conflicts"]:
         raise conflict_error(summary["conflicts"])
-
-
-def _interactive() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _summary_line(s: dict[str, Any]) -> str:
