@@ -35,6 +35,7 @@ def _valid(name: str, upload: str) -> object:
         "comment_id": IDS["comment:Should we mention the"],
         "attachment_id": IDS["attachment:notes.txt"],
         "folder_id": IDS["folder:Meeting Notes"],
+        "template_id": IDS["template:Meeting notes"],
         "file_path": upload,
         "title": "Long values",
         "body": "Some text.",
