@@ -507,6 +507,9 @@ class RootGroup(click.Group):
         except BrokenPipeError:
             _silence_stdout()
             raise click.exceptions.Exit(1) from None
+        except KeyboardInterrupt:  # Ctrl-C: the shell's convention, 128 + SIGINT
+            click.echo("\nctk: interrupted.", err=True)
+            raise click.exceptions.Exit(130) from None
         except Exception as exc:
             if _settings(ctx).debug:
                 traceback.print_exc(file=sys.stderr)

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from ctk_core.mirror import frontmatter
@@ -244,6 +250,48 @@ def test_interrupted_export_leaves_complete_files_and_the_rerun_finishes(
     assert summary["written"] == 0
     assert summary["downloaded"] >= 1
     assert not confluence_sandbox.requests.find("GET", PAGES_BULK)
+    complete = tmp_path / "complete"
+    _export(ctk_cli, "--space", "DEMO", complete)
+    assert _files(out) == _files(complete)
+
+
+def test_ctrl_c_leaves_whole_files_and_a_consistent_state(ctk_cli, confluence_sandbox, tmp_path):
+    # a real process, stopped with SIGINT while it waits for an attachment download
+    arch = confluence_sandbox.page_id("Architecture")
+    confluence_sandbox.fault(
+        {"kind": "latency", "ms": 5000, "path": f"/wiki/download/attachments/{arch}/"}
+    )
+    out = tmp_path / "out"
+    exe = shutil.which("ctk", path=os.path.dirname(sys.executable))
+    command = [exe] if exe else [sys.executable, "-c", "from ctk_core.cli import main; main()"]
+    env = {**os.environ, **confluence_sandbox.client_env}
+    proc = subprocess.Popen(
+        [*command, "export", "--space", "DEMO", str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not confluence_sandbox.requests.find("GET", f"/wiki/download/attachments/{arch}/"):
+            assert time.monotonic() < deadline, "the export never reached the download"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr
+    assert "Traceback" not in stderr
+    st = _state(out)
+    assert len(st["pages"]) == _counts(confluence_sandbox)[0]
+    for entry in st["pages"].values():
+        assert _meta(out, entry["file"])["version"] == entry["version"]
+    assert not any(".part" in f for f in _files(out))
+    confluence_sandbox.faults.clear()
+    summary = _export(ctk_cli, "--space", "DEMO", out)
+    assert summary["written"] == 0
     complete = tmp_path / "complete"
     _export(ctk_cli, "--space", "DEMO", complete)
     assert _files(out) == _files(complete)
