@@ -342,3 +342,33 @@ def test_refused_while_the_pages_tool_is_disabled(ctk_cli, confluence_sandbox, t
     assert "disabled by CTK_DISABLED_TOOLS" in result.stderr
     assert confluence_sandbox.requests.entries() == []
     assert not (tmp_path / "out").exists()
+
+
+def test_a_file_edited_here_is_never_overwritten_silently(ctk_cli, confluence_sandbox, tmp_path):
+    out = tmp_path / "out"
+    _export(ctk_cli, "--space", "DEMO", out)
+    state = confluence_sandbox.state
+    model = state.pages[confluence_sandbox.page_id("Data Model")]
+    api = state.pages[confluence_sandbox.page_id("API Design")]
+    for page in (model, api):
+        with state.lock:
+            state.update_page(page, body="<p>Changed in Confluence.</p>")
+            state.save()
+    mine = out / _file_of(out, model["id"])
+    mine.write_text(mine.read_text(encoding="utf-8") + "\nMy local note.\n", encoding="utf-8")
+    edited = mine.read_bytes()
+    api_before = (out / _file_of(out, api["id"])).read_bytes()
+
+    plan = ctk_cli("--json", "export", "--space", "DEMO", str(out), "--dry-run").json()
+    assert plan["conflict"] == [_file_of(out, model["id"])]
+    refused = ctk_cli("export", "--space", "DEMO", str(out))
+    assert refused.exit_code == 6, refused
+    assert _file_of(out, model["id"]) in refused.stderr
+    assert "--force" in refused.stderr
+    assert mine.read_bytes() == edited  # nothing written: neither file
+    assert (out / _file_of(out, api["id"])).read_bytes() == api_before
+
+    summary = _export(ctk_cli, "--space", "DEMO", out, "--force")
+    assert summary["written"] == 2
+    assert "Changed in Confluence." in mine.read_text(encoding="utf-8")
+    assert "My local note." not in mine.read_text(encoding="utf-8")

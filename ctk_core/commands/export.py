@@ -16,12 +16,16 @@ import click
 @click.argument("targets", nargs=-1, metavar="[PAGE_ID] DIR")
 @click.option("--space", "space", metavar="KEY", help="Export this whole space (by key).")
 @click.option("--prune", is_flag=True, help="Remove the files of pages deleted since the last run.")
+@click.option(
+    "--force", is_flag=True, help="Overwrite files edited here whose pages changed in Confluence."
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing, send only reads.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary (or plan) as JSON.")
 def command(
     targets: tuple[str, ...],
     space: str | None,
     prune: bool,
+    force: bool,
     dry_run: bool,
     as_json: bool,
 ) -> None:
@@ -59,7 +63,7 @@ def command(
     if dry_run:
         _print_plan(plan.to_json(), as_json)
         return
-    summary = run_export(context, plan, prune=prune)
+    summary = run_export(context, plan, prune=prune, force=force)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
         return
@@ -102,3 +106,5 @@ def _print_plan(plan: dict[str, Any], as_json: bool) -> None:
         click.echo(f"download  {file}")
     for file in plan["deleted"]:
         click.echo(f"deleted   {file}")
+    for file in plan["conflict"]:
+        click.echo(f"conflict  {file}  (edited here and in Confluence; --force overwrites)")

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ctk_core.errors import UsageError, shown
+from ctk_core.errors import Conflict, UsageError, shown
 from ctk_core.helpers import cql_string, display_names, mention_ids, remember_names, require_id
 from ctk_core.mirror import frontmatter, fsio, layout, links, slugs
 from ctk_core.mirror.state import STATE_NAME, ExportState, load, save
@@ -73,6 +73,7 @@ class Plan:
     attachment_moves: list[tuple[str, str, str]]
     gone: list[str]  # files of pages and attachments no longer exported
     requests: int = 0
+    edited: list[str] = field(default_factory=list)  # pages in fetch whose file was edited here
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -83,6 +84,7 @@ class Plan:
             "attachments": len(self.attachments),
             "download": [self.attachments[a][1] for a in self.download],
             "deleted": list(self.gone),
+            "conflict": [self.placed[i].path for i in self.edited],
         }
 
 
@@ -193,7 +195,7 @@ def plan_export(
         spaces = {it.space for it in items.values() if it.space}
         space = spaces.pop() if len(spaces) == 1 else st.space
     st.space = space or st.space
-    fetch, moves = [], []
+    fetch, moves, edited = [], [], []
     for node in sorted(pages, key=lambda n: _id_key(n.id)):
         entry = st.pages.get(node.id)
         path = placed[node.id].path
@@ -203,6 +205,8 @@ def plan_export(
             or not (root / str(entry.get("file"))).is_file()
         ):
             fetch.append(node.id)
+            if entry is not None and _edited_here(root, entry):
+                edited.append(node.id)
         elif entry.get("file") != path:
             moves.append((node.id, str(entry["file"]), path))
     attachments: dict[str, tuple[str, str]] = {}
@@ -237,7 +241,18 @@ def plan_export(
                 att_moves.append((att.id, str(prev["file"]), file))
     gone = [str(e.get("file")) for i, e in st.pages.items() if i not in placed]
     gone += [str(e.get("file")) for i, e in st.attachments.items() if i not in attachments]
-    return Plan(root, st, items, placed, fetch, moves, attachments, download, att_moves, gone)
+    plan = Plan(root, st, items, placed, fetch, moves, attachments, download, att_moves, gone)
+    plan.edited = edited
+    return plan
+
+
+def _edited_here(root: Path, entry: dict[str, Any]) -> bool:
+    """Whether the page's file differs from what the last export wrote (its recorded hash)."""
+    recorded = entry.get("hash")
+    file = root / str(entry.get("file"))
+    if not recorded or not file.is_file():
+        return False
+    return hashlib.sha256(file.read_bytes()).hexdigest() != recorded
 
 
 def _unnumbered(name: str) -> str:
@@ -255,10 +270,21 @@ def _batches(ids: list[str], size: int) -> Iterable[list[str]]:
         yield ids[start : start + size]
 
 
-def run_export(ctx: Any, plan: Plan, prune: bool = False) -> dict[str, Any]:
+def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -> dict[str, Any]:
     """Carry out a plan: move, fetch and write, download, prune. The state file is saved after
-    every batch and on the way out (Ctrl-C included); it names only complete files."""
+    every batch and on the way out (Ctrl-C included); it names only complete files.
+
+    A file edited here whose page also changed in Confluence is never overwritten silently: the
+    whole export is refused (Conflict) before anything is written, unless ``force``."""
     root, st, placed, items = plan.folder, plan.state, plan.placed, plan.items
+    if plan.edited and not force:
+        files = [placed[i].path for i in plan.edited]
+        listed = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+        raise Conflict(
+            f"{len(files)} file(s) edited here since the last export belong to pages changed in "
+            f"Confluence since: {listed}; nothing was written.",
+            hint="Push or save your edits first, or pass --force to overwrite them.",
+        )
     root.mkdir(parents=True, exist_ok=True)
     index = links.LinkIndex(st.space, ctx.client.web_url)
     for pid, place in placed.items():
