@@ -199,3 +199,32 @@ def test_close_during_a_streamed_download(confluence_sandbox):
         ):
             session.get(url)
         assert session.get(url).content == full
+
+
+def test_a_client_that_hangs_up_is_no_error_of_the_sandbox(confluence_sandbox, capfd):
+    # the client gives up while the sandbox waits (a timeout, Ctrl-C); the answer then meets a
+    # closed connection: nothing is printed, and the sandbox goes on answering
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    big = "x" * 2_000_000
+    space = confluence_sandbox.space_id("DEMO")
+    with confluence_sandbox.state.lock:
+        page = confluence_sandbox.state.create_page(space, "Big page", f"<p>{big}</p>")
+        confluence_sandbox.state.save()
+    confluence_sandbox.fault({"kind": "latency", "ms": 300, "path": "/wiki/api/v2/pages/"})
+    where = urlsplit(confluence_sandbox.url)
+    for _ in range(3):
+        with socket.create_connection((where.hostname, where.port)) as conn:
+            conn.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
+            conn.sendall(
+                f"GET /wiki/api/v2/pages/{page['id']}?body-format=storage HTTP/1.1\r\n"
+                f"Host: {where.netloc}\r\nAuthorization: Basic eDp5\r\n\r\n".encode()
+            )
+    time.sleep(0.8)
+    confluence_sandbox.faults.clear()
+    assert get_spaces(confluence_sandbox).status_code == 200
+    assert "Traceback" not in capfd.readouterr().err

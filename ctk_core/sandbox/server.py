@@ -200,6 +200,12 @@ class _HTTPServer(ThreadingHTTPServer):
         self.open_connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up (a timeout, an interrupted command) is no error of the sandbox's.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     def close_connections(self) -> None:
         """Drop open keep-alive connections, so a stopped sandbox answers nothing more."""
         with self.connections_lock:
