@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import logging
 import os
-import secrets
 import stat
-import tempfile
 import time
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -32,8 +29,6 @@ from typing import IO
 
 from ctk_core import settings
 from ctk_core.errors import PolicyError, UsageError, shown, shown_path
-
-log = logging.getLogger("ctk.files")
 
 # S108: documented defaults; each folder is created 0700 and refused if not ours or a symlink.
 DEFAULT_LOG_DIR = "/tmp/ctk-logs"  # noqa: S108
@@ -106,8 +101,11 @@ def private_folder(path: str | os.PathLike[str], purpose: str = "files") -> Path
 
 
 def _fallback(key: tuple[str, str], problem: str, purpose: str) -> Path:
+    import logging
+    import tempfile  # (here, not at the top: `ctk --help` imports this module)
+
     folder = Path(tempfile.mkdtemp(prefix=f"ctk-{purpose}-"))
-    log.warning(
+    logging.getLogger("ctk.files").warning(
         "ctk: warning: not using %s for %s: %s; using %s instead", key[1], purpose, problem, folder
     )
     _checked[key] = folder
@@ -141,6 +139,11 @@ def download_dir(environ: Mapping[str, str] | None = None) -> Path:
 # --- private files ----------------------------------------------------------------------------
 
 
+def random_suffix() -> str:
+    """Sixteen random hex digits for a file name no one can guess."""
+    return os.urandom(8).hex()
+
+
 def create_private_file(
     folder: str | os.PathLike[str], prefix: str = "", suffix: str = ""
 ) -> tuple[int, Path]:
@@ -150,7 +153,7 @@ def create_private_file(
     never reused.
     """
     for _ in range(100):
-        path = Path(folder) / f"{prefix}{secrets.token_hex(8)}{suffix}"
+        path = Path(folder) / f"{prefix}{random_suffix()}{suffix}"
         try:
             fd = os.open(path, _OPEN_FLAGS, 0o600)
         except FileExistsError:

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from typing import IO
 
 
@@ -21,7 +20,7 @@ class MultipartBody:
     pass the object as ``data=`` with ``headers={"Content-Type": body.content_type}``."""
 
     def __init__(self) -> None:
-        self.boundary = "ctk-" + secrets.token_hex(16)
+        self.boundary = "ctk-" + os.urandom(16).hex()
         self._parts: list[bytes | IO[bytes]] = []
         self._length = 0
         self._current: bytes | IO[bytes] | None = None

@@ -143,7 +143,7 @@ def test_create_private_file_never_follows_a_planted_symlink(tmp_path, monkeypat
     victim = tmp_path / "victim"
     victim.write_text("keep")
     names = iter(["aaaa", "bbbb"])
-    monkeypatch.setattr(files.secrets, "token_hex", lambda n: next(names))
+    monkeypatch.setattr(files, "random_suffix", lambda: next(names))
     (tmp_path / "x-aaaa").symlink_to(victim)
     fd, path = files.create_private_file(tmp_path, "x-")
     os.close(fd)
