@@ -35,6 +35,8 @@ def invoke(
     op = resource.operation(operation) if isinstance(operation, str) else operation
     policy.check(resource, op, words)
     values = coerce_arguments(resource, op, arguments or {}, words=words)
+    for param in op.all_params:  # the CLI-only ones, over MCP: their defaults
+        values.setdefault(param.name, param.default)
     try:
         return op.run(ctx, **values)
     except CtkError as err:
@@ -51,8 +53,9 @@ def coerce_arguments(
     from_json: bool = False,
     words: Words = MCP_WORDS,
 ) -> dict[str, Any]:
-    """Check and coerce ``arguments`` against the operation's parameters; return every declared
-    parameter (its default when absent; ``None`` counts as absent).
+    """Check and coerce ``arguments`` against the parameters the front end offers (all of them
+    on the CLI; over MCP all but the ``cli_only`` ones); return each of those (its default when
+    absent; ``None`` counts as absent).
 
     The one argument check of both front ends. Every problem is reported in one UsageError:
     unknown names (with the names the operation takes), missing required ones (with their help),
@@ -104,8 +107,6 @@ def coerce_arguments(
     problems += bad_values
     if problems:
         raise UsageError(" ".join(problems))
-    for param in op.all_params:  # the CLI-only ones, over MCP: their defaults
-        values.setdefault(param.name, param.default)
     return values
 
 

@@ -159,3 +159,37 @@ def test_an_empty_list_value_is_not_a_choice(ctk_cli, value):
     assert result.exit_code == 2, result
     assert "one or more of current" in result.stderr
     assert result.stdout == ""
+
+
+VERBOSE_PLUGIN = """
+from ctk_core import Context, Operation, Param, Resource, hookimpl
+
+def go(ctx: Context, name, verbose=False, depth=3):
+    return {"name": name, "verbose": verbose, "depth": depth}
+
+@hookimpl
+def ctk_register_resources(register):
+    register(Resource("gadgets", "Gadgets.", [
+        Operation("go", "Go.", go, params=[
+            Param("name", required=True, positional=True),
+            Param("verbose", "bool", "Say more.", default=False, cli_only=True),
+            Param("depth", "int", "How deep.", default=3, cli_only=True),
+        ]),
+    ]))
+"""
+
+
+def test_cli_only_parameters_with_defaults(plugins, ctk_cli, ctk_mcp):
+    from ctk_core.registry import load_catalog
+
+    plugins.install("gadgets", VERBOSE_PLUGIN, dist="ctk-gadgets")
+    load_catalog(reload=True)
+    session = ctk_mcp()
+    assert "verbose" not in session.tool("manage_gadgets").input_schema["properties"]
+    answer = session.call_json("manage_gadgets", {"action": "go", "name": "x"})
+    assert answer == {"name": "x", "verbose": False, "depth": 3}
+    refused = session.error("manage_gadgets", {"action": "go", "name": "x", "verbose": True})
+    assert "Unknown argument 'verbose'" in refused
+    result = ctk_cli("--json", "gadgets", "go", "x", "--verbose", "--depth", "5")
+    assert result.exit_code == 0, result.stderr
+    assert result.json() == {"name": "x", "verbose": True, "depth": 5}
