@@ -207,6 +207,27 @@ class Context:
         #: MCP server may keep one for many calls, so key entries by what a cursor refers to, use
         #: them only when continuing from a cursor, and keep them small.
         self.cache: dict[Any, Any] = {}
+        #: The policy and words of the call running (``dispatch.invoke`` sets them), which
+        #: :meth:`call` applies to the operations a handler runs in turn.
+        self.policy: Any = None
+        self.words: Any = None
+
+    def call(self, resource: str, operation: str, **arguments: Any) -> Any:
+        """Run another resource's operation (``ctx.call("pages", "create", ...)``) the way its
+        own tool runs it: checked against the same policy (its tool disabled, or writes off,
+        refuses it) and its declared parameters. Returns its result."""
+        from ctk_core import dispatch
+        from ctk_core.policy import Policy
+        from ctk_core.registry import load_catalog
+
+        try:
+            target = load_catalog().resource(resource)
+        except KeyError:
+            raise UsageError(f"No resource {shown(resource)} is loaded.") from None
+        policy = self.policy or Policy.from_environ(self.environ)
+        if self.words is None:
+            return dispatch.invoke(self, target, operation, arguments, policy)
+        return dispatch.invoke(self, target, operation, arguments, policy, self.words)
 
     @property
     def client(self) -> ConfluenceClient:

@@ -37,6 +37,8 @@ def invoke(
     values = coerce_arguments(resource, op, arguments or {}, words=words)
     for param in op.all_params:  # the CLI-only ones, over MCP: their defaults
         values.setdefault(param.name, param.default)
+    if hasattr(ctx, "policy"):  # what ctx.call() applies to the operations the handler runs
+        ctx.policy, ctx.words = policy, words
     try:
         return op.run(ctx, **values)
     except CtkError as err:

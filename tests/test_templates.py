@@ -257,3 +257,23 @@ def test_missing_template_creates_nothing(ctk_cli, confluence_sandbox, templates
     bad = ctk_cli("templates", "create-page", "424242", "--space", sid, "--title", "X", env=WRITES)
     assert_refused(bad, 5, "No template with id 424242")
     assert [m for m, _ in paths(confluence_sandbox)] == ["GET"]
+
+
+def test_create_page_is_refused_while_manage_pages_is_disabled(
+    ctk_cli, ctk_mcp, confluence_sandbox, templates
+):
+    # a page made from a template is a page write: the pages tool's policy applies to it too
+    tid = templates["Meeting notes"]
+    sid = confluence_sandbox.space_id("DEMO")
+    env = {**WRITES, "CTK_DISABLED_TOOLS": "manage_pages"}
+    before = len(confluence_sandbox.state.pages)
+    refused = ctk_cli("templates", "create-page", tid, "--space", sid, "--title", "X", env=env)
+    assert refused.exit_code == 4, refused
+    assert "disabled by CTK_DISABLED_TOOLS" in refused.stderr
+    error = ctk_mcp(env).error(
+        "manage_templates",
+        {"action": "create_page", "template_id": tid, "space_id": sid, "title": "Y"},
+    )
+    assert "disabled by CTK_DISABLED_TOOLS" in error
+    assert len(confluence_sandbox.state.pages) == before
+    assert not [m for m, _ in paths(confluence_sandbox) if m != "GET"]
