@@ -54,7 +54,7 @@ def space_key(ctx: Any, value: Any) -> str:
     if not text:
         raise UsageError("Missing argument `space_id`.")
     if text.isdigit():
-        data = ctx.client.get(f"/api/v2/spaces/{text}")
+        data = ctx.client.get(f"/api/v2/spaces/{text}") or {}
         return str(data.get("key") or text)
     ctx.space_id(text)  # checks that the space exists (cached per process)
     return text

@@ -26,7 +26,7 @@ from ctk_core import (
     hookimpl,
     shown,
 )
-from ctk_core.helpers import require_id, storage_of
+from ctk_core.helpers import require_id, space_key, storage_of
 
 _DECLARATIONS = re.compile(
     r"<at:declarations\b.*?</at:declarations>|<at:declarations\b[^>]*/>", re.S
@@ -125,9 +125,7 @@ def list_templates(
         params["start"] = start
     if space_id:
         sid = str(space_id).strip()
-        params["spaceKey"] = (
-            ctx.client.get(f"/api/v2/spaces/{sid}").get("key") if sid.isdigit() else sid
-        )
+        params["spaceKey"] = space_key(ctx, sid) if sid.isdigit() else sid  # a key: no lookup
     data = ctx.client.get("/rest/api/template/page", params=params) or {}
     results = [_flatten(raw) for raw in data.get("results") or [] if isinstance(raw, dict)]
     more = bool((data.get("_links") or {}).get("next")) and bool(results)
