@@ -239,10 +239,15 @@ def _paged(
     thread: dict[str, list[dict[str, Any]]] | None = None
     unavailable = None
     if replies_of_page and raws:
-        try:
-            thread = _threads(ctx, replies_of_page, kind)
-        except CtkError as exc:  # the comments are still worth showing
-            unavailable = exc.message
+        # The page's whole discussion is one search: the next pages of this listing (--all, a
+        # cursor) reuse it instead of searching again.
+        key = ("comment-threads", replies_of_page, kind)
+        thread = ctx.cache.get(key) if cursor else None
+        if thread is None:
+            try:
+                thread = ctx.cache[key] = _threads(ctx, replies_of_page, kind)
+            except CtkError as exc:  # the comments are still worth showing
+                unavailable = exc.message
     everyone = raws + [r for replies in (thread or {}).values() for r in replies]
     names = _names(ctx, everyone, body_format)
     results = [flatten_comment(ctx, r, kind, body_format, names) for r in raws]

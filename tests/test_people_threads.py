@@ -295,3 +295,26 @@ def test_requests_a_read_costs(ctk_mcp, confluence_sandbox, mentions_page, threa
     assert walked == 10
     assert len(log.entries()) == 1 + 11 * 2  # the list, then (locate + children) x 11
     assert top == flat["results"][0]["id"]
+
+
+def test_the_next_pages_of_a_listing_reuse_the_thread_search(ctk_mcp, confluence_sandbox):
+    state = confluence_sandbox.state
+    with state.lock:
+        page = state.create_page(confluence_sandbox.space_id("DEMO"), "Three topics", "<p>x</p>")
+        for n in range(3):
+            top = create_comment(state, "footer", page_id=page["id"], body=f"<p>topic {n}</p>")
+            create_comment(state, "footer", parent_id=top["id"], body=f"<p>re {n}</p>")
+    session = ctk_mcp()
+    log = confluence_sandbox.requests
+    log.clear()
+    args = {"action": "list_footer", "page_id": page["id"], "limit": 1}
+    seen = []
+    while True:
+        got = session.call_json("manage_comments", args)
+        seen += [(c["body"], [r["body"] for r in c["replies"]]) for c in got["results"]]
+        if not got.get("next_cursor"):
+            break
+        args = {**args, "cursor": got["next_cursor"]}
+    assert len(seen) == 3
+    assert all(len(replies) == 1 for _body, replies in seen)
+    assert len(log.find("GET", "/wiki/rest/api/content/search")) == 1  # not once a page
