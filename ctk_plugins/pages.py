@@ -408,16 +408,15 @@ def get_restrictions(ctx: Context, page_id: str) -> dict[str, Any]:
     ids = [str(a.get("id")) for a in up.get("results") or [] if isinstance(a, dict)]
     inherited: list[dict[str, Any]] = []
     if ids:
-        found = ctx.client.get(
+        hits = ctx.client.iterate(  # every page of it: a site may cap how many come at once
             "/rest/api/content/search",
             params={
                 "cql": f"id in ({','.join(ids)})",
                 "expand": "restrictions.read.restrictions.user,"
                 "restrictions.read.restrictions.group",
-                "limit": len(ids),
             },
+            limit=len(ids),
         )
-        hits = (found or {}).get("results") or []
         by_id = {str(r.get("id")): r for r in hits if isinstance(r, dict)}
         for aid in ids:
             who = _who((by_id.get(aid, {}).get("restrictions") or {}).get("read"))

@@ -115,3 +115,17 @@ def test_read_only(ctk_mcp):
     tool = ctk_mcp().tool("manage_pages")
     assert "get_restrictions" in tool.input_schema["properties"]["action"]["enum"]
     assert tool.annotations.read_only_hint is True
+
+
+def test_a_site_that_caps_page_size_still_shows_every_inherited_restriction(
+    ctk_cli, confluence_sandbox, ids
+):
+    # a permission answer must not lose an ancestor because the search came in short pages
+    state = confluence_sandbox.state
+    with state.lock:
+        deep = state.create_page(
+            confluence_sandbox.space_id("DEMO"), "Runbook appendix", "<p>x</p>", ids["child"]
+        )
+    confluence_sandbox.server.max_page_size = 1
+    out = cli_json(ctk_cli, "pages", "restrictions", deep["id"])
+    assert [a["id"] for a in out["inherited_read"]] == [ids["secret"]]
