@@ -490,3 +490,175 @@ def test_writes_off_refuses_before_any_request(ctk_cli, confluence_sandbox, tmp_
     assert dry.exit_code == 4
     assert confluence_sandbox.requests.entries() == []
     assert not (tmp_path / "hb" / STATE_NAME).exists()
+
+
+def test_hidden_files_and_windows_paths_are_never_uploaded(ctk_cli, confluence_sandbox, tmp_path):
+    root = tmp_path / "site"
+    _write_tree(
+        root,
+        {
+            "index.md": (
+                "[cfg](.git/config) and ![x](.env) and [state](.ctk-push.json) and "
+                "[hidden](notes/.secret.txt) and [back](a\\b.txt) and [drive](C:/boot.ini) "
+                "and [ok](notes/ok.txt)\n"
+            ),
+            ".git/config": "[remote]\ntoken = x\n",
+            ".env": "PASSWORD=x\n",
+            "notes/.secret.txt": "secret\n",
+            "a\\b.txt": "backslash\n",
+            "notes/ok.txt": "fine\n",
+        },
+    )
+    (root / ".ctk-push.json").write_text('{"format": 1, "targets": {}}\n', encoding="utf-8")
+    plan = _push(ctk_cli, root, "--space", "DEMO", "--dry-run").json()
+    assert plan["attachments"] == ["notes/ok.txt"]
+
+
+def test_two_linked_files_with_one_name_get_two_attachment_names(
+    ctk_cli, confluence_sandbox, tmp_path
+):
+    root = tmp_path / "site"
+    _write_tree(
+        root,
+        {
+            "index.md": "![a](one/shot.png) ![b](two/shot.png) ![a again](one/shot.png)\n",
+            "one/shot.png": b"one",
+            "two/shot.png": b"two",
+        },
+    )
+    _new_space(confluence_sandbox)
+    summary = _push(ctk_cli, root, "--space", "COPY").json()
+    assert summary["uploaded"] == 2
+    top = _page(confluence_sandbox, "COPY", "Site")
+    attached = sorted(
+        a["title"]
+        for a in confluence_sandbox.state.attachments.values()
+        if a["pageId"] == top["id"] and a["status"] == "current"
+    )
+    assert attached == ["shot-2.png", "shot.png"]
+    assert top["body"].count('ri:filename="shot.png"') == 2
+    assert top["body"].count('ri:filename="shot-2.png"') == 1
+
+
+# ------------------------------------------------------------------------------ review fixes
+
+
+def test_prune_refuses_a_page_changed_in_confluence_since(ctk_cli, confluence_sandbox, tmp_path):
+    root = tmp_path / "hb"
+    _write_tree(root, HAND_MADE)
+    _new_space(confluence_sandbox)
+    _push(ctk_cli, root, "--space", "COPY")
+    state = confluence_sandbox.state
+    on_call = _page(confluence_sandbox, "COPY", "On call")
+    with state.lock:
+        state.update_page(on_call, body="<p>A colleague's edit.</p>")
+        state.save()
+    (root / "team" / "on-call.md").unlink()
+    plan = _push(ctk_cli, root, "--space", "COPY", "--dry-run").json()
+    assert plan["delete"] == []
+    assert [c["file"] for c in plan["delete_conflict"]] == ["team/on-call.md"]
+    confluence_sandbox.requests.clear()
+    result = _push(ctk_cli, root, "--space", "COPY", "--prune", code=6)
+    assert "team/on-call.md (deleted here, page" in result.stderr
+    assert _writes(confluence_sandbox) == []
+    assert state.pages[on_call["id"]]["status"] == "current"
+    assert _push(ctk_cli, root, "--space", "COPY").json()["not_deleted"] == ["team/on-call.md"]
+    forced = _push(ctk_cli, root, "--space", "COPY", "--prune", "--force").json()
+    assert forced["deleted"] == 1
+    assert state.pages[on_call["id"]]["status"] == "trashed"
+
+
+def test_a_page_moved_in_confluence_stays_there(ctk_cli, confluence_sandbox, tmp_path):
+    root = tmp_path / "hb"
+    _write_tree(root, HAND_MADE)
+    _new_space(confluence_sandbox)
+    _push(ctk_cli, root, "--space", "COPY")
+    state = confluence_sandbox.state
+    home = state.space_by_key("COPY")["homepageId"]
+    on_call = _page(confluence_sandbox, "COPY", "On call")
+    moved = ctk_cli("pages", "move", on_call["id"], "--parent", home, env=WRITES)
+    assert moved.exit_code == 0, moved.stderr
+    plan = _push(ctk_cli, root, "--space", "COPY", "--dry-run").json()
+    assert plan["move"] == []
+    confluence_sandbox.requests.clear()
+    summary = _push(ctk_cli, root, "--space", "COPY").json()
+    assert summary["moved"] == 0
+    assert _writes(confluence_sandbox) == []
+    assert state.pages[on_call["id"]]["parentId"] == home
+    assert _push(ctk_cli, root, "--space", "COPY").json()["moved"] == 0  # and on every rerun
+
+    # Moved here as well, somewhere else: a conflict, then --force moves it.
+    (root / "notes" / "on-call.md").write_bytes((root / "team" / "on-call.md").read_bytes())
+    (root / "team" / "on-call.md").unlink()
+    confluence_sandbox.requests.clear()
+    result = _push(ctk_cli, root, "--space", "COPY", code=6)
+    assert "notes/on-call.md (moved here and in Confluence, page" in result.stderr
+    assert result.json()["conflicts"][0]["reason"] == "place"
+    assert _writes(confluence_sandbox) == []
+    assert state.pages[on_call["id"]]["parentId"] == home
+    forced = _push(ctk_cli, root, "--space", "COPY", "--force").json()
+    assert forced["moved"] == 1
+    notes = next(f for f in state.folders.values() if f["title"] == "Notes")
+    assert state.pages[on_call["id"]]["parentId"] == notes["id"]
+
+
+def test_duplicate_titles_are_refused_before_any_write(ctk_cli, confluence_sandbox, tmp_path):
+    root = tmp_path / "two"
+    _write_tree(root, {"a/overview.md": "A.\n", "b/overview.md": "B.\n"})
+    _new_space(confluence_sandbox)
+    confluence_sandbox.requests.clear()
+    for extra in (("--dry-run",), ()):
+        result = _push(ctk_cli, root, "--space", "COPY", *extra, code=2)
+        assert "a/overview.md" in result.stderr
+        assert "b/overview.md" in result.stderr
+        assert "'Overview'" in result.stderr
+    assert _writes(confluence_sandbox) == []
+
+    other = tmp_path / "clash"
+    _write_tree(other, {"index.md": "Top.\n", "data.md": "---\ntitle: Data Model\n---\n\nMine.\n"})
+    confluence_sandbox.requests.clear()
+    result = _push(ctk_cli, other, "--space", "DEMO", code=2)
+    pid = confluence_sandbox.page_id("Data Model")
+    assert f"already has a page titled 'Data Model' (page {pid})" in result.stderr
+    assert _writes(confluence_sandbox) == []
+
+
+def test_an_update_is_recorded_even_when_its_labels_then_fail(
+    ctk_cli, confluence_sandbox, tmp_path
+):
+    root = tmp_path / "hb"
+    _write_tree(root, HAND_MADE)
+    _new_space(confluence_sandbox)
+    _push(ctk_cli, root, "--space", "COPY")
+    guide = _page(confluence_sandbox, "COPY", "Guide")
+    (root / "guide.md").write_text(
+        "---\nlabels: [howto]\n---\n\n# Guide\n\nHow we work now.\n", encoding="utf-8"
+    )
+    fault = {"kind": "500", "method": "POST", "path": f"/wiki/rest/api/content/{guide['id']}/label"}
+    confluence_sandbox.fault(fault)
+    result = ctk_cli("push", str(root), "--space", "COPY", env=WRITES)
+    assert result.exit_code != 0
+    assert "How we work now." in confluence_sandbox.state.pages[guide["id"]]["body"]
+    confluence_sandbox.faults.clear()
+    summary = _push(ctk_cli, root, "--space", "COPY").json()
+    assert summary["conflicts"] == []
+    assert (summary["updated"], summary["labelled"]) == (0, 1)
+
+
+def test_uploads_are_refused_while_attachments_are_disabled(ctk_cli, confluence_sandbox, tmp_path):
+    root = tmp_path / "site"
+    _write_tree(root, {"index.md": "![a](shot.png)\n", "shot.png": b"png"})
+    _new_space(confluence_sandbox)
+    off = {"CTK_DISABLED_TOOLS": "manage_attachments"}
+    dry = ctk_cli("push", str(root), "--space", "COPY", "--dry-run", env=off)
+    assert dry.exit_code == 4
+    assert "manage_attachments" in dry.stderr
+    confluence_sandbox.requests.clear()
+    real = ctk_cli("push", str(root), "--space", "COPY", env={**WRITES, **off})
+    assert real.exit_code == 4
+    assert "manage_attachments" in real.stderr
+    assert _writes(confluence_sandbox) == []
+    assert [p["title"] for p in _pages(confluence_sandbox, "COPY")] == ["Copy space"]
+    # Without a file to upload, the same push goes ahead.
+    (root / "index.md").write_text("No picture.\n", encoding="utf-8")
+    assert ctk_cli("push", str(root), "--space", "COPY", env={**WRITES, **off}).exit_code == 0

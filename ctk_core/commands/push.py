@@ -67,12 +67,18 @@ def command(
         parent = require_id("--parent", parent)
 
     from ctk_core.mirror.push import plan_push
-    from ctk_core.mirror.push_apply import conflict_error, run_push
+    from ctk_core.mirror.push_apply import conflict_error, needed_operations, run_push
 
     context = Context(PersonFiles(), progress=terminal_progress())
     pace(context, context.progress, "push")
     plan = plan_push(context, folder, space.strip(), parent_id=parent, force=force)
     if dry_run:
+        # A plan that would upload files (or label, or make folders) is refused when that
+        # tool is disabled, as the push itself is before its first write.
+        for resource in sorted({r for r, _op in needed_operations(plan, prune)}):
+            refusal = policy.refusal(catalog().resource(resource), None, CLI_WORDS)
+            if refusal:
+                raise PolicyError(refusal)
         _print_plan(plan.to_json(), as_json)
         return
     summary = run_push(context, plan, policy, prune=prune, words=CLI_WORDS)
@@ -124,6 +130,10 @@ def _print_plan(plan: dict[str, Any], as_json: bool) -> None:
     rows += [("update", f) for f in plan["update"]]
     rows += [("move", f) for f in plan["move"]]
     rows += [("conflict", c["file"]) for c in plan["conflict"]]
+    rows += [
+        ("conflict", f"{c['file']} (deleted here, changed in Confluence: kept by --prune)")
+        for c in plan["delete_conflict"]
+    ]
     rows += [("kept", f) for f in plan["kept"]]
     rows += [("folder", f) for f in plan["folders"]]
     rows += [("upload", f) for f in plan["attachments"]]

@@ -2,7 +2,8 @@
 
 The plan costs only reads, and few (docs/export-and-push.md):
 
-1. the space: ``GET /api/v2/spaces?keys=KEY`` (its id and home page);
+1. the space: ``GET /api/v2/spaces?keys=KEY`` (its id; its home page, ``GET
+   /api/v2/spaces/{id}``, only when a page or folder is created or moved);
 2. the bulk listing of its pages, without bodies: ``GET /api/v2/spaces/{id}/pages``, 250 a
    request, which gives every page's title, parent and version: what proves a page unchanged;
 3. only when the folder has a directory without a page of its own that no earlier push
@@ -13,8 +14,11 @@ The plan costs only reads, and few (docs/export-and-push.md):
 
 Each page is then one of: create, update (changed here, not in Confluence), unchanged, kept
 (changed in Confluence only: left alone), conflict (changed in both: refused unless forced),
-plus a move when its place in the tree changed, and delete for a page an earlier push made whose
-file is gone (done only with ``--prune``). :mod:`ctk_core.mirror.push_apply` carries it out.
+plus a move when its place in the tree changed here (moved in Confluence only: left there; moved
+on both sides: a conflict), and delete for a page an earlier push made whose file is gone (done
+only with ``--prune``; a conflict when the page changed in Confluence since). Two files of one
+title, or a file titled like a page of the space the folder does not push, are refused before
+anything is sent. :mod:`ctk_core.mirror.push_apply` carries it out.
 
 The state file ``.ctk-push.json`` records, per site and space pushed to, each file's page id,
 the version the push left and a hash of what it sent (title and converted storage), each
@@ -30,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctk_core.errors import NotFound, UsageError, shown, shown_path
+from ctk_core.errors import UsageError, shown, shown_path
 from ctk_core.helpers import cql_string
 from ctk_core.mirror import state as export_state
 from ctk_core.mirror.push_scan import LocalNode, LocalTree, render, scan
@@ -66,6 +70,13 @@ class Step:
     remote: Remote | None = None
     move: bool = False
     forced: bool = False
+    #: the parent the page had when last in step with the file (None: not known)
+    base_parent: str | None = None
+    base_parent_known: bool = False
+    #: the parent to record when the page is not moved
+    record_parent: str | None = None
+    #: what a conflict is about: "content" (changed on both sides) or "place" (moved on both)
+    reason: str = "content"
     #: labels the page has now when known (None: read them before changing them)
     labels_now: list[str] | None = None
     #: attachment name -> (file, sha256) to upload; and those unchanged (recorded without request)
@@ -90,6 +101,8 @@ class Plan:
     parent_id: str | None
     steps: list[Step]
     deletions: list[tuple[str, str]]  # (file, page id) recorded by a push, file gone
+    #: pages whose file is gone but that changed in Confluence since: conflicts for --prune
+    stale_deletions: list[dict[str, Any]] = field(default_factory=list)
 
     def page_steps(self, *actions: str) -> list[Step]:
         return [
@@ -113,6 +126,7 @@ class Plan:
                 {
                     "file": s.node.key,
                     "page_id": s.page_id,
+                    "reason": s.reason,
                     "pushed_version": s.base_version,
                     "current_version": s.remote.version if s.remote else None,
                 }
@@ -124,6 +138,9 @@ class Plan:
             "attachments": sorted({f for s in self.steps for f, _h in s.uploads.values()}),
             "labels": [s.node.key for s in self.page_steps() if s.labels_change],
             "delete": [file for file, _pid in self.deletions],
+            "delete_conflict": [
+                {k: v for k, v in c.items() if k != "title"} for c in self.stale_deletions
+            ],
         }
 
 
@@ -135,16 +152,21 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _space(client: Any, key: str) -> tuple[str, str | None]:
-    data = client.get("/api/v2/spaces", params={"keys": key, "limit": 1}) or {}
-    match = next((s for s in data.get("results") or [] if str(s.get("key")) == key), None)
-    if match is None:
-        raise NotFound(
-            f"No space with key {shown(key)} (or it is not visible to you).",
-            hint="Check the key with `ctk spaces list`.",
-        )
-    home = match.get("homepageId")
-    return str(match["id"]), str(home) if home else None
+class _Home:
+    """The space's home page, read (``GET /api/v2/spaces/{id}``) only when first asked."""
+
+    def __init__(self, client: Any, space_id: str) -> None:
+        self.client = client
+        self.space_id = space_id
+        self.read = False
+        self.id: str | None = None
+
+    def __call__(self) -> str | None:
+        if not self.read:
+            data = self.client.get(f"/api/v2/spaces/{self.space_id}") or {}
+            home = data.get("homepageId")
+            self.id, self.read = (str(home) if home else None), True
+        return self.id
 
 
 def _listing(client: Any, space_id: str) -> dict[str, Remote]:
@@ -195,7 +217,7 @@ def plan_push(
     if not tree.pages():
         raise UsageError(f"{shown_path(root)} holds no Markdown file (*.md) to push")
     client = ctx.client
-    site = str(getattr(client, "web_url", ""))
+    site = export_state.site_key(client)
     exported = export_state.load(root)
     same_export = exported is not None and exported.site == site and exported.space == space
     names = {
@@ -206,7 +228,8 @@ def plan_push(
     render(tree, names)
     target = load_target(root, site, space)
 
-    space_id, home = _space(client, space)
+    space_id = ctx.space_id(space)
+    home = _Home(client, space_id)
     target.space_id = space_id
     remote = _listing(client, space_id)
 
@@ -254,7 +277,7 @@ def plan_push(
             if fid is None and parent_known:
                 if folder_listing is None:
                     folder_listing = _folders(client, space)
-                home_or = wanted_parent or home
+                home_or = wanted_parent or home()
                 fid = next(
                     (
                         i
@@ -278,6 +301,7 @@ def plan_push(
             pid = str(entry.get("id"))
             step.origin = "renamed" if step.old_key else "state"
             step.base_version = _int(entry.get("version"))
+            _base_parent(step, entry)
             if pid in remote:
                 local_changed = entry.get("hash") != node.content_hash
                 recorded = entry.get("labels")
@@ -288,21 +312,24 @@ def plan_push(
             if exp is not None:
                 step.origin = "export"
                 step.base_version = _int(exp.get("version"))
+                _base_parent(step, exp)
                 local_changed = exp.get("hash") != node.file_hash
                 if not local_changed:
                     step.labels_now = node.labels
             else:
                 step.origin = "id"
                 step.base_version = _int(node.meta.get("version"))
+                _base_parent(step, node.meta)
         elif parent_known:
-            under = wanted_parent or home
+            top = node.parent is None and parent_id is None
+            under = None if top else wanted_parent or home()
             pid = next(
                 (
                     r.id
                     for r in remote.values()
                     if r.title == node.title
                     and r.id not in claimed
-                    and (r.parent_id == under or (node.parent is None and parent_id is None))
+                    and (top or r.parent_id == under)
                 ),
                 None,
             )
@@ -321,11 +348,12 @@ def plan_push(
         if step.action == "create":
             step.labels_now = []
         ids[node.key] = step.page_id
-        if step.remote is not None and node.parent is not None:
-            step.move = wanted_parent is None or step.remote.parent_id != wanted_parent
-        elif step.remote is not None and parent_id is not None:
-            step.move = step.remote.parent_id != parent_id
+        if step.remote is not None:
+            step.record_parent = step.remote.parent_id
+            if node.parent is not None or parent_id is not None:
+                _place(step, wanted_parent, force)
         steps[node.key] = step
+    _check_titles(steps.values(), remote, claimed, space)
 
     # Pages whose history is unknown: compare their bodies (250 a request).
     for start in range(0, len(unknown), BODY_BATCH):
@@ -369,26 +397,98 @@ def plan_push(
             step.uploads[name] = (file, digest)
 
     matched_old = {s.old_key for s in steps.values() if s.old_key}
-    deletions = [
-        (k, str(e.get("id")))
-        for k, e in sorted(gone.items())
-        if k not in matched_old and str(e.get("id")) in remote and str(e.get("id")) not in claimed
-    ]
+    deletions: list[tuple[str, str]] = []
+    stale: list[dict[str, Any]] = []
+    for k, e in sorted(gone.items()):
+        pid = str(e.get("id"))
+        if k in matched_old or pid not in remote or pid in claimed:
+            continue
+        if force or _int(e.get("version")) == remote[pid].version:
+            deletions.append((k, pid))
+        else:  # changed in Confluence since the last push: not trashed unless forced
+            stale.append(
+                {
+                    "file": k,
+                    "page_id": pid,
+                    "title": remote[pid].title,
+                    "reason": "deleted",
+                    "pushed_version": _int(e.get("version")),
+                    "current_version": remote[pid].version,
+                }
+            )
+    needs_home = any(s.action == "create" or s.move for s in steps.values())
     return Plan(
         folder=root,
         tree=tree,
         target=target,
         space=space,
         space_id=space_id,
-        homepage_id=home,
+        homepage_id=home() if needs_home else home.id,
         parent_id=parent_id,
         steps=list(steps.values()),
         deletions=deletions,
+        stale_deletions=stale,
     )
+
+
+def _base_parent(step: Step, record: dict[str, Any]) -> None:
+    """The parent a record (push state, export state, front matter) says the page had."""
+    if "parent_id" in record:
+        value = record.get("parent_id")
+        step.base_parent = str(value) if value not in (None, "") else None
+        step.base_parent_known = True
+
+
+def _place(step: Step, wanted: str | None, force: bool) -> None:
+    """Whether to move the page: only when its place changed here (``wanted``, None for a
+    parent this push creates, differs from the recorded parent). Moved in Confluence only: left
+    there. Moved on both sides to different places: a conflict unless ``force``."""
+    assert step.remote is not None
+    now = step.remote.parent_id
+    if wanted is not None and now == wanted:
+        return
+    if not step.base_parent_known or step.origin == "adopted":
+        step.move = True
+        return
+    if wanted is not None and wanted == step.base_parent:
+        step.record_parent = step.base_parent  # moved in Confluence only: stays there
+        return
+    if now == step.base_parent or force:
+        step.move = True
+    else:
+        step.action = "conflict"
+        step.reason = "place"
+
+
+def _check_titles(steps: Any, remote: dict[str, Remote], claimed: set[str], space: str) -> None:
+    """Refuse, before any write, what Confluence would refuse half-way: two files of one title,
+    or a file titled like a page of the space that this folder does not push."""
+    seen: dict[str, str] = {}
+    pages = [s for s in steps if s.node.kind == "page"]
+    for step in pages:
+        other = seen.setdefault(step.node.title, step.node.key)
+        if other != step.node.key:
+            raise UsageError(
+                f"{shown_path(other)} and {shown_path(step.node.key)} have the same title "
+                f"{shown(step.node.title)}: page titles must be unique in a space",
+                hint="Set another title in the front matter of one of them.",
+            )
+    others = {r.title: r.id for r in remote.values() if r.id not in claimed}
+    for step in pages:
+        pid = others.get(step.node.title)
+        if pid is not None and step.action in ("create", "update"):
+            raise UsageError(
+                f"{shown_path(step.node.key)}: space {shown(space)} already has a page titled "
+                f"{shown(step.node.title)} (page {pid}) that this folder does not push",
+                hint="Set another title in its front matter, or `id: " + pid + "` to push "
+                "to that page.",
+            )
 
 
 def _decide(step: Step, local_changed: bool, force: bool) -> None:
     assert step.remote is not None
+    if step.reason == "place":
+        return  # already a conflict: moved both here and in Confluence
     remote_changed = step.base_version is None or step.remote.version != step.base_version
     if not local_changed:
         step.action = "kept" if remote_changed else "unchanged"

@@ -7,8 +7,9 @@ the policy of the invocation: ``pages`` create, update, move and delete, ``folde
 a page changed in Confluence after the plan is Confluence's own 409: a conflict, not an
 overwrite.
 
-Resuming: each created page or folder is recorded in ``.ctk-push.json`` (written atomically)
-right after Confluence answers, and the state is saved after every page; a rerun after an
+Resuming: each created or updated page and each created folder is recorded in
+``.ctk-push.json`` (written atomically) right after Confluence answers, before its move, labels
+or attachments, and the state is saved after every page; a rerun after an
 interruption adopts a page it finds under the same title and parent instead of creating it
 twice.
 """
@@ -158,7 +159,7 @@ def _push_page(
         "hash": node.content_hash,
         "storage_hash": node.storage_hash,
         "title": node.title,
-        "parent_id": step.remote.parent_id if step.remote else parent,
+        "parent_id": step.record_parent if step.remote else parent,
     }
     # "kept" (changed in Confluence only) keeps the version last in step, so that a later
     # local change is a conflict rather than an overwrite.
@@ -175,8 +176,7 @@ def _push_page(
         step.page_id = str(made["id"])
         entry.update(id=step.page_id, version=made.get("version"), parent_id=made.get("parent_id"))
         # Recorded at once: a push interrupted now does not make this page twice.
-        target.pages[node.key] = dict(entry, labels=[])
-        save_target(plan.folder, target)
+        _record(plan, step, dict(entry, labels=[]))
         counts["created"] += 1
     elif step.action == "update":
         assert step.remote is not None
@@ -192,6 +192,9 @@ def _push_page(
             version=base + 1,
         )
         entry["version"] = done.get("version")
+        # Recorded at once: a move or labels failing now does not make this a false conflict.
+        labels_now = step.labels_now if step.labels_now is not None else old.get("labels")
+        _record(plan, step, dict(entry, labels=labels_now))
         counts["updated"] += 1
     elif step.action == "unchanged" and step.remote is not None:
         entry["version"] = step.remote.version
@@ -226,6 +229,15 @@ def _push_page(
     return entry
 
 
+def _record(plan: Plan, step: Step, entry: dict[str, Any]) -> None:
+    """Record the page's entry (under its file's new name when renamed) and save the state."""
+    target = plan.target
+    if step.old_key and step.old_key != step.node.key:
+        target.pages.pop(step.old_key, None)
+    target.pages[step.node.key] = entry
+    save_target(plan.folder, target)
+
+
 def _push_assets(write: Any, root: Path, plan: Plan, step: Step, counts: dict[str, int]) -> None:
     target = plan.target
     pid = step.page_id
@@ -246,11 +258,13 @@ def _summary(plan: Plan, counts: dict[str, int], prune: bool) -> dict[str, Any]:
             "file": s.node.key,
             "page_id": s.page_id,
             "title": s.node.title,
+            "reason": s.reason,
             "pushed_version": s.base_version,
             "current_version": s.remote.version if s.remote else None,
         }
         for s in plan.page_steps("conflict")
     ]
+    stale = plan.stale_deletions
     return {
         "folder": str(plan.folder),
         "space": plan.space,
@@ -258,8 +272,10 @@ def _summary(plan: Plan, counts: dict[str, int], prune: bool) -> dict[str, Any]:
         **counts,
         "unchanged": len(plan.page_steps("unchanged")),
         "kept": [s.node.key for s in plan.page_steps("kept")],
-        "conflicts": conflicts,
-        "not_deleted": [] if prune else [f for f, _i in plan.deletions],
+        "conflicts": conflicts + (stale if prune else []),
+        "not_deleted": []
+        if prune
+        else [f for f, _i in plan.deletions] + [c["file"] for c in stale],
     }
 
 
@@ -267,11 +283,15 @@ def conflict_error(conflicts: list[dict[str, Any]]) -> Conflict:
     """The error of a push that refused pages changed both here and in Confluence."""
     first = conflicts[0]
     more = f" and {len(conflicts) - 1} more" if len(conflicts) > 1 else ""
+    what = {
+        "deleted": "deleted here, ",
+        "place": "moved here and in Confluence, ",
+    }.get(first.get("reason", ""), "")
     return Conflict(
         f"{len(conflicts)} page(s) changed both here and in Confluence since the last push, "
-        f"not pushed: {first['file']} (page {first['page_id']} {shown(first['title'])}, now "
-        f"version {first['current_version']}, last pushed {first['pushed_version']}){more}. "
-        "Nothing was overwritten.",
+        f"not pushed: {first['file']} ({what}page {first['page_id']} {shown(first['title'])}, "
+        f"now version {first['current_version']}, last pushed {first['pushed_version']}){more}. "
+        "Nothing was overwritten or deleted.",
         hint="Bring the Confluence changes into the file (ctk export, ctk pages diff), or "
         "push again with --force to overwrite them.",
     )
