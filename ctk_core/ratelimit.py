@@ -503,6 +503,19 @@ def parse_rate_limit(
     return TokenBucket(count, seconds, clock=clock, sleep=sleep, store=store)
 
 
+def stable_site(site: str, environ: Mapping[str, str] | None = None) -> str:
+    """``site`` (a base URL) as a name that stays the same between runs.
+
+    The embedded sandbox (``CTK_SANDBOX``, set by ``ctk --sandbox``) listens on a new port each
+    run, so its URL changes every time: it is named ``ctk-sandbox:<its data folder>`` instead.
+    The rate limiter's bucket and the state files of ``ctk export`` and ``ctk push`` use this
+    name, so they carry over from one ``ctk --sandbox`` run to the next."""
+    env = os.environ if environ is None else environ
+    if env_flag(env.get("CTK_SANDBOX")):
+        return "ctk-sandbox:" + (env.get("XDG_DATA_HOME") or "~/.local/share")
+    return site
+
+
 _shared_lock = threading.Lock()
 _shared: dict[tuple[str, str, str], TokenBucket | None] = {}
 
@@ -523,9 +536,8 @@ def limiter_from_environment(
     sandbox = env_flag(env.get("CTK_SANDBOX"))
     if not explicit and sandbox:
         return None
-    if site and sandbox:
-        # The embedded sandbox listens on a new port each run: one bucket for all its runs.
-        site = "ctk-sandbox:" + (env.get("XDG_DATA_HOME") or "~/.local/share")
+    if site:
+        site = stable_site(site, env)  # the embedded sandbox: one bucket for all its runs
     spec = explicit or DEFAULT_RATE_LIMIT
     folder = str(state_folder(env)) if site else ""
     key = (spec, site_key(site) if site else "", folder)
@@ -544,6 +556,7 @@ __all__ = [
     "limiter_from_environment",
     "parse_rate_limit",
     "site_key",
+    "stable_site",
     "state_folder",
     "state_path",
 ]

@@ -372,3 +372,140 @@ def test_a_file_edited_here_is_never_overwritten_silently(ctk_cli, confluence_sa
     assert summary["written"] == 2
     assert "Changed in Confluence." in mine.read_text(encoding="utf-8")
     assert "My local note." not in mine.read_text(encoding="utf-8")
+
+
+def test_a_folder_symlinked_out_gets_no_folder_made_outside(ctk_cli, confluence_sandbox, tmp_path):
+    out = tmp_path / "out"
+    _export(ctk_cli, "--space", "DEMO", out)
+    arch = confluence_sandbox.page_id("Architecture")
+    folder = out / _file_of(out, arch).rpartition("/")[0]
+    outside = tmp_path / "outside"
+    shutil.move(str(folder), str(outside))
+    folder.symlink_to(outside, target_is_directory=True)
+    before = sorted(str(p.relative_to(outside)) for p in outside.rglob("*"))
+    state = confluence_sandbox.state
+    demo = confluence_sandbox.space_id("DEMO")
+    with state.lock:
+        new = state.create_page(demo, "Deep parent", "<p>x</p>", parent_id=arch)
+        state.create_page(demo, "Deep child", "<p>y</p>", parent_id=new["id"])
+        state.save()
+    result = ctk_cli("export", "--space", "DEMO", str(out))
+    assert result.exit_code == 2, result
+    assert "leaves the export folder" in result.stderr
+    assert sorted(str(p.relative_to(outside)) for p in outside.rglob("*")) == before
+
+
+def test_two_siblings_swapping_titles_keep_both_files(ctk_cli, confluence_sandbox, tmp_path):
+    out = tmp_path / "out"
+    _export(ctk_cli, "--space", "DEMO", out)
+    state = confluence_sandbox.state
+    one = state.pages[confluence_sandbox.page_id("Release 1.0")]
+    two = state.pages[confluence_sandbox.page_id("Release 1.1")]
+    file_one, file_two = _file_of(out, one["id"]), _file_of(out, two["id"])
+    with state.lock:
+        state.update_page(one, title="Tmp")
+        state.update_page(two, title="Release 1.0")
+        state.update_page(one, title="Release 1.1")
+        state.save()
+    summary = _export(ctk_cli, "--space", "DEMO", out)
+    assert summary["written"] == 2
+    assert _file_of(out, one["id"]) == file_two
+    assert _file_of(out, two["id"]) == file_one
+    assert _meta(out, file_two)["id"] == one["id"]
+    assert _meta(out, file_one)["id"] == two["id"]
+
+
+def test_a_renamed_page_whose_assets_hold_an_extra_file(ctk_cli, confluence_sandbox, tmp_path):
+    out = tmp_path / "out"
+    _export(ctk_cli, "--space", "DEMO", out)
+    state = confluence_sandbox.state
+    page = state.pages[confluence_sandbox.page_id("Getting Started")]
+    old = _file_of(out, page["id"])
+    old_assets = out / old.replace(".md", ".assets")
+    assert (old_assets / "notes.txt").is_file()
+    (old_assets / "mine.txt").write_text("my own file")
+    with state.lock:
+        state.update_page(page, title="First Steps")
+        state.save()
+    summary = _export(ctk_cli, "--space", "DEMO", out)
+    assert summary["written"] == 1
+    new_assets = out / _file_of(out, page["id"]).replace(".md", ".assets")
+    assert new_assets != old_assets
+    assert (new_assets / "notes.txt").is_file()
+    assert (new_assets / "mine.txt").read_text() == "my own file"
+    assert not old_assets.exists()
+    assert summary["left"] == []
+
+
+def _trash(sandbox, page_id):
+    with sandbox.state.lock:
+        sandbox.state.pages[page_id]["status"] = "trashed"
+        sandbox.state.save()
+
+
+def test_a_file_made_here_is_never_overwritten_nor_pruned(ctk_cli, confluence_sandbox, tmp_path):
+    out = tmp_path / "out"
+    _export(ctk_cli, "--space", "DEMO", out)
+    state = confluence_sandbox.state
+    demo = confluence_sandbox.space_id("DEMO")
+    home = state.space_by_key("DEMO")["homepageId"]
+    mine = out / "demo-space" / "new-page.md"
+    mine.write_text("my notes\n")
+    with state.lock:
+        first = state.create_page(demo, "New Page", "<p>one</p>", parent_id=home)
+        state.save()
+    plan = ctk_cli("--json", "export", "--space", "DEMO", str(out), "--dry-run").json()
+    assert plan["conflict"] == ["demo-space/new-page.md"]
+    refused = ctk_cli("export", "--space", "DEMO", str(out))
+    assert refused.exit_code == 6, refused
+    assert "demo-space/new-page.md" in refused.stderr
+    assert mine.read_text() == "my notes\n"
+    summary = _export(ctk_cli, "--space", "DEMO", out, "--force")
+    assert summary["written"] == 1
+    assert _file_of(out, first["id"]) == "demo-space/new-page.md"
+
+    _trash(confluence_sandbox, first["id"])
+    with state.lock:
+        second = state.create_page(demo, "New Page", "<p>two</p>", parent_id=home)
+        state.save()
+    summary = _export(ctk_cli, "--space", "DEMO", out, "--prune")
+    assert summary["written"] == 1
+    assert summary["pruned"] == 0
+    assert "two" in mine.read_text()
+    assert _state(out)["pages"][second["id"]]["file"] == "demo-space/new-page.md"
+    assert first["id"] not in _state(out)["pages"]
+
+
+def test_an_attachment_edited_here_is_not_overwritten(ctk_cli, confluence_sandbox, tmp_path):
+    from ctk_core.sandbox.routes_attachments import attach_file
+
+    out = tmp_path / "out"
+    _export(ctk_cli, "--space", "DEMO", out)
+    arch = confluence_sandbox.page_id("Architecture")
+    entry = next(e for e in _state(out)["attachments"].values() if e["page_id"] == arch)
+    assert entry["hash"]
+    local = out / entry["file"]
+    local.write_bytes(b"my own drawing")
+    source = tmp_path / "diagram.png"
+    source.write_bytes(b"\x89PNG\r\n\x1a\n a new version")
+    with confluence_sandbox.state.lock:
+        attach_file(confluence_sandbox.state, arch, source, filename=entry["title"])
+        confluence_sandbox.state.save()
+    refused = ctk_cli("export", "--space", "DEMO", str(out))
+    assert refused.exit_code == 6, refused
+    assert entry["file"] in refused.stderr
+    assert local.read_bytes() == b"my own drawing"
+    summary = _export(ctk_cli, "--space", "DEMO", out, "--force")
+    assert summary["downloaded"] == 1
+    assert local.read_bytes() == source.read_bytes()
+
+
+def test_an_export_of_another_site_is_refused(ctk_cli, confluence_sandbox, tmp_path):
+    out = tmp_path / "out"
+    _export(ctk_cli, "--space", "DEMO", out)
+    saved = _state(out)
+    saved["site"] = "https://other.example.net"
+    (out / STATE_NAME).write_text(json.dumps(saved))
+    result = ctk_cli("export", "--space", "DEMO", str(out))
+    assert result.exit_code == 2, result
+    assert "https://other.example.net" in result.stderr

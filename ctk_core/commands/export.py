@@ -76,6 +76,14 @@ def command(
         )
         for file in summary["deleted"][:20]:
             click.echo(f"  {file}", err=True)
+    if summary["left"]:
+        click.echo(
+            f"{len(summary['left'])} .assets folder(s) of renamed pages still hold files whose "
+            "names are taken at the new place (left as they are):",
+            err=True,
+        )
+        for folder in summary["left"][:20]:
+            click.echo(f"  {folder}", err=True)
 
 
 def _summary_line(s: dict[str, Any]) -> str:

@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
-from ctk_core.errors import Conflict, UsageError, shown
+from ctk_core.errors import Conflict, UsageError, shown, shown_path
 from ctk_core.helpers import cql_string, display_names, mention_ids, remember_names, require_id
 from ctk_core.mirror import frontmatter, fsio, layout, links, slugs
-from ctk_core.mirror.state import STATE_NAME, ExportState, load, save
+from ctk_core.mirror.state import STATE_NAME, ExportState, load, save, site_key
 
 __all__ = ["BODY_BATCH", "Plan", "plan_export", "run_export"]
 
@@ -73,7 +74,8 @@ class Plan:
     attachment_moves: list[tuple[str, str, str]]
     gone: list[str]  # files of pages and attachments no longer exported
     requests: int = 0
-    edited: list[str] = field(default_factory=list)  # pages in fetch whose file was edited here
+    #: files the run would overwrite that were edited here or not written by an export
+    conflicts: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,7 +86,7 @@ class Plan:
             "attachments": len(self.attachments),
             "download": [self.attachments[a][1] for a in self.download],
             "deleted": list(self.gone),
-            "conflict": [self.placed[i].path for i in self.edited],
+            "conflict": list(self.conflicts),
         }
 
 
@@ -169,6 +171,13 @@ def plan_export(
     if page_id is not None:
         page_id = require_id("PAGE_ID", page_id)
     old = load(root) if root.is_dir() else None
+    site = site_key(ctx.client)
+    if old is not None and old.site and old.site != site:
+        raise UsageError(
+            f"{shown_path(root)} holds an export of the site {shown(old.site)}, not of "
+            f"{shown(site)}",
+            hint="Export into another folder.",
+        )
     if old is not None and (old.root != page_id or (space and old.space != space)):
         was = f"page {old.root}" if old.root else f"space {old.space}"
         raise UsageError(
@@ -182,7 +191,7 @@ def plan_export(
         )
     people: dict[str, Any] = {}
     items = _list_items(ctx, space, page_id, people)
-    st = old or ExportState(site=ctx.client.web_url, root=page_id)
+    st = old or ExportState(site=site, root=page_id)
     remember_names(ctx, people)
     nodes = [
         layout.Node(i.id, i.kind, i.title, i.parent_id)
@@ -195,7 +204,8 @@ def plan_export(
         spaces = {it.space for it in items.values() if it.space}
         space = spaces.pop() if len(spaces) == 1 else st.space
     st.space = space or st.space
-    fetch, moves, edited = [], [], []
+    fetch, moves = [], []
+    rewritten: list[tuple[str, dict[str, Any]]] = []  # (id, entry) of files written again
     for node in sorted(pages, key=lambda n: _id_key(n.id)):
         entry = st.pages.get(node.id)
         path = placed[node.id].path
@@ -205,8 +215,8 @@ def plan_export(
             or not (root / str(entry.get("file"))).is_file()
         ):
             fetch.append(node.id)
-            if entry is not None and _edited_here(root, entry):
-                edited.append(node.id)
+            if entry is not None:
+                rewritten.append((node.id, entry))
         elif entry.get("file") != path:
             moves.append((node.id, str(entry["file"]), path))
     attachments: dict[str, tuple[str, str]] = {}
@@ -237,22 +247,86 @@ def plan_export(
                 or not (root / str(prev.get("file"))).is_file()
             ):
                 download.append(att.id)
+                if prev:
+                    rewritten.append((att.id, prev))
             elif prev.get("file") != file:
                 att_moves.append((att.id, str(prev["file"]), file))
+    # Files a current page or attachment uses are not gone, even when a deleted one used them.
+    used = {p.path for p in placed.values() if p.kind == "page"}
+    used |= {file for _pid, file in attachments.values()}
     gone = [str(e.get("file")) for i, e in st.pages.items() if i not in placed]
     gone += [str(e.get("file")) for i, e in st.attachments.items() if i not in attachments]
+    gone = [f for f in dict.fromkeys(gone) if f not in used]
     plan = Plan(root, st, items, placed, fetch, moves, attachments, download, att_moves, gone)
-    plan.edited = edited
+    targets = [(i, placed[i].path) for i in fetch] + [(i, new) for i, _old, new in moves]
+    targets += [(a, attachments[a][1]) for a in download]
+    targets += [(a, new) for a, _old, new in att_moves]
+    leaving = {old for _i, old, _new in moves + att_moves}
+    now = dict(targets)
+    leaving |= {str(e.get("file")) for i, e in rewritten if e.get("file") != now.get(i)}
+    plan.conflicts = _conflicts(root, st, rewritten, targets, leaving)
     return plan
 
 
+def _conflicts(
+    root: Path,
+    st: ExportState,
+    rewritten: list[tuple[str, dict[str, Any]]],
+    targets: list[tuple[str, str]],
+    leaving: set[str],
+) -> list[str]:
+    """The files a run would overwrite or replace that are not as the last export left them:
+    the file of a page or attachment written again that was edited here (its hash is not the
+    one recorded), and any file at a place written or moved onto that the state does not record
+    (made here), or records with another hash. A file a current page or attachment moves away
+    from in this run is its own concern (it goes with it, or is its edited file)."""
+    out: dict[str, None] = {}
+    for _i, entry in rewritten:
+        if _edited_here(root, entry):
+            out[str(entry.get("file"))] = None
+    if not targets:
+        return list(out)
+    records: dict[str, list[dict[str, Any]]] = {}
+    for table in (st.pages, st.attachments):
+        for entry in table.values():
+            records.setdefault(str(entry.get("file") or ""), []).append(entry)
+    for _ident, file in targets:
+        if file in out or file in leaving or not os.path.lexists(root / file):
+            continue
+        known = records.get(file)
+        if not known or any(_edited_here(root, e) for e in known):
+            out[file] = None
+    return list(out)
+
+
 def _edited_here(root: Path, entry: dict[str, Any]) -> bool:
-    """Whether the page's file differs from what the last export wrote (its recorded hash)."""
+    """Whether the file of a page or attachment differs from what the last export wrote (its
+    recorded hash; an entry without one is taken as unedited)."""
     recorded = entry.get("hash")
     file = root / str(entry.get("file"))
     if not recorded or not file.is_file():
         return False
-    return hashlib.sha256(file.read_bytes()).hexdigest() != recorded
+    return _sha256_file(file) != recorded
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _Hashing:
+    """A binary file that also hashes what is written through it."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh = fh
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.fh.write(data)
 
 
 def _unnumbered(name: str) -> str:
@@ -274,16 +348,17 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
     """Carry out a plan: move, fetch and write, download, prune. The state file is saved after
     every batch and on the way out (Ctrl-C included); it names only complete files.
 
-    A file edited here whose page also changed in Confluence is never overwritten silently: the
-    whole export is refused (Conflict) before anything is written, unless ``force``."""
+    A file edited here whose page or attachment also changed in Confluence, or a file the export
+    did not write at a place it would write, is never overwritten silently: the whole export is
+    refused (Conflict) before anything is written, unless ``force``."""
     root, st, placed, items = plan.folder, plan.state, plan.placed, plan.items
-    if plan.edited and not force:
-        files = [placed[i].path for i in plan.edited]
+    if plan.conflicts and not force:
+        files = plan.conflicts
         listed = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
         raise Conflict(
-            f"{len(files)} file(s) edited here since the last export belong to pages changed in "
-            f"Confluence since: {listed}; nothing was written.",
-            hint="Push or save your edits first, or pass --force to overwrite them.",
+            f"{len(files)} file(s) here would be overwritten, edited since the last export or "
+            f"not written by it, while Confluence changed: {listed}; nothing was written.",
+            hint="Push, move or save your edits first, or pass --force to overwrite them.",
         )
     root.mkdir(parents=True, exist_ok=True)
     index = links.LinkIndex(st.space, ctx.client.web_url)
@@ -302,12 +377,16 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
         if p.kind == "folder"
     }
     moved = written = downloaded = pruned = 0
+    used = {p.path for p in placed.values() if p.kind == "page"}
+    att_files = {file for _pid, file in plan.attachments.values()}
+    left: list[str] = []  # .assets folders of moved pages still holding files
     try:
-        for pid, old, new in _ordered_moves(root, plan.moves):
-            _move_page(root, old, new)
+        for pid, old, new in _ordered_moves(plan.moves):
+            _move_page(root, old, new, left)
             st.pages[pid].update(file=new, slug=placed[pid].slug, title=items[pid].title)
             moved += 1
-        for aid, old, new in plan.attachment_moves:  # those whose folder moved are there
+        for aid, old, new in _ordered_moves(plan.attachment_moves):
+            # those whose folder moved are there already
             if fsio.move(root, old, new) or (root / new).is_file():
                 st.attachments[aid]["file"] = new
         for batch in _batches(plan.fetch, BODY_BATCH):
@@ -322,11 +401,13 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
                 for i, b in bodies.items()
             }
             names = display_names(ctx, [m for s in storages.values() for m in mention_ids(s)])
+            old_files = {i: str(st.pages.get(i, {}).get("file") or "") for i in batch}
             for pid in batch:
                 if pid not in bodies:
                     continue  # deleted since the listing: the next run reports it
                 progress.note(items[pid].title)
                 _write_page(ctx, root, st, items[pid], placed[pid], storages[pid], names, index)
+                _leave(root, old_files.get(pid), placed[pid].path, used, left)
                 written += 1
                 progress.advance()
             save(root, st)
@@ -334,7 +415,8 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
             pid, file = plan.attachments[aid]
             att = items[aid]
             progress.note(att.title)
-            with fsio.open_atomic(root, file) as fh:
+            with fsio.open_atomic(root, file) as raw:
+                fh = _Hashing(raw)
                 ctx.client.download(
                     f"/download/attachments/{pid}/{quote(att.title, safe='')}"
                     f"?version={att.version}&api=v2",
@@ -349,8 +431,9 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
                 "file": file,
                 "title": att.title,
                 "size": att.size,
+                "hash": fh.digest.hexdigest(),
             }
-            if old_file and old_file != file:
+            if old_file and old_file != file and old_file not in att_files:
                 fsio.remove(root, str(old_file))
             downloaded += 1
             progress.advance()
@@ -361,8 +444,9 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
                 if file and fsio.remove(root, file):
                     pruned += 1
             for pid in [i for i in st.pages if i not in placed]:
-                assets = layout.assets_dir(str(st.pages[pid].get("file") or ""))
-                if (root / assets).is_dir():
+                file = str(st.pages[pid].get("file") or "")
+                assets = layout.assets_dir(file)
+                if file not in used and (root / assets).is_dir():
                     fsio.remove(root, assets)
                 del st.pages[pid]
             for aid in [a for a in st.attachments if a not in plan.attachments]:
@@ -381,11 +465,13 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
         "downloaded": downloaded,
         "deleted": [] if prune else list(plan.gone),
         "pruned": pruned,
+        "left": sorted(set(left)),
     }
 
 
-def _ordered_moves(root: Path, moves: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-    """Moves in an order where no file lands on one still to move away."""
+def _ordered_moves(moves: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Moves in an order where no file lands on one still to move away (a cycle goes through a
+    name aside)."""
     pending = list(moves)
     out = []
     while pending:
@@ -393,7 +479,7 @@ def _ordered_moves(root: Path, moves: list[tuple[str, str, str]]) -> list[tuple[
         free = [m for m in pending if m[2] not in sources]
         if not free:  # a cycle: take one aside
             pid, old, new = pending.pop(0)
-            aside = f".ctk-moving-{pid}.md"
+            aside = f".ctk-moving-{pid}-{old.rpartition('/')[2]}"
             out.append((pid, old, aside))
             pending.append((pid, aside, new))
             continue
@@ -403,11 +489,36 @@ def _ordered_moves(root: Path, moves: list[tuple[str, str, str]]) -> list[tuple[
     return out
 
 
-def _move_page(root: Path, old: str, new: str) -> None:
+def _move_page(root: Path, old: str, new: str, left: list[str]) -> None:
     fsio.move(root, old, new)
-    old_assets, new_assets = layout.assets_dir(old), layout.assets_dir(new)
+    _move_assets(root, old, new, left)
+
+
+def _move_assets(root: Path, old: str, new: str, left: list[str]) -> None:
+    """Move the ``.assets`` folder of a page's file ``old`` to that of ``new``: merged into one
+    there already (its attachments moved first); a file whose name is taken there stays, and
+    its folder is reported in ``left``."""
+    old_assets = layout.assets_dir(old)
     if (root / old_assets).is_dir():
-        fsio.move(root, old_assets, new_assets)
+        fsio.move(root, old_assets, layout.assets_dir(new))
+        if (root / old_assets).exists():
+            left.append(old_assets)
+
+
+def _leave(
+    root: Path,
+    old: str | None,
+    new: str,
+    used: set[str],
+    left: list[str],
+) -> None:
+    """After a page was written to ``new``: remove its previous file ``old`` and move its
+    ``.assets``, unless another page of this export now uses that file (a title swap)."""
+    if not old or old == new or old in used:
+        return
+    if (root / old).is_file():
+        fsio.remove(root, old)
+    _move_assets(root, old, new, left)
 
 
 def _write_page(
@@ -436,7 +547,6 @@ def _write_page(
     }
     text = frontmatter.render(meta, body)
     fsio.write_text(root, place.path, text)
-    old = st.pages.get(item.id, {}).get("file")
     st.pages[item.id] = {
         "version": item.version,
         "file": place.path,
@@ -445,11 +555,6 @@ def _write_page(
         "parent_id": item.parent_id,
         "hash": hashlib.sha256(text.encode("utf-8")).hexdigest(),
     }
-    if old and old != place.path and (root / str(old)).is_file():
-        fsio.remove(root, str(old))
-        old_assets = layout.assets_dir(str(old))
-        if (root / old_assets).is_dir():
-            fsio.move(root, old_assets, layout.assets_dir(place.path))
 
 
 def budget(pages: int, attachments: int) -> int:

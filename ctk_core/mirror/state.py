@@ -30,7 +30,7 @@ from typing import Any
 from ctk_core.errors import UsageError, shown_path
 from ctk_core.mirror import fsio
 
-__all__ = ["FORMAT", "STATE_NAME", "ExportState", "load", "save"]
+__all__ = ["FORMAT", "STATE_NAME", "ExportState", "load", "save", "site_key"]
 
 STATE_NAME = ".ctk-export.json"
 FORMAT = 1
@@ -70,6 +70,16 @@ class ExportState:
     def files(self) -> dict[str, str]:
         """Relative file -> page id, for every page recorded."""
         return {str(e["file"]): i for i, e in self.pages.items() if e.get("file")}
+
+
+def site_key(client: Any) -> str:
+    """The site the state files of export and push name: the client's web URL, or for the
+    embedded sandbox, whose port changes every run, one name for all its runs
+    (:func:`ctk_core.ratelimit.stable_site`)."""
+    from ctk_core import settings
+    from ctk_core.ratelimit import stable_site
+
+    return stable_site(str(getattr(client, "web_url", "") or ""), settings.environ())
 
 
 def load(folder: str | Path) -> ExportState | None:
