@@ -509,3 +509,28 @@ def test_an_export_of_another_site_is_refused(ctk_cli, confluence_sandbox, tmp_p
     result = ctk_cli("export", "--space", "DEMO", str(out))
     assert result.exit_code == 2, result
     assert "https://other.example.net" in result.stderr
+
+
+def test_export_edit_push_export_round_trip_in_one_folder(ctk_cli, confluence_sandbox, tmp_path):
+    out = tmp_path / "out"
+    _export(ctk_cli, "--space", "DEMO", out)
+    page = confluence_sandbox.page_id("Data Model")
+    mine = out / _file_of(out, page)
+    mine.write_text(mine.read_text(encoding="utf-8") + "\nAdded here.\n", encoding="utf-8")
+    pushed = ctk_cli(
+        "push", str(out), "--space", "DEMO", "--json", env={"CTK_ENABLE_WRITES": "true"}
+    )
+    assert pushed.exit_code == 0, pushed
+    assert pushed.json()["updated"] == 1
+    summary = _export(ctk_cli, "--space", "DEMO", out)
+    assert summary["written"] == 1
+    assert "Added here." in mine.read_text(encoding="utf-8")
+    version = confluence_sandbox.state.pages[page]["version"]["number"]
+    assert _meta(out, _file_of(out, page))["version"] == version
+    # edited again and changed in Confluence since that push: a conflict again
+    mine.write_text(mine.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+    with confluence_sandbox.state.lock:
+        state = confluence_sandbox.state
+        state.update_page(state.pages[page], body="<p>Changed in Confluence.</p>")
+        state.save()
+    assert ctk_cli("export", "--space", "DEMO", str(out)).exit_code == 6

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -264,7 +264,12 @@ def plan_export(
     leaving = {old for _i, old, _new in moves + att_moves}
     now = dict(targets)
     leaving |= {str(e.get("file")) for i, e in rewritten if e.get("file") != now.get(i)}
-    plan.conflicts = _conflicts(root, st, rewritten, targets, leaving)
+    versions = {i: it.version for i, it in items.items()}
+
+    def pushed(edited: dict[str, str]) -> set[str]:
+        return _pushed_as_is(root, st, site, edited, versions)
+
+    plan.conflicts = _conflicts(root, st, rewritten, targets, leaving, pushed)
     return plan
 
 
@@ -274,16 +279,17 @@ def _conflicts(
     rewritten: list[tuple[str, dict[str, Any]]],
     targets: list[tuple[str, str]],
     leaving: set[str],
+    pushed: Callable[[dict[str, str]], set[str]],
 ) -> list[str]:
     """The files a run would overwrite or replace that are not as the last export left them:
     the file of a page or attachment written again that was edited here (its hash is not the
     one recorded), and any file at a place written or moved onto that the state does not record
     (made here), or records with another hash. A file a current page or attachment moves away
-    from in this run is its own concern (it goes with it, or is its edited file)."""
-    out: dict[str, None] = {}
-    for _i, entry in rewritten:
-        if _edited_here(root, entry):
-            out[str(entry.get("file"))] = None
+    from in this run is its own concern (it goes with it, or is its edited file). An edited file
+    that ``ctk push`` sent as it is now is no conflict (``pushed``)."""
+    edited = {str(e.get("file")): i for i, e in rewritten if _edited_here(root, e)}
+    sent = pushed(edited) if edited else set()
+    out = {file: None for file in edited if file not in sent}
     if not targets:
         return list(out)
     records: dict[str, list[dict[str, Any]]] = {}
@@ -291,12 +297,62 @@ def _conflicts(
         for entry in table.values():
             records.setdefault(str(entry.get("file") or ""), []).append(entry)
     for _ident, file in targets:
-        if file in out or file in leaving or not os.path.lexists(root / file):
+        if file in edited or file in leaving or not os.path.lexists(root / file):
             continue
         known = records.get(file)
         if not known or any(_edited_here(root, e) for e in known):
             out[file] = None
     return list(out)
+
+
+def _pushed_as_is(
+    root: Path, st: ExportState, site: str, edited: dict[str, str], versions: dict[str, int]
+) -> set[str]:
+    """Of the ``edited`` files (file -> page or attachment id), those ``ctk push`` sent to this
+    site and space as they are now (``.ctk-push.json``): a page whose file still gives what the
+    push sent and which Confluence still has at the version that push left, an attachment whose
+    bytes are those pushed. Overwriting them loses nothing (the export -> edit -> push -> export
+    round trip)."""
+    from ctk_core.errors import CtkError
+    from ctk_core.mirror.push_state import STATE_NAME as PUSH_STATE
+    from ctk_core.mirror.push_state import load_target
+
+    if not st.space or not (root / PUSH_STATE).is_file():
+        return set()
+    try:
+        target = load_target(root, site, st.space)
+    except CtkError:
+        return set()
+    out: set[str] = set()
+    pages: dict[str, str] = {}  # file -> the content hash the push recorded
+    for file, ident in edited.items():
+        if ident in st.attachments:
+            att = st.attachments[ident]
+            rec = target.attachments.get(f"{att.get('page_id')}/{att.get('title')}") or {}
+            if rec.get("hash") and rec.get("hash") == _sha256_file(root / file):
+                out.add(file)
+            continue
+        rec = target.pages.get(file) or {}
+        if str(rec.get("id")) == ident and rec.get("version") == versions.get(ident):
+            pages[file] = str(rec.get("hash") or "")
+    if pages:
+        from ctk_core.mirror.push_scan import render, scan
+
+        names = {
+            str(e.get("file")): str(e.get("title"))
+            for e in st.attachments.values()
+            if e.get("file") and e.get("title")
+        }
+        try:
+            tree = scan(root)
+            render(tree, names)
+        except CtkError:
+            return out
+        for file, recorded in pages.items():
+            node = tree.nodes.get(file)
+            if node is not None and recorded and node.content_hash == recorded:
+                out.add(file)
+    return out
 
 
 def _edited_here(root: Path, entry: dict[str, Any]) -> bool:
