@@ -534,3 +534,36 @@ def test_export_edit_push_export_round_trip_in_one_folder(ctk_cli, confluence_sa
         state.update_page(state.pages[page], body="<p>Changed in Confluence.</p>")
         state.save()
     assert ctk_cli("export", "--space", "DEMO", str(out)).exit_code == 6
+
+
+def test_attachments_are_left_out_while_their_tool_is_disabled(
+    ctk_cli, confluence_sandbox, tmp_path
+):
+    off = {"CTK_DISABLED_TOOLS": "manage_attachments"}
+    out = tmp_path / "out"
+    confluence_sandbox.requests.clear()
+    result = ctk_cli("export", "--space", "DEMO", str(out), env=off)
+    assert result.exit_code == 0, result
+    assert "left out" in result.stdout
+    assert "manage_attachments" in result.stdout
+    assert not confluence_sandbox.requests.find("GET", "/wiki/download/")
+    assert not any(".assets" in f for f in _files(out))
+    assert _state(out)["attachments"] == {}
+    tree = ctk_cli(
+        "--json",
+        "export",
+        confluence_sandbox.page_id("Getting Started"),
+        str(tmp_path / "tree"),
+        env=off,
+    )
+    assert tree.exit_code == 0, tree
+    assert tree.json()["downloaded"] == 0
+    assert tree.json()["attachments_skipped"]
+    # attachments of an earlier run stay as they are, neither reported deleted nor pruned
+    _export(ctk_cli, "--space", "DEMO", out)
+    kept = [f for f in _files(out) if ".assets" in f]
+    assert kept
+    summary = ctk_cli("--json", "export", "--space", "DEMO", str(out), "--prune", env=off).json()
+    assert summary["deleted"] == []
+    assert summary["pruned"] == 0
+    assert [f for f in _files(out) if ".assets" in f] == kept

@@ -54,12 +54,15 @@ def command(
     from ctk_core.mirror.export import plan_export, run_export
     from ctk_core.words import CLI_WORDS
 
-    refusal = current_policy().refusal(catalog().resource("pages"), None, CLI_WORDS)
+    policy = current_policy()
+    refusal = policy.refusal(catalog().resource("pages"), None, CLI_WORDS)
     if refusal:  # pages are what an export reads: not while their tool is disabled
         raise PolicyError(refusal)
+    # Attachments are left out while their tool is disabled (the summary says so).
+    attachments = not policy.refusal(catalog().resource("attachments"), None, CLI_WORDS)
     context = Context(PersonFiles(), progress=terminal_progress())
     pace(context, context.progress, "export")
-    plan = plan_export(context, folder, space=space, page_id=page_id)
+    plan = plan_export(context, folder, space=space, page_id=page_id, with_attachments=attachments)
     if dry_run:
         _print_plan(plan.to_json(), as_json)
         return
@@ -86,11 +89,19 @@ def command(
             click.echo(f"  {folder}", err=True)
 
 
+SKIPPED = "left out (the manage_attachments tool is disabled by CTK_DISABLED_TOOLS)"
+
+
 def _summary_line(s: dict[str, Any]) -> str:
+    atts = (
+        SKIPPED
+        if s["attachments_skipped"]
+        else f"{s['downloaded']} downloaded of {s['attachments']}"
+    )
     return (
         f"Exported {s['pages']} page(s) to {s['folder']}: {s['written']} written, "
-        f"{s['unchanged']} unchanged, {s['moved']} moved; attachments: {s['downloaded']} "
-        f"downloaded of {s['attachments']}; {len(s['deleted'])} deleted in Confluence"
+        f"{s['unchanged']} unchanged, {s['moved']} moved; attachments: {atts}; "
+        f"{len(s['deleted'])} deleted in Confluence"
         + (f", {s['pruned']} file(s) pruned" if s["pruned"] else "")
         + "."
     )
@@ -100,10 +111,14 @@ def _print_plan(plan: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(plan, ensure_ascii=False))
         return
+    atts = (
+        f"attachments {SKIPPED}"
+        if plan["attachments_skipped"]
+        else f"{len(plan['download'])} of {plan['attachments']} attachment(s) to download"
+    )
     click.echo(
         f"Plan for {plan['folder']}: {plan['pages']} page(s), {len(plan['fetch'])} to write, "
-        f"{len(plan['move'])} to move; {len(plan['download'])} of {plan['attachments']} "
-        f"attachment(s) to download; {len(plan['deleted'])} deleted in Confluence. "
+        f"{len(plan['move'])} to move; {atts}; {len(plan['deleted'])} deleted in Confluence. "
         "Nothing written (--dry-run)."
     )
     for file in plan["fetch"]:

@@ -74,6 +74,9 @@ class Plan:
     attachment_moves: list[tuple[str, str, str]]
     gone: list[str]  # files of pages and attachments no longer exported
     requests: int = 0
+    #: attachments left out of this run (their tool is disabled): none listed, downloaded, moved
+    #: or pruned; what earlier runs downloaded stays as it is
+    skip_attachments: bool = False
     #: files the run would overwrite that were edited here or not written by an export
     conflicts: list[str] = field(default_factory=list)
 
@@ -87,6 +90,7 @@ class Plan:
             "download": [self.attachments[a][1] for a in self.download],
             "deleted": list(self.gone),
             "conflict": list(self.conflicts),
+            "attachments_skipped": self.skip_attachments,
         }
 
 
@@ -128,12 +132,17 @@ def _item(raw: dict[str, Any], client: Any, people: dict[str, Any]) -> Item:
 
 
 def _list_items(
-    ctx: Any, space: str | None, page_id: str | None, people: dict[str, Any]
+    ctx: Any,
+    space: str | None,
+    page_id: str | None,
+    people: dict[str, Any],
+    with_attachments: bool = True,
 ) -> dict[str, Item]:
     client = ctx.client
     items: dict[str, Item] = {}
     if space is not None:
-        cql = f"space = {cql_string(space)} and type in (page, folder, attachment) order by id"
+        kinds = "page, folder, attachment" if with_attachments else "page, folder"
+        cql = f"space = {cql_string(space)} and type in ({kinds}) order by id"
         for raw in _listing(client, cql):
             item = _item(raw, client, people)
             items[item.id] = item
@@ -147,6 +156,8 @@ def _list_items(
         from ctk_core.errors import NotFound
 
         raise NotFound(f"Page {shown(page_id)} not found (or not visible to you).")
+    if not with_attachments:
+        return items
     page_ids = sorted((i for i, it in items.items() if it.kind == "page"), key=_id_key)
     for start in range(0, len(page_ids), 100):
         chunk = ", ".join(page_ids[start : start + 100])
@@ -162,9 +173,14 @@ def _id_key(ident: str) -> tuple[int, str]:
 
 
 def plan_export(
-    ctx: Any, folder: str | Path, space: str | None = None, page_id: str | None = None
+    ctx: Any,
+    folder: str | Path,
+    space: str | None = None,
+    page_id: str | None = None,
+    with_attachments: bool = True,
 ) -> Plan:
-    """List what is exported and compare it with the folder's state: no file is written."""
+    """List what is exported and compare it with the folder's state: no file is written.
+    ``with_attachments=False`` leaves attachments out (see :attr:`Plan.skip_attachments`)."""
     root = Path(folder)
     if (space is None) == (page_id is None):
         raise UsageError("name either a PAGE_ID or `--space` KEY to export, not both")
@@ -190,7 +206,7 @@ def plan_export(
             hint="Export into a new or empty folder.",
         )
     people: dict[str, Any] = {}
-    items = _list_items(ctx, space, page_id, people)
+    items = _list_items(ctx, space, page_id, people, with_attachments)
     st = old or ExportState(site=site, root=page_id)
     remember_names(ctx, people)
     nodes = [
@@ -220,6 +236,12 @@ def plan_export(
         elif entry.get("file") != path:
             moves.append((node.id, str(entry["file"]), path))
     attachments: dict[str, tuple[str, str]] = {}
+    if not with_attachments:  # left out: those of earlier runs stay as they are
+        attachments = {
+            a: (str(e.get("page_id")), str(e.get("file")))
+            for a, e in st.attachments.items()
+            if e.get("file")
+        }
     download, att_moves = [], []
     by_page: dict[str, list[Item]] = {}
     for it in items.values():
@@ -258,6 +280,7 @@ def plan_export(
     gone += [str(e.get("file")) for i, e in st.attachments.items() if i not in attachments]
     gone = [f for f in dict.fromkeys(gone) if f not in used]
     plan = Plan(root, st, items, placed, fetch, moves, attachments, download, att_moves, gone)
+    plan.skip_attachments = not with_attachments
     targets = [(i, placed[i].path) for i in fetch] + [(i, new) for i, _old, new in moves]
     targets += [(a, attachments[a][1]) for a in download]
     targets += [(a, new) for a, _old, new in att_moves]
@@ -422,7 +445,8 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
         if place.kind == "page":
             index.pages[pid] = (items[pid].title, place.path)
     for aid, (pid, file) in plan.attachments.items():
-        index.attachments[(pid, items[aid].title)] = file
+        title = items[aid].title if aid in items else str(st.attachments[aid].get("title") or "")
+        index.attachments[(pid, title)] = file
     index.reindex()
     progress = ctx.progress
     total = len(plan.fetch) + len(plan.download)
@@ -522,6 +546,7 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
         "deleted": [] if prune else list(plan.gone),
         "pruned": pruned,
         "left": sorted(set(left)),
+        "attachments_skipped": plan.skip_attachments,
     }
 
 
