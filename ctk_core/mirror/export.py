@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -30,14 +30,12 @@ from urllib.parse import quote
 from ctk_core.errors import Conflict, UsageError, shown, shown_path
 from ctk_core.helpers import cql_string, display_names, mention_ids, remember_names, require_id
 from ctk_core.mirror import frontmatter, fsio, layout, links, slugs
+from ctk_core.mirror.remote import BODY_BATCH, page_bodies, parent_of, storage_of
 from ctk_core.mirror.state import STATE_NAME, ExportState, load, save, site_key
 
 __all__ = ["BODY_BATCH", "Plan", "plan_export", "run_export"]
 
 SEARCH = "/rest/api/content/search"
-PAGES = "/api/v2/pages"
-#: Ids per bulk body request (the most ``GET /pages?id=`` takes).
-BODY_BATCH = 250
 EXPAND = "version,ancestors,history,metadata.labels,container"
 
 
@@ -108,8 +106,7 @@ def _item(raw: dict[str, Any], client: Any, people: dict[str, Any]) -> Item:
         if u.get("accountId") and u.get("type") != "unknown"
     }
     people.update(names)
-    ancestors = [a for a in raw.get("ancestors") or [] if isinstance(a, dict)]
-    parent = str(ancestors[-1]["id"]) if ancestors and ancestors[-1].get("id") else None
+    parent = parent_of(raw)
     kind = str(raw.get("type") or "page")
     if kind == "attachment":
         parent = str((raw.get("container") or {}).get("id") or "") or None
@@ -418,11 +415,6 @@ def _unnumbered(name: str) -> str:
     return stem + (f".{ext}" if ext else "")
 
 
-def _batches(ids: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -> dict[str, Any]:
     """Carry out a plan: move, fetch and write, download, prune. The state file is saved after
     every batch and on the way out (Ctrl-C included); it names only complete files.
@@ -469,17 +461,8 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
             # those whose folder moved are there already
             if fsio.move(root, old, new) or (root / new).is_file():
                 st.attachments[aid]["file"] = new
-        for batch in _batches(plan.fetch, BODY_BATCH):
-            bodies = {
-                str(p.get("id")): p
-                for p in ctx.client.iterate(
-                    PAGES, params={"id": batch, "body-format": "storage"}, limit=BODY_BATCH
-                )
-            }
-            storages = {
-                i: str(((b.get("body") or {}).get("storage") or {}).get("value") or "")
-                for i, b in bodies.items()
-            }
+        for batch, bodies in page_bodies(ctx.client, plan.fetch):
+            storages = {i: storage_of(b) for i, b in bodies.items()}
             names = display_names(ctx, [m for s in storages.values() for m in mention_ids(s)])
             old_files = {i: str(st.pages.get(i, {}).get("file") or "") for i in batch}
             for pid in batch:

@@ -39,11 +39,11 @@ from ctk_core.helpers import cql_string
 from ctk_core.mirror import state as export_state
 from ctk_core.mirror.push_scan import LocalNode, LocalTree, render, scan
 from ctk_core.mirror.push_state import STATE_NAME, PushTarget, load_target, save_target
+from ctk_core.mirror.remote import page_bodies, parent_of, storage_of
 
 __all__ = ["STATE_NAME", "Plan", "PushTarget", "Step", "load_target", "plan_push", "save_target"]
 
 LISTING_LIMIT = 250
-BODY_BATCH = 250
 SEARCH = "/rest/api/content/search"
 
 
@@ -189,9 +189,7 @@ def _folders(client: Any, space: str) -> list[tuple[str, str, str | None]]:
     cql = f"type = folder and space = {cql_string(space)} order by id"
     out = []
     for raw in client.iterate(SEARCH, params={"cql": cql, "expand": "ancestors"}, limit=250):
-        ancestors = [a for a in raw.get("ancestors") or [] if isinstance(a, dict)]
-        parent = str(ancestors[-1].get("id")) if ancestors and ancestors[-1].get("id") else None
-        out.append((str(raw.get("id")), str(raw.get("title") or ""), parent))
+        out.append((str(raw.get("id")), str(raw.get("title") or ""), parent_of(raw)))
     return out
 
 
@@ -356,19 +354,11 @@ def plan_push(
     _check_titles(steps.values(), remote, claimed, space)
 
     # Pages whose history is unknown: compare their bodies (250 a request).
-    for start in range(0, len(unknown), BODY_BATCH):
-        batch = unknown[start : start + BODY_BATCH]
-        bodies = {
-            str(p.get("id")): p
-            for p in client.iterate(
-                "/api/v2/pages",
-                params={"id": [s.page_id for s in batch], "body-format": "storage"},
-                limit=BODY_BATCH,
-            )
-        }
-        for step in batch:
+    by_id = {str(s.page_id): s for s in unknown}
+    for batch, bodies in page_bodies(client, list(by_id)):
+        for step in (by_id[i] for i in batch):
             raw = bodies.get(str(step.page_id)) or {}
-            storage = str(((raw.get("body") or {}).get("storage") or {}).get("value") or "")
+            storage = storage_of(raw)
             same = str(raw.get("title") or "") == step.node.title and semantically_equal(
                 storage, step.node.storage
             )
