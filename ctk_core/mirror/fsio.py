@@ -15,10 +15,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from ctk_core.errors import UsageError, shown_path
+from ctk_core.errors import CtkError, UsageError, shown_path
 from ctk_core.files import atomic_writer
 
-__all__ = ["inside", "move", "open_atomic", "remove", "user_mode", "write_bytes", "write_text"]
+__all__ = [
+    "inside",
+    "move",
+    "open_atomic",
+    "remove",
+    "user_mode",
+    "within",
+    "write_bytes",
+    "write_text",
+]
 
 _mode: int | None = None
 
@@ -39,18 +48,23 @@ def inside(root: Path, rel: str) -> Path:
     if not rel or rel.startswith("/") or "\\" in rel or ".." in rel.split("/"):
         raise UsageError(f"refusing the path {shown_path(rel)}: it leaves the export folder")
     path = root / rel
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(path.parent)
-    if real != real_root and not real.startswith(real_root + os.sep):
+    if not within(root, path.parent):
         raise UsageError(f"refusing the path {shown_path(rel)}: it leaves the export folder")
     return path
+
+
+def within(root: str | Path, path: str | Path) -> bool:
+    """Whether ``path``, symbolic links resolved, is ``root`` or lies inside it."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    return real == real_root or real.startswith(real_root + os.sep)
 
 
 @contextlib.contextmanager
 def open_atomic(root: Path, rel: str) -> Iterator[IO[bytes]]:
     """A binary file to write ``root/rel`` through; it appears complete or not at all."""
-    (root / rel).parent.mkdir(parents=True, exist_ok=True)
-    path = inside(root, rel)
+    path = inside(root, rel)  # before any folder is made: none outside the export folder
+    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_writer(path, overwrite=True, mode=user_mode()) as fh:
         yield fh
 
@@ -65,14 +79,42 @@ def write_text(root: Path, rel: str, text: str) -> None:
 
 
 def move(root: Path, old: str, new: str) -> bool:
-    """Move ``old`` to ``new`` (both relative); False when ``old`` is gone."""
+    """Move ``old`` to ``new`` (both relative); False when ``old`` is gone.
+
+    A folder moved onto a folder that exists is merged into it entry by entry: what has a
+    namesake there stays where it was (the old folder is then left, holding only those)."""
     src = inside(root, old)
     if not os.path.lexists(src):
         return False
-    (root / new).parent.mkdir(parents=True, exist_ok=True)
-    os.replace(src, inside(root, new))
+    dst = inside(root, new)  # before any folder is made: none outside the export folder
+    try:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if _is_dir(src) and _is_dir(dst):
+            _merge(src, dst)
+            prune_empty(root, old)
+        else:
+            os.replace(src, dst)
+    except OSError as exc:
+        raise CtkError(
+            f"cannot move {shown_path(old)} to {shown_path(new)}: {exc.strerror or exc}"
+        ) from None
     prune_empty(root, posixpath_parent(old))
     return True
+
+
+def _is_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _merge(src: Path, dst: Path) -> None:
+    for name in sorted(os.listdir(src)):
+        here, there = src / name, dst / name
+        if not os.path.lexists(there):
+            os.replace(here, there)
+        elif _is_dir(here) and _is_dir(there):
+            _merge(here, there)
+            with contextlib.suppress(OSError):
+                here.rmdir()
 
 
 def remove(root: Path, rel: str) -> bool:

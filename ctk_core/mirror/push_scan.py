@@ -22,12 +22,12 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 from urllib.parse import unquote
 
 from ctk_core.errors import UsageError, shown, shown_path
-from ctk_core.mirror import frontmatter, layout, links
+from ctk_core.mirror import frontmatter, fsio, layout, links, slugs
 
 __all__ = ["INDEX_NAMES", "LocalNode", "LocalTree", "render", "scan"]
 
@@ -86,13 +86,13 @@ def _humanize(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _check_link(root: str, path: Path, rel: str) -> bool:
+def _check_link(root: Path, path: Path, rel: str) -> bool:
     """For a symbolic link: True when it points inside DIR; UsageError when it points out."""
-    target = os.path.realpath(path)
-    if target == root or target.startswith(root + os.sep):
+    if fsio.within(root, path):
         return True
     raise UsageError(
-        f"refusing {shown_path(rel)}: it is a symbolic link to {shown_path(target)}, "
+        f"refusing {shown_path(rel)}: it is a symbolic link to "
+        f"{shown_path(os.path.realpath(path))}, "
         "outside the folder pushed",
         hint="ctk push reads only files inside DIR; copy the file in instead.",
     )
@@ -133,7 +133,6 @@ def scan(folder: str | Path) -> LocalTree:
     root = Path(folder)
     if not root.is_dir():
         raise UsageError(f"{shown_path(folder)} is not a folder")
-    real_root = os.path.realpath(root)
     nodes: dict[str, LocalNode] = {}
 
     def add_page(rel: str, parent: str | None, default_title: str) -> str:
@@ -154,7 +153,7 @@ def scan(folder: str | Path) -> LocalTree:
             if entry.name.startswith("."):
                 continue
             rel = posixpath.join(rel_dir, entry.name) if rel_dir else entry.name
-            if entry.is_symlink() and not _check_link(real_root, Path(entry.path), rel):
+            if entry.is_symlink() and not _check_link(root, Path(entry.path), rel):
                 continue
             if entry.is_dir():
                 if not entry.is_symlink() and not entry.name.endswith(".assets"):
@@ -190,16 +189,21 @@ def scan(folder: str | Path) -> LocalTree:
 
 
 def _inside_file(root: Path, rel: str) -> bool:
-    """Whether ``rel`` names a regular file inside DIR (symbolic links followed only when they
-    stay inside; one pointing out is refused)."""
-    if not rel or rel.startswith("/") or rel == ".." or rel.startswith("../"):
+    """Whether ``rel`` names a regular file inside DIR that may be uploaded (symbolic links
+    followed only when they stay inside; one pointing out is refused). Hidden files and
+    folders (``.git/config``, ``.env``, the ``.ctk-*`` state files) never are, nor a path
+    with a backslash or a Windows drive."""
+    parts = rel.split("/")
+    if "\\" in rel or PureWindowsPath(rel).anchor or any(not p or p.startswith(".") for p in parts):
         return False
     path = root / rel
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(path)
-    if not (real == real_root or real.startswith(real_root + os.sep)):
+    try:
+        inside = fsio.within(root, fsio.inside(root, rel))
+    except UsageError:  # through a symbolic link to a folder outside DIR
+        inside = False
+    if not inside:
         if os.path.lexists(path):
-            _check_link(real_root, path, rel)
+            _check_link(root, path, rel)
         return False
     return path.is_file()
 
@@ -248,16 +252,12 @@ def render(tree: LocalTree, attachment_names: dict[str, str] | None = None) -> N
             rel = posixpath.normpath(posixpath.join(posixpath.dirname(here), unquote(raw)))
             if rel.lower().endswith(".md") or not _inside_file(tree.root, rel):
                 return None
-            name = names.get(rel) or posixpath.basename(rel)
-            taken = {k: v for k, v in node.assets.items()}
-            if taken.get(name, rel) != rel:
-                stem, dot, ext = name.rpartition(".")
-                base, tail = (stem, dot + ext) if dot and stem else (name, "")
-                n = 2
-                while taken.get(f"{base}-{n}{tail}", rel) != rel:
-                    n += 1
-                name = f"{base}-{n}{tail}"
-            node.assets[name] = rel
+            name = next((n for n, f in node.assets.items() if f == rel), None)
+            if name is None:
+                name = names.get(rel) or posixpath.basename(rel)
+                if name in node.assets:  # another file of this page has that name
+                    name = slugs.file_name(name, node.assets)
+                node.assets[name] = rel
             url = dialect.build_url(dialect.ATTACHMENT, dialect.encode(name, False))
             return url + q + query + hash_ + anchor
 
