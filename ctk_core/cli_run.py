@@ -64,6 +64,16 @@ def terminal_progress() -> Progress:
     return Progress(terminal_line, min_interval=0.1) if interactive else Progress()
 
 
+def echo_list(header: str, items: list[str], limit: int = 20) -> None:
+    """A header and up to ``limit`` indented items on stderr: what a summary asks a person to
+    look at (files left, pages not deleted)."""
+    click.echo(header, err=True)
+    for item in items[:limit]:
+        click.echo(f"  {item}", err=True)
+    if len(items) > limit:
+        click.echo(f"  ... and {len(items) - limit} more", err=True)
+
+
 def run_operation(
     ctx: click.Context,
     resource: Resource,
@@ -167,6 +177,7 @@ def pace(context: Context, progress: Progress, doing: str = "--all") -> None:
 __all__ = [
     "catalog",
     "current_policy",
+    "echo_list",
     "pace",
     "run_operation",
     "terminal_line",

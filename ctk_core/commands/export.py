@@ -47,7 +47,7 @@ def command(
             "ctk export --space DEV out/)"
         )
     as_json = as_json or bool(getattr(click.get_current_context().find_root().obj, "json", False))
-    from ctk_core.cli_run import catalog, current_policy, pace, terminal_progress
+    from ctk_core.cli_run import catalog, current_policy, echo_list, pace, terminal_progress
     from ctk_core.context import Context
     from ctk_core.errors import PolicyError
     from ctk_core.file_access import PersonFiles
@@ -72,21 +72,17 @@ def command(
         return
     click.echo(_summary_line(summary))
     if summary["deleted"]:
-        click.echo(
+        echo_list(
             f"{len(summary['deleted'])} file(s) of pages or attachments deleted in Confluence "
             "are still here (--prune removes them):",
-            err=True,
+            summary["deleted"],
         )
-        for file in summary["deleted"][:20]:
-            click.echo(f"  {file}", err=True)
     if summary["left"]:
-        click.echo(
+        echo_list(
             f"{len(summary['left'])} .assets folder(s) of renamed pages still hold files whose "
             "names are taken at the new place (left as they are):",
-            err=True,
+            summary["left"],
         )
-        for folder in summary["left"][:20]:
-            click.echo(f"  {folder}", err=True)
 
 
 SKIPPED = "left out (the manage_attachments tool is disabled by CTK_DISABLED_TOOLS)"

@@ -43,7 +43,7 @@ def command(
     file, .ctk-push.json, remembers what was pushed. Write command: needs
     CTK_ENABLE_WRITES=true (--dry-run needs only reads). See docs/export-and-push.md.
     """
-    from ctk_core.cli_run import catalog, current_policy, pace, terminal_progress
+    from ctk_core.cli_run import catalog, current_policy, echo_list, pace, terminal_progress
     from ctk_core.context import Context
     from ctk_core.errors import PolicyError, UsageError
     from ctk_core.file_access import PersonFiles
@@ -87,13 +87,11 @@ def command(
     else:
         click.echo(_summary_line(summary))
         if summary["not_deleted"]:
-            click.echo(
+            echo_list(
                 f"{len(summary['not_deleted'])} page(s) a push made have no file any more "
                 "(--prune deletes them):",
-                err=True,
+                summary["not_deleted"],
             )
-            for file in summary["not_deleted"][:20]:
-                click.echo(f"  {file}", err=True)
         if summary["kept"]:
             click.echo(
                 f"{len(summary['kept'])} page(s) changed in Confluence only were left as they "

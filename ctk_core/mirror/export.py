@@ -349,7 +349,7 @@ def _pushed_as_is(
         if ident in st.attachments:
             att = st.attachments[ident]
             rec = target.attachments.get(f"{att.get('page_id')}/{att.get('title')}") or {}
-            if rec.get("hash") and rec.get("hash") == _sha256_file(root / file):
+            if rec.get("hash") and rec.get("hash") == fsio.sha256_of(root / file):
                 out.add(file)
             continue
         rec = target.pages.get(file) or {}
@@ -382,15 +382,7 @@ def _edited_here(root: Path, entry: dict[str, Any]) -> bool:
     file = root / str(entry.get("file"))
     if not recorded or not file.is_file():
         return False
-    return _sha256_file(file) != recorded
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return fsio.sha256_of(file) != recorded
 
 
 class _Hashing:

@@ -10,6 +10,7 @@ folder, renamed into place when complete), so an interruption never leaves half 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -144,3 +145,12 @@ def prune_empty(root: Path, rel_dir: str) -> None:
 
 def posixpath_parent(rel: str) -> str:
     return rel.rpartition("/")[0]
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex), read in pieces."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -28,7 +28,6 @@ its front matter and ``.ctk-export.json``, so its first push needs no state of i
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any
 
 from ctk_core.errors import UsageError, shown, shown_path
 from ctk_core.helpers import cql_string
+from ctk_core.mirror import fsio
 from ctk_core.mirror import state as export_state
 from ctk_core.mirror.push_scan import LocalNode, LocalTree, render, scan
 from ctk_core.mirror.push_state import STATE_NAME, PushTarget, load_target, save_target
@@ -142,14 +142,6 @@ class Plan:
                 {k: v for k, v in c.items() if k != "title"} for c in self.stale_deletions
             ],
         }
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class _Home:
@@ -371,7 +363,7 @@ def plan_push(
     export_mtime = _mtime(root / export_state.STATE_NAME) if same_export else None
     for step in steps.values():
         for name, file in step.node.assets.items():
-            digest = _sha256_file(root / file)
+            digest = fsio.sha256_of(root / file)
             recorded = target.attachments.get(f"{step.page_id}/{name}") if step.page_id else None
             if step.action != "create" and recorded and recorded.get("hash") == digest:
                 continue

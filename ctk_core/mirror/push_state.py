@@ -25,6 +25,7 @@ from typing import Any
 
 from ctk_core.errors import UsageError, shown_path
 from ctk_core.mirror import fsio
+from ctk_core.mirror.state import read_state_file
 
 __all__ = ["FORMAT", "STATE_NAME", "PushTarget", "load_target", "save_target"]
 
@@ -69,25 +70,12 @@ def load_target(folder: str | Path, site: str, space: str) -> PushTarget:
     """The record of pushes to ``space`` on ``site`` (empty when there was none)."""
     path = Path(folder) / STATE_NAME
     target = PushTarget(site=site, space=space)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    hint = "Remove that file to start afresh (pages are then matched by id and title)."
+    data = read_state_file(path, "push", FORMAT, hint)
+    if data is None:
         return target
-    except OSError as exc:
-        raise UsageError(f"cannot read {shown_path(path)}: {exc.strerror}") from None
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        data = None
-    if (
-        not isinstance(data, dict)
-        or data.get("format") != FORMAT
-        or not isinstance(data.get("targets"), dict)
-    ):
-        raise UsageError(
-            f"{shown_path(path)} is not a ctk push state file (format {FORMAT})",
-            hint="Remove that file to start afresh (pages are then matched by id and title).",
-        )
+    if not isinstance(data.get("targets"), dict):
+        raise UsageError(f"{shown_path(path)} is not a ctk push state file", hint=hint)
     targets = {str(k): v for k, v in data["targets"].items() if isinstance(v, dict)}
     mine = targets.pop(target.key, None) or {}
 

@@ -82,10 +82,9 @@ def site_key(client: Any) -> str:
     return stable_site(str(getattr(client, "web_url", "") or ""), settings.environ())
 
 
-def load(folder: str | Path) -> ExportState | None:
-    """The state of an export folder; None when it has none. A state file that is not one
-    (not JSON, another format) is a :class:`UsageError`."""
-    path = Path(folder) / STATE_NAME
+def read_state_file(path: Path, kind: str, fmt: int, hint: str) -> dict[str, Any] | None:
+    """The JSON object of a ``kind`` state file (export, push) of format ``fmt``; None when there
+    is no such file; a :class:`UsageError` (with ``hint``) when it is not one."""
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -96,11 +95,24 @@ def load(folder: str | Path) -> ExportState | None:
         data = json.loads(raw)
     except ValueError:
         data = None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    if not isinstance(data, dict) or data.get("format") != fmt:
         raise UsageError(
-            f"{shown_path(path)} is not a ctk export state file (format {FORMAT})",
-            hint="Export into another folder, or remove that file to start afresh.",
+            f"{shown_path(path)} is not a ctk {kind} state file (format {fmt})", hint=hint
         )
+    return data
+
+
+def load(folder: str | Path) -> ExportState | None:
+    """The state of an export folder; None when it has none. A state file that is not one
+    (not JSON, another format) is a :class:`UsageError`."""
+    data = read_state_file(
+        Path(folder) / STATE_NAME,
+        "export",
+        FORMAT,
+        "Export into another folder, or remove that file to start afresh.",
+    )
+    if data is None:
+        return None
 
     def table(name: str) -> dict[str, dict[str, Any]]:
         value = data.get(name)
