@@ -260,7 +260,7 @@ class Client:
             return
         if wait or self.paced:
             self.limiter.acquire_wait(
-                on_wait=lambda s: self._notify(f"waiting {s:.1f} s for the rate limiter", on_wait),
+                on_wait=lambda s: self._notify(f"waiting for rate limit: {s:.1f} s", on_wait),
                 n=n,
             )
         else:

@@ -326,7 +326,7 @@ def test_iterate_paces_with_the_limiter(sandbox, clock):
     assert len(items) == len({p["id"] for p in items})
     assert clock.slept == [pytest.approx(3.0)] * (requests_made - 2)
     assert said
-    assert all(s == "waiting 3.0 s for the rate limiter" for s in said)
+    assert all(s == "waiting for rate limit: 3.0 s" for s in said)
 
 
 # --- pagination
