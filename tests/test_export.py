@@ -567,3 +567,58 @@ def test_attachments_are_left_out_while_their_tool_is_disabled(
     assert summary["deleted"] == []
     assert summary["pruned"] == 0
     assert [f for f in _files(out) if ".assets" in f] == kept
+
+
+def _record_as_push_does(out: Path, page_id: str, file: str, title: str, version: int, parent):
+    """What ``ctk push`` records in the export state for a page it made or left as it is."""
+    import hashlib
+
+    saved = _state(out)
+    name = file[:-3].rpartition("/")[2]
+    saved["pages"][page_id] = {
+        "version": version,
+        "file": file,
+        "title": title,
+        "slug": name,
+        "parent_id": parent,
+        "hash": hashlib.sha256((out / file).read_bytes()).hexdigest(),
+    }
+    (out / STATE_NAME).write_text(json.dumps(saved))
+
+
+def test_files_renamed_or_made_here_and_pushed_keep_their_names(
+    ctk_cli, confluence_sandbox, tmp_path
+):
+    out = tmp_path / "out"
+    _export(ctk_cli, "--space", "DEMO", out)
+    state = confluence_sandbox.state
+    api = state.pages[confluence_sandbox.page_id("API Design")]
+    arch = confluence_sandbox.page_id("Architecture")
+    old = _file_of(out, api["id"])
+    renamed = old.replace("api-design.md", "api-design-renamed.md")
+    (out / old).rename(out / renamed)
+    folder = old.rpartition("/")[0]
+    made = f"{folder}/brand-new.md"
+    (out / made).write_text("---\ntitle: Brand New Page\n---\nMade here.\n")
+    with state.lock:
+        new = state.create_page(
+            confluence_sandbox.space_id("DEMO"), "Brand New Page", "<p>Made here.</p>", arch
+        )
+        state.save()
+    _record_as_push_does(out, api["id"], renamed, "API Design", api["version"]["number"], arch)
+    _record_as_push_does(out, new["id"], made, "Brand New Page", 1, arch)
+    plan = ctk_cli("--json", "export", "--space", "DEMO", str(out), "--dry-run").json()
+    assert plan["fetch"] == plan["move"] == plan["conflict"] == []
+    summary = _export(ctk_cli, "--space", "DEMO", out)
+    assert summary["written"] == summary["moved"] == 0
+    assert (out / renamed).is_file()
+    assert (out / made).read_text().endswith("Made here.\n")
+    assert not (out / old).exists()
+    assert not (out / f"{folder}/brand-new-page.md").exists()
+    # renamed in Confluence: the page's file takes its new title's name
+    with state.lock:
+        state.update_page(api, title="API Reference")
+        state.save()
+    _export(ctk_cli, "--space", "DEMO", out)
+    assert _file_of(out, api["id"]) == f"{folder}/api-reference.md"
+    assert not (out / renamed).exists()

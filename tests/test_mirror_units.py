@@ -78,6 +78,27 @@ def test_previous_names_are_kept_so_a_new_sibling_renames_nothing():
     assert renamed == {"50": "minutes"}
 
 
+def test_names_given_here_are_kept_and_unusable_ones_are_not():
+    from ctk_core.mirror.state import ExportState
+
+    st = ExportState(
+        pages={
+            "1": {"file": "a/My Notes.md", "title": "Notes"},
+            "2": {"file": "a/b/index.md", "title": "B page"},
+            "3": {"file": "a/.hidden.md", "title": "Hidden"},
+            "4": {"file": "a/old-name.md", "title": "Old"},
+        },
+        folders={"5": {"dir": "a/Dir", "title": "Dir"}},
+    )
+    titles = {"1": "Notes", "2": "B page", "3": "Hidden", "4": "New", "5": "Dir"}
+    assert st.kept_names(titles) == {"1": "My Notes", "2": "b", "5": "Dir"}
+    got = slugs.assign([("1", "notes"), ("9", "my-notes")], kept={"1": "My Notes"})
+    assert got == {"1": "My Notes", "9": "my-notes"}
+    # a kept name another sibling already holds from the last run falls back to the title's slug
+    got = slugs.assign([("1", "notes"), ("0", "x")], previous={"0": "x"}, kept={"1": "x", "0": "x"})
+    assert got == {"0": "x", "1": "notes"}
+
+
 def test_attachment_file_names():
     assert slugs.file_name("Q3 Plan (final).PDF") == "q3-plan-final.pdf"
     assert slugs.file_name("../x.png") == "x.png"

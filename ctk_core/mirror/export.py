@@ -211,7 +211,7 @@ def plan_export(
         for i in items.values()
         if i.kind in ("page", "folder")
     ]
-    placed = layout.place(nodes, st.slugs())
+    placed = layout.place(nodes, st.slugs(), st.kept_names({n.id: n.title for n in nodes}))
     pages = [i for i in nodes if i.kind == "page"]
     if space is None and items:
         spaces = {it.space for it in items.values() if it.space}

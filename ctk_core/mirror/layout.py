@@ -54,9 +54,14 @@ def assets_dir(page_file: str) -> str:
     return stem + ".assets"
 
 
-def place(nodes: Iterable[Node], previous: Mapping[str, str] | None = None) -> dict[str, Placed]:
+def place(
+    nodes: Iterable[Node],
+    previous: Mapping[str, str] | None = None,
+    kept: Mapping[str, str] | None = None,
+) -> dict[str, Placed]:
     """Place every node. ``previous`` maps ids to the slugs of the last run (kept when still
-    right, so that a new sibling of the same title never renames an existing file)."""
+    right, so that a new sibling of the same title never renames an existing file); ``kept``
+    to names given here that stay whatever the title's slug (:func:`slugs.assign`)."""
     by_id = {n.id: n for n in nodes}
     children: dict[str | None, list[Node]] = {}
     for node in by_id.values():
@@ -72,7 +77,7 @@ def place(nodes: Iterable[Node], previous: Mapping[str, str] | None = None) -> d
         seen.add(parent)
         kids = children.get(parent, [])
         names = slugs.assign(
-            [(k.id, slugs.slugify(k.title, f"{k.kind}-{k.id}")) for k in kids], previous
+            [(k.id, slugs.slugify(k.title, f"{k.kind}-{k.id}")) for k in kids], previous, kept=kept
         )
         for kid in kids:
             slug = names[kid.id]

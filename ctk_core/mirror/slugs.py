@@ -65,24 +65,29 @@ def assign(
     items: Iterable[tuple[str, str]],
     previous: Mapping[str, str] | None = None,
     taken: Iterable[str] = (),
+    kept: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Unique slugs for siblings: ``items`` are ``(id, base slug)``; returns ``{id: slug}``.
 
     An item keeps its ``previous`` slug when that is still its base slug or a numbered form of
     it and no one else claimed it first; then each free base slug goes to the first item (by id,
     numeric ids by value) that has it; the rest get the first free ``base-2``, ``base-3``...
-    ``taken`` names are never given out. The result depends only on the arguments, never on
+    ``taken`` names are never given out. A ``kept`` name (one given here, see
+    :meth:`ctk_core.mirror.state.ExportState.kept_names`) stays like a previous one, whatever
+    the base slug. The result depends only on the arguments, never on
     their order.
     """
     prev = previous or {}
     used = {name_key(t) for t in taken}
     ordered = sorted(items, key=lambda item: (_id_order(item[0]), item[1]))
     out: dict[str, str] = {}
+    keep = kept or {}
     for ident, base in ordered:  # names from the last run, when still right, come first
-        old = prev.get(ident)
-        if old and _fits(old, base) and name_key(old) not in used:
-            out[ident] = old
-            used.add(name_key(old))
+        for old, right in ((keep.get(ident), True), (prev.get(ident), False)):
+            if old and (right or _fits(old, base)) and name_key(old) not in used:
+                out[ident] = old
+                used.add(name_key(old))
+                break
     for ident, base in ordered:  # then each plain slug to the first (by id) that wants it
         if ident not in out and name_key(base) not in used:
             out[ident] = base

@@ -18,11 +18,22 @@ files to move or prune:
 An entry is added only once its file is completely written, and the file is saved atomically
 (:func:`ctk_core.files.atomic_writer`) after each batch, so after an interruption the state
 names exactly the files that are there and complete; the rerun does the rest.
+
+``ctk push`` into a folder holding an export records here too what the pages it created,
+updated, moved or left unchanged now are in Confluence, in the same entries: ``file`` (where
+the file is, under the name the user gave it), ``version`` (the version the push left),
+``title``, ``parent_id``, ``slug`` (the file's name without ``.md``; for an ``index.md`` its
+directory's name) and ``hash`` (the SHA-256 of the file as it is now); and its uploads in
+``attachments``. An export rerun then fetches no page whose version is the one recorded, calls
+no file conflicting whose hash is the one recorded, and keeps a file (page or folder) where
+and as it is named while the page's title is the one recorded (:func:`kept_names`), so that a
+file renamed or made here under a name that is not its title's slug stays as it is.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,9 +78,44 @@ class ExportState:
         out.update((i, str(e.get("slug") or "")) for i, e in self.pages.items())
         return {i: s for i, s in out.items() if s}
 
+    def kept_names(self, titles: Mapping[str, str]) -> dict[str, str]:
+        """Page and folder ids -> the name their file or directory has (a page's file without
+        ``.md``; for an ``index.md`` or ``README.md``, its directory's), for those whose title
+        (``titles``: id -> the title now) is the one recorded: a name given here (by a file
+        renamed or made here and pushed) stays while the page keeps its title. Names that no
+        export could use (hidden, ``*.assets``, a path, the layout's own ``index``) are left
+        out."""
+        out: dict[str, str] = {}
+        entries = [(i, str(e.get("dir") or ""), e) for i, e in self.folders.items()]
+        for i, e in self.pages.items():
+            file = str(e.get("file") or "")
+            if not file.endswith(".md"):
+                continue
+            stem, _, name = file[:-3].rpartition("/")
+            if name.lower() in ("index", "readme"):
+                name = stem.rpartition("/")[2]
+            entries.append((i, name, e))
+        for i, path, e in entries:
+            name = path.rpartition("/")[2]
+            if titles.get(i) is not None and e.get("title") == titles[i] and _usable_name(name):
+                out[i] = name
+        return out
+
     def files(self) -> dict[str, str]:
         """Relative file -> page id, for every page recorded."""
         return {str(e["file"]): i for i, e in self.pages.items() if e.get("file")}
+
+
+def _usable_name(name: str) -> bool:
+    """Whether a name given here may be kept as a page's or folder's name in the layout."""
+    return bool(
+        name
+        and not name.startswith(".")
+        and not name.lower().endswith(".assets")
+        and name.lower() not in ("index", "readme")
+        and "\\" not in name
+        and all(ch.isprintable() for ch in name)
+    )
 
 
 def site_key(client: Any) -> str:
