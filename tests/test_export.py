@@ -361,15 +361,24 @@ def test_a_file_edited_here_is_never_overwritten_silently(ctk_cli, confluence_sa
 
     plan = ctk_cli("--json", "export", "--space", "DEMO", str(out), "--dry-run").json()
     assert plan["conflict"] == [_file_of(out, model["id"])]
-    refused = ctk_cli("export", "--space", "DEMO", str(out))
-    assert refused.exit_code == 6, refused
-    assert _file_of(out, model["id"]) in refused.stderr
-    assert "--force" in refused.stderr
-    assert mine.read_bytes() == edited  # nothing written: neither file
-    assert (out / _file_of(out, api["id"])).read_bytes() == api_before
+    # the page changed only in Confluence is written; the edited file is kept and listed
+    for _run in range(2):
+        refused = ctk_cli("--json", "export", "--space", "DEMO", str(out))
+        assert refused.exit_code == 6, refused
+        assert refused.json()["conflicts"] == [_file_of(out, model["id"])]
+        assert _file_of(out, model["id"]) in refused.stderr
+        assert "--force" in refused.stderr
+        assert "everything else was exported" in refused.stderr
+        assert "push" not in refused.stderr  # push sends you here: no ping-pong
+        assert mine.read_bytes() == edited
+    assert refused.json()["written"] == 0  # the second run: the rest was there already
+    assert (out / _file_of(out, api["id"])).read_bytes() != api_before
+    assert "Changed in Confluence." in (out / _file_of(out, api["id"])).read_text()
+    assert _meta(out, _file_of(out, api["id"]))["version"] == api["version"]["number"]
 
     summary = _export(ctk_cli, "--space", "DEMO", out, "--force")
-    assert summary["written"] == 2
+    assert summary["written"] == 1
+    assert summary["conflicts"] == []
     assert "Changed in Confluence." in mine.read_text(encoding="utf-8")
     assert "My local note." not in mine.read_text(encoding="utf-8")
 
@@ -523,10 +532,10 @@ def test_export_edit_push_export_round_trip_in_one_folder(ctk_cli, confluence_sa
     assert pushed.exit_code == 0, pushed
     assert pushed.json()["updated"] == 1
     summary = _export(ctk_cli, "--space", "DEMO", out)
-    assert summary["written"] == 1
+    assert summary["conflicts"] == []
     assert "Added here." in mine.read_text(encoding="utf-8")
     version = confluence_sandbox.state.pages[page]["version"]["number"]
-    assert _meta(out, _file_of(out, page))["version"] == version
+    assert _state(out)["pages"][page]["version"] == version
     # edited again and changed in Confluence since that push: a conflict again
     mine.write_text(mine.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
     with confluence_sandbox.state.lock:
@@ -622,3 +631,87 @@ def test_files_renamed_or_made_here_and_pushed_keep_their_names(
     _export(ctk_cli, "--space", "DEMO", out)
     assert _file_of(out, api["id"]) == f"{folder}/api-reference.md"
     assert not (out / renamed).exists()
+
+
+def test_a_dir_that_is_a_file_is_a_usage_error_before_any_request(
+    ctk_cli, confluence_sandbox, tmp_path
+):
+    afile = tmp_path / "afile"
+    afile.write_text("hi\n")
+    for target in (afile, afile / "sub"):
+        for extra in ((), ("--dry-run",)):
+            confluence_sandbox.requests.clear()
+            result = ctk_cli("export", "--space", "DEMO", str(target), *extra)
+            assert result.exit_code == 2, result
+            assert "is not a folder" in result.stderr
+            assert confluence_sandbox.requests.entries() == []
+    assert afile.read_text() == "hi\n"
+
+
+def test_prune_keeps_edited_files_and_files_of_yours_in_assets(
+    ctk_cli, confluence_sandbox, tmp_path
+):
+    from ctk_core.sandbox.routes_attachments import attach_file
+
+    out = tmp_path / "out"
+    release = confluence_sandbox.page_id("Release 1.0")
+    model = confluence_sandbox.page_id("Data Model")
+    source = tmp_path / "schema.txt"
+    source.write_text("the schema\n")
+    with confluence_sandbox.state.lock:
+        attach_file(confluence_sandbox.state, model, source, filename="schema.txt")
+        confluence_sandbox.state.save()
+    _export(ctk_cli, "--space", "DEMO", out)
+    notes = out / _file_of(out, release)
+    notes.write_text(notes.read_text(encoding="utf-8") + "\nIMPORTANT LOCAL WORK\n")
+    model_file = _file_of(out, model)
+    assets = out / model_file.replace(".md", ".assets")
+    exported = [e["file"] for e in _state(out)["attachments"].values() if e["page_id"] == model]
+    assert exported
+    (assets / "sketch.txt").write_text("mine\n")
+    _trash(confluence_sandbox, release)
+    _trash(confluence_sandbox, model)
+    plan = ctk_cli("--json", "export", "--space", "DEMO", str(out), "--dry-run", "--prune").json()
+    assert plan["conflict"] == [_file_of(out, release)]
+    result = ctk_cli("--json", "export", "--space", "DEMO", str(out), "--prune")
+    assert result.exit_code == 6, result
+    assert _file_of(out, release) in result.stderr
+    assert result.json()["conflicts"] == [_file_of(out, release)]
+    assert "IMPORTANT LOCAL WORK" in notes.read_text()
+    assert not (out / model_file).exists()
+    assert not any((out / f).exists() for f in exported)
+    assert (assets / "sketch.txt").read_text() == "mine\n"
+    assert result.json()["left"] == [model_file.replace(".md", ".assets")]
+    assert model not in _state(out)["pages"]
+    # kept and still listed on the next run; --force removes it
+    assert ctk_cli("export", "--space", "DEMO", str(out), "--prune").exit_code == 6
+    summary = _export(ctk_cli, "--space", "DEMO", out, "--prune", "--force")
+    assert summary["pruned"] == 1
+    assert not notes.exists()
+    assert release not in _state(out)["pages"]
+    assert (assets / "sketch.txt").is_file()
+
+
+def test_an_unknown_space_is_not_found_and_an_empty_listing_prunes_nothing(
+    ctk_cli, confluence_sandbox, tmp_path
+):
+    nope = tmp_path / "nope"
+    result = ctk_cli("export", "--space", "NOPE", str(nope))
+    assert result.exit_code == 5, result
+    assert "NOPE" in result.stderr
+    assert not (nope / STATE_NAME).exists()
+
+    out = tmp_path / "out"
+    _export(ctk_cli, "--space", "DEMO", out)
+    files = _files(out)
+    demo = confluence_sandbox.space_id("DEMO")
+    with confluence_sandbox.state.lock:
+        for page in confluence_sandbox.state.pages.values():
+            if page["spaceId"] == demo:
+                page["status"] = "trashed"
+        confluence_sandbox.state.save()
+    for extra in (("--dry-run",), ()):
+        refused = ctk_cli("export", "--space", "DEMO", str(out), "--prune", *extra)
+        assert refused.exit_code == 2, refused
+        assert "refusing to prune them all" in refused.stderr
+    assert _files(out) == files

@@ -51,7 +51,7 @@ def command(
     from ctk_core.context import Context
     from ctk_core.errors import PolicyError
     from ctk_core.file_access import PersonFiles
-    from ctk_core.mirror.export import plan_export, run_export
+    from ctk_core.mirror.export import conflict_error, plan_export, run_export
     from ctk_core.words import CLI_WORDS
 
     policy = current_policy()
@@ -62,13 +62,17 @@ def command(
     attachments = not policy.refusal(catalog().resource("attachments"), None, CLI_WORDS)
     context = Context(PersonFiles(), progress=terminal_progress())
     pace(context, context.progress, "export")
-    plan = plan_export(context, folder, space=space, page_id=page_id, with_attachments=attachments)
+    plan = plan_export(
+        context, folder, space=space, page_id=page_id, with_attachments=attachments, prune=prune
+    )
     if dry_run:
         _print_plan(plan.to_json(), as_json)
         return
     summary = run_export(context, plan, prune=prune, force=force)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
+        if summary["conflicts"]:
+            raise conflict_error(summary["conflicts"])
         return
     click.echo(_summary_line(summary))
     if summary["deleted"]:
@@ -79,10 +83,13 @@ def command(
         )
     if summary["left"]:
         echo_list(
-            f"{len(summary['left'])} .assets folder(s) of renamed pages still hold files whose "
-            "names are taken at the new place (left as they are):",
+            f"{len(summary['left'])} .assets folder(s) of renamed or deleted pages still hold "
+            "files the export did not write there, or whose names are taken at the new place "
+            "(left as they are):",
             summary["left"],
         )
+    if summary["conflicts"]:
+        raise conflict_error(summary["conflicts"])
 
 
 SKIPPED = "left out (the manage_attachments tool is disabled by CTK_DISABLED_TOOLS)"
@@ -96,7 +103,8 @@ def _summary_line(s: dict[str, Any]) -> str:
     )
     return (
         f"Exported {s['pages']} page(s) to {s['folder']}: {s['written']} written, "
-        f"{s['unchanged']} unchanged, {s['moved']} moved; attachments: {atts}; "
+        f"{s['unchanged']} unchanged, {s['moved']} moved, {len(s['conflicts'])} left as they "
+        f"are (conflict); attachments: {atts}; "
         f"{len(s['deleted'])} deleted in Confluence"
         + (f", {s['pruned']} file(s) pruned" if s["pruned"] else "")
         + "."
@@ -126,4 +134,4 @@ def _print_plan(plan: dict[str, Any], as_json: bool) -> None:
     for file in plan["deleted"]:
         click.echo(f"deleted   {file}")
     for file in plan["conflict"]:
-        click.echo(f"conflict  {file}  (edited here and in Confluence; --force overwrites)")
+        click.echo(f"conflict  {file}  (edited here: left as it is; --force overwrites it)")

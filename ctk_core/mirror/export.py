@@ -33,7 +33,7 @@ from ctk_core.mirror import frontmatter, fsio, layout, links, slugs
 from ctk_core.mirror.remote import BODY_BATCH, page_bodies, parent_of, storage_of
 from ctk_core.mirror.state import STATE_NAME, ExportState, load, save, site_key
 
-__all__ = ["BODY_BATCH", "Plan", "plan_export", "run_export"]
+__all__ = ["BODY_BATCH", "Plan", "conflict_error", "plan_export", "run_export"]
 
 SEARCH = "/rest/api/content/search"
 EXPAND = "version,ancestors,history,metadata.labels,container"
@@ -75,8 +75,12 @@ class Plan:
     #: attachments left out of this run (their tool is disabled): none listed, downloaded, moved
     #: or pruned; what earlier runs downloaded stays as it is
     skip_attachments: bool = False
-    #: files the run would overwrite that were edited here or not written by an export
+    #: files the run would overwrite that were edited here or not written by an export, and
+    #: with ``prune`` edited files of pages and attachments deleted in Confluence: kept
     conflicts: list[str] = field(default_factory=list)
+    #: pages and attachments not written nor moved in this run (their files conflict)
+    held: set[str] = field(default_factory=set)
+    prune: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -143,6 +147,8 @@ def _list_items(
         for raw in _listing(client, cql):
             item = _item(raw, client, people)
             items[item.id] = item
+        if not items:  # an unknown key lists nothing too: NotFound (exit 5), bound to nothing
+            ctx.space_id(space)
         return items
     assert page_id is not None
     cql = f"(id = {page_id} or ancestor = {page_id}) and type in (page, folder) order by id"
@@ -175,14 +181,17 @@ def plan_export(
     space: str | None = None,
     page_id: str | None = None,
     with_attachments: bool = True,
+    prune: bool = False,
 ) -> Plan:
     """List what is exported and compare it with the folder's state: no file is written.
-    ``with_attachments=False`` leaves attachments out (see :attr:`Plan.skip_attachments`)."""
+    ``with_attachments=False`` leaves attachments out (see :attr:`Plan.skip_attachments`);
+    ``prune`` makes the edited files of deleted pages conflicts (they are kept)."""
     root = Path(folder)
     if (space is None) == (page_id is None):
         raise UsageError("name either a PAGE_ID or `--space` KEY to export, not both")
     if page_id is not None:
         page_id = require_id("PAGE_ID", page_id)
+    _check_folder(root)
     old = load(root) if root.is_dir() else None
     site = site_key(ctx.client)
     if old is not None and old.site and old.site != site:
@@ -278,19 +287,57 @@ def plan_export(
     gone = [f for f in dict.fromkeys(gone) if f not in used]
     plan = Plan(root, st, items, placed, fetch, moves, attachments, download, att_moves, gone)
     plan.skip_attachments = not with_attachments
+    plan.prune = prune
     targets = [(i, placed[i].path) for i in fetch] + [(i, new) for i, _old, new in moves]
     targets += [(a, attachments[a][1]) for a in download]
     targets += [(a, new) for a, _old, new in att_moves]
-    leaving = {old for _i, old, _new in moves + att_moves}
-    now = dict(targets)
-    leaving |= {str(e.get("file")) for i, e in rewritten if e.get("file") != now.get(i)}
     versions = {i: it.version for i, it in items.items()}
 
     def pushed(edited: dict[str, str]) -> set[str]:
         return _pushed_as_is(root, st, site, edited, versions)
 
-    plan.conflicts = _conflicts(root, st, rewritten, targets, leaving, pushed)
+    # A page or attachment whose file conflicts is held back (not written, not moved), and with
+    # it what would land on the file it then does not leave, until nothing more is held.
+    held: set[str] = set()
+    conflicts: dict[str, str] = {}
+    while True:
+        now = {i: f for i, f in targets if i not in held}
+        leaving = {old for i, old, _new in moves + att_moves if i not in held}
+        leaving |= {
+            str(e.get("file")) for i, e in rewritten if i not in held and e.get("file") != now[i]
+        }
+        found = _conflicts(
+            root, st, [r for r in rewritten if r[0] not in held], list(now.items()), leaving, pushed
+        )
+        conflicts.update((f, i) for f, i in found.items() if f not in conflicts)
+        more = set(found.values()) | {a for a, (pid, _f) in attachments.items() if pid in held}
+        if more <= held:
+            break
+        held |= more
+    plan.held = held
+    plan.conflicts = list(conflicts)
+    if prune:  # a file of a page or attachment deleted in Confluence that was edited here stays
+        _check_prune(plan)
+        plan.conflicts += [f for f in _edited_gone(plan) if f not in conflicts]
     return plan
+
+
+def _check_folder(root: Path) -> None:
+    """DIR is a folder, or can be made one: no file stands at its place or at one of its
+    parents' (a :class:`UsageError` before any request)."""
+    here = root
+    while True:
+        if here.exists() or here.is_symlink():
+            if not here.is_dir():
+                raise UsageError(
+                    f"{shown_path(root)} is not a folder"
+                    + ("" if here == root else f": {shown_path(here)} is a file"),
+                    hint="Export into a new or empty folder.",
+                )
+            return
+        if here.parent == here:
+            return
+        here = here.parent
 
 
 def _conflicts(
@@ -300,29 +347,30 @@ def _conflicts(
     targets: list[tuple[str, str]],
     leaving: set[str],
     pushed: Callable[[dict[str, str]], set[str]],
-) -> list[str]:
-    """The files a run would overwrite or replace that are not as the last export left them:
-    the file of a page or attachment written again that was edited here (its hash is not the
-    one recorded), and any file at a place written or moved onto that the state does not record
-    (made here), or records with another hash. A file a current page or attachment moves away
-    from in this run is its own concern (it goes with it, or is its edited file). An edited file
-    that ``ctk push`` sent as it is now is no conflict (``pushed``)."""
+) -> dict[str, str]:
+    """The files a run would overwrite or replace that are not as the last export left them
+    (file -> the page or attachment that would): the file of a page or attachment written
+    again that was edited here (its hash is not the one recorded), and any file at a place
+    written or moved onto that the state does not record (made here), or records with another
+    hash. A file a current page or attachment moves away from in this run is its own concern (it
+    goes with it, or is its edited file). An edited file that ``ctk push`` sent as it is now is
+    no conflict (``pushed``)."""
     edited = {str(e.get("file")): i for i, e in rewritten if _edited_here(root, e)}
     sent = pushed(edited) if edited else set()
-    out = {file: None for file in edited if file not in sent}
+    out = {file: i for file, i in edited.items() if file not in sent}
     if not targets:
-        return list(out)
+        return out
     records: dict[str, list[dict[str, Any]]] = {}
     for table in (st.pages, st.attachments):
         for entry in table.values():
             records.setdefault(str(entry.get("file") or ""), []).append(entry)
-    for _ident, file in targets:
+    for ident, file in targets:
         if file in edited or file in leaving or not os.path.lexists(root / file):
             continue
         known = records.get(file)
         if not known or any(_edited_here(root, e) for e in known):
-            out[file] = None
-    return list(out)
+            out.setdefault(file, ident)
+    return out
 
 
 def _pushed_as_is(
@@ -411,29 +459,36 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
     """Carry out a plan: move, fetch and write, download, prune. The state file is saved after
     every batch and on the way out (Ctrl-C included); it names only complete files.
 
-    A file edited here whose page or attachment also changed in Confluence, or a file the export
-    did not write at a place it would write, is never overwritten silently: the whole export is
-    refused (Conflict) before anything is written, unless ``force``."""
+    A file edited here whose page or attachment also changed in Confluence (or, with ``prune``,
+    was deleted there), or a file the export did not write at a place it would write, is never
+    overwritten or removed silently: unless ``force``, it is left as it is, its page or
+    attachment not written nor moved, everything else exported, and the summary lists it under
+    ``conflicts`` (see :func:`conflict_error`)."""
     root, st, placed, items = plan.folder, plan.state, plan.placed, plan.items
-    if plan.conflicts and not force:
-        files = plan.conflicts
-        listed = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
-        raise Conflict(
-            f"{len(files)} file(s) here would be overwritten, edited since the last export or "
-            f"not written by it, while Confluence changed: {listed}; nothing was written.",
-            hint="Push, move or save your edits first, or pass --force to overwrite them.",
-        )
+    if prune:
+        _check_prune(plan)
+        if not plan.prune:
+            plan.conflicts += [f for f in _edited_gone(plan) if f not in plan.conflicts]
+    held = set() if force else plan.held
+    keep = set() if force else set(plan.conflicts)
     root.mkdir(parents=True, exist_ok=True)
     index = links.LinkIndex(st.space, ctx.client.web_url)
     for pid, place in placed.items():
         if place.kind == "page":
-            index.pages[pid] = (items[pid].title, place.path)
+            path = place.path
+            if pid in held and st.pages.get(pid, {}).get("file"):
+                path = str(st.pages[pid]["file"])  # not moved in this run
+            index.pages[pid] = (items[pid].title, path)
     for aid, (pid, file) in plan.attachments.items():
         title = items[aid].title if aid in items else str(st.attachments[aid].get("title") or "")
+        if aid in held and st.attachments.get(aid, {}).get("file"):
+            file = str(st.attachments[aid]["file"])
         index.attachments[(pid, title)] = file
     index.reindex()
     progress = ctx.progress
-    total = len(plan.fetch) + len(plan.download)
+    fetch = [i for i in plan.fetch if i not in held]
+    download = [a for a in plan.download if a not in held]
+    total = len(fetch) + len(download)
     progress.start("export:", total=total)
     st.folders = {
         i: {"dir": p.path, "title": items[i].title, "slug": p.slug, "parent_id": items[i].parent_id}
@@ -445,15 +500,16 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
     att_files = {file for _pid, file in plan.attachments.values()}
     left: list[str] = []  # .assets folders of moved pages still holding files
     try:
-        for pid, old, new in _ordered_moves(plan.moves):
+        for pid, old, new in _ordered_moves([m for m in plan.moves if m[0] not in held]):
             _move_page(root, old, new, left)
             st.pages[pid].update(file=new, slug=placed[pid].slug, title=items[pid].title)
             moved += 1
-        for aid, old, new in _ordered_moves(plan.attachment_moves):
+        att_moves = [m for m in plan.attachment_moves if m[0] not in held]
+        for aid, old, new in _ordered_moves(att_moves):
             # those whose folder moved are there already
             if fsio.move(root, old, new) or (root / new).is_file():
                 st.attachments[aid]["file"] = new
-        for batch, bodies in page_bodies(ctx.client, plan.fetch):
+        for batch, bodies in page_bodies(ctx.client, fetch):
             storages = {i: storage_of(b) for i, b in bodies.items()}
             names = display_names(ctx, [m for s in storages.values() for m in mention_ids(s)])
             old_files = {i: str(st.pages.get(i, {}).get("file") or "") for i in batch}
@@ -466,7 +522,7 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
                 written += 1
                 progress.advance()
             save(root, st)
-        for n, aid in enumerate(plan.download, start=1):
+        for n, aid in enumerate(download, start=1):
             pid, file = plan.attachments[aid]
             att = items[aid]
             progress.note(att.title)
@@ -494,18 +550,23 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
             progress.advance()
             if n % 25 == 0:
                 save(root, st)
-        if prune:
+        if prune:  # only the files the export recorded; an edited one (keep) stays, recorded
             for file in plan.gone:
-                if file and fsio.remove(root, file):
+                if file and file not in keep and fsio.remove(root, file):
                     pruned += 1
+            for aid in [a for a in st.attachments if a not in plan.attachments]:
+                if str(st.attachments[aid].get("file")) not in keep:
+                    del st.attachments[aid]
             for pid in [i for i in st.pages if i not in placed]:
                 file = str(st.pages[pid].get("file") or "")
+                if file in keep:
+                    continue
                 assets = layout.assets_dir(file)
                 if file not in used and (root / assets).is_dir():
-                    fsio.remove(root, assets)
+                    fsio.prune_empty(root, assets)  # what is left there is not the export's
+                    if (root / assets).is_dir():
+                        left.append(assets)
                 del st.pages[pid]
-            for aid in [a for a in st.attachments if a not in plan.attachments]:
-                del st.attachments[aid]
     finally:
         save(root, st)
         progress.finish()
@@ -514,7 +575,7 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
         "folder": str(root),
         "pages": pages,
         "written": written,
-        "unchanged": pages - written,
+        "unchanged": pages - written - sum(1 for i in plan.fetch if i in held),
         "moved": moved,
         "attachments": len(plan.attachments),
         "downloaded": downloaded,
@@ -522,7 +583,40 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
         "pruned": pruned,
         "left": sorted(set(left)),
         "attachments_skipped": plan.skip_attachments,
+        "conflicts": sorted(keep, key=plan.conflicts.index),
     }
+
+
+def conflict_error(files: list[str]) -> Conflict:
+    """The error an export ends with when it left ``files`` as they are (its summary said the
+    rest)."""
+    listed = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+    return Conflict(
+        f"{len(files)} file(s) left as they are, edited here since the last export or not "
+        f"written by it, while Confluence changed or deleted their page or attachment: "
+        f"{listed}; everything else was exported.",
+        hint="Move your file aside and rerun with --force to get Confluence's version (or, "
+        "for a deleted page, to remove the file), then merge your edits into it.",
+    )
+
+
+def _edited_gone(plan: Plan) -> list[str]:
+    """The files of pages and attachments deleted in Confluence that were edited here."""
+    st, root = plan.state, plan.folder
+    deleted = [e for i, e in st.pages.items() if i not in plan.placed]
+    deleted += [e for i, e in st.attachments.items() if i not in plan.attachments]
+    edited = {str(e.get("file")) for e in deleted if _edited_here(root, e)}
+    return [f for f in plan.gone if f in edited]
+
+
+def _check_prune(plan: Plan) -> None:
+    """``--prune`` never removes a whole export because a listing came back without a page."""
+    if plan.state.pages and not any(p.kind == "page" for p in plan.placed.values()):
+        raise UsageError(
+            f"Confluence listed no page of this export while {shown_path(plan.folder)} holds "
+            f"{len(plan.state.pages)}: refusing to prune them all",
+            hint="Check the space (or page) in Confluence; without --prune the files stay.",
+        )
 
 
 def _ordered_moves(moves: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
