@@ -662,3 +662,174 @@ def test_uploads_are_refused_while_attachments_are_disabled(ctk_cli, confluence_
     # Without a file to upload, the same push goes ahead.
     (root / "index.md").write_text("No picture.\n", encoding="utf-8")
     assert ctk_cli("push", str(root), "--space", "COPY", env={**WRITES, **off}).exit_code == 0
+
+
+# ------------------------------------------------------------------------------ push, then export
+
+
+def _edit(path: Path, extra: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+
+
+def test_export_edit_create_rename_move_push_export_push(ctk_cli, confluence_sandbox, tmp_path):
+    out = tmp_path / "demo"
+    _export(ctk_cli, "--space", "DEMO", out)
+    home = out / "demo-space"
+    arch, guide = home / "architecture", home / "getting-started"
+    _edit(arch / "data-model.md", "\nEdited here.\n")  # edited
+    _write_tree(  # created: one named after its file, one under another title, with a file
+        home,
+        {
+            "team-handbook/notes.md": "Some team notes.\n",
+            "architecture/brand-new.md": (
+                "---\ntitle: Brand New Page\n---\n\n"
+                "See [the sketch](brand-new.assets/sketch.txt).\n"
+            ),
+            "architecture/brand-new.assets/sketch.txt": "a sketch\n",
+        },
+    )
+    (arch / "api-design.md").rename(arch / "api-design-renamed.md")  # renamed
+    index = (arch / "index.md").read_text(encoding="utf-8")
+    (arch / "index.md").write_text(index.replace("api-design.md", "api-design-renamed.md"))
+    linux = guide / "installation" / "installing-on-linux.md"  # moved
+    linux.rename(home / "team-handbook" / "installing-on-linux.md")
+    text = (guide / "index.md").read_text(encoding="utf-8")
+    (guide / "index.md").write_text(
+        text.replace(
+            "installation/installing-on-linux.md", "../team-handbook/installing-on-linux.md"
+        )
+    )
+    pushed = _push(ctk_cli, out, "--space", "DEMO").json()
+    assert (pushed["created"], pushed["moved"], pushed["uploaded"]) == (2, 1, 1)
+    assert pushed["conflicts"] == []
+    assert pushed["broken_links"] == []
+    files_before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+
+    confluence_sandbox.requests.clear()
+    again = _export(ctk_cli, "--space", "DEMO", out)  # no conflict, nothing fetched again
+    assert (again["written"], again["downloaded"], again["moved"]) == (0, 0, 0)
+    sent = confluence_sandbox.requests.entries()
+    assert all(e["path"] == "/wiki/rest/api/content/search" for e in sent), sent
+    files_after = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files_after == files_before  # no second copy, the user's names and places kept
+    assert "Edited here." in (arch / "data-model.md").read_text(encoding="utf-8")
+
+    confluence_sandbox.requests.clear()
+    final = _push(ctk_cli, out, "--space", "DEMO").json()
+    assert final["unchanged"] == final["pages"]
+    assert _only_listing(confluence_sandbox) == 2
+
+
+def test_a_page_created_here_then_exported_is_no_conflict(ctk_cli, confluence_sandbox, tmp_path):
+    out = tmp_path / "demo"
+    _export(ctk_cli, "--space", "DEMO", out)
+    notes = out / "demo-space" / "team-handbook" / "notes.md"
+    notes.write_text("Some team notes.\n", encoding="utf-8")
+    _push(ctk_cli, out, "--space", "DEMO")
+    again = _export(ctk_cli, "--space", "DEMO", out)
+    assert again["written"] == 0
+    assert notes.read_text(encoding="utf-8") == "Some team notes.\n"
+
+
+def test_an_edited_attachment_of_the_same_size_is_uploaded_after_an_export_rerun(
+    ctk_cli, confluence_sandbox, tmp_path
+):
+    out = tmp_path / "demo"
+    _export(ctk_cli, "--space", "DEMO", out)
+    notes = out / "demo-space" / "getting-started" / "index.assets" / "notes.txt"
+    data = notes.read_bytes()
+    notes.write_bytes(data.swapcase())  # the same size
+    _export(ctk_cli, "--space", "DEMO", out)  # a rerun saves its state file again
+    summary = _push(ctk_cli, out, "--space", "DEMO").json()
+    assert summary["uploaded"] == 1
+
+
+def test_an_edit_after_exporting_a_kept_page_is_no_conflict(ctk_cli, confluence_sandbox, tmp_path):
+    out = tmp_path / "demo"
+    _export(ctk_cli, "--space", "DEMO", out)
+    _push(ctk_cli, out, "--space", "DEMO")  # records every page at its version
+    state = confluence_sandbox.state
+    pid = confluence_sandbox.page_id("API Design")
+    with state.lock:
+        state.update_page(state.pages[pid], body="<p>Remote only edit API.</p>")
+        state.save()
+    assert _push(ctk_cli, out, "--space", "DEMO").json()["kept"] == [
+        "demo-space/architecture/api-design.md"
+    ]
+    _export(ctk_cli, "--space", "DEMO", out)  # brings that version here
+    api = out / "demo-space" / "architecture" / "api-design.md"
+    assert "Remote only edit API." in api.read_text(encoding="utf-8")
+    _edit(api, "\nEdited here after the export.\n")
+    summary = _push(ctk_cli, out, "--space", "DEMO").json()
+    assert summary["updated"] == 1
+    assert summary["conflicts"] == []
+    assert "Edited here after the export." in state.pages[pid]["body"]
+
+
+def test_links_that_lead_nowhere_are_warned_about(ctk_cli, confluence_sandbox, tmp_path):
+    root = tmp_path / "hb"
+    _write_tree(
+        root,
+        {
+            "index.md": "See [gone](api-design.md), [dir](My%20Dir/) and [ok](guide.md).\n",
+            "guide.md": "The guide.\n",
+            "My Dir/x.txt": "not a page\n",
+        },
+    )
+    _new_space(confluence_sandbox)
+    dry = ctk_cli("push", str(root), "--space", "COPY", "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.stderr
+    assert dry.json()["broken_links"] == [
+        {"file": "index.md", "link": "api-design.md"},
+        {"file": "index.md", "link": "My%20Dir/"},
+    ]
+    assert "lead to no page or file" in dry.stderr
+    assert "index.md: api-design.md" in dry.stderr
+    result = _push(ctk_cli, root, "--space", "COPY")
+    assert "index.md: My%20Dir/" in result.stderr
+    assert len(result.json()["broken_links"]) == 2
+
+
+def test_a_deleted_exported_file_is_listed_not_deleted(ctk_cli, confluence_sandbox, tmp_path):
+    out = tmp_path / "demo"
+    _export(ctk_cli, "--space", "DEMO", out)
+    gone = "demo-space/getting-started/installation/installing-on-macos.md"
+    (out / gone).unlink()
+    plan = ctk_cli("push", str(out), "--space", "DEMO", "--dry-run", "--json")
+    assert plan.json()["exported_gone"] == [gone]
+    assert plan.json()["delete"] == []
+    pid = confluence_sandbox.page_id("Installing on macOS")
+    result = _push(ctk_cli, out, "--space", "DEMO", "--prune")
+    assert result.json()["exported_gone"] == [gone]
+    assert "never pushed from here" in result.stderr
+    assert gone in result.stderr
+    assert confluence_sandbox.state.pages[pid]["status"] == "current"
+
+
+def test_a_prune_with_a_conflict_says_nothing_was_pushed_for_those_pages(
+    ctk_cli, confluence_sandbox, tmp_path
+):
+    root = tmp_path / "hb"
+    _write_tree(root, HAND_MADE)
+    _new_space(confluence_sandbox)
+    _push(ctk_cli, root, "--space", "COPY")
+    state = confluence_sandbox.state
+    guide = _page(confluence_sandbox, "COPY", "Guide")
+    with state.lock:
+        state.update_page(guide, body="<p>Changed in Confluence.</p>")
+        state.save()
+    (root / "guide.md").write_text("# Guide\n\nChanged here.\n", encoding="utf-8")
+    (root / "team" / "on-call.md").unlink()
+    result = _push(ctk_cli, root, "--space", "COPY", "--prune", code=6)
+    assert result.json()["deleted"] == 1
+    assert "Nothing was pushed for these pages." in result.stderr
+    assert "overwritten or deleted" not in result.stderr
+
+
+def test_an_empty_dir_is_a_usage_error(ctk_cli, confluence_sandbox, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "page.md").write_text("A page.\n", encoding="utf-8")
+    confluence_sandbox.requests.clear()
+    result = ctk_cli("push", "", "--space", "DEMO", env=WRITES)
+    assert result.exit_code == 2, result.stderr
+    assert confluence_sandbox.requests.entries() == []

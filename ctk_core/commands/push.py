@@ -51,6 +51,8 @@ def command(
     from ctk_core.words import CLI_WORDS
 
     as_json = as_json or bool(getattr(click.get_current_context().find_root().obj, "json", False))
+    if not folder.strip():
+        raise UsageError("DIR must name a folder (an empty path is not one)")
     policy = current_policy()
     pages = catalog().resource("pages")
     # Before any request: a push is a page write (a dry run only reads, but not through a
@@ -79,9 +81,12 @@ def command(
             refusal = policy.refusal(catalog().resource(resource), None, CLI_WORDS)
             if refusal:
                 raise PolicyError(refusal)
-        _print_plan(plan.to_json(), as_json)
+        shown_plan = plan.to_json()
+        _print_plan(shown_plan, as_json)
+        _warn(shown_plan)
         return
     summary = run_push(context, plan, policy, prune=prune, words=CLI_WORDS)
+    _warn(summary)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
     else:
@@ -100,6 +105,25 @@ def command(
             )
     if summary["conflicts"]:
         raise conflict_error(summary["conflicts"])
+
+
+def _warn(report: dict[str, Any]) -> None:
+    """On stderr: links that lead nowhere, and exported files deleted here that push leaves."""
+    from ctk_core.cli_run import echo_list
+
+    if report["broken_links"]:
+        echo_list(
+            f"warning: {len(report['broken_links'])} relative link(s) lead to no page or file "
+            "of the folder and are sent as written (broken in Confluence):",
+            [f"{b['file']}: {b['link']}" for b in report["broken_links"]],
+        )
+    if report["exported_gone"]:
+        echo_list(
+            f"{len(report['exported_gone'])} exported page(s) have no file any more and were "
+            "not deleted (never pushed from here: delete them in Confluence with ctk pages "
+            "delete, or the next export brings the file back):",
+            report["exported_gone"],
+        )
 
 
 def _summary_line(s: dict[str, Any]) -> str:
@@ -137,5 +161,7 @@ def _print_plan(plan: dict[str, Any], as_json: bool) -> None:
     rows += [("upload", f) for f in plan["attachments"]]
     rows += [("labels", f) for f in plan["labels"]]
     rows += [("delete", f) for f in plan["delete"]]
+    rows += [("gone", f"{f} (not deleted: never pushed from here)") for f in plan["exported_gone"]]
+    rows += [("link", f"{b['file']}: {b['link']} (leads nowhere)") for b in plan["broken_links"]]
     for what, file in rows:
         click.echo(f"{what:<9} {file}")

@@ -28,7 +28,6 @@ its front matter and ``.ctk-export.json``, so its first push needs no state of i
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +102,12 @@ class Plan:
     deletions: list[tuple[str, str]]  # (file, page id) recorded by a push, file gone
     #: pages whose file is gone but that changed in Confluence since: conflicts for --prune
     stale_deletions: list[dict[str, Any]] = field(default_factory=list)
+    #: (file, page id) of pages an export wrote here whose file is gone but that no push from
+    #: here recorded: never deleted, only listed
+    untracked: list[tuple[str, str]] = field(default_factory=list)
+    #: the export state of DIR when it is an export of this site and space: the push records
+    #: there what it leaves each page and attachment at (:func:`push_apply.run_push`)
+    exported: export_state.ExportState | None = None
 
     def page_steps(self, *actions: str) -> list[Step]:
         return [
@@ -141,7 +146,14 @@ class Plan:
             "delete_conflict": [
                 {k: v for k, v in c.items() if k != "title"} for c in self.stale_deletions
             ],
+            "exported_gone": [file for file, _pid in self.untracked],
+            "broken_links": broken_links(self.tree),
         }
+
+
+def broken_links(tree: LocalTree) -> list[dict[str, str]]:
+    """The relative links of the folder's pages that lead to no page or file of it."""
+    return [{"file": n.key, "link": link} for n in tree.pages() for link in n.broken_links]
 
 
 class _Home:
@@ -217,6 +229,8 @@ def plan_push(
     }
     render(tree, names)
     target = load_target(root, site, space)
+    exported_pages = exported.pages if same_export and exported is not None else {}
+    exported_files = exported.files() if same_export and exported is not None else {}
 
     space_id = ctx.space_id(space)
     home = _Home(client, space_id)
@@ -287,25 +301,33 @@ def plan_push(
             entry = target.pages[renamed[node.key]]
             step.old_key = renamed[node.key]
         pid: str | None = None
+        exp_id = node.page_id or exported_files.get(node.key)
         if entry is not None and str(entry.get("id")) not in claimed:
             pid = str(entry.get("id"))
-            step.origin = "renamed" if step.old_key else "state"
-            step.base_version = _int(entry.get("version"))
-            _base_parent(step, entry)
-            if pid in remote:
-                local_changed = entry.get("hash") != node.content_hash
-                recorded = entry.get("labels")
-                step.labels_now = list(recorded) if isinstance(recorded, list) else None
-        elif node.page_id and node.page_id in remote and node.page_id not in claimed:
-            pid = node.page_id
-            exp = exported.pages.get(pid) if same_export and exported is not None else None
+            exp = exported_pages.get(pid)
+            if exp is not None and (_int(exp.get("version")) or 0) > (
+                _int(entry.get("version")) or 0
+            ):
+                # An export since the last push wrote the page at a newer version: the file
+                # is in step with that one.
+                step.origin = "export"
+                _from_export(step, exp, node, remote.get(pid))
+                local_changed = exp.get("hash") != node.file_hash
+            else:
+                step.origin = "renamed" if step.old_key else "state"
+                step.base_version = _int(entry.get("version"))
+                _base_parent(step, entry)
+                if pid in remote:
+                    local_changed = entry.get("hash") != node.content_hash
+                    recorded = entry.get("labels")
+                    step.labels_now = list(recorded) if isinstance(recorded, list) else None
+        elif exp_id and exp_id in remote and exp_id not in claimed:
+            pid = exp_id
+            exp = exported_pages.get(pid)
             if exp is not None:
                 step.origin = "export"
-                step.base_version = _int(exp.get("version"))
-                _base_parent(step, exp)
+                _from_export(step, exp, node, remote.get(pid))
                 local_changed = exp.get("hash") != node.file_hash
-                if not local_changed:
-                    step.labels_now = node.labels
             else:
                 step.origin = "id"
                 step.base_version = _int(node.meta.get("version"))
@@ -360,19 +382,19 @@ def plan_push(
             _decide(step, not same, force)
 
     # Attachments: upload what is new or changed since it was last pushed (or exported).
-    export_mtime = _mtime(root / export_state.STATE_NAME) if same_export else None
     for step in steps.values():
         for name, file in step.node.assets.items():
             digest = fsio.sha256_of(root / file)
             recorded = target.attachments.get(f"{step.page_id}/{name}") if step.page_id else None
             if step.action != "create" and recorded and recorded.get("hash") == digest:
+                step.unchanged_assets[name] = (file, digest)
                 continue
             if (
                 step.action != "create"
                 and step.page_id
                 and exported is not None
                 and same_export
-                and _exported_unchanged(exported, step.page_id, name, root / file, export_mtime)
+                and _exported_unchanged(exported, step.page_id, name, digest)
             ):
                 step.unchanged_assets[name] = (file, digest)
                 continue
@@ -398,6 +420,18 @@ def plan_push(
                     "current_version": remote[pid].version,
                 }
             )
+    # Pages an export wrote here whose file is gone, that no push from here recorded: a push
+    # deletes only what a push made, so these are listed, never deleted.
+    recorded_ids = {str(e.get("id")) for e in target.pages.values()}
+    untracked = sorted(
+        (str(e.get("file")), pid)
+        for pid, e in exported_pages.items()
+        if e.get("file")
+        and str(e.get("file")) not in tree.nodes
+        and pid in remote
+        and pid not in claimed
+        and pid not in recorded_ids
+    )
     needs_home = any(s.action == "create" or s.move for s in steps.values())
     return Plan(
         folder=root,
@@ -410,7 +444,23 @@ def plan_push(
         steps=list(steps.values()),
         deletions=deletions,
         stale_deletions=stale,
+        untracked=untracked,
+        exported=exported if same_export else None,
     )
+
+
+def _from_export(step: Step, exp: dict[str, Any], node: LocalNode, now: Remote | None) -> None:
+    """Take the version, parent and labels the export state records for the page. Its labels
+    are the page's labels now when the file is as exported (then the front matter's), or when
+    the export recorded them at the version Confluence still has."""
+    step.base_version = _int(exp.get("version"))
+    _base_parent(step, exp)
+    if exp.get("hash") == node.file_hash:
+        step.labels_now = node.labels
+    elif (
+        isinstance(exp.get("labels"), list) and now is not None and step.base_version == now.version
+    ):
+        step.labels_now = sorted(str(x) for x in exp["labels"])
 
 
 def _base_parent(step: Step, record: dict[str, Any]) -> None:
@@ -483,31 +533,12 @@ def _decide(step: Step, local_changed: bool, force: bool) -> None:
         step.action = "conflict"
 
 
-def _mtime(path: Path) -> float | None:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return None
-
-
 def _exported_unchanged(
-    exported: export_state.ExportState,
-    page_id: str,
-    name: str,
-    path: Path,
-    state_mtime: float | None,
+    exported: export_state.ExportState, page_id: str, name: str, digest: str
 ) -> bool:
-    """An attachment ``ctk export`` wrote that is still as it was: the same size, and not
-    modified after the export's state file was last saved."""
+    """An attachment ``ctk export`` wrote (or a push recorded there) that is still as it was:
+    the file's SHA-256 is the one recorded."""
     for entry in exported.attachments.values():
         if str(entry.get("page_id")) == page_id and entry.get("title") == name:
-            try:
-                st = os.stat(path)
-            except OSError:
-                return False
-            return (
-                entry.get("size") == st.st_size
-                and state_mtime is not None
-                and st.st_mtime <= state_mtime
-            )
+            return bool(entry.get("hash")) and entry.get("hash") == digest
     return False

@@ -12,15 +12,23 @@ Resuming: each created or updated page and each created folder is recorded in
 or attachments, and the state is saved after every page; a rerun after an
 interruption adopts a page it finds under the same title and parent instead of creating it
 twice.
+
+When DIR holds an export of the same site and space, the push also records in its
+``.ctk-export.json`` what it left each page at (the file, its hash, the version, title, parent,
+labels) and the attachments it uploaded from a page's ``.assets`` folder, so that the next
+export knows those files as they are: no conflict, no second copy, nothing fetched again.
 """
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 from typing import Any
 
 from ctk_core.errors import Conflict, shown
-from ctk_core.mirror.push import Plan, Step, save_target
+from ctk_core.mirror import layout, slugs
+from ctk_core.mirror import state as export_state
+from ctk_core.mirror.push import Plan, Step, broken_links, save_target
 from ctk_core.policy import Policy
 from ctk_core.words import CLI_WORDS, Words
 
@@ -122,6 +130,7 @@ def run_push(
                 del target.pages[step.old_key]
             target.pages[node.key] = entry
             save_target(root, target)
+            _record_export(plan, step, entry)
             _push_assets(write, root, plan, step, counts)
             if _has_work(step):
                 progress.advance()
@@ -129,11 +138,15 @@ def run_push(
             for file, pid in sorted(plan.deletions, key=lambda d: -d[0].count("/")):
                 write("pages", "delete", page_id=pid)
                 target.pages.pop(file, None)
+                if plan.exported is not None:
+                    plan.exported.pages.pop(pid, None)
                 counts["deleted"] += 1
                 save_target(root, target)
                 progress.advance()
     finally:
         save_target(root, target)
+        if plan.exported is not None:
+            export_state.save(root, plan.exported)
         progress.finish()
     return _summary(plan, counts, prune)
 
@@ -238,6 +251,77 @@ def _record(plan: Plan, step: Step, entry: dict[str, Any]) -> None:
     save_target(plan.folder, target)
 
 
+def _record_export(plan: Plan, step: Step, entry: dict[str, Any]) -> None:
+    """Record in the export state the page as this push left it: its file as it is now, at
+    the version Confluence has (or, for a page changed in Confluence only, the version the file
+    is in step with, so that the next export fetches the newer one)."""
+    st = plan.exported
+    if st is None or step.page_id is None or entry.get("version") is None:
+        return
+    node = step.node
+    old = st.pages.get(step.page_id) or {}
+    record: dict[str, Any] = {
+        "version": entry.get("version"),
+        "file": node.key,
+        "title": node.title,
+        "slug": _slug(node.key) or old.get("slug") or slugs.slugify(node.title),
+        "parent_id": entry.get("parent_id"),
+        "hash": node.file_hash,
+    }
+    if isinstance(entry.get("labels"), list):
+        record["labels"] = list(entry["labels"])
+    st.pages[step.page_id] = record
+
+
+def _slug(file: str) -> str:
+    """The name a page's file gives it among its siblings: ``a/b.md`` -> ``b``, ``a/index.md``
+    -> ``a`` ('' for DIR's own index)."""
+    folder, _sep, name = file.rpartition("/")
+    stem = name[:-3] if name.lower().endswith(".md") else name
+    if name in ("index.md", "README.md", "readme.md"):
+        return folder.rpartition("/")[2]
+    return stem
+
+
+def _export_attachment(
+    plan: Plan, pid: str, name: str, file: str, digest: str, made: dict[str, Any] | None
+) -> None:
+    """Record an attachment of the page's own ``.assets`` folder in the export state: one just
+    uploaded (``made``, at its new version), or one as exported whose page's file moved."""
+    st = plan.exported
+    if st is None or posixpath.dirname(file) != layout.assets_dir(_page_file(plan, pid)):
+        return
+    key = next(
+        (
+            k
+            for k, e in st.attachments.items()
+            if str(e.get("page_id")) == pid and e.get("title") == name
+        ),
+        None,
+    )
+    if made is None:
+        if key is not None and st.attachments[key].get("hash") == digest:
+            st.attachments[key]["file"] = file
+        return
+    if made.get("version") is None:
+        return
+    key = key or str(made.get("id") or "")
+    if key:
+        st.attachments[key] = {
+            "page_id": pid,
+            "version": made.get("version"),
+            "file": file,
+            "title": name,
+            "size": made.get("file_size"),
+            "hash": digest,
+        }
+
+
+def _page_file(plan: Plan, pid: str) -> str:
+    st = plan.exported
+    return str(((st.pages.get(pid) if st else None) or {}).get("file") or "")
+
+
 def _push_assets(write: Any, root: Path, plan: Plan, step: Step, counts: dict[str, int]) -> None:
     target = plan.target
     pid = step.page_id
@@ -245,9 +329,13 @@ def _push_assets(write: Any, root: Path, plan: Plan, step: Step, counts: dict[st
         return
     for name, (file, digest) in step.unchanged_assets.items():
         target.attachments[f"{pid}/{name}"] = {"hash": digest, "file": file}
+        _export_attachment(plan, pid, name, file, digest, None)
     for name, (file, digest) in step.uploads.items():
-        write("attachments", "upload", page_id=pid, file_path=str(root / file), filename=name)
+        made = write(
+            "attachments", "upload", page_id=pid, file_path=str(root / file), filename=name
+        )
         target.attachments[f"{pid}/{name}"] = {"hash": digest, "file": file}
+        _export_attachment(plan, pid, name, file, digest, made if isinstance(made, dict) else {})
         counts["uploaded"] += 1
         save_target(root, target)
 
@@ -276,6 +364,8 @@ def _summary(plan: Plan, counts: dict[str, int], prune: bool) -> dict[str, Any]:
         "not_deleted": []
         if prune
         else [f for f, _i in plan.deletions] + [c["file"] for c in stale],
+        "exported_gone": [f for f, _i in plan.untracked],
+        "broken_links": broken_links(plan.tree),
     }
 
 
@@ -291,7 +381,8 @@ def conflict_error(conflicts: list[dict[str, Any]]) -> Conflict:
         f"{len(conflicts)} page(s) changed both here and in Confluence since the last push, "
         f"not pushed: {first['file']} ({what}page {first['page_id']} {shown(first['title'])}, "
         f"now version {first['current_version']}, last pushed {first['pushed_version']}){more}. "
-        "Nothing was overwritten or deleted.",
-        hint="Bring the Confluence changes into the file (ctk export, ctk pages diff), or "
-        "push again with --force to overwrite them.",
+        "Nothing was pushed for these pages.",
+        hint="To keep both: move the file out of DIR, export again to get the Confluence "
+        "version (ctk pages diff shows what changed), merge your edits into it and push; or "
+        "push with --force to overwrite Confluence.",
     )

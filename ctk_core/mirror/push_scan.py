@@ -50,6 +50,8 @@ class LocalNode:
     storage: str = ""
     #: attachment name -> relative file
     assets: dict[str, str] = field(default_factory=dict)
+    #: relative links that lead to no page or file of the folder (sent as written)
+    broken_links: list[str] = field(default_factory=list)
 
     @property
     def labels(self) -> list[str] | None:
@@ -240,6 +242,7 @@ def render(tree: LocalTree, attachment_names: dict[str, str] | None = None) -> N
     index.reindex()
     for node in tree.pages():
         here = node.key
+        node.broken_links = []
 
         def target(dest: str, node: LocalNode = node, here: str = here) -> str | None:
             found = links.target_of(dest, here, index)
@@ -251,6 +254,8 @@ def render(tree: LocalTree, attachment_names: dict[str, str] | None = None) -> N
             raw, q, query = rest.partition("?")
             rel = posixpath.normpath(posixpath.join(posixpath.dirname(here), unquote(raw)))
             if rel.lower().endswith(".md") or not _inside_file(tree.root, rel):
+                if not rel.startswith("../") and rel != "..":  # outside DIR: as documented
+                    node.broken_links.append(dest)
                 return None
             name = next((n for n, f in node.assets.items() if f == rel), None)
             if name is None:
