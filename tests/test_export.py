@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -580,8 +581,6 @@ def test_attachments_are_left_out_while_their_tool_is_disabled(
 
 def _record_as_push_does(out: Path, page_id: str, file: str, title: str, version: int, parent):
     """What ``ctk push`` records in the export state for a page it made or left as it is."""
-    import hashlib
-
     saved = _state(out)
     name = file[:-3].rpartition("/")[2]
     saved["pages"][page_id] = {
@@ -616,10 +615,30 @@ def test_files_renamed_or_made_here_and_pushed_keep_their_names(
         state.save()
     _record_as_push_does(out, api["id"], renamed, "API Design", api["version"]["number"], arch)
     _record_as_push_does(out, new["id"], made, "Brand New Page", 1, arch)
+    # an attachment pushed from the page's .assets folder under a name of the user's
+    from ctk_core.sandbox.routes_attachments import attach_file
+
+    sketch = out / renamed.replace(".md", ".assets") / "My Sketch.PNG"
+    sketch.parent.mkdir()
+    sketch.write_bytes(b"\x89PNG\r\n\x1a\n mine")
+    with state.lock:
+        att = attach_file(state, api["id"], sketch, filename="My Sketch.PNG")
+        state.save()
+    saved = _state(out)
+    saved["attachments"][att["id"]] = {
+        "page_id": api["id"],
+        "version": att["version"]["number"],
+        "file": str(sketch.relative_to(out)),
+        "title": "My Sketch.PNG",
+        "size": sketch.stat().st_size,
+        "hash": hashlib.sha256(sketch.read_bytes()).hexdigest(),
+    }
+    (out / STATE_NAME).write_text(json.dumps(saved))
     plan = ctk_cli("--json", "export", "--space", "DEMO", str(out), "--dry-run").json()
-    assert plan["fetch"] == plan["move"] == plan["conflict"] == []
+    assert plan["fetch"] == plan["move"] == plan["conflict"] == plan["download"] == []
     summary = _export(ctk_cli, "--space", "DEMO", out)
-    assert summary["written"] == summary["moved"] == 0
+    assert summary["written"] == summary["moved"] == summary["downloaded"] == 0
+    assert sketch.read_bytes() == b"\x89PNG\r\n\x1a\n mine"
     assert (out / renamed).is_file()
     assert (out / made).read_text().endswith("Made here.\n")
     assert not (out / old).exists()

@@ -5,7 +5,9 @@ The requests, for N pages, F folders and A attachments (docs/export-and-push.md)
 1. one CQL listing of everything exported, with what a rerun must compare: ``GET
    /rest/api/content/search`` with ``expand=version,ancestors,history,metadata.labels`` (pages,
    folders and, for a space, attachments in the same listing; a page tree lists its attachments
-   in a second CQL query by ``container``): ceil((N+F+A)/page size) requests;
+   in a second CQL query by ``container``): ceil((N+F+A)/page size) requests; a space listing
+   that comes back empty is followed by ``GET /api/v2/spaces?keys=KEY`` (an unknown key is
+   NotFound);
 2. the bodies of the pages that are new or changed, 250 ids a request: ``GET /api/v2/pages?id=...
    &body-format=storage`` (ceil(changed/page size));
 3. the names of the people the fetched bodies mention, one ``users-bulk`` request per batch (none
@@ -31,7 +33,7 @@ from ctk_core.errors import Conflict, UsageError, shown, shown_path
 from ctk_core.helpers import cql_string, display_names, mention_ids, remember_names, require_id
 from ctk_core.mirror import frontmatter, fsio, layout, links, slugs
 from ctk_core.mirror.remote import BODY_BATCH, page_bodies, parent_of, storage_of
-from ctk_core.mirror.state import STATE_NAME, ExportState, load, save, site_key
+from ctk_core.mirror.state import STATE_NAME, ExportState, load, save, site_key, usable_name
 
 __all__ = ["BODY_BATCH", "Plan", "conflict_error", "plan_export", "run_export"]
 
@@ -262,7 +264,10 @@ def plan_export(
             name = slugs.file_name(att.title, taken)
             if (
                 prev_name
-                and slugs.file_name(att.title) == _unnumbered(prev_name)
+                and (
+                    slugs.file_name(att.title) == _unnumbered(prev_name)
+                    or (prev.get("title") == att.title and usable_name(prev_name))
+                )  # a name given here (and pushed) stays while the title is the one recorded
                 and slugs.name_key(prev_name) not in {slugs.name_key(t) for t in taken}
             ):
                 name = prev_name

@@ -41,7 +41,7 @@ from typing import Any
 from ctk_core.errors import UsageError, shown_path
 from ctk_core.mirror import fsio
 
-__all__ = ["FORMAT", "STATE_NAME", "ExportState", "load", "save", "site_key"]
+__all__ = ["FORMAT", "STATE_NAME", "ExportState", "load", "save", "site_key", "usable_name"]
 
 STATE_NAME = ".ctk-export.json"
 FORMAT = 1
@@ -97,7 +97,7 @@ class ExportState:
             entries.append((i, name, e))
         for i, path, e in entries:
             name = path.rpartition("/")[2]
-            if titles.get(i) is not None and e.get("title") == titles[i] and _usable_name(name):
+            if titles.get(i) is not None and e.get("title") == titles[i] and usable_name(name):
                 out[i] = name
         return out
 
@@ -106,8 +106,9 @@ class ExportState:
         return {str(e["file"]): i for i, e in self.pages.items() if e.get("file")}
 
 
-def _usable_name(name: str) -> bool:
-    """Whether a name given here may be kept as a page's or folder's name in the layout."""
+def usable_name(name: str) -> bool:
+    """Whether a name given here may be kept as the name of a page, folder or attachment file
+    in the layout."""
     return bool(
         name
         and not name.startswith(".")
