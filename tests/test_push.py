@@ -833,3 +833,14 @@ def test_an_empty_dir_is_a_usage_error(ctk_cli, confluence_sandbox, tmp_path, mo
     result = ctk_cli("push", "", "--space", "DEMO", env=WRITES)
     assert result.exit_code == 2, result.stderr
     assert confluence_sandbox.requests.entries() == []
+
+
+def test_a_page_pushed_outside_an_exported_tree_is_not_pruned_by_the_export(
+    ctk_cli, confluence_sandbox, tmp_path
+):
+    out = tmp_path / "arch"
+    _export(ctk_cli, confluence_sandbox.page_id("Architecture"), out)
+    (out / "scratch.md").write_text("Scratch notes.\n", encoding="utf-8")  # beside the tree
+    assert _push(ctk_cli, out, "--space", "DEMO").json()["created"] == 1
+    _export(ctk_cli, confluence_sandbox.page_id("Architecture"), out, "--prune")
+    assert (out / "scratch.md").read_text(encoding="utf-8") == "Scratch notes.\n"

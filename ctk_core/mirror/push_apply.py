@@ -130,7 +130,7 @@ def run_push(
                 del target.pages[step.old_key]
             target.pages[node.key] = entry
             save_target(root, target)
-            _record_export(plan, step, entry)
+            _record_export(plan, step, entry, ids)
             _push_assets(write, root, plan, step, counts)
             if _has_work(step):
                 progress.advance()
@@ -251,13 +251,23 @@ def _record(plan: Plan, step: Step, entry: dict[str, Any]) -> None:
     save_target(plan.folder, target)
 
 
-def _record_export(plan: Plan, step: Step, entry: dict[str, Any]) -> None:
+def _record_export(
+    plan: Plan, step: Step, entry: dict[str, Any], ids: dict[str, str | None]
+) -> None:
     """Record in the export state the page as this push left it: its file as it is now, at
     the version Confluence has (or, for a page changed in Confluence only, the version the file
-    is in step with, so that the next export fetches the newer one)."""
+    is in step with, so that the next export fetches the newer one). For the export of a page
+    tree, only the pages of that tree: the export would take any other for a page deleted
+    there."""
     st = plan.exported
     if st is None or step.page_id is None or entry.get("version") is None:
         return
+    if st.root is not None:
+        key: str | None = step.node.key
+        while key is not None and ids.get(key) != st.root:
+            key = plan.tree.nodes[key].parent if key in plan.tree.nodes else None
+        if key is None:
+            return
     node = step.node
     old = st.pages.get(step.page_id) or {}
     record: dict[str, Any] = {
