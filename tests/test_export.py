@@ -734,3 +734,34 @@ def test_an_unknown_space_is_not_found_and_an_empty_listing_prunes_nothing(
         assert refused.exit_code == 2, refused
         assert "refusing to prune them all" in refused.stderr
     assert _files(out) == files
+
+
+def test_made_renamed_and_moved_here_then_pushed_then_exported(
+    ctk_cli, confluence_sandbox, tmp_path
+):
+    writes = {"CTK_ENABLE_WRITES": "true"}
+    out = tmp_path / "out"
+    _export(ctk_cli, "--space", "DEMO", out)
+    team = out / "demo-space" / "team-handbook"
+    arch = out / "demo-space" / "architecture"
+    (team / "notes.md").write_text("Some team notes.\n")
+    (arch / "api-design.md").rename(arch / "api-design-renamed.md")
+    (arch / "brand-new.md").write_text("---\ntitle: Brand New Page\n---\nNew body.\n")
+    assert ctk_cli("push", str(out), "--space", "DEMO", env=writes).exit_code == 0
+    (arch / "brand-new.md").rename(team / "brand-new.md")  # moved to another folder
+    assert ctk_cli("push", str(out), "--space", "DEMO", env=writes).exit_code == 0
+    before = {f: (out / f).read_bytes() for f in _files(out)}
+    summary = _export(ctk_cli, "--space", "DEMO", out)
+    assert summary["conflicts"] == []
+    assert summary["written"] == summary["moved"] == 0
+    assert {f: (out / f).read_bytes() for f in _files(out)} == before  # no second copy
+    # a change in Confluence is written over the file, under the name given here
+    notes = next(i for i, e in _state(out)["pages"].items() if e["file"].endswith("/notes.md"))
+    with confluence_sandbox.state.lock:
+        state = confluence_sandbox.state
+        state.update_page(state.pages[notes], body="<p>Changed remotely.</p>")
+        state.save()
+    summary = _export(ctk_cli, "--space", "DEMO", out)
+    assert summary["written"] == 1
+    assert "Changed remotely." in (team / "notes.md").read_text()
+    assert sorted(_files(out)) == sorted(before)
