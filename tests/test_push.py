@@ -844,3 +844,20 @@ def test_a_page_pushed_outside_an_exported_tree_is_not_pruned_by_the_export(
     assert _push(ctk_cli, out, "--space", "DEMO").json()["created"] == 1
     _export(ctk_cli, confluence_sandbox.page_id("Architecture"), out, "--prune")
     assert (out / "scratch.md").read_text(encoding="utf-8") == "Scratch notes.\n"
+
+
+def test_an_edited_file_whose_labels_the_export_state_records_costs_no_labels_request(
+    ctk_cli, confluence_sandbox, tmp_path
+):
+    out = tmp_path / "demo"
+    _export(ctk_cli, "--space", "DEMO", out)
+    _push(ctk_cli, out, "--space", "DEMO")  # records each page's labels in .ctk-export.json too
+    (out / STATE_NAME).unlink()  # the push's own record gone: the export state is what is known
+    edited = out / "demo-space" / "architecture" / "data-model.md"
+    _edit(edited, "\nOne more line.\n")
+    plan = ctk_cli("push", str(out), "--space", "DEMO", "--dry-run", "--json").json()
+    assert plan["update"] == ["demo-space/architecture/data-model.md"]
+    assert plan["labels"] == []
+    confluence_sandbox.requests.clear()
+    assert _push(ctk_cli, out, "--space", "DEMO").json()["updated"] == 1
+    assert len(confluence_sandbox.requests.entries()) == 3  # space, listing, the PUT
