@@ -861,3 +861,18 @@ def test_an_edited_file_whose_labels_the_export_state_records_costs_no_labels_re
     confluence_sandbox.requests.clear()
     assert _push(ctk_cli, out, "--space", "DEMO").json()["updated"] == 1
     assert len(confluence_sandbox.requests.entries()) == 3  # space, listing, the PUT
+
+
+def test_the_first_push_after_an_export_costs_no_labels_request(
+    ctk_cli, confluence_sandbox, tmp_path
+):
+    # the export records each page's labels, so an edited exported file needs no labels read
+    out = tmp_path / "demo"
+    _export(ctk_cli, "--space", "DEMO", out)
+    _edit(out / "demo-space" / "architecture" / "data-model.md", "\nOne more line.\n")
+    plan = ctk_cli("push", str(out), "--space", "DEMO", "--dry-run", "--json").json()
+    assert plan["update"] == ["demo-space/architecture/data-model.md"]
+    assert plan["labels"] == []
+    confluence_sandbox.requests.clear()
+    assert _push(ctk_cli, out, "--space", "DEMO").json()["updated"] == 1
+    assert len(confluence_sandbox.requests.entries()) == 3  # space, listing, the PUT

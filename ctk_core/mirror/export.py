@@ -708,6 +708,7 @@ def _write_page(
         "title": item.title,
         "slug": place.slug,
         "parent_id": item.parent_id,
+        "labels": list(item.labels),
         "hash": hashlib.sha256(text.encode("utf-8")).hexdigest(),
     }
 
