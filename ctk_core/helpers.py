@@ -40,7 +40,7 @@ def require_id(name: str, value: Any) -> str:
     text = str(value).strip() if value is not None else ""
     if not text:
         raise UsageError(f"Missing argument `{name}`.")
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):  # an int64, as Confluence's
         raise UsageError(
             f"Invalid value for '{name}': {shown(value)} is not a Confluence id "
             "(ids are numbers, e.g. 123456)."

@@ -38,6 +38,7 @@ from ctk_core.errors import (
     RateLimited,
     Unavailable,
     UsageError,
+    shown_path,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -152,8 +153,8 @@ def error_for_status(
     retries: int = 0,
 ) -> CtkError:
     """The :mod:`ctk_core.errors` class and one-line message for an HTTP error status."""
-    where = f"{method} {path}"
-    said = f": {detail}" if detail else ""
+    where = f"{method} {shown_path(path, 120)}"
+    said = f": {shown_path(detail, 300)}" if detail else ""  # Confluence may quote a long id back
     if status == 400:
         return UsageError(_sentence(f"Confluence rejected the request (400) for {where}{said}"))
     if status == 401:

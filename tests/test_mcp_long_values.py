@@ -139,3 +139,20 @@ def test_an_unexpected_error_is_cut_short():
     message = UnexpectedError(RuntimeError("y" * 5000)).message
     assert len(message) < 400
     assert "y" * 300 + "..." in message
+
+
+@pytest.mark.parametrize("bad", ["6" * 5000, "6" * 20, "６５５３９", "²"])
+def test_an_id_that_no_page_can_have_is_refused_before_any_request(
+    ctk_mcp, confluence_sandbox, bad
+):
+    confluence_sandbox.requests.clear()
+    error = ctk_mcp().error("manage_pages", {"action": "get_restrictions", "page_id": bad})
+    assert "is not a Confluence id" in error
+    assert len(error) < 300
+    assert confluence_sandbox.requests.entries() == []
+
+
+def test_a_not_found_answer_quotes_a_short_path(ctk_mcp):
+    error = ctk_mcp().error("manage_pages", {"action": "get", "page_id": "6" * 19})
+    assert "404" in error
+    assert len(error) < 400
