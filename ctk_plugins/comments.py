@@ -338,7 +338,8 @@ def _nest(
     out = []
     for raw in thread.get(comment_id, []) if depth < 50 else []:
         item = flatten_comment(ctx, raw, "reply", body_format, names)
-        for key in ("type", "page_id", "parent_comment_id", "status"):
+        # What the thread already says, and a link per reply (the comment's own link leads there).
+        for key in ("type", "page_id", "parent_comment_id", "status", "web_url"):
             item.pop(key, None)
         item["replies"] = _nest(ctx, thread, str(raw.get("id")), body_format, names, depth + 1)
         out.append(item)

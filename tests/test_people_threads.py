@@ -202,7 +202,6 @@ def test_demo_thread_nested_with_names_in_both_front_ends(ctk_cli, ctk_mcp, conf
         "updated_at",
         "version",
         "body",
-        "web_url",
         "replies",
     ]
     table = ctk_cli("comments", "list", pid).stdout.splitlines()
