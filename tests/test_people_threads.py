@@ -251,6 +251,9 @@ def test_a_long_thread_stays_within_the_response_cap(ctk_mcp, confluence_sandbox
     replies = listed["results"][0]["replies"]
     assert 0 < len(replies) < 60
     assert any(".replies: kept" in note for note in listed["truncated"]["cut"])
+    hint = listed["truncated"]["hint"]
+    assert hint.startswith("results[0].replies cut: next_cursor does not continue")
+    assert "get_replies" in hint
 
 
 # ------------------------------------------------------------------------------ the figures

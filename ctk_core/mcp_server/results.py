@@ -221,6 +221,13 @@ def cap_result(
         if page is not None and kept is not None:  # go on at the first item left out
             shortened["next_cursor"] = PageAt(page.cursor, page.limit, page.skip + kept).encode()
             note["hint"] = "next_cursor continues with the first item left out. " + hint
+        nested = [n.split(":", 1)[0] for n in notes if n.startswith("results[")]
+        if nested:  # e.g. a comment's replies: paging the listing does not bring them back
+            note["hint"] = (
+                f"{', '.join(nested[:3])} cut: next_cursor does not continue a nested list; "
+                "read it with the tool's action for it (a comment's replies: get_replies). "
+                + note["hint"]
+            )
         if _size({**shortened, "truncated": note}) <= cap:
             break
         budget -= max(200, _size({**shortened, "truncated": note}) - cap)
