@@ -186,6 +186,7 @@ def create_from_template(
 
 # ------------------------------------------------------------------------------ declaration
 
+_VARIABLES_HELP = 'A JSON object in a string: \'{"date": "3 May"}\'.'
 _TEMPLATE = Param("template_id", "str", "Template id.", required=True, positional=True)
 
 RESOURCE = Resource(
@@ -228,7 +229,7 @@ RESOURCE = Resource(
                 Param("space_id", "str", "Space key or id.", required=True, flag="space"),
                 Param("title", "str", "Page title.", required=True),
                 Param("parent_id", "str", "Parent page or folder id.", flag="parent"),
-                Param("variables", "str", 'JSON object, e.g. {"date": "3 May"}.', flag="vars"),
+                Param("variables", "str", _VARIABLES_HELP, flag="vars"),
             ),
         ),
     ],
