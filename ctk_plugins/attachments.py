@@ -123,6 +123,11 @@ def show_attachment(ctx: Context, attachment_id: str) -> dict[str, Any]:
             buffer = _Capped(size)
             client.download(link, buffer, expected_bytes=size, media_type=media)
             out["content"] = Inline(str(media), buffer.getvalue())
+        else:  # say why, so that "not shown" is not read as "nothing there"
+            out["content"] = (
+                f"not shown ({size if size is not None else '?'} B of {media or 'unknown type'}; "
+                f"shown: images and text up to {ctx.inline_max_bytes} B): use download"
+            )
     return out
 
 

@@ -162,7 +162,11 @@ def test_files_past_the_cap_or_of_other_types_keep_the_metadata_answer(
     for att in cases:
         result, sent = _get(session, confluence_sandbox, att["id"])
         assert [block.type for block in result.content] == ["text"], att["title"]
-        assert result.structured_content == _metadata_of(ctk_cli, att["id"])
+        answer = dict(result.structured_content)
+        said = answer.pop("content")  # why nothing is shown, so it is not read as "empty"
+        assert said.startswith(f"not shown ({att['fileSize']} B of {att['mediaType']};"), said
+        assert said.endswith("use download")
+        assert answer == _metadata_of(ctk_cli, att["id"])
         assert sent == [("GET", f"/wiki/api/v2/attachments/{att['id']}")], att["title"]
 
 
@@ -176,7 +180,10 @@ def test_the_cap_is_a_setting_and_zero_turns_it_off(ctk_mcp, confluence_sandbox)
     for cap in (str(size - 1), "0"):
         over, sent = _get(ctk_mcp({"CTK_MCP_INLINE_MAX_BYTES": cap}), confluence_sandbox, png["id"])
         assert [block.type for block in over.content] == ["text"], cap
-        assert "content" not in over.structured_content
+        if cap == "0":  # turned off: the record alone, as on the CLI
+            assert "content" not in over.structured_content
+        else:
+            assert over.structured_content["content"].endswith(f"up to {cap} B): use download")
         assert len(sent) == 1, cap
 
 
