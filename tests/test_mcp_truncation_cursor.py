@@ -99,7 +99,8 @@ def _ctk_cursor(payload: str) -> str:
         _ctk_cursor("[5, 10, 3]"),
         _ctk_cursor('["", 10, 3]'),
         _ctk_cursor("[null, 0, 3]"),
-        _ctk_cursor('[null, 10, 3, "more"]'),
+        _ctk_cursor('[null, 10, 3, "another call", "more"]'),
+        _ctk_cursor('[null, 10, 3, "another call"]'),  # well formed, made for another call
     ],
 )
 def test_a_forged_cursor_is_a_one_line_error(ctk_mcp, confluence_sandbox, space, cursor):
@@ -110,3 +111,29 @@ def test_a_forged_cursor_is_a_one_line_error(ctk_mcp, confluence_sandbox, space,
     assert text.startswith("Invalid cursor"), text
     assert "next_cursor" in text
     assert confluence_sandbox.requests.entries() == []
+
+
+def test_a_continuation_cursor_serves_only_the_call_that_made_it(
+    ctk_mcp, confluence_sandbox, space
+):
+    mcp = ctk_mcp({"CTK_MAX_RESPONSE_BYTES": "2500"})
+    first = mcp.call_json("manage_pages", {"action": "list", "space_id": space, "limit": 10})
+    cursor = first["next_cursor"]
+    assert cursor.startswith("ctk1.")
+    page = first["results"][0]["id"]
+    confluence_sandbox.requests.clear()
+    for tool, args in [
+        ("manage_pages", {"action": "list_versions", "page_id": page}),  # another action
+        ("manage_comments", {"action": "list_footer", "page_id": page}),  # another tool
+        (
+            "manage_pages",
+            {"action": "list", "space_id": space, "status": ["trashed"]},
+        ),  # other args
+    ]:
+        text = mcp.error(tool, {**args, "cursor": cursor})
+        assert text.startswith("Invalid cursor: it belongs to another call"), text
+    assert confluence_sandbox.requests.entries() == []
+    again = mcp.call_json(
+        "manage_pages", {"action": "list", "space_id": space, "limit": 10, "cursor": cursor}
+    )
+    assert again["results"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -140,31 +141,46 @@ class PageAt:
     cursor: str | None
     limit: int
     skip: int = 0
+    #: The call it belongs to (:func:`scope_of`): a cursor is refused by any other call.
+    scope: str = ""
 
     def encode(self) -> str:
-        raw = json.dumps([self.cursor, self.limit, self.skip], separators=(",", ":"))
+        raw = json.dumps([self.cursor, self.limit, self.skip, self.scope], separators=(",", ":"))
         return CONTINUATION + base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
-    def of(cls, values: Mapping[str, Any]) -> PageAt:
+    def of(cls, values: Mapping[str, Any], scope: str = "") -> PageAt:
         """Where a paged call with these (checked) arguments starts. A continuation cursor that
-        is not one ctk made is a UsageError; any other cursor is the handler's."""
+        is not one ctk made, or that another call (``scope``) made, is a UsageError; any other
+        cursor is the handler's."""
         cursor = values.get("cursor") or None
         if cursor is None or not cursor.startswith(CONTINUATION):
-            return cls(cursor, values["limit"])
+            return cls(cursor, values["limit"], 0, scope)
         body = cursor[len(CONTINUATION) :]
         try:
             raw = base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True)
-            inner, limit, skip = json.loads(raw)
-        except (ValueError, TypeError):  # bad base64, UTF-8 or JSON, or not three values
-            inner, limit, skip = "", 0, 0
+            inner, limit, skip, made_for = json.loads(raw)
+        except (ValueError, TypeError):  # bad base64, UTF-8 or JSON, or not four values
+            inner, limit, skip, made_for = "", 0, 0, None
         inner_ok = inner is None or (
             isinstance(inner, str) and inner != "" and not inner.startswith(CONTINUATION)
         )
         limit_ok = type(limit) is int and (LIMIT.minimum or 1) <= limit <= (LIMIT.maximum or limit)
         if not (inner_ok and limit_ok and type(skip) is int and skip >= 1):
             raise UsageError("Invalid cursor: pass back a result's next_cursor unchanged.")
-        return cls(inner, limit, skip)
+        if made_for != scope:
+            raise UsageError(
+                "Invalid cursor: it belongs to another call; pass next_cursor back to the action "
+                "that gave it, with the same arguments."
+            )
+        return cls(inner, limit, skip, scope)
+
+
+def scope_of(tool: str, action: str, values: Mapping[str, Any]) -> str:
+    """A short fingerprint of a call (tool, action, every argument but the paging ones)."""
+    rest = {k: v for k, v in values.items() if k not in ("cursor", "limit")}
+    text = json.dumps([tool, action, rest], sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def continue_page(result: Any, at: PageAt, limit: int) -> Any:
@@ -177,7 +193,7 @@ def continue_page(result: Any, at: PageAt, limit: int) -> Any:
     end = at.skip + limit
     out = {**result, "results": items[at.skip : end]}
     if end < len(items):
-        out["next_cursor"] = PageAt(at.cursor, at.limit, end).encode()
+        out["next_cursor"] = PageAt(at.cursor, at.limit, end, at.scope).encode()
     return out
 
 
@@ -219,7 +235,8 @@ def cap_result(
         note["cut"] = notes
         kept = _kept(wrapped, shortened) if page is not None else None
         if page is not None and kept is not None:  # go on at the first item left out
-            shortened["next_cursor"] = PageAt(page.cursor, page.limit, page.skip + kept).encode()
+            at = PageAt(page.cursor, page.limit, page.skip + kept, page.scope)
+            shortened["next_cursor"] = at.encode()
             note["hint"] = "next_cursor continues with the first item left out. " + hint
         nested = [n.split(":", 1)[0] for n in notes if n.startswith("results[")]
         if nested:  # e.g. a comment's replies: paging the listing does not bring them back

@@ -33,6 +33,7 @@ from ctk_core.mcp_server.results import (
     inline_blocks,
     inline_max_bytes,
     max_response_bytes,
+    scope_of,
 )
 from ctk_core.mcp_server.tools import enabled_resources, server_instructions, tools_payload
 from ctk_core.plugin import Operation, Resource
@@ -102,8 +103,8 @@ class ToolRunner:
         # null means "not given": agents often send it for the other actions' arguments.
         given = {k: v for k, v in args.items() if v is not None}
         values = dispatch.coerce_arguments(resource, op, given, from_json=True)
-        if op.paged:
-            PageAt.of(values)  # a continuation cursor ctk did not make is refused here
+        if op.paged:  # a continuation cursor ctk did not make, or made for another call: refused
+            PageAt.of(values, scope_of(resource.tool_name, op.name, values))
         if self.no_auth:
             raise AuthError(NO_AUTH_MESSAGE, hint=None)
         return resource, op, values
@@ -152,20 +153,26 @@ class ToolRunner:
         ctx = CallContext(shared, progress or shared.progress, self.inline_cap, self.withheld)
         if not op.paged:
             return dispatch.invoke(ctx, resource, op, values, self.policy)
-        at = PageAt.of(values)
+        at = PageAt.of(values, scope_of(resource.tool_name, op.name, values))
         fetch = {**values, "cursor": at.cursor, "limit": at.limit}
         return continue_page(
             dispatch.invoke(ctx, resource, op, fetch, self.policy), at, values["limit"]
         )
 
     def render(
-        self, result: Any, op: Operation | None = None, values: dict[str, Any] | None = None
+        self,
+        result: Any,
+        op: Operation | None = None,
+        values: dict[str, Any] | None = None,
+        resource: Resource | None = None,
     ) -> tuple[str, Any, list[Block]]:
         """The result's text and structured content within the cap, and the content blocks of
         the files it shows (:func:`inline_blocks`: not counted against the cap). Given the call's
         paged ``op`` and ``values``, a list cut to fit gets a ``next_cursor`` that goes on at the
         first item left out."""
-        page = PageAt.of(values) if op is not None and op.paged and values is not None else None
+        page = None
+        if op is not None and op.paged and values is not None and resource is not None:
+            page = PageAt.of(values, scope_of(resource.tool_name, op.name, values))
         result, blocks = inline_blocks(result, self.cap, self.inline_cap, self.environ)
         return (*cap_result(result, self.cap, self.environ, page), blocks)
 
@@ -293,7 +300,7 @@ def build_server(
             result = await anyio.to_thread.run_sync(
                 functools.partial(runner.run, resource, op, args, progress)
             )
-            text, structured, blocks = runner.render(result, op, args)
+            text, structured, blocks = runner.render(result, op, args, resource)
         except CtkError as err:
             log.info("%s: %s", name, err)
             return failure(error_text(err, resource, op))
