@@ -141,7 +141,7 @@ def test_an_unexpected_error_is_cut_short():
     assert "y" * 300 + "..." in message
 
 
-@pytest.mark.parametrize("bad", ["6" * 5000, "6" * 20, "６５５３９", "²"])
+@pytest.mark.parametrize("bad", ["6" * 5000, "6" * 20, "\uff16\uff15\uff15\uff13\uff19", "\u00b2"])
 def test_an_id_that_no_page_can_have_is_refused_before_any_request(
     ctk_mcp, confluence_sandbox, bad
 ):
