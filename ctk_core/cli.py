@@ -17,7 +17,7 @@ import click
 
 from ctk_core import settings
 from ctk_core._version import DISTRIBUTION, __version__
-from ctk_core.cli_run import catalog, current_policy
+from ctk_core.cli_run import catalog, current_policy, run_operation
 from ctk_core.commands import CORE_COMMANDS
 from ctk_core.errors import CtkError, PolicyError, shown
 from ctk_core.parsing import split_list
@@ -260,11 +260,7 @@ def build_operation_command(resource: Resource, op: Operation, policy: Policy) -
             arguments[param.name] = read_utf8(path)
         if op.destructive and not confirmed:
             _confirm(resource, op, arguments)
-        from ctk_core.cli_run import run_operation
-
-        policy = current_policy(ctx)
-        withheld = policy.withheld_content_types(catalog().resources)
-        run_operation(ctx, resource, op, arguments, policy, withheld, as_json, fetch_all)
+        run_operation(ctx, resource, op, arguments, as_json, fetch_all)
 
     return OperationCommand(
         resource,

@@ -55,13 +55,16 @@ def terminal_line(state: ProgressState) -> None:
     sys.stderr.flush()
 
 
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def terminal_progress() -> Progress:
     """Progress on a terminal line when stderr is a terminal; nothing extra otherwise."""
-    try:
-        interactive = sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        interactive = False
-    return Progress(terminal_line, min_interval=0.1) if interactive else Progress()
+    return Progress(terminal_line, min_interval=0.1) if _stderr_is_terminal() else Progress()
 
 
 def echo_list(header: str, items: list[str], limit: int = 20) -> None:
@@ -79,16 +82,16 @@ def run_operation(
     resource: Resource,
     op: Operation,
     arguments: dict[str, Any],
-    policy: Policy,
-    withheld_types: frozenset[str] = frozenset(),
     as_json: bool = False,
     fetch_all: bool = False,
 ) -> None:
-    """Run one operation through dispatch under ``policy`` and print its result (every page of
-    it with ``fetch_all``, pacing itself under the rate limit)."""
+    """Run one operation through dispatch under the invocation's policy and print its result
+    (every page of it with ``fetch_all``, pacing itself under the rate limit)."""
     from ctk_core import dispatch, output
 
-    context = Context(PersonFiles(), progress=terminal_progress(), withheld_types=withheld_types)
+    policy = current_policy(ctx)
+    withheld = policy.withheld_content_types(catalog().resources)
+    context = Context(PersonFiles(), progress=terminal_progress(), withheld_types=withheld)
     if not fetch_all:
         result = dispatch.invoke(context, resource, op, arguments, policy, CLI_WORDS)
         result = split_inline(result)[0]  # the CLI shows no file content (its inline cap is 0)
@@ -111,11 +114,9 @@ def run_operation(
     progress = context.progress
     progress.start(f"{resource.name} {op.cli_name}:")
     pace(context, progress)
-    pages = 0
     try:
         while True:
             result = dispatch.invoke(context, resource, op, arguments, policy, CLI_WORDS)
-            pages += 1
             items = result.get("results", []) if isinstance(result, dict) else list(result)
             if collected is not None:
                 collected.extend(items)
@@ -153,11 +154,7 @@ def pace(context: Context, progress: Progress, doing: str = "--all") -> None:
     limiter = getattr(client, "limiter", None)
     if limiter is None or not hasattr(client, "paced"):
         return
-    try:
-        interactive = sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        interactive = False
-    told = interactive
+    told = _stderr_is_terminal()  # a terminal shows the wait on the progress line
 
     def waiting(message: str) -> None:
         nonlocal told

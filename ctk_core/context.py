@@ -225,9 +225,9 @@ class Context:
         except KeyError:
             raise UsageError(f"No resource {shown(resource)} is loaded.") from None
         policy = self.policy or Policy.from_environ(self.environ)
-        if self.words is None:
-            return dispatch.invoke(self, target, operation, arguments, policy)
-        return dispatch.invoke(self, target, operation, arguments, policy, self.words)
+        return dispatch.invoke(
+            self, target, operation, arguments, policy, self.words or dispatch.MCP_WORDS
+        )
 
     @property
     def client(self) -> ConfluenceClient:

@@ -234,10 +234,15 @@ def _site(ctx: Any) -> str:
 def remember_names(ctx: Any, names: Mapping[str, str | None]) -> None:
     """Keep display names learnt for free (a v1 answer's ``version.by``) for this process."""
     site = _site(ctx)
+    _keep({(site, i): n for i, n in names.items() if i and n})
+
+
+def _keep(names: Mapping[tuple[str, str], str | None]) -> None:
+    """Add to the names kept for the process (None: Confluence names nobody by that id)."""
     with _names_lock:
         if len(_names) + len(names) > _NAMES_MAX:
             _names.clear()
-        _names.update(((site, i), n) for i, n in names.items() if i and n)
+        _names.update(names)
 
 
 def display_names(ctx: Any, account_ids: Iterable[Any], fetch: bool = True) -> dict[str, str]:
@@ -266,10 +271,7 @@ def display_names(ctx: Any, account_ids: Iterable[Any], fetch: bool = True) -> d
             for u in data.get("results") or []
             if isinstance(u, dict)
         }
-        with _names_lock:
-            if len(_names) + len(chunk) > _NAMES_MAX:
-                _names.clear()
-            _names.update(((site, i), found.get(i) or None) for i in chunk)
+        _keep({(site, i): found.get(i) or None for i in chunk})
     with _names_lock:
         known = {i: _names.get((site, i)) for i in wanted}
     return {i: n for i, n in known.items() if n}

@@ -154,7 +154,7 @@ def error_for_status(
 ) -> CtkError:
     """The :mod:`ctk_core.errors` class and one-line message for an HTTP error status."""
     where = f"{method} {shown_path(path, 120)}"
-    said = f": {shown_path(detail, 300)}" if detail else ""  # Confluence may quote a long id back
+    said = f": {detail}" if detail else ""  # confluence_message: one printable line, cut short
     if status == 400:
         return UsageError(_sentence(f"Confluence rejected the request (400) for {where}{said}"))
     if status == 401:

@@ -24,14 +24,15 @@ _TEXT_SUFFIXES = ("+json", "+xml", "+yaml")
 Kind = Literal["image", "text"]
 
 
-def _bare(media_type: str | None) -> str:
+def bare_type(media_type: str | None) -> str:
+    """A media type without its parameters, in lower case."""
     return (media_type or "").split(";", 1)[0].strip().lower()
 
 
 def inline_kind(media_type: str | None) -> Kind | None:
     """``"image"`` (PNG, JPEG, GIF, WebP), ``"text"`` (text/*, JSON, XML, YAML, CSV...) or None
     for a media type no front end shows inline."""
-    bare = _bare(media_type)
+    bare = bare_type(media_type)
     if bare in IMAGE_TYPES:
         return "image"
     kind, _, sub = bare.partition("/")

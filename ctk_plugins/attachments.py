@@ -28,11 +28,15 @@ from ctk_core.helpers import partial_failure, require_id
 from ctk_core.multipart import MultipartBody
 
 
+def _download_link(raw: dict[str, Any]) -> str | None:
+    return raw.get("downloadLink") or (raw.get("_links") or {}).get("download")
+
+
 def flatten_attachment(raw: dict[str, Any], client: Any) -> dict[str, Any]:
     """A v2 attachment in the shape the tools return."""
     links = raw.get("_links") or {}
     version = raw.get("version") or {}
-    download = raw.get("downloadLink") or links.get("download")
+    download = _download_link(raw)
     webui = raw.get("webuiLink") or links.get("webui")
     return {
         "id": str(raw["id"]) if raw.get("id") is not None else None,
@@ -118,7 +122,7 @@ def show_attachment(ctx: Context, attachment_id: str) -> dict[str, Any]:
         raw = _metadata(ctx, attachment_id)
         out = flatten_attachment(raw, client)
         size, media = _size_of(raw), raw.get("mediaType")
-        link = raw.get("downloadLink") or (raw.get("_links") or {}).get("download")
+        link = _download_link(raw)
         if link and size is not None and ctx.wants_inline(media, size):
             buffer = _Capped(size)
             client.download(link, buffer, expected_bytes=size, media_type=media)
@@ -141,7 +145,7 @@ def download_attachment(
 ) -> dict[str, Any]:
     client = ctx.client
     raw = _metadata(ctx, attachment_id)
-    link = raw.get("downloadLink") or (raw.get("_links") or {}).get("download")
+    link = _download_link(raw)
     if not link:
         raise NotFound(f"Attachment {attachment_id} has no download link.")
     dest = ctx.files.download_target(raw.get("title") or "attachment", output, overwrite)

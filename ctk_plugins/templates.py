@@ -39,10 +39,6 @@ _TEMPLATE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 # ------------------------------------------------------------------------------ helpers
 
 
-def _xml_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def variables_of(storage: str) -> list[str]:
     """The template's variable names, declared or used, in order of first appearance."""
     names = _DECLARED.findall(storage) + _VAR.findall(storage)
@@ -52,9 +48,10 @@ def variables_of(storage: str) -> list[str]:
 def fill(storage: str, values: dict[str, str]) -> str:
     """The storage body with each placeholder replaced by its value (escaped; empty when not
     given) and the declarations removed."""
+    from ctk_core.convert.xhtml import escape_text
 
     def value(match: re.Match[str]) -> str:
-        return _xml_text(values.get(match.group(1), "")).replace("\n", "<br />")
+        return escape_text(values.get(match.group(1), "")).replace("\n", "<br />")
 
     return _VAR.sub(value, _DECLARATIONS.sub("", storage))
 

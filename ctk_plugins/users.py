@@ -9,10 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ctk_core import Context, NotFound, Operation, Param, Resource, UsageError, hookimpl, shown
-from ctk_core.helpers import cql_string
-
-#: users-bulk accepts at most this many account ids per request.
-BULK_MAX = 250
+from ctk_core.helpers import USERS_BULK_MAX, USERS_BULK_PATH, cql_string
 
 
 def flatten_user(raw: dict[str, Any]) -> dict[str, Any]:
@@ -47,9 +44,9 @@ def search_users(ctx: Context, query, limit=25, cursor=None):
 
 def get_users(ctx: Context, account_id):
     ids = list(dict.fromkeys(account_id))  # keep order, drop repeats
-    if len(ids) > BULK_MAX:
-        raise UsageError(f"At most {BULK_MAX} account ids at a time (got {len(ids)}).")
-    data = ctx.client.post("/api/v2/users-bulk", json={"accountIds": ids}) or {}
+    if len(ids) > USERS_BULK_MAX:
+        raise UsageError(f"At most {USERS_BULK_MAX} account ids at a time (got {len(ids)}).")
+    data = ctx.client.post(USERS_BULK_PATH, json={"accountIds": ids}) or {}
     found = {u.get("accountId"): flatten_user(u) for u in data.get("results") or []}
     missing = [i for i in ids if i not in found]
     if len(ids) == 1:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ctk_core import files
 from ctk_core.errors import AuthError, CtkError, UsageError
-from ctk_core.inline import Inline
+from ctk_core.inline import Inline, bare_type
 from ctk_core.plugin import LIMIT, Operation, Resource
 
 log = logging.getLogger("ctk.mcp")
@@ -284,7 +284,7 @@ def inline_blocks(
         if not isinstance(value, Inline):
             out[key] = value
             continue
-        media = value.media_type.split(";", 1)[0].strip().lower()
+        media = bare_type(value.media_type)
         if len(value.data) > inline_cap:
             continue
         if value.kind == "image":
@@ -308,39 +308,28 @@ def _kept(full: Any, shortened: Any) -> int | None:
 
 
 def max_response_bytes(environ: Mapping[str, str]) -> int:
-    raw = environ.get("CTK_MAX_RESPONSE_BYTES")
-    if not raw:
-        return DEFAULT_MAX_RESPONSE_BYTES
-    try:
-        value = int(raw)
-        if value < 1000:
-            raise ValueError
-    except ValueError:
-        log.warning(
-            "ctk: warning: CTK_MAX_RESPONSE_BYTES=%r is not a whole number >= 1000; using %d",
-            raw,
-            DEFAULT_MAX_RESPONSE_BYTES,
-        )
-        return DEFAULT_MAX_RESPONSE_BYTES
-    return value
+    """CTK_MAX_RESPONSE_BYTES: a whole number >= 1000; else the default."""
+    return _whole_number(environ, "CTK_MAX_RESPONSE_BYTES", 1000, DEFAULT_MAX_RESPONSE_BYTES)
 
 
 def inline_max_bytes(environ: Mapping[str, str]) -> int:
     """CTK_MCP_INLINE_MAX_BYTES: a whole number >= 0 (0: no file shown); else the default."""
-    raw = environ.get("CTK_MCP_INLINE_MAX_BYTES")
+    return _whole_number(environ, "CTK_MCP_INLINE_MAX_BYTES", 0, DEFAULT_INLINE_MAX_BYTES)
+
+
+def _whole_number(environ: Mapping[str, str], name: str, minimum: int, default: int) -> int:
+    raw = environ.get(name)
     if not raw:
-        return DEFAULT_INLINE_MAX_BYTES
+        return default
     try:
         value = int(raw)
-        if value < 0:
+        if value < minimum:
             raise ValueError
     except ValueError:
         log.warning(
-            "ctk: warning: CTK_MCP_INLINE_MAX_BYTES=%r is not a whole number >= 0; using %d",
-            raw,
-            DEFAULT_INLINE_MAX_BYTES,
+            "ctk: warning: %s=%r is not a whole number >= %d; using %d", name, raw, minimum, default
         )
-        return DEFAULT_INLINE_MAX_BYTES
+        return default
     return value
 
 

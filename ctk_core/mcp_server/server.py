@@ -77,12 +77,8 @@ class ToolRunner:
     @property
     def context(self) -> Any:
         if self._context is None:
-            self._context = Context(
-                files=AgentFiles(self.environ),
-                environ=self.environ,
-                withheld_types=self.withheld,
-                inline_max_bytes=self.inline_cap,
-            )
+            # (what the policy and settings decide comes with each call: see run)
+            self._context = Context(files=AgentFiles(self.environ), environ=self.environ)
         return self._context
 
     def prepare(
@@ -100,14 +96,19 @@ class ToolRunner:
             if op.name == action:
                 self.policy.check(resource, op)
         op = self._enabled_operation(resource, action)
-        # null means "not given": agents often send it for the other actions' arguments.
-        given = {k: v for k, v in args.items() if v is not None}
-        values = dispatch.coerce_arguments(resource, op, given, from_json=True)
+        # (null means "not given": coerce_arguments reads it so, as agents send it for the other
+        # actions' arguments.)
+        values = dispatch.coerce_arguments(resource, op, args, from_json=True)
         if op.paged:  # a continuation cursor ctk did not make, or made for another call: refused
-            PageAt.of(values, scope_of(resource.tool_name, op.name, values))
+            self._page_at(resource, op, values)
         if self.no_auth:
             raise AuthError(NO_AUTH_MESSAGE, hint=None)
         return resource, op, values
+
+    @staticmethod
+    def _page_at(resource: Resource, op: Operation, values: Mapping[str, Any]) -> PageAt:
+        """Where a paged call starts (a continuation cursor checked against this call)."""
+        return PageAt.of(values, scope_of(resource.tool_name, op.name, values))
 
     def _served_resource(self, name: str) -> Resource:
         resource = self.resources.get(name)
@@ -153,7 +154,7 @@ class ToolRunner:
         ctx = CallContext(shared, progress or shared.progress, self.inline_cap, self.withheld)
         if not op.paged:
             return dispatch.invoke(ctx, resource, op, values, self.policy)
-        at = PageAt.of(values, scope_of(resource.tool_name, op.name, values))
+        at = self._page_at(resource, op, values)
         fetch = {**values, "cursor": at.cursor, "limit": at.limit}
         return continue_page(
             dispatch.invoke(ctx, resource, op, fetch, self.policy), at, values["limit"]
@@ -172,7 +173,7 @@ class ToolRunner:
         first item left out."""
         page = None
         if op is not None and op.paged and values is not None and resource is not None:
-            page = PageAt.of(values, scope_of(resource.tool_name, op.name, values))
+            page = self._page_at(resource, op, values)
         result, blocks = inline_blocks(result, self.cap, self.inline_cap, self.environ)
         return (*cap_result(result, self.cap, self.environ, page), blocks)
 
