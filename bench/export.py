@@ -16,6 +16,7 @@ import math
 import tempfile
 import time
 
+from ctk_core.mirror.export import budget
 from ctk_core.testing import CtkCli, running_sandbox
 
 BUDGET = 100.0
@@ -83,7 +84,7 @@ def main() -> None:
     verdict = "ok" if n / full[1] >= BUDGET else "OVER BUDGET"
     print(f"\nfull export: {n / full[1]:.0f} pages/s (budget >= {BUDGET:.0f}): {verdict}")
     print(
-        f"request budgets: full <= {math.ceil(2 * n / 25) + math.ceil(a / 25) + a + 5} "
+        f"request budgets: full <= {budget(n, a)} "
         f"(pages of 25), unchanged <= {math.ceil(n / 100) + 4}"
     )
 

@@ -36,6 +36,11 @@ def current_policy(ctx: click.Context | None = None) -> Policy:
     return policy
 
 
+def root_json(ctx: click.Context | None = None) -> bool:
+    """Whether ``ctk --json`` (the root option) asked for JSON output."""
+    return bool(getattr((ctx or click.get_current_context()).find_root().obj, "json", False))
+
+
 def terminal_line(state: ProgressState) -> None:
     """Show progress as one line on stderr, redrawn in place and cleared when the work ends."""
     if state.finished:

@@ -117,8 +117,11 @@ class Policy:
             kind for r in resources if not self.tool_enabled(r) for kind in r.content_types
         )
 
-    def check(self, resource: Resource, operation: Operation, words: Words = MCP_WORDS) -> None:
-        """Raise PolicyError when the operation may not run; the first check of every call."""
+    def check(
+        self, resource: Resource, operation: Operation | None = None, words: Words = MCP_WORDS
+    ) -> None:
+        """Raise PolicyError when the operation (None: any use of the resource's tool) may not
+        run; the first check of every call."""
         refusal = self.refusal(resource, operation, words)
         if refusal is not None:
             raise PolicyError(refusal)

@@ -63,10 +63,6 @@ def scope_text() -> str:
     return "\n".join(lines)
 
 
-def _as_json(ctx: click.Context) -> bool:
-    return bool(getattr(ctx.find_root().obj, "json", False))
-
-
 def _client(
     base: str,
     email: str,
@@ -349,7 +345,9 @@ def status_command(ctx: click.Context, check: bool) -> None:
             "identity": identity,
             "account_id": (user or {}).get("accountId"),
         }
-    if _as_json(ctx):
+    from ctk_core.cli_run import root_json
+
+    if root_json(ctx):
         click.echo(json.dumps(report, ensure_ascii=False))
     else:
 

@@ -46,18 +46,23 @@ def command(
             "give PAGE_ID and DIR, or --space KEY and DIR (ctk export 123 out/, "
             "ctk export --space DEV out/)"
         )
-    as_json = as_json or bool(getattr(click.get_current_context().find_root().obj, "json", False))
-    from ctk_core.cli_run import catalog, current_policy, echo_list, pace, terminal_progress
+    from ctk_core.cli_run import (
+        catalog,
+        current_policy,
+        echo_list,
+        pace,
+        root_json,
+        terminal_progress,
+    )
     from ctk_core.context import Context
-    from ctk_core.errors import PolicyError
     from ctk_core.file_access import PersonFiles
     from ctk_core.mirror.export import conflict_error, plan_export, run_export
     from ctk_core.words import CLI_WORDS
 
+    as_json = as_json or root_json()
     policy = current_policy()
-    refusal = policy.refusal(catalog().resource("pages"), None, CLI_WORDS)
-    if refusal:  # pages are what an export reads: not while their tool is disabled
-        raise PolicyError(refusal)
+    # pages are what an export reads: not while their tool is disabled
+    policy.check(catalog().resource("pages"), None, CLI_WORDS)
     # Attachments are left out while their tool is disabled (the summary says so).
     attachments = not policy.refusal(catalog().resource("attachments"), None, CLI_WORDS)
     context = Context(PersonFiles(), progress=terminal_progress())

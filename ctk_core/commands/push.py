@@ -43,14 +43,21 @@ def command(
     file, .ctk-push.json, remembers what was pushed. Write command: needs
     CTK_ENABLE_WRITES=true (--dry-run needs only reads). See docs/export-and-push.md.
     """
-    from ctk_core.cli_run import catalog, current_policy, echo_list, pace, terminal_progress
+    from ctk_core.cli_run import (
+        catalog,
+        current_policy,
+        echo_list,
+        pace,
+        root_json,
+        terminal_progress,
+    )
     from ctk_core.context import Context
-    from ctk_core.errors import PolicyError, UsageError
+    from ctk_core.errors import UsageError
     from ctk_core.file_access import PersonFiles
     from ctk_core.helpers import require_id
     from ctk_core.words import CLI_WORDS
 
-    as_json = as_json or bool(getattr(click.get_current_context().find_root().obj, "json", False))
+    as_json = as_json or root_json()
     if not folder.strip():
         raise UsageError("DIR must name a folder (an empty path is not one)")
     policy = current_policy()
@@ -58,9 +65,7 @@ def command(
     # Before any request: a push is a page write (a dry run only reads, but not through a
     # disabled tool).
     if dry_run:
-        refusal = policy.refusal(pages, None, CLI_WORDS)
-        if refusal:
-            raise PolicyError(refusal)
+        policy.check(pages, None, CLI_WORDS)
     else:
         policy.check(pages, pages.operation("create"), CLI_WORDS)
     if not space.strip():
@@ -78,9 +83,7 @@ def command(
         # A plan that would upload files (or label, or make folders) is refused when that
         # tool is disabled, as the push itself is before its first write.
         for resource in sorted({r for r, _op in needed_operations(plan, prune)}):
-            refusal = policy.refusal(catalog().resource(resource), None, CLI_WORDS)
-            if refusal:
-                raise PolicyError(refusal)
+            policy.check(catalog().resource(resource), None, CLI_WORDS)
         shown_plan = plan.to_json()
         _print_plan(shown_plan, as_json)
         _warn(shown_plan)

@@ -23,21 +23,27 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
 from ctk_core.errors import Conflict, UsageError, shown, shown_path
-from ctk_core.helpers import cql_string, display_names, mention_ids, remember_names, require_id
+from ctk_core.helpers import (
+    cql_string,
+    display_names,
+    mention_ids,
+    remember_names,
+    require_id,
+    web_url,
+)
 from ctk_core.mirror import frontmatter, fsio, layout, links, slugs
-from ctk_core.mirror.remote import BODY_BATCH, page_bodies, parent_of, storage_of
+from ctk_core.mirror.remote import BODY_BATCH, cql_listing, page_bodies, parent_of, storage_of
 from ctk_core.mirror.state import STATE_NAME, ExportState, load, save, site_key, usable_name
 
 __all__ = ["BODY_BATCH", "Plan", "conflict_error", "plan_export", "run_export"]
 
-SEARCH = "/rest/api/content/search"
 EXPAND = "version,ancestors,history,metadata.labels,container"
 
 
@@ -73,7 +79,6 @@ class Plan:
     download: list[str]
     attachment_moves: list[tuple[str, str, str]]
     gone: list[str]  # files of pages and attachments no longer exported
-    requests: int = 0
     #: attachments left out of this run (their tool is disabled): none listed, downloaded, moved
     #: or pruned; what earlier runs downloaded stays as it is
     skip_attachments: bool = False
@@ -96,10 +101,6 @@ class Plan:
             "conflict": list(self.conflicts),
             "attachments_skipped": self.skip_attachments,
         }
-
-
-def _listing(client: Any, cql: str, expand: str = EXPAND) -> Iterator[dict[str, Any]]:
-    yield from client.iterate(SEARCH, params={"cql": cql, "expand": expand}, limit=250)
 
 
 def _item(raw: dict[str, Any], client: Any, people: dict[str, Any]) -> Item:
@@ -127,7 +128,7 @@ def _item(raw: dict[str, Any], client: Any, people: dict[str, Any]) -> Item:
         labels=sorted(str(lb.get("name")) for lb in labels if isinstance(lb, dict)),
         author=creator.get("displayName") or creator.get("publicName"),
         modified=version.get("when"),
-        url=client.absolute((raw.get("_links") or {}).get("webui")),
+        url=web_url(client, raw) or "",
         size=ext.get("fileSize") if isinstance(ext.get("fileSize"), int) else None,
         media_type=ext.get("mediaType"),
         space=str((raw.get("space") or {}).get("key") or ""),
@@ -146,7 +147,7 @@ def _list_items(
     if space is not None:
         kinds = "page, folder, attachment" if with_attachments else "page, folder"
         cql = f"space = {cql_string(space)} and type in ({kinds}) order by id"
-        for raw in _listing(client, cql):
+        for raw in cql_listing(client, cql, EXPAND):
             item = _item(raw, client, people)
             items[item.id] = item
         if not items:  # an unknown key lists nothing too: NotFound (exit 5), bound to nothing
@@ -154,7 +155,7 @@ def _list_items(
         return items
     assert page_id is not None
     cql = f"(id = {page_id} or ancestor = {page_id}) and type in (page, folder) order by id"
-    for raw in _listing(client, cql, EXPAND + ",space"):
+    for raw in cql_listing(client, cql, EXPAND + ",space"):
         item = _item(raw, client, people)
         items[item.id] = item
     if page_id not in items:
@@ -163,18 +164,14 @@ def _list_items(
         raise NotFound(f"Page {shown(page_id)} not found (or not visible to you).")
     if not with_attachments:
         return items
-    page_ids = sorted((i for i, it in items.items() if it.kind == "page"), key=_id_key)
+    page_ids = sorted((i for i, it in items.items() if it.kind == "page"), key=slugs.id_order)
     for start in range(0, len(page_ids), 100):
         chunk = ", ".join(page_ids[start : start + 100])
         cql = f"type = attachment and container in ({chunk}) order by id"
-        for raw in _listing(client, cql):
+        for raw in cql_listing(client, cql, EXPAND):
             item = _item(raw, client, people)
             items[item.id] = item
     return items
-
-
-def _id_key(ident: str) -> tuple[int, str]:
-    return (int(ident), "") if ident.isdigit() else (1 << 62, ident)
 
 
 def plan_export(
@@ -230,7 +227,7 @@ def plan_export(
     st.space = space or st.space
     fetch, moves = [], []
     rewritten: list[tuple[str, dict[str, Any]]] = []  # (id, entry) of files written again
-    for node in sorted(pages, key=lambda n: _id_key(n.id)):
+    for node in sorted(pages, key=lambda n: slugs.id_order(n.id)):
         entry = st.pages.get(node.id)
         path = placed[node.id].path
         if (
@@ -258,7 +255,7 @@ def plan_export(
     for pid, atts in by_page.items():
         assets = layout.assets_dir(placed[pid].path)
         taken: list[str] = []
-        for att in sorted(atts, key=lambda a: _id_key(a.id)):
+        for att in sorted(atts, key=lambda a: slugs.id_order(a.id)):
             prev = st.attachments.get(att.id, {})
             prev_name = str(prev.get("file") or "").rpartition("/")[2]
             name = slugs.file_name(att.title, taken)
@@ -297,9 +294,8 @@ def plan_export(
     targets += [(a, attachments[a][1]) for a in download]
     targets += [(a, new) for a, _old, new in att_moves]
     versions = {i: it.version for i, it in items.items()}
-
-    def pushed(edited: dict[str, str]) -> set[str]:
-        return _pushed_as_is(root, st, site, edited, versions)
+    digests: dict[str, str] = {}  # file -> its sha256: each file read once for the plan
+    pushed = _PushedAsIs(root, st, site, versions, digests)
 
     # A page or attachment whose file conflicts is held back (not written, not moved), and with
     # it what would land on the file it then does not leave, until nothing more is held.
@@ -312,7 +308,13 @@ def plan_export(
             str(e.get("file")) for i, e in rewritten if i not in held and e.get("file") != now[i]
         }
         found = _conflicts(
-            root, st, [r for r in rewritten if r[0] not in held], list(now.items()), leaving, pushed
+            root,
+            st,
+            [r for r in rewritten if r[0] not in held],
+            list(now.items()),
+            leaving,
+            pushed,
+            digests,
         )
         conflicts.update((f, i) for f, i in found.items() if f not in conflicts)
         more = set(found.values()) | {a for a, (pid, _f) in attachments.items() if pid in held}
@@ -323,7 +325,7 @@ def plan_export(
     plan.conflicts = list(conflicts)
     if prune:  # a file of a page or attachment deleted in Confluence that was edited here stays
         _check_prune(plan)
-        plan.conflicts += [f for f in _edited_gone(plan) if f not in conflicts]
+        plan.conflicts += [f for f in _edited_gone(plan, digests) if f not in conflicts]
     return plan
 
 
@@ -352,6 +354,7 @@ def _conflicts(
     targets: list[tuple[str, str]],
     leaving: set[str],
     pushed: Callable[[dict[str, str]], set[str]],
+    digests: dict[str, str],
 ) -> dict[str, str]:
     """The files a run would overwrite or replace that are not as the last export left them
     (file -> the page or attachment that would): the file of a page or attachment written
@@ -360,7 +363,7 @@ def _conflicts(
     hash. A file a current page or attachment moves away from in this run is its own concern (it
     goes with it, or is its edited file). An edited file that ``ctk push`` sent as it is now is
     no conflict (``pushed``)."""
-    edited = {str(e.get("file")): i for i, e in rewritten if _edited_here(root, e)}
+    edited = {str(e.get("file")): i for i, e in rewritten if _edited_here(root, e, digests)}
     sent = pushed(edited) if edited else set()
     out = {file: i for file, i in edited.items() if file not in sent}
     if not targets:
@@ -373,69 +376,117 @@ def _conflicts(
         if file in edited or file in leaving or not os.path.lexists(root / file):
             continue
         known = records.get(file)
-        if not known or any(_edited_here(root, e) for e in known):
+        if not known or any(_edited_here(root, e, digests) for e in known):
             out.setdefault(file, ident)
     return out
 
 
-def _pushed_as_is(
-    root: Path, st: ExportState, site: str, edited: dict[str, str], versions: dict[str, int]
-) -> set[str]:
+class _PushedAsIs:
     """Of the ``edited`` files (file -> page or attachment id), those ``ctk push`` sent to this
     site and space as they are now (``.ctk-push.json``): a page whose file still gives what the
     push sent and which Confluence still has at the version that push left, an attachment whose
     bytes are those pushed. Overwriting them loses nothing (the export -> edit -> push -> export
-    round trip)."""
-    from ctk_core.errors import CtkError
-    from ctk_core.mirror.push_state import STATE_NAME as PUSH_STATE
-    from ctk_core.mirror.push_state import load_target
+    round trip).
 
-    if not st.space or not (root / PUSH_STATE).is_file():
-        return set()
-    try:
-        target = load_target(root, site, st.space)
-    except CtkError:
-        return set()
-    out: set[str] = set()
-    pages: dict[str, str] = {}  # file -> the content hash the push recorded
-    for file, ident in edited.items():
-        if ident in st.attachments:
-            att = st.attachments[ident]
-            rec = target.attachments.get(f"{att.get('page_id')}/{att.get('title')}") or {}
-            if rec.get("hash") and rec.get("hash") == fsio.sha256_of(root / file):
-                out.add(file)
-            continue
-        rec = target.pages.get(file) or {}
-        if str(rec.get("id")) == ident and rec.get("version") == versions.get(ident):
-            pages[file] = str(rec.get("hash") or "")
-    if pages:
-        from ctk_core.mirror.push_scan import render, scan
+    One per plan: the push state is read, and the folder scanned and rendered as a push sees
+    it, the first time they are needed and not again; files are hashed through ``digests``."""
 
-        names = {
-            str(e.get("file")): str(e.get("title"))
-            for e in st.attachments.values()
-            if e.get("file") and e.get("title")
-        }
-        try:
-            tree = scan(root)
-            render(tree, names)
-        except CtkError:
-            return out
-        for file, recorded in pages.items():
-            node = tree.nodes.get(file)
-            if node is not None and recorded and node.content_hash == recorded:
-                out.add(file)
-    return out
+    def __init__(
+        self,
+        root: Path,
+        st: ExportState,
+        site: str,
+        versions: dict[str, int],
+        digests: dict[str, str],
+    ) -> None:
+        self.root, self.st, self.site = root, st, site
+        self.versions, self.digests = versions, digests
+        self._target: Any = _UNREAD
+        self._tree: Any = _UNREAD
+
+    def target(self) -> Any:
+        """The push state of this site and space (None: none, or unreadable)."""
+        if self._target is _UNREAD:
+            from ctk_core.errors import CtkError
+            from ctk_core.mirror.push_state import STATE_NAME as PUSH_STATE
+            from ctk_core.mirror.push_state import load_target
+
+            self._target = None
+            if self.st.space and (self.root / PUSH_STATE).is_file():
+                try:
+                    self._target = load_target(self.root, self.site, self.st.space)
+                except CtkError:
+                    pass
+        return self._target
+
+    def tree(self) -> Any:
+        """The folder as a push would send it (None when it cannot be read so)."""
+        if self._tree is _UNREAD:
+            from ctk_core.errors import CtkError
+            from ctk_core.mirror.push_scan import render, scan
+
+            names = {
+                str(e.get("file")): str(e.get("title"))
+                for e in self.st.attachments.values()
+                if e.get("file") and e.get("title")
+            }
+            try:
+                tree = scan(self.root)
+                render(tree, names)
+            except CtkError:
+                tree = None
+            self._tree = tree
+        return self._tree
+
+    def __call__(self, edited: dict[str, str]) -> set[str]:
+        st, root = self.st, self.root
+        target = self.target()
+        if target is None:
+            return set()
+        out: set[str] = set()
+        pages: dict[str, str] = {}  # file -> the content hash the push recorded
+        for file, ident in edited.items():
+            if ident in st.attachments:
+                att = st.attachments[ident]
+                rec = target.attachments.get(f"{att.get('page_id')}/{att.get('title')}") or {}
+                if rec.get("hash") and rec.get("hash") == _digest(root, file, self.digests):
+                    out.add(file)
+                continue
+            rec = target.pages.get(file) or {}
+            if str(rec.get("id")) == ident and rec.get("version") == self.versions.get(ident):
+                pages[file] = str(rec.get("hash") or "")
+        if pages:
+            tree = self.tree()
+            if tree is None:
+                return out
+            for file, recorded in pages.items():
+                node = tree.nodes.get(file)
+                if node is not None and recorded and node.content_hash == recorded:
+                    out.add(file)
+        return out
 
 
-def _edited_here(root: Path, entry: dict[str, Any]) -> bool:
+_UNREAD = object()
+
+
+def _digest(root: Path, file: str, digests: dict[str, str]) -> str:
+    """The sha256 of the file ``root / file``, read once for all who ask (``digests`` keeps
+    them: one for a plan, while no file changes)."""
+    digest = digests.get(file)
+    if digest is None:
+        digest = digests[file] = fsio.sha256_of(root / file)
+    return digest
+
+
+def _edited_here(root: Path, entry: dict[str, Any], digests: dict[str, str]) -> bool:
     """Whether the file of a page or attachment differs from what the last export wrote (its
-    recorded hash; an entry without one is taken as unedited)."""
+    recorded hash; an entry without one is taken as unedited). Hashed through ``digests``
+    (see :func:`_digest`)."""
     recorded = entry.get("hash")
-    file = root / str(entry.get("file"))
-    if not recorded or not file.is_file():
+    file = str(entry.get("file"))
+    if not recorded or not (root / file).is_file():
         return False
-    return fsio.sha256_of(file) != recorded
+    return _digest(root, file, digests) != recorded
 
 
 class _Hashing:
@@ -473,7 +524,7 @@ def run_export(ctx: Any, plan: Plan, prune: bool = False, force: bool = False) -
     if prune:
         _check_prune(plan)
         if not plan.prune:
-            plan.conflicts += [f for f in _edited_gone(plan) if f not in plan.conflicts]
+            plan.conflicts += [f for f in _edited_gone(plan, {}) if f not in plan.conflicts]
     held = set() if force else plan.held
     keep = set() if force else set(plan.conflicts)
     root.mkdir(parents=True, exist_ok=True)
@@ -605,12 +656,13 @@ def conflict_error(files: list[str]) -> Conflict:
     )
 
 
-def _edited_gone(plan: Plan) -> list[str]:
-    """The files of pages and attachments deleted in Confluence that were edited here."""
+def _edited_gone(plan: Plan, digests: dict[str, str]) -> list[str]:
+    """The files of pages and attachments deleted in Confluence that were edited here (hashed
+    through ``digests``)."""
     st, root = plan.state, plan.folder
     deleted = [e for i, e in st.pages.items() if i not in plan.placed]
     deleted += [e for i, e in st.attachments.items() if i not in plan.attachments]
-    edited = {str(e.get("file")) for e in deleted if _edited_here(root, e)}
+    edited = {str(e.get("file")) for e in deleted if _edited_here(root, e, digests)}
     return [f for f in plan.gone if f in edited]
 
 

@@ -38,12 +38,11 @@ from ctk_core.mirror import fsio
 from ctk_core.mirror import state as export_state
 from ctk_core.mirror.push_scan import LocalNode, LocalTree, render, scan
 from ctk_core.mirror.push_state import STATE_NAME, PushTarget, load_target, save_target
-from ctk_core.mirror.remote import page_bodies, parent_of, storage_of
+from ctk_core.mirror.remote import cql_listing, page_bodies, parent_of, storage_of
 
 __all__ = ["STATE_NAME", "Plan", "PushTarget", "Step", "load_target", "plan_push", "save_target"]
 
 LISTING_LIMIT = 250
-SEARCH = "/rest/api/content/search"
 
 
 # ------------------------------------------------------------------------------ the plan
@@ -192,7 +191,7 @@ def _folders(client: Any, space: str) -> list[tuple[str, str, str | None]]:
     """(id, title, parent id) of every folder of the space: one CQL listing."""
     cql = f"type = folder and space = {cql_string(space)} order by id"
     out = []
-    for raw in client.iterate(SEARCH, params={"cql": cql, "expand": "ancestors"}, limit=250):
+    for raw in cql_listing(client, cql, "ancestors"):
         out.append((str(raw.get("id")), str(raw.get("title") or ""), parent_of(raw)))
     return out
 
@@ -250,8 +249,9 @@ def plan_push(
         if node.kind != "page" or node.key in target.pages:
             continue
         match = [k for k, e in gone.items() if node.page_id and str(e.get("id")) == node.page_id]
-        if not match:
-            match = [k for k, e in gone.items() if e.get("storage_hash") == node.storage_hash]
+        if not match and gone:
+            digest = node.storage_hash
+            match = [k for k, e in gone.items() if e.get("storage_hash") == digest]
         if len(match) == 1 and match[0] not in renamed.values():
             renamed[node.key] = match[0]
 

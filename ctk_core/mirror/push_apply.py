@@ -9,7 +9,8 @@ overwrite.
 
 Resuming: each created or updated page and each created folder is recorded in
 ``.ctk-push.json`` (written atomically) right after Confluence answers, before its move, labels
-or attachments, and the state is saved after every page; a rerun after an
+or attachments, and the state is saved after every page or folder the push changed and on the
+way out (Ctrl-C included); a rerun after an
 interruption adopts a page it finds under the same title and parent instead of creating it
 twice.
 
@@ -58,27 +59,6 @@ def needed_operations(plan: Plan, prune: bool = False) -> list[tuple[str, str]]:
     return sorted(ops)
 
 
-class _Writer:
-    def __init__(self, ctx: Any, policy: Policy, words: Words) -> None:
-        from ctk_core.registry import load_catalog
-
-        self.ctx = ctx
-        self.policy = policy
-        self.words = words
-        self.catalog = load_catalog()
-
-    def check(self, ops: list[tuple[str, str]]) -> None:
-        for resource, op in ops:
-            res = self.catalog.resource(resource)
-            self.policy.check(res, res.operation(op), self.words)
-
-    def __call__(self, resource: str, op: str, **arguments: Any) -> Any:
-        from ctk_core import dispatch
-
-        res = self.catalog.resource(resource)
-        return dispatch.invoke(self.ctx, res, op, arguments, self.policy, self.words)
-
-
 def run_push(
     ctx: Any,
     plan: Plan,
@@ -89,8 +69,15 @@ def run_push(
 ) -> dict[str, Any]:
     """Carry out ``plan``; return the summary. Conflicts are pushed for no page and listed in
     ``conflicts``; the caller turns them into the exit code."""
-    write = _Writer(ctx, policy, words)
-    write.check(needed_operations(plan, prune))
+    from ctk_core.registry import load_catalog
+
+    catalog = load_catalog()
+    for resource, op in needed_operations(plan, prune):
+        res = catalog.resource(resource)
+        policy.check(res, res.operation(op), words)
+    # ctx.call runs each write the way its own tool does, under this policy and these words.
+    ctx.policy, ctx.words = policy, words
+    write = ctx.call
     root, target = plan.folder, plan.target
     ids: dict[str, str | None] = {s.node.key: s.page_id for s in plan.steps}
     counts = dict.fromkeys(
@@ -118,21 +105,24 @@ def run_push(
                     progress.advance()
                 if step.page_id:
                     target.folders[node.key] = {"id": step.page_id, "title": node.title}
-                    save_target(root, target)
+                    if step.action == "create":  # made: recorded at once
+                        save_target(root, target)
                 continue
             if step.action == "conflict":
                 continue  # nothing pushed, nothing recorded: the next push sees it again
-            if _has_work(step):
+            busy = _has_work(step)
+            if busy:
                 progress.note(node.title)
             entry = _push_page(write, plan, step, parent, counts)
             ids[node.key] = step.page_id
             if step.old_key and step.old_key in target.pages:
                 del target.pages[step.old_key]
             target.pages[node.key] = entry
-            save_target(root, target)
+            if busy:  # a page left as it is is saved with the rest, on the way out
+                save_target(root, target)
             _record_export(plan, step, entry, ids)
             _push_assets(write, root, plan, step, counts)
-            if _has_work(step):
+            if busy:
                 progress.advance()
         if prune:
             for file, pid in sorted(plan.deletions, key=lambda d: -d[0].count("/")):

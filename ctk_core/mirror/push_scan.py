@@ -26,7 +26,7 @@ from pathlib import Path, PureWindowsPath
 from typing import Any
 from urllib.parse import unquote
 
-from ctk_core.errors import UsageError, shown, shown_path
+from ctk_core.errors import UsageError, shown_path
 from ctk_core.mirror import frontmatter, fsio, layout, links, slugs
 
 __all__ = ["INDEX_NAMES", "LocalNode", "LocalTree", "render", "scan"]
@@ -268,7 +268,3 @@ def render(tree: LocalTree, attachment_names: dict[str, str] | None = None) -> N
 
         markdown = links.map_destinations(node.body, target)
         node.storage = str(markdown_to_storage(markdown)) if markdown.strip() else ""
-
-
-def describe(node: LocalNode) -> str:
-    return f"{node.key} ({shown(node.title)})"

@@ -1,14 +1,17 @@
-"""What ``ctk export`` and ``ctk push`` read from Confluence the same way: page bodies in bulk,
-and a parent from a CQL result's ancestors."""
+"""What ``ctk export`` and ``ctk push`` read from Confluence the same way: CQL listings, page
+bodies in bulk, and a parent from a CQL result's ancestors."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["BODY_BATCH", "page_bodies", "parent_of", "storage_of"]
+from ctk_core.helpers import storage_of
+
+__all__ = ["BODY_BATCH", "cql_listing", "page_bodies", "parent_of", "storage_of"]
 
 PAGES = "/api/v2/pages"
+SEARCH = "/rest/api/content/search"
 #: Ids per bulk body request (the most ``GET /pages?id=`` takes).
 BODY_BATCH = 250
 
@@ -25,9 +28,9 @@ def page_bodies(client: Any, ids: list[str]) -> Iterator[tuple[list[str], dict[s
         yield batch, {str(p.get("id")): p for p in pages}
 
 
-def storage_of(page: dict[str, Any]) -> str:
-    """The storage body of a page from :func:`page_bodies` ('' when it has none)."""
-    return str(((page.get("body") or {}).get("storage") or {}).get("value") or "")
+def cql_listing(client: Any, cql: str, expand: str) -> Iterator[dict[str, Any]]:
+    """Every result of a CQL search (v1 content, with ``expand``), 250 a request."""
+    yield from client.iterate(SEARCH, params={"cql": cql, "expand": expand}, limit=250)
 
 
 def parent_of(raw: dict[str, Any]) -> str | None:

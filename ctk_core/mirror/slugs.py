@@ -20,6 +20,7 @@ __all__ = [
     "RESERVED",
     "assign",
     "file_name",
+    "id_order",
     "name_key",
     "slugify",
 ]
@@ -79,7 +80,7 @@ def assign(
     """
     prev = previous or {}
     used = {name_key(t) for t in taken}
-    ordered = sorted(items, key=lambda item: (_id_order(item[0]), item[1]))
+    ordered = sorted(items, key=lambda item: (id_order(item[0]), item[1]))
     out: dict[str, str] = {}
     keep = kept or {}
     for ident, base in ordered:  # names from the last run, when still right, come first
@@ -131,5 +132,6 @@ def _fits(old: str, base: str) -> bool:
     return bool(match and match.group("base") == base and int(match.group("n")) >= 2)
 
 
-def _id_order(ident: str) -> tuple[int, int, str]:
+def id_order(ident: str) -> tuple[int, int, str]:
+    """The sort key of an id: numeric ones by number (any length), before any other."""
     return (0, int(ident), "") if ident.isdigit() else (1, 0, ident)
